@@ -1,0 +1,1 @@
+"""gmcbot core: corpus, retrieval, screening, records and the GuidanceBot facade."""

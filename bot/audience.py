@@ -1,0 +1,29 @@
+"""Who is asking: a profession named in the question, else the configured default.
+
+Documents carry an ``audience`` (doctors, nurses, ahp, all); answers prefer guidance
+written for the asker's profession."""
+
+from __future__ import annotations
+
+import re
+
+_PATTERNS = {
+    "nurses": r"nurse|nurses|nursing|midwife|midwives|midwifery|health visitor|\bnmc\b",
+    "ahp": r"paramedic|physio(?:therapist)?|radiographer|occupational therapist|dietitian|"
+    r"podiatrist|speech and language therapist|operating department practitioner|\bodp\b|"
+    r"biomedical scientist|orthoptist|prosthetist|\bhcpc\b|art therapist|practitioner psychologist",
+    "doctors": r"doctor|\bgp\b|consultant|registrar|\bf[12]\b|\bfy[12]\b|\bsho\b|house officer|"
+    r"medical student|physician associate|anaesthesia associate|surgeon|\bgmc\b",
+}
+_COMPILED = {aud: re.compile(rf"(?:{pat})", re.IGNORECASE) for aud, pat in _PATTERNS.items()}
+
+
+def detect_audience(question: str, default: str = "doctors") -> str:
+    """The audience the question names first (e.g. "I'm a nurse" -> "nurses"), else
+    ``default``."""
+    best: tuple[int, str] | None = None
+    for audience, pattern in _COMPILED.items():
+        m = pattern.search(question)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), audience)
+    return best[1] if best else default

@@ -1,0 +1,128 @@
+"""Evaluation over the corpus-spec JSON Lines formats (questions and messages)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from bot.errors import GmcbotError
+from bot.types import Answer, AnswerStatus, Screening
+
+
+class EvalFileError(GmcbotError):
+    """An evaluation file is missing or malformed (names the file and line)."""
+
+
+def read_jsonl(path: Path, required: Sequence[str]) -> list[dict[str, Any]]:
+    """Read a JSON Lines file; every object must have the ``required`` keys."""
+    if not path.is_file():
+        raise EvalFileError(f"{path}: no such file")
+    rows: list[dict[str, Any]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        missing = [k for k in required if k not in row]
+        if not isinstance(row, dict) or missing:
+            raise EvalFileError(f"{path}:{n}: missing key(s) {', '.join(missing) or 'object'}")
+        rows.append(row)
+    if not rows:
+        raise EvalFileError(f"{path}: no evaluation lines")
+    return rows
+
+
+def is_relevant(pid: str, relevant: Iterable[str]) -> bool:
+    """``DOC:*`` in ``relevant`` matches any paragraph of DOC."""
+    for r in relevant:
+        if r == pid or (r.endswith(":*") and pid.split(":", 1)[0] == r[:-2]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class QuestionScores:
+    n: int
+    hit_at_1: float
+    hit_at_3: float
+    mrr: float
+    decline_accuracy: float
+    false_decline_rate: float
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"n": self.n, "hit@1": round(self.hit_at_1, 4), "hit@3": round(self.hit_at_3, 4),
+                "mrr": round(self.mrr, 4), "decline_accuracy": round(self.decline_accuracy, 4),
+                "false_decline_rate": round(self.false_decline_rate, 4)}
+
+
+def score_questions(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) -> QuestionScores:
+    """hit@1, hit@3 and MRR over answerable questions (a decline is a miss);
+    decline accuracy over out-of-corpus ones; false declines over answerable ones."""
+    hit1 = hit3 = rr = 0.0
+    answerable = declined_ok = outside = false_declines = 0
+    for row, answer in zip(rows, answers):
+        relevant = row["relevant"]
+        declined = answer.status is AnswerStatus.NO_MATCH
+        if not relevant:
+            outside += 1
+            declined_ok += declined
+            continue
+        answerable += 1
+        if declined:
+            false_declines += 1
+            continue
+        ids = [c.id for c in answer.citations]
+        ranks = [i for i, pid in enumerate(ids, 1) if is_relevant(pid, relevant)]
+        if ranks:
+            hit1 += ranks[0] == 1
+            hit3 += ranks[0] <= 3
+            rr += 1.0 / ranks[0]
+    a = max(answerable, 1)
+    return QuestionScores(len(rows), hit1 / a, hit3 / a, rr / a,
+                          declined_ok / outside if outside else 1.0, false_declines / a)
+
+
+@dataclass(frozen=True)
+class MessageScores:
+    n: int
+    recall: float
+    false_alarm_rate: float
+    precision: float
+    category_accuracy: float
+    citation_accuracy: float
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"n": self.n, "recall": round(self.recall, 4),
+                "false_alarm_rate": round(self.false_alarm_rate, 4),
+                "precision": round(self.precision, 4),
+                "category_accuracy": round(self.category_accuracy, 4),
+                "citation_accuracy": round(self.citation_accuracy, 4)}
+
+
+def score_messages(rows: Sequence[dict[str, Any]], results: Sequence[Screening]) -> MessageScores:
+    """Recall on risky lines, false alarms on ordinary ones, precision, and the share of
+    flagged risky lines with the right primary category / a relevant first citation."""
+    risky = ordinary = tp = fp = cat_ok = cite_ok = 0
+    for row, result in zip(rows, results):
+        flag = result.flag
+        if row["risky"]:
+            risky += 1
+            if flag is not None:
+                tp += 1
+                cat_ok += flag.category.value == row.get("category")
+                cite_ok += bool(flag.citations) and is_relevant(flag.citations[0].id, row.get("relevant", []))
+        else:
+            ordinary += 1
+            fp += flag is not None
+    return MessageScores(
+        len(rows),
+        tp / risky if risky else 1.0,
+        fp / ordinary if ordinary else 0.0,
+        tp / (tp + fp) if tp + fp else 1.0,
+        cat_ok / tp if tp else 0.0,
+        cite_ok / tp if tp else 0.0,
+    )

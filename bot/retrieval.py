@@ -1,0 +1,193 @@
+"""Rank guidance paragraphs for a question: dense (FAISS), lexical (BM25) or both fused.
+
+Each paragraph is embedded as several *views*: the whole passage with its document
+title (``full``), the passage without the title (``base``) and each sentence. The dense
+score of a paragraph is the mean of its ``full`` similarity and its best sentence's;
+(the heading with the paragraph's search terms counts as a sentence);
+the ``base`` similarity is what answering compares with the decline threshold (it
+separates out-of-corpus questions best on the development set; docs/retrieval.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from bot.corpus import Corpus
+from bot.types import Document, Paragraph
+from index.embedders import Embedder
+from index.persist import LoadedIndex, open_or_build
+
+log = logging.getLogger(__name__)
+
+
+class Method(str, Enum):
+    DENSE = "dense"
+    BM25 = "bm25"
+    HYBRID = "hybrid"
+
+
+# Reciprocal-rank fusion constant: small, because the lists are short and the top
+# few ranks carry the signal (docs/retrieval.md has the sweep).
+RRF_K = 10
+# How many index rows to read per question when the index is approximate (HNSW).
+APPROX_ROWS = 400
+MIN_SENTENCE_CHARS = 16
+_SENTENCE_RE = re.compile(r"(?<=[.;!?])\s+")
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_STOPWORDS = frozenset(
+    "a an and are as at be been but by can could do does did for from had has have how i if in "
+    "into is it its me my of on or our should so than that the their them then there these they "
+    "this to was we were what when where which who whom why will with would you your yours am "
+    "about any just also not no".split()
+)
+
+
+def base_text(paragraph: Paragraph) -> str:
+    """Heading, text and search terms: the BM25 document and the ``base`` view."""
+    terms = f" ({', '.join(paragraph.terms)})" if paragraph.terms else ""
+    return f"{paragraph.heading}. {paragraph.text}{terms}"
+
+
+def passage_views(paragraph: Paragraph, document: Document) -> list[tuple[str, str]]:
+    """``(view, text)`` pairs embedded for a paragraph; row keys are ``id#view``."""
+    base = base_text(paragraph)
+    views = [("full", f"{document.title}. {base}"), ("base", base)]
+    sentences = [s for s in _SENTENCE_RE.split(paragraph.text) if len(s) >= MIN_SENTENCE_CHARS]
+    views += [(f"s{i}", s) for i, s in enumerate(sentences)]
+    if paragraph.terms:  # the heading with the everyday words, as one more "sentence"
+        views.append(("terms", f"{paragraph.heading}. {', '.join(paragraph.terms)}"))
+    return views
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked paragraph: ``dense`` (ranking similarity), ``support`` (the ``base``
+    similarity used for declining), ``lexical`` (BM25) and ``fused`` (the rank score)."""
+
+    paragraph: Paragraph
+    dense: float
+    support: float
+    lexical: float
+    fused: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates best first, and ``confidence``: the best ``base`` similarity of any
+    paragraph to the question (what the decline threshold is compared with)."""
+
+    candidates: list[Candidate]
+    confidence: float
+
+
+class _Tokenizer:
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._stem = Stemmer.Stemmer("english")
+        self._lock = threading.Lock()
+
+    def tokens(self, text: str) -> list[str]:
+        words = [w.replace("'", "") for w in _TOKEN_RE.findall(text.lower())]
+        with self._lock:  # PyStemmer objects are not thread-safe
+            return list(self._stem.stemWords([w for w in words if w not in _STOPWORDS]))
+
+
+class Retriever:
+    """Holds the corpus, the embedder, the FAISS index of views and the BM25 index."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        embedder: Embedder,
+        index_dir: Path,
+        progress: bool = True,
+        notify: Callable[[str], None] | None = None,
+        force_rebuild: bool = False,
+    ) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
+        self.corpus = corpus
+        self.embedder = embedder
+        self.paragraphs = corpus.paragraphs
+        keys: list[str] = []
+        texts: list[str] = []
+        owners: list[int] = []
+        kinds: list[int] = []  # 0 full, 1 base, 2 sentence
+        for i, p in enumerate(self.paragraphs):
+            for view, text in passage_views(p, corpus.documents[p.doc_id]):
+                keys.append(f"{p.id}#{view}")
+                texts.append(text)
+                owners.append(i)
+                kinds.append({"full": 0, "base": 1}.get(view, 2))
+        self._owners = np.asarray(owners, dtype=np.int64)
+        self._kinds = np.asarray(kinds, dtype=np.int8)
+        self.loaded: LoadedIndex = open_or_build(
+            index_dir, texts, keys, embedder, corpus.fingerprint,
+            progress=progress, notify=notify, force=force_rebuild,
+        )
+        self._tokenizer = _Tokenizer()
+        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        self._bm25.index([self._tokenizer.tokens(base_text(p)) or ["_"] for p in self.paragraphs],
+                         show_progress=False)
+
+    def _lexical(self, question: str) -> np.ndarray:
+        tokens = self._tokenizer.tokens(question)
+        if not tokens:
+            return np.zeros(len(self.paragraphs), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per paragraph: (ranking similarity, base similarity); -1 where unseen."""
+        n = len(self.paragraphs)
+        index = self.loaded.index
+        k = index.count if not index.approximate else min(index.count, APPROX_ROWS)
+        scores, rows = index.search(vector.reshape(1, -1), k)
+        rows, scores = rows[0], scores[0]
+        keep = rows >= 0
+        rows, scores = rows[keep], scores[keep]
+        owners, kinds = self._owners[rows], self._kinds[rows]
+        full = np.full(n, -1.0, dtype=np.float32)
+        base = np.full(n, -1.0, dtype=np.float32)
+        sent = np.full(n, -1.0, dtype=np.float32)
+        full[owners[kinds == 0]] = scores[kinds == 0]
+        base[owners[kinds == 1]] = scores[kinds == 1]
+        np.maximum.at(sent, owners[kinds == 2], scores[kinds == 2])
+        sent = np.where(sent < -0.5, base, sent)  # a paragraph with no long sentence
+        return (full + sent) / 2.0, base
+
+    def embed(self, questions: Sequence[str]) -> np.ndarray:
+        return self.embedder.encode(list(questions))
+
+    def rank(self, question: str, k: int = 10, method: Method = Method.HYBRID,
+             vector: np.ndarray | None = None) -> Ranking:
+        """The top ``k`` candidates for ``question`` (already normalised), best first."""
+        if vector is None:
+            vector = self.embed([question])[0]
+        dense, support = self._dense(vector)
+        lexical = self._lexical(question)
+        if method is Method.DENSE:
+            fused = dense
+        elif method is Method.BM25:
+            fused = lexical
+        else:
+            fused = _rrf(dense) + _rrf(lexical)
+        order = np.argsort(-fused, kind="stable")[:k]
+        candidates = [Candidate(self.paragraphs[i], float(dense[i]), float(support[i]), float(lexical[i]),
+                                float(fused[i])) for i in order]
+        return Ranking(candidates, float(support.max()) if len(support) else -1.0)
+
+
+def _rrf(scores: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(scores), dtype=np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1, dtype=np.float32)
+    return (1.0 / (RRF_K + ranks)).astype(np.float32)

@@ -1,0 +1,164 @@
+"""``GuidanceBot``: the one way in to the core for every adapter and the CLI.
+
+Adapters call :meth:`GuidanceBot.ask` and :meth:`GuidanceBot.screen` (plus the
+record-keeping methods of the audit store); nothing else in ``bot/`` is theirs to use.
+The core is synchronous and thread-safe: heavy state (corpus, model, index) loads
+once, lazily, under a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Sequence
+
+from bot.answering import make_answer
+from bot.config import Settings
+from bot.corpus import Corpus, load_corpus
+from bot.query import expand_for_search, normalise_question
+from bot.retrieval import Method, Retriever
+from bot.records import MemoryRecords, Records
+from bot.types import Actor, Answer, AnswerStatus, ChannelSettings, Flag, FlagStatus, Message, Platform, Screening
+from index.embedders import Embedder, make_embedder
+
+log = logging.getLogger(__name__)
+
+
+class GuidanceBot:
+    """Answers questions from the guidance corpus and screens staff messages."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        progress: bool = False,
+        notify: Callable[[str], None] | None = None,
+        records: Records | None = None,
+    ) -> None:
+        self.settings = settings
+        self.records: Records = records if records is not None else MemoryRecords()
+        self.embedder = embedder or make_embedder(settings.embedder)
+        self._progress = progress
+        self._notify = notify
+        self._lock = threading.RLock()
+        self._corpus: Corpus | None = None
+        self._retriever: Retriever | None = None
+        self._screener: object | None = None
+
+    # -- loading -------------------------------------------------------------------
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            with self._lock:
+                if self._corpus is None:
+                    self._corpus = load_corpus(
+                        extra_dirs=self.settings.corpus_dirs,
+                        override_dir=self.settings.effective_import_dir,
+                    )
+        return self._corpus
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            with self._lock:
+                if self._retriever is None:
+                    self._retriever = Retriever(
+                        self.corpus, self.embedder, self.settings.index_dir,
+                        progress=self._progress, notify=self._notify,
+                    )
+        return self._retriever
+
+    @property
+    def ready(self) -> bool:
+        """True once the corpus and index are loaded (health checks use this)."""
+        return self._retriever is not None
+
+    def warm_up(self) -> None:
+        """Load corpus, model and index now, so the first question is fast."""
+        self.retriever.embed(["warm up"])
+
+    def rebuild_index(self) -> None:
+        """Rebuild the index from the corpus, even if the saved one matches."""
+        with self._lock:
+            self._retriever = Retriever(
+                self.corpus, self.embedder, self.settings.index_dir,
+                progress=self._progress, notify=self._notify, force_rebuild=True,
+            )
+
+    @property
+    def local_docs(self) -> frozenset[str]:
+        """Doc ids from the trust's own folders, ranked first when ``prefer_local``."""
+        if not self.settings.prefer_local:
+            return frozenset()
+        dirs = [str(d) for d in self.settings.corpus_dirs]
+        return frozenset(d.doc_id for d in self.corpus.documents.values()
+                         if any(d.path.startswith(x) for x in dirs))
+
+    # -- answering -----------------------------------------------------------------
+    def ask(self, question: str, top: int = 3, method: Method = Method.HYBRID) -> Answer:
+        """Answer one question with up to ``top`` citations, best first."""
+        return self.ask_many([question], top=top, method=method)[0]
+
+    def ask_many(self, questions: Sequence[str], top: int = 3, method: Method = Method.HYBRID) -> list[Answer]:
+        """Answer several questions, embedding them in one batch."""
+        prepared = [normalise_question(q) for q in questions]
+        search = [expand_for_search(q) for q, _ in prepared]
+        answers: list[Answer | None] = [None] * len(questions)
+        todo = [i for i, (q, _) in enumerate(prepared) if q.strip()]
+        for i, (q, cut) in enumerate(prepared):
+            if not q.strip():
+                answers[i] = Answer(q, AnswerStatus.NO_MATCH, (), cut)
+        if todo:
+            retriever = self.retriever
+            vectors = retriever.embed([search[i] for i in todo])
+            for row, i in enumerate(todo):
+                ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
+                answers[i] = make_answer(prepared[i][0], self.corpus, ranking, top=top,
+                                         truncated=prepared[i][1], default_audience=self.settings.audience,
+                                         prefer_docs=self.local_docs)
+        return [a for a in answers if a is not None]
+
+    # -- screening -----------------------------------------------------------------
+    def _get_screener(self):  # type: ignore[no-untyped-def]
+        if self._screener is None:
+            with self._lock:
+                if self._screener is None:
+                    from bot.screening import Screener
+
+                    self._screener = Screener(self.settings, self.corpus, self.embedder)
+        return self._screener
+
+    def screen(self, message: Message | str) -> Screening:
+        """Screen one staff message; the result holds only redacted text."""
+        return self.screen_many([message])[0]
+
+    def screen_many(self, messages: Sequence[Message | str]) -> list[Screening]:
+        """Screen several messages, batching the model work."""
+        items = [m if isinstance(m, Message) else Message(text=m) for m in messages]
+        return list(self._get_screener().screen_many(items))
+
+    # -- records (audit trail, feedback, settings, de-duplication) ------------------
+    def claim_event(self, platform: str, event_id: str) -> bool:
+        """True the first time a platform event id is seen; False for retries and
+        duplicates (also across processes sharing a database)."""
+        return self.records.claim_event(platform, event_id)
+
+    def record_flag(self, message: Message, flag: Flag) -> str:
+        """Store a flag (redacted text, pseudonymised user) and return its id."""
+        return self.records.record_flag(message, flag)
+
+    def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:
+        """Record a flag's outcome; False when the flag id is unknown."""
+        return self.records.set_flag_status(flag_id, status, reviewer)
+
+    def record_feedback(self, platform: str, actor: Actor, question: str,
+                        citation_ids: Sequence[str], helpful: bool) -> None:
+        """Store answer feedback; the question is redacted by screening first."""
+        redacted = self.screen(question).redacted
+        self.records.record_feedback(platform, actor, redacted, citation_ids, helpful)
+
+    def channel_settings(self, platform: Platform, workspace: str, channel: str) -> ChannelSettings:
+        return self.records.channel_settings(platform, workspace, channel)
+
+    def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings:
+        return self.records.update_channel_settings(settings)

