@@ -34,6 +34,16 @@ class Thresholds:
     confident_from: float = CONFIDENT_FROM
 
 
+# The hashing test embedder's similarities run lower (bag of hashed words): it only
+# declines questions sharing no words with the corpus.
+HASHING_THRESHOLDS = Thresholds(decline_below=0.05, confident_from=0.15)
+
+
+def thresholds_for(embedder_id: str) -> Thresholds:
+    """The calibrated thresholds for an embedder."""
+    return HASHING_THRESHOLDS if embedder_id.startswith("hashing") else Thresholds()
+
+
 def order_candidates(
     corpus: Corpus,
     candidates: list[Candidate],

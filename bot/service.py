@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Callable, Sequence
 
-from bot.answering import make_answer
+from bot.answering import make_answer, thresholds_for
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.query import expand_for_search, normalise_question
@@ -114,6 +114,7 @@ class GuidanceBot:
             for row, i in enumerate(todo):
                 ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
                 answers[i] = make_answer(prepared[i][0], self.corpus, ranking, top=top,
+                                         thresholds=thresholds_for(self.embedder.embedder_id),
                                          truncated=prepared[i][1], default_audience=self.settings.audience,
                                          prefer_docs=self.local_docs)
         return [a for a in answers if a is not None]

@@ -163,7 +163,7 @@ def open_or_build(
         except RuntimeError as exc:
             reason = f"vector file unreadable ({str(exc).splitlines()[0][:80]})"
     message = (
-        f"Building the guidance index ({len(ids)} paragraphs) in {folder}"
+        f"Building the guidance index ({len(ids)} vectors) in {folder}"
         if reason == "no index yet"
         else f"Rebuilding the guidance index: {reason}"
     )

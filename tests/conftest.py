@@ -1,0 +1,63 @@
+"""Shared fixtures. Unit tests use the fast hashing embedder; tests marked ``model``
+use the real MiniLM model, loaded once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL_DIR = ROOT / "eval"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads the developer's gmcbot.toml, data folder or GMCBOT_* variables."""
+    for name in list(os.environ):
+        if name.startswith("GMCBOT_") and name != "GMCBOT_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Settings with a private data folder and the hashing embedder."""
+    from bot.config import Settings
+
+    return Settings(data_dir=tmp_path / "data", embedder="hashing")
+
+
+@pytest.fixture
+def hashing_bot(settings):  # type: ignore[no-untyped-def]
+    """A GuidanceBot on the real corpus with the fast deterministic embedder."""
+    from bot.service import GuidanceBot
+    from index.embedders import HashingEmbedder
+
+    return GuidanceBot(settings, embedder=HashingEmbedder())
+
+
+@pytest.fixture(scope="session")
+def minilm():  # type: ignore[no-untyped-def]
+    """The real all-MiniLM-L6-v2 embedder (one instance per session)."""
+    from index.embedders import make_embedder
+
+    embedder = make_embedder("minilm")
+    embedder.encode(["warm up"])
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def minilm_bot(minilm, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A GuidanceBot with the real model, its index built once per session."""
+    from bot.config import Settings
+    from bot.service import GuidanceBot
+
+    bot = GuidanceBot(Settings(data_dir=tmp_path_factory.mktemp("minilm-data")), embedder=minilm)
+    bot.warm_up()
+    return bot

@@ -1,0 +1,78 @@
+"""Answering policy on the real corpus with the hashing embedder."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.answering import order_candidates
+from bot.audience import detect_audience
+from bot.corpus import load_corpus
+from bot.query import MAX_QUESTION_CHARS, expand_for_search, normalise_question
+from bot.retrieval import Candidate
+from bot.types import AnswerStatus
+
+
+def test_empty_and_markup_only_questions_are_declined(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+    for q in ["", "   ", "<@U123ABC>", "/gmc", "\u200b\u200b"]:
+        assert hashing_bot.ask(q).status is AnswerStatus.NO_MATCH
+
+
+def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+    answer = hashing_bot.ask("accept a Facebook friend request from a patient", top=3)
+    assert answer.status is not AnswerStatus.NO_MATCH
+    data = answer.to_json()
+    first = data["citations"][0]
+    for key in ("id", "doc_id", "number", "heading", "text", "url", "score", "numbering", "doc_status"):
+        assert key in first
+    assert len(data["citations"]) == 3
+
+
+def test_long_question_is_cut_with_a_note(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+    answer = hashing_bot.ask("patient friend request " * 400)
+    assert answer.truncated and len(answer.question) == MAX_QUESTION_CHARS
+
+
+def test_in_force_guidance_comes_before_superseded_when_both_answer() -> None:
+    corpus = load_corpus()
+    old, new = corpus.paragraph("gmc-sm-2013:17"), corpus.paragraph("gmc-sm-2024:8")
+    assert old and new
+    cands = [Candidate(old, 0.5, 0.5, 1.0, 0.100), Candidate(new, 0.5, 0.5, 1.0, 0.099)]
+    assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2024:8"
+    # ...but a superseded paragraph that answers much better still leads.
+    cands = [Candidate(old, 0.5, 0.5, 1.0, 0.100), Candidate(new, 0.5, 0.5, 1.0, 0.050)]
+    assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2013:17"
+
+
+def test_guidance_for_the_askers_profession_comes_first() -> None:
+    corpus = load_corpus()
+    nmc, gmc = corpus.paragraph("nmc-sm:introduction"), corpus.paragraph("gmc-sm-2013:8")
+    assert nmc and gmc
+    cands = [Candidate(nmc, 0.5, 0.5, 1.0, 0.100), Candidate(gmc, 0.5, 0.5, 1.0, 0.090)]
+    assert order_candidates(corpus, cands, "doctors")[0].paragraph.doc_id == "gmc-sm-2013"
+    assert order_candidates(corpus, cands, "nurses")[0].paragraph.doc_id == "nmc-sm"
+
+
+def test_detect_audience() -> None:
+    assert detect_audience("I'm a nurse on nights") == "nurses"
+    assert detect_audience("As a paramedic can I post this?") == "ahp"
+    assert detect_audience("can I post this?", default="doctors") == "doctors"
+    assert detect_audience("I'm an F1, my nurse friend asked") == "doctors"
+
+
+def test_normalisation_removes_markup_and_expands_abbreviations() -> None:
+    q, cut = normalise_question("<@U0123> /gmc can I DM a pt on FB? <https://x.org|link>")
+    assert not cut and "<" not in q and not q.lower().startswith("/gmc")
+    expanded = expand_for_search(q)
+    assert "facebook" in expanded and "patient" in expanded and "direct message" in expanded
+    assert "Twitter" in expand_for_search("My X bio says doctor")
+    assert "Twitter" not in expand_for_search("Can I post an X-ray?")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_normalise_never_raises_and_respects_the_limit(text: str) -> None:
+    q, cut = normalise_question(text)
+    assert len(q) <= MAX_QUESTION_CHARS
+    assert cut == (len(q) == MAX_QUESTION_CHARS and cut)
+    expand_for_search(q)
