@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from bot.errors import GmcbotError
 from bot.types import Answer, AnswerStatus, Screening
@@ -64,7 +65,7 @@ def score_questions(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) -
     decline accuracy over out-of-corpus ones; false declines over answerable ones."""
     hit1 = hit3 = rr = 0.0
     answerable = declined_ok = outside = false_declines = 0
-    for row, answer in zip(rows, answers):
+    for row, answer in zip(rows, answers, strict=False):
         relevant = row["relevant"]
         declined = answer.status is AnswerStatus.NO_MATCH
         if not relevant:
@@ -107,7 +108,7 @@ def score_messages(rows: Sequence[dict[str, Any]], results: Sequence[Screening])
     """Recall on risky lines, false alarms on ordinary ones, precision, and the share of
     flagged risky lines with the right primary category / a relevant first citation."""
     risky = ordinary = tp = fp = cat_ok = cite_ok = 0
-    for row, result in zip(rows, results):
+    for row, result in zip(rows, results, strict=False):
         flag = result.flag
         if row["risky"]:
             risky += 1

@@ -20,8 +20,9 @@ import hmac
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from index.persist import LoadedIndex, open_or_build
 log = logging.getLogger(__name__)
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     DENSE = "dense"
     BM25 = "bm25"
     HYBRID = "hybrid"

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from bot.answering import make_answer, thresholds_for
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.query import expand_for_search, normalise_question
-from bot.retrieval import Method, Retriever
 from bot.records import MemoryRecords, Records
+from bot.retrieval import Method, Retriever
 from bot.types import Actor, Answer, AnswerStatus, ChannelSettings, Flag, FlagStatus, Message, Platform, Screening
 from index.embedders import Embedder, make_embedder
 

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 
-class Platform(str, enum.Enum):
+class Platform(enum.StrEnum):
     """Where a message or question came from."""
 
     CONSOLE = "console"
@@ -18,7 +18,7 @@ class Platform(str, enum.Enum):
     DISCORD = "discord"
 
 
-class DocStatus(str, enum.Enum):
+class DocStatus(enum.StrEnum):
     """Whether a document is in force."""
 
     CURRENT = "current"
@@ -30,26 +30,26 @@ class DocStatus(str, enum.Enum):
         return self is not DocStatus.SUPERSEDED
 
 
-class Numbering(str, enum.Enum):
+class Numbering(enum.StrEnum):
     """How sure the corpus is of a paragraph's number."""
 
     CONFIRMED = "confirmed"
     RECONSTRUCTED = "reconstructed"
 
 
-class AnswerStatus(str, enum.Enum):
+class AnswerStatus(enum.StrEnum):
     ANSWERED = "answered"
     LOW_CONFIDENCE = "low_confidence"
     NO_MATCH = "no_match"
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     """Risk categories a flag can name (corpus-spec.md)."""
 
     PATIENT_IDENTIFIABLE = "patient-identifiable"
@@ -243,7 +243,7 @@ class Screening:
         }
 
 
-class FlagStatus(str, enum.Enum):
+class FlagStatus(enum.StrEnum):
     """A flag's outcome in the audit trail."""
 
     OPEN = "open"

@@ -7,7 +7,7 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.errors import GmcbotError
 

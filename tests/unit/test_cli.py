@@ -74,7 +74,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
 
     parser = build_parser()
     actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    for name, sub in actions[0].choices.items():
+    for name, _sub in actions[0].choices.items():
         out = gmcbot(name, "--help", data=tmp_path)
         assert out.returncode == 0 and "usage:" in out.stdout, name
 
