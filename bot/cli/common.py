@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.store import SqlRecords
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +26,14 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, data_dir=args.data_dir, embedder=args.embedder)
+
+
+def records_from(args: argparse.Namespace) -> SqlRecords:
+    """The durable audit store for governance commands (``audit``, ``settings``).
+    Raises StoreUnavailable, naming the URL without its password, if it cannot open."""
+    from bot.store import open_records
+
+    return open_records(settings_from(args))
 
 
 def notify_stderr(message: str) -> None:

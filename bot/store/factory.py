@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable
 from datetime import datetime
 
@@ -44,6 +45,7 @@ def open_records(
         records.maintain()
     except StoreUnavailable:
         pass
+    atexit.register(records.close)  # a last attempt to write records waiting on an outage
     return records
 
 

@@ -21,6 +21,9 @@ _PG_LOCK_KEY = 0x676D63626F74  # "gmcbot"
 _IN_PROCESS = threading.Lock()
 
 log = logging.getLogger(__name__)
+# Alembic narrates every context at INFO; keep it to warnings unless someone chose a level.
+if logging.getLogger("alembic").level == logging.NOTSET:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _config(connection: Connection | None = None) -> Config:

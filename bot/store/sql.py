@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -251,19 +251,23 @@ class SqlRecords:
         return [ChannelSettings(Platform(r["platform"]), r["workspace"], r["channel"], bool(r["monitored"]),
                                 r["moderators_channel"], r["sensitivity"]) for r in rows]
 
-    def purge(self, older_than: timedelta) -> PurgeCounts:
-        """Delete flags and feedback created more than ``older_than`` ago."""
+    def purge(self, older_than: timedelta, dry_run: bool = False) -> PurgeCounts:
+        """Delete flags and feedback created more than ``older_than`` ago (with
+        ``dry_run``, only count them)."""
         if older_than < timedelta(0):
             raise ValueError("older_than must not be negative")
         cutoff = self._clock() - older_than
 
         def remove(conn: Connection) -> PurgeCounts:
+            if dry_run:
+                return PurgeCounts(*(conn.execute(select(func.count()).select_from(t).where(t.c.created < cutoff))
+                                     .scalar_one() for t in (FLAGS, FEEDBACK)))
             flags = conn.execute(delete(FLAGS).where(FLAGS.c.created < cutoff)).rowcount
             feedback = conn.execute(delete(FEEDBACK).where(FEEDBACK.c.created < cutoff)).rowcount
             return PurgeCounts(flags, feedback)
 
         counts = self._read(remove)
-        if counts.flags or counts.feedback:
+        if (counts.flags or counts.feedback) and not dry_run:
             log.info("audit store: purged %d flags and %d feedback records older than %s",
                      counts.flags, counts.feedback, cutoff.date().isoformat())
         return counts
@@ -291,7 +295,9 @@ class SqlRecords:
 
     def close(self) -> None:
         """Stop the retry thread, make a last attempt to write what waits, release
-        connections. What still waits is lost, and said so in the log."""
+        connections. What still waits is lost, and said so in the log. Safe to repeat."""
+        if self._closed.is_set():
+            return
         self._closed.set()
         with self._lock:
             if len(self._pending):
