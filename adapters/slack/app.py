@@ -1,0 +1,337 @@
+"""The Bolt app: thin glue between Slack events and :class:`bot.service.GuidanceBot`.
+
+``build_app(bot, settings, client)`` registers:
+- ``/gmc``: help, a question (answered privately), or ``settings`` for workspace admins;
+- ``app_mention``: answered in the thread; a DM ``message``: answered in the DM;
+- channel ``message``: screened when the channel is monitored; a flag gets a private
+  notice to the poster and, when a moderators' channel is set, a redacted notice there;
+- the buttons those replies carry, and the App Home tab.
+
+Commands and buttons ``ack()`` first; events are acknowledged by Bolt before the
+listener runs (``process_before_response=False``), so the core is always called after
+Slack has its answer. A global middleware drops duplicate ``event_id``s (Slack's
+retries of an event already claimed), after the request's signature was verified.
+Nothing here logs or reposts message text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk.web import WebClient
+
+from adapters.slack import blocks as bk
+from adapters.slack.client import Sender, make_client
+from adapters.slack.ratelimit import RateLimiter
+from adapters.slack.translate import (
+    CommandKind,
+    Route,
+    decode_value,
+    mapping_of,
+    mention_question,
+    parse_command,
+    route_message,
+    text_of,
+    user_ref,
+)
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.service import GuidanceBot
+from bot.types import Actor, Answer, ChannelSettings, FlagStatus, Message, Platform
+
+log = logging.getLogger("adapters.slack")
+
+COMMAND = "/gmc"
+PLATFORM = "slack"
+SORRY = "Sorry, something went wrong on my side and I couldn't answer. Please try again in a minute."
+NOT_ADMIN = "Only workspace admins and owners can view or change gmcbot's channel settings."
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """Who asked, where, and how to reply privately."""
+
+    team: str
+    user: str
+    channel: str
+    response_url: str = ""
+    thread_ts: str = ""
+
+
+class SlackHandlers:
+    """The listeners. Each one catches its own failures and logs only their type."""
+
+    def __init__(self, bot: GuidanceBot, settings: Settings, sender: Sender) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.sender = sender
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    # -- registration -----------------------------------------------------------------
+    def register(self, app: App) -> None:
+        app.use(self.dedupe)
+        app.error(self.on_error)
+        app.command(COMMAND)(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home)
+        buttons: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+            bk.SHARE: self.on_share,
+            bk.HELPFUL: lambda body, action: self.on_feedback(body, action, True),
+            bk.NOT_HELPFUL: lambda body, action: self.on_feedback(body, action, False),
+            bk.MORE: self.on_more,
+            bk.FLAG_REMOVING: lambda body, action: self.on_flag_status(body, action, FlagStatus.REMOVED),
+            bk.FLAG_FALSE_ALARM: lambda body, action: self.on_flag_status(body, action, FlagStatus.FALSE_ALARM),
+            bk.REVIEW_CONFIRM: lambda body, action: self.on_review(body, action, FlagStatus.CONFIRMED),
+            bk.REVIEW_FALSE_ALARM: lambda body, action: self.on_review(body, action, FlagStatus.FALSE_ALARM),
+            bk.MONITOR_ON: lambda body, action: self.on_monitor_button(body, action, True),
+            bk.MONITOR_OFF: lambda body, action: self.on_monitor_button(body, action, False),
+            bk.OPEN_LINK: lambda body, action: None,
+        }
+        for action_id, handle in buttons.items():
+            app.action(action_id)(self._button(action_id, handle))
+
+    def _button(self, action_id: str, handle: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[..., None]:
+        def listener(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
+            ack()
+            self._guard(f"action {action_id}", lambda: handle(body, action))
+        return listener
+
+    def _guard(self, what: str, work: Callable[[], Any]) -> None:
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
+            log.error("slack %s failed: %s", what, type(exc).__name__)
+
+    # -- middleware and errors ----------------------------------------------------------
+    def dedupe(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        """Drop an Events API delivery whose ``event_id`` was already claimed. A retry
+        (``X-Slack-Retry-Num``) of an event never seen before is processed."""
+        event_id = text_of(body, "event_id")
+        if text_of(body, "type") == "event_callback" and event_id:
+            if not self.bot.claim_event(PLATFORM, event_id):
+                log.info("slack duplicate event %s ignored", event_id)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    def on_error(self, error: Exception) -> None:
+        log.error("slack listener failed: %s", type(error).__name__)
+
+    # -- replies ------------------------------------------------------------------------
+    def reply_private(self, where: Where, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Ephemeral reply through the response URL, or ``chat.postEphemeral``."""
+        payload = {"response_type": "ephemeral", "replace_original": False, "text": text, "blocks": blocks}
+        if where.response_url and self.sender.respond(where.response_url, payload):
+            return
+        if where.channel and where.user:
+            self.sender.post_ephemeral(where.channel, where.user, text, blocks, where.thread_ts)
+
+    def _limited(self, where: Where) -> bool:
+        if self.limiter.allow(f"{where.team}:{where.user}"):
+            return False
+        n = self.settings.rate_limit_per_minute
+        log.info("slack rate limit reached team=%s", where.team)
+        self.reply_private(where, f"You've asked {n} questions in the last minute, which is my limit. "
+                           "Please try again in a minute.", [])
+        return True
+
+    def _ask(self, question: str) -> Answer | None:
+        try:
+            return self.bot.ask(question)
+        except Exception as exc:  # noqa: BLE001 - reported to the user as SORRY; type logged only
+            log.error("slack ask failed: %s", type(exc).__name__)
+            return None
+
+    # -- /gmc -----------------------------------------------------------------------------
+    def on_command(self, ack: Callable[..., Any], body: dict[str, Any]) -> None:
+        ack()
+        where = Where(team=text_of(body, "team_id"), user=text_of(body, "user_id"),
+                      channel=text_of(body, "channel_id"), response_url=text_of(body, "response_url"))
+        self._guard("command", lambda: self._command(where, text_of(body, "text")))
+
+    def _command(self, where: Where, text: str) -> None:
+        command = parse_command(text)
+        if command.kind is CommandKind.HELP:
+            self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who))
+        elif command.kind is CommandKind.SETTINGS:
+            self._settings(where, command.setting, command.value, command.error)
+        elif not self._limited(where):
+            answer = self._ask(command.question)
+            if answer is None:
+                self.reply_private(where, SORRY, [])
+                return
+            self.reply_private(where, bk.answer_fallback(answer, self.settings.ask_who),
+                               bk.answer_blocks(answer, self.settings.ask_who, shareable=True))
+
+    # -- mentions and DMs ---------------------------------------------------------------------
+    def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
+        if event.get("bot_id") or not text_of(event, "user"):
+            return
+        where = Where(team=text_of(body, "team_id"), user=text_of(event, "user"), channel=text_of(event, "channel"),
+                      thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"))
+        question = mention_question(text_of(event, "text"), str(context.get("bot_user_id") or ""))
+        self._guard("mention", lambda: self._answer_visibly(where, question))
+
+    def _answer_visibly(self, where: Where, question: str) -> None:
+        """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty)."""
+        if not question:
+            self.sender.post_message(where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who),
+                                     where.thread_ts)
+            return
+        if self._limited(where):
+            return
+        answer = self._ask(question)
+        if answer is None:
+            self.sender.post_message(where.channel, SORRY, [], where.thread_ts)
+            return
+        self.sender.post_message(where.channel, bk.answer_fallback(answer, self.settings.ask_who),
+                                 bk.answer_blocks(answer, self.settings.ask_who, shareable=False), where.thread_ts)
+
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
+        team = text_of(body, "team_id")
+        route, message = route_message(event, team, str(context.get("bot_user_id") or ""))
+        if message is None or route is Route.IGNORE:
+            return
+        if route is Route.QUESTION:
+            where = Where(team=team, user=message.actor.user_id, channel=message.conversation.channel)
+            self._guard("direct message", lambda: self._answer_visibly(where, message.text))
+        else:
+            self._guard("screening", lambda: self._screen(message))
+
+    # -- screening --------------------------------------------------------------------------------
+    def _screen(self, message: Message) -> None:
+        conv = message.conversation
+        channel_settings = self.bot.channel_settings(Platform.SLACK, conv.workspace, conv.channel)
+        if not channel_settings.monitored:
+            return
+        flag = self.bot.screen(message).flag
+        if flag is None:
+            return
+        flag_id = self.bot.record_flag(message, flag)
+        moderators = channel_settings.moderators_channel or self.settings.moderators_channel
+        log.info("slack flag %s category=%s channel=%s", flag_id, flag.category.value, conv.channel)
+        self.sender.post_ephemeral(conv.channel, message.actor.user_id, bk.flag_notice_fallback(flag),
+                                   bk.flag_notice_blocks(flag, flag_id, moderators_told=bool(moderators)),
+                                   conv.thread)
+        if moderators:
+            permalink = self.sender.permalink(conv.channel, message.ref) if message.ref else ""
+            self.sender.post_message(moderators, bk.moderator_fallback(flag),
+                                     bk.moderator_blocks(flag, flag_id, conv.channel, permalink))
+
+    # -- buttons ----------------------------------------------------------------------------------
+    @staticmethod
+    def _where(body: dict[str, Any]) -> Where:
+        container = mapping_of(body, "container")
+        return Where(team=text_of(mapping_of(body, "team"), "id"), user=text_of(mapping_of(body, "user"), "id"),
+                     channel=text_of(mapping_of(body, "channel"), "id") or text_of(container, "channel_id"),
+                     response_url=text_of(body, "response_url"), thread_ts=text_of(container, "thread_ts"))
+
+    def on_share(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Post the same answer visibly: as the bot, or through the response URL where
+        the bot may not post (DMs, channels it is not in)."""
+        where = self._where(body)
+        question, _ = decode_value(action.get("value"))
+        answer = self._ask(question) if question else None
+        if answer is None:
+            self.reply_private(where, SORRY, [])
+            return
+        text = bk.answer_fallback(answer, self.settings.ask_who)
+        blocks = bk.answer_blocks(answer, self.settings.ask_who, shareable=False, shared_by=where.user)
+        if where.channel and self.sender.post_message(where.channel, text, blocks, where.thread_ts):
+            return
+        self.sender.respond(where.response_url, {"response_type": "in_channel", "replace_original": False,
+                                                 "text": text, "blocks": blocks})
+
+    def on_feedback(self, body: dict[str, Any], action: dict[str, Any], helpful: bool) -> None:
+        where = self._where(body)
+        question, citation_ids = decode_value(action.get("value"))
+        self.bot.record_feedback(PLATFORM, Actor(user_id=where.user), question, citation_ids, helpful)
+        log.info("slack feedback helpful=%s citations=%d", helpful, len(citation_ids))
+        self.reply_private(where, "Thanks, I've noted that.", [])
+
+    def on_more(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        where = self._where(body)
+        question, _ = decode_value(action.get("value"))
+        answer = self._ask(question) if question else None
+        if answer is None:
+            self.reply_private(where, SORRY, [])
+            return
+        self.reply_private(where, "Further guidance", bk.more_blocks(answer))
+
+    def on_flag_status(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
+        """The poster's answer to a private notice."""
+        where = self._where(body)
+        flag_id = text_of(action, "value")
+        known = self.bot.set_flag_status(flag_id, status, Actor(user_id=where.user))
+        log.info("slack flag %s status=%s known=%s", flag_id, status.value, known)
+        text = ("Thanks. Removing the message (⋮ › Delete message) is the right call."
+                if status is FlagStatus.REMOVED else "Thanks, I've recorded that as a false alarm.")
+        self.sender.respond(where.response_url, {"replace_original": True, "text": text})
+
+    def on_review(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
+        """A moderator's decision on a notice in the moderators' channel."""
+        where = self._where(body)
+        flag_id = text_of(action, "value")
+        known = self.bot.set_flag_status(flag_id, status, Actor(user_id=where.user))
+        log.info("slack flag %s review=%s known=%s", flag_id, status.value, known)
+        verdict = "confirmed" if status is FlagStatus.CONFIRMED else "marked a false alarm"
+        note = f"{user_ref(where.user)} {verdict} this flag."
+        original = mapping_of(body, "message").get("blocks")
+        self.sender.respond(where.response_url, {"replace_original": True, "text": note,
+                                                 "blocks": bk.reviewed_blocks(original, note)})
+
+    # -- settings ---------------------------------------------------------------------------------
+    def _settings(self, where: Where, setting: str, value: str, error: str) -> None:
+        if error:
+            self.reply_private(where, error, [])
+            return
+        if not self.sender.is_admin(where.user):
+            self.reply_private(where, NOT_ADMIN, [])
+            return
+        current = self.bot.channel_settings(Platform.SLACK, where.team, where.channel)
+        if setting == "monitor":
+            current = self._update(current, monitored=value == "on")
+        elif setting == "moderators":
+            current = self._update(current, moderators_channel=value)
+        self.reply_private(where, bk.settings_fallback(current),
+                           bk.settings_blocks(current, self.settings.moderators_channel))
+
+    def _update(self, current: ChannelSettings, **changes: Any) -> ChannelSettings:
+        updated = self.bot.update_channel_settings(dataclasses.replace(current, **changes))
+        log.info("slack settings channel=%s monitored=%s moderators=%s", updated.channel, updated.monitored,
+                 updated.moderators_channel or "-")
+        return updated
+
+    def on_monitor_button(self, body: dict[str, Any], action: dict[str, Any], on: bool) -> None:
+        where = self._where(body)
+        channel = text_of(action, "value") or where.channel
+        if not self.sender.is_admin(where.user):
+            self.reply_private(where, NOT_ADMIN, [])
+            return
+        current = self._update(self.bot.channel_settings(Platform.SLACK, where.team, channel), monitored=on)
+        self.sender.respond(where.response_url, {
+            "replace_original": True, "text": bk.settings_fallback(current),
+            "blocks": bk.settings_blocks(current, self.settings.moderators_channel)})
+
+    # -- App Home ---------------------------------------------------------------------------------
+    def on_home(self, event: dict[str, Any]) -> None:
+        if text_of(event, "tab") == "home" and text_of(event, "user"):
+            self.sender.publish_home(text_of(event, "user"), bk.help_blocks(self.settings.ask_who))
+
+
+def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = None, *,
+              socket_mode: bool = False) -> App:
+    """The Bolt app for ``bot``. ``client`` defaults to :func:`make_client`; Bolt calls
+    ``auth.test`` once here. Requests are verified with ``settings.slack_signing_secret``,
+    which HTTP mode requires (Socket Mode needs none)."""
+    if not settings.slack_signing_secret and not socket_mode:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
+    client = client or make_client(settings)
+    app = App(client=client, signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
+              process_before_response=False)
+    SlackHandlers(bot, settings, Sender(client)).register(app)
+    return app

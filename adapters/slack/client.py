@@ -1,0 +1,157 @@
+"""The Slack Web API client, and the few calls the adapter makes through it.
+
+:func:`make_client` builds a ``WebClient`` for ``settings.slack_api_url`` (default
+Slack's public API; GovSlack-style hosts and tests set ``GMCBOT_SLACK_API_URL``) with
+slack_sdk's retry handlers: 429 answers wait for ``Retry-After``; 5xx answers, timeouts
+and dropped connections are retried with backoff.
+
+:class:`Sender` wraps the calls. A failure is logged as the API method and Slack's
+error code (never the text being sent) and reported as a falsy return, so a listener
+carries on; response URLs get the same retry handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http.client import RemoteDisconnected
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.config import Settings
+
+log = logging.getLogger("adapters.slack")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+TIMEOUT_SECONDS = 10
+_ERROR_CODE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Retries every 5xx answer (slack_sdk's own handler covers only 500 and 503)."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        return response is not None and 500 <= response.status_code < 600
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """429 per ``Retry-After`` (3 tries), 5xx and connection trouble with backoff (2)."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        AnyServerErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2, error_types=[
+            URLError, ConnectionError, TimeoutError, RemoteDisconnected]),
+    ]
+
+
+def api_base_url(settings: Settings) -> str:
+    url = settings.slack_api_url.strip() or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def make_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A ``WebClient`` for the bot token (or ``token``) with the retry handlers."""
+    return WebClient(token=token if token is not None else settings.slack_bot_token,
+                     base_url=api_base_url(settings), timeout=TIMEOUT_SECONDS,
+                     retry_handlers=retry_handlers())
+
+
+def error_code(exc: BaseException) -> str:
+    """A loggable description of a failed call: Slack's error code or the exception type."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        code = response.get("error") if hasattr(response, "get") else None
+        status = getattr(response, "status_code", "?")
+        return f"{code if isinstance(code, str) and _ERROR_CODE_RE.match(code) else 'error'} (HTTP {status})"
+    return type(exc).__name__
+
+
+class Sender:
+    """The adapter's outbound calls; each returns a falsy value on failure (logged)."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _failed(self, method: str, exc: BaseException) -> None:
+        log.warning("slack %s failed: %s", method, error_code(exc))
+
+    def post_message(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = "") -> str:
+        """Post visibly; returns the message ts, or ``""``."""
+        try:
+            response = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts or None,
+                unfurl_links=False, unfurl_media=False)
+        except (SlackClientError, OSError, ValueError) as exc:
+            self._failed("chat.postMessage", exc)
+            return ""
+        ts = response.get("ts")
+        return ts if isinstance(ts, str) else "sent"
+
+    def post_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]],
+                       thread_ts: str = "") -> bool:
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks,
+                                           thread_ts=thread_ts or None)
+        except (SlackClientError, OSError, ValueError) as exc:
+            self._failed("chat.postEphemeral", exc)
+            return False
+        return True
+
+    def respond(self, response_url: str, payload: dict[str, Any]) -> bool:
+        """POST ``payload`` to an interaction's ``response_url``."""
+        if not response_url:
+            return False
+        try:
+            response = WebhookClient(response_url, timeout=TIMEOUT_SECONDS,
+                                     retry_handlers=retry_handlers()).send_dict(payload)
+        except (SlackClientError, OSError, ValueError) as exc:
+            self._failed("response_url", exc)
+            return False
+        if response.status_code != 200:
+            body = response.body if isinstance(response.body, str) and _ERROR_CODE_RE.match(response.body) else ""
+            log.warning("slack response_url failed: HTTP %s %s", response.status_code, body)
+            return False
+        return True
+
+    def permalink(self, channel: str, ts: str) -> str:
+        try:
+            response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackClientError, OSError, ValueError) as exc:
+            self._failed("chat.getPermalink", exc)
+            return ""
+        link = response.get("permalink")
+        return link if isinstance(link, str) else ""
+
+    def is_admin(self, user: str) -> bool:
+        """True for workspace admins and owners (``users.info``); False on any failure."""
+        try:
+            response = self.client.users_info(user=user)
+        except (SlackClientError, OSError, ValueError) as exc:
+            self._failed("users.info", exc)
+            return False
+        info = response.get("user")
+        if not isinstance(info, dict):
+            return False
+        return any(info.get(k) is True for k in ("is_admin", "is_owner", "is_primary_owner"))
+
+    def publish_home(self, user: str, blocks: list[dict[str, Any]]) -> bool:
+        try:
+            self.client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
+        except (SlackClientError, OSError, ValueError) as exc:
+            self._failed("views.publish", exc)
+            return False
+        return True

@@ -1,0 +1,67 @@
+"""``gmcbot serve PLATFORM``: run the bot on a chat platform.
+
+``serve`` is a group; each platform is a subparser. Slack's is defined here. Other
+platforms register theirs through :data:`EXTRA_SERVE_MODULES` (see below). Platform
+SDKs are imported only when a serve command runs, so ``bot`` never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from bot.cli.common import notify_stderr, settings_from
+from bot.errors import ConfigError
+
+# >>> Other platforms register here. Each module named in this tuple defines
+# >>> ``register(serve_subparsers)`` adding its ``serve PLATFORM`` subparser.
+# >>> A module that does not exist (yet) is skipped.
+EXTRA_SERVE_MODULES: tuple[str, ...] = ("bot.cli.serve_discord",)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the bot on a chat platform (slack, discord)",
+                           description="Run the bot on a chat platform until interrupted. Credentials "
+                           "come from the environment only.")
+    ssub = serve.add_subparsers(dest="serve_platform", metavar="PLATFORM", required=True)
+    _register_slack(ssub)
+    for name in EXTRA_SERVE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(ssub)
+
+
+def _register_slack(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    slack = ssub.add_parser(
+        "slack", help="run the Slack app (Socket Mode by default, or --http)",
+        description="Run the Slack app. Socket Mode (the default) needs SLACK_BOT_TOKEN and "
+        "SLACK_APP_TOKEN and no public URL. HTTP mode (--http) needs SLACK_BOT_TOKEN and "
+        "SLACK_SIGNING_SECRET and serves /slack/events. GMCBOT_SLACK_API_URL changes the "
+        "Web API base URL. See docs/slack.md.")
+    slack.add_argument("--http", action="store_true", help="serve HTTP instead of using Socket Mode")
+    slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to bind (default 127.0.0.1)")
+    slack.add_argument("--port", type=int, default=3000, metavar="N",
+                       help="HTTP mode: port (default 3000; 0 picks a free one)")
+    slack.set_defaults(func=cmd_serve_slack)
+
+
+def cmd_serve_slack(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    if not args.http and (args.host != "127.0.0.1" or args.port != 3000):
+        raise ConfigError("--host and --port apply to HTTP mode only; add --http")
+    from adapters.slack.runner import SlackAdapter, check_credentials
+    from bot.service import GuidanceBot
+    from bot.store import open_records
+
+    settings = settings_from(args)
+    check_credentials(settings, http=args.http)  # fail fast, before opening the store or loading the model
+    bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else notify_stderr)
+    adapter = SlackAdapter(settings, http=args.http, host=args.host, port=args.port,
+                           on_ready=lambda where: notify_stderr(f"gmcbot: Slack app running ({where}); Ctrl+C stops"))
+    adapter.run(bot)
+    return 0

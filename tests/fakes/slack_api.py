@@ -1,0 +1,241 @@
+"""A local fake of the Slack Web API (and of response URLs) for loopback tests.
+
+A threaded stdlib HTTP server on 127.0.0.1, port 0. Point ``WebClient(base_url=
+fake.api_url)`` at it and give interactions ``fake.response_url(...)``. It records every
+call (including refused attempts) and answers ``auth.test``, ``chat.postMessage``,
+``chat.postEphemeral``, ``chat.getPermalink``, ``users.info``, ``views.publish`` and
+``apps.connections.open``.
+
+The bot token picks a scenario (every method except ``auth.test``, so an app can start):
+
+- ``xoxb-ratelimited``: the first call of each method gets 429 with ``Retry-After``, then
+  calls succeed;
+- ``xoxb-flaky500``: the first call of each method gets 500, then calls succeed;
+- ``xoxb-error500``: every call gets 500;
+- ``xoxb-invalid``: every call, ``auth.test`` included, answers ``invalid_auth``;
+- anything else: normal answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+TEAM_ID = "T0TRUST"
+BOT_USER_ID = "UGMCBOT"
+BOT_ID = "BGMCBOT"
+RESPONSE_METHOD = "response_url"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received. ``params`` merges the query, form and JSON body."""
+
+    method: str
+    token: str
+    params: dict[str, Any]
+    status: int
+    path: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    def text_dump(self) -> str:
+        """Everything this call sent, as one string (for "never contains" assertions)."""
+        return json.dumps(self.params, ensure_ascii=False)
+
+
+class FakeSlackApi:
+    """Start with ``with FakeSlackApi() as fake:`` (or ``start()``/``stop()``)."""
+
+    def __init__(self, admins: Iterable[str] = (), retry_after: int = 1,
+                 not_in_channel: Iterable[str] = (), socket_mode_url: str = "") -> None:
+        self.admins = set(admins)
+        self.retry_after = retry_after
+        self.not_in_channel = set(not_in_channel)
+        self.socket_mode_url = socket_mode_url
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._seen: set[tuple[str, str]] = set()
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> FakeSlackApi:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake._handle(self)
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlackApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/respond/{name}"
+
+    # -- inspection -------------------------------------------------------------------------
+    def calls_to(self, method: str, ok_only: bool = True) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
+
+    def posted(self) -> list[Call]:
+        """Every successful call that sends something to people."""
+        sending = {"chat.postMessage", "chat.postEphemeral", RESPONSE_METHOD, "views.publish"}
+        with self._lock:
+            return [c for c in self.calls if c.method in sending and c.ok]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0,
+                 where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Block until ``count`` successful calls to ``method`` (matching ``where``) arrived."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self.calls if c.method == method and c.ok and (where is None or where(c))]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [(c.method, c.status) for c in self.calls]
+                    raise AssertionError(f"expected {count} call(s) to {method}; the fake saw {seen}")
+                self._cond.wait(left)
+
+    def settle(self, quiet: float = 0.5, timeout: float = 10.0) -> None:
+        """Wait until no call has arrived for ``quiet`` seconds (for "nothing was sent" checks)."""
+        deadline = time.monotonic() + timeout
+        last = -1
+        while time.monotonic() < deadline:
+            with self._lock:
+                n = len(self.calls)
+            if n == last:
+                return
+            last = n
+            time.sleep(quiet)
+
+    # -- answers ----------------------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        params: dict[str, Any] = dict(parse_qsl(parts.query))
+        ctype = request.headers.get("Content-Type", "")
+        if raw and "json" in ctype:
+            body = json.loads(raw.decode("utf-8"))
+            if isinstance(body, dict):
+                params.update(body)
+        elif raw:
+            params.update(parse_qsl(raw.decode("utf-8")))
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else str(params.get("token", ""))
+        headers = {k.lower(): v for k, v in request.headers.items()}
+
+        if parts.path.startswith("/respond/"):
+            status, payload, extra = 200, "ok", {}
+            method = RESPONSE_METHOD
+        elif parts.path.startswith("/api/"):
+            method = parts.path[len("/api/"):]
+            status, payload, extra = self._answer(method, token, params)
+        else:
+            method, status, payload, extra = "unknown", 404, {"ok": False, "error": "not_found"}, {}
+
+        with self._cond:
+            self.calls.append(Call(method, token, params, status, parts.path, headers))
+            self._cond.notify_all()
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        for k, v in extra.items():
+            request.send_header(k, v)
+        request.end_headers()
+        request.wfile.write(data)
+
+    def _first(self, token: str, method: str) -> bool:
+        with self._lock:
+            key = (token, method)
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+
+    def _answer(self, method: str, token: str, params: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if token == "xoxb-invalid" or (not token and method != "apps.connections.open"):
+            return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}, {}
+        if method != "auth.test":
+            if token == "xoxb-error500":
+                return 500, {"ok": False, "error": "internal_error"}, {}
+            if token == "xoxb-flaky500" and self._first(token, method):
+                return 500, {"ok": False, "error": "internal_error"}, {}
+            if token == "xoxb-ratelimited" and self._first(token, method):
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)}
+        ts = f"1700000000.{next(self._ts):06d}"
+        channel = str(params.get("channel", ""))
+        if method == "auth.test":
+            return 200, {"ok": True, "url": "https://trust.slack.com/", "team": "Trust", "user": "gmcbot",
+                         "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}, {}
+        if method == "chat.postMessage":
+            if channel in self.not_in_channel:
+                return 200, {"ok": False, "error": "not_in_channel"}, {}
+            return 200, {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "bot_id": BOT_ID}}, {}
+        if method == "chat.postEphemeral":
+            return 200, {"ok": True, "message_ts": ts}, {}
+        if method == "chat.getPermalink":
+            ref = str(params.get("message_ts", "")).replace(".", "")
+            return 200, {"ok": True, "channel": channel,
+                         "permalink": f"https://trust.slack.com/archives/{channel}/p{ref}"}, {}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            return 200, {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "is_admin": user in self.admins,
+                                               "is_owner": False, "is_primary_owner": False}}, {}
+        if method == "views.publish":
+            return 200, {"ok": True, "view": {"id": "V1"}}, {}
+        if method == "apps.connections.open":
+            if not self.socket_mode_url:
+                return 200, {"ok": False, "error": "socket_mode_not_enabled"}, {}
+            return 200, {"ok": True, "url": self.socket_mode_url}, {}
+        return 200, {"ok": False, "error": "unknown_method"}, {}
