@@ -40,11 +40,13 @@ from adapters.discord.translate import (
     parse_citation_ids,
     poster_notice,
     question_from_content,
+    rate_limited_reply,
     settings_channel_id,
     settings_text,
     shared_reply,
     strip_mention,
 )
+from adapters.slack.ratelimit import RateLimiter
 from bot.config import Settings
 from bot.service import GuidanceBot
 from bot.types import ChannelSettings, Flag, FlagStatus, Platform
@@ -85,12 +87,24 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self.guidance = guidance
         self.settings = settings
         self.answer_budget = answer_budget
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    def _over_limit(self, user_id: int) -> Reply | None:
+        """The polite refusal when this user has asked too often in the last minute."""
+        if self.limiter.allow(str(user_id)):
+            return None
+        log.info("discord rate limit reached for a user")
+        return rate_limited_reply(self.settings.rate_limit_per_minute)
 
     # -- /gmc ----------------------------------------------------------------------------
     @app_commands.command(name="gmc", description="Ask about UK professional guidance on social media and messaging")
     @app_commands.describe(question="Your question, e.g. can I reply to a patient on Twitter?")
     async def gmc(self, interaction: discord.Interaction, question: str) -> None:
         """Answer privately (ephemeral) with the cited paragraph and Share/feedback buttons."""
+        refusal = self._over_limit(interaction.user.id)
+        if refusal is not None:
+            await answer_once(interaction, refusal)
+            return
         task = asyncio.ensure_future(asyncio.to_thread(self.guidance.ask, question))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.answer_budget)
@@ -259,12 +273,14 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         return await asyncio.to_thread(self.guidance.claim_event, Platform.DISCORD.value, f"message:{message.id}")
 
     async def _answer_in_place(self, message: discord.Message, question: str) -> None:
-        if question.strip():
+        if not question.strip():
+            reply = Reply(content=EMPTY_QUESTION)
+        elif (refusal := self._over_limit(message.author.id)) is not None:
+            reply = refusal
+        else:
             answer = await asyncio.to_thread(self.guidance.ask, question)
             reply = answer_reply(answer, self.settings.ask_who)
             log.info("answered message %s: %s", message.id, answer.status.value)
-        else:
-            reply = Reply(content=EMPTY_QUESTION)
         try:
             await message.reply(**send_kwargs(reply))
         except discord.HTTPException as exc:

@@ -247,6 +247,11 @@ def answer_reply(answer: Answer, ask_who: str = "", *, echo_question: bool = Fal
     return Reply(content=content, embeds=fit_embeds([embed]), buttons=tuple(buttons))
 
 
+def rate_limited_reply(per_minute: int) -> Reply:
+    return Reply(content=f"You've asked {per_minute} questions in the last minute, which is my limit. "
+                 "Please try again in a minute.")
+
+
 def feedback_done_reply(content: str, embeds: Sequence[discord.Embed], helpful: bool) -> Reply:
     """The ephemeral answer after a feedback click: same answer, thanks line, feedback
     buttons gone (so one person's feedback is stored once)."""

@@ -168,3 +168,15 @@ async def test_commands_are_registered_with_least_privilege_defaults(tmp_path: P
         assert commands["gmc"]["options"][0]["name"] == "question" and commands["gmc"]["options"][0]["required"]
         assert int(commands["gmc-settings"]["default_member_permissions"]) == p.MANAGE_GUILD
         assert commands["gmc-settings"]["contexts"] == [0]
+
+
+async def test_questions_past_the_rate_limit_get_a_polite_refusal(tmp_path: Path) -> None:
+    async with discord_world(tmp_path, rate_limit_per_minute=2) as w:
+        first = await w.gmc(POLICY_QUESTION)
+        await w.mention(POLICY_QUESTION)
+        third = await w.gmc(POLICY_QUESTION)
+        assert w.answer_message(first)["embeds"]
+        refusal = w.answer_message(third)
+        assert "2 questions in the last minute" in refusal["content"] and not refusal["embeds"]
+        other = await w.gmc(POLICY_QUESTION, user=w.admin)  # the limit is per person
+        assert w.answer_message(other)["embeds"]
