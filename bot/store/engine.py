@@ -14,6 +14,13 @@ from bot.errors import StoreUnavailable
 from bot.store.urls import safe_url, sqlite_path
 
 CONNECT_TIMEOUT_SECONDS = 5
+# libpq options: give up on connecting after 5 s, and notice a server that vanished without
+# closing the connection (a network cut) within about 15 s instead of the kernel's minutes.
+PG_CONNECT_ARGS = {
+    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
 
 
 def make_engine(url: URL, busy_timeout: float = 5.0) -> Engine:
@@ -27,7 +34,7 @@ def make_engine(url: URL, busy_timeout: float = 5.0) -> Engine:
         engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+    return create_engine(url, pool_pre_ping=True, connect_args=PG_CONNECT_ARGS)
 
 
 def _create_private_file(path: Path, url: URL) -> None:

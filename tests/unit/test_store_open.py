@@ -144,3 +144,12 @@ def test_processes_racing_to_create_the_key_agree(tmp_path: Path) -> None:
         t.join()
     assert len(keys) == 8 and len(set(keys)) == 1
     assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE_NAME]  # no temporary files left
+
+
+def test_ask_works_without_the_database(tmp_path: Path) -> None:
+    env = {**os.environ, "GMCBOT_DATA_DIR": str(tmp_path), "GMCBOT_EMBEDDER": "hashing",
+           "GMCBOT_DATABASE_URL": f"postgresql://gmc@127.0.0.1:{closed_port()}/audit"}
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--json", "friend request from a patient"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "database" not in out.stderr
