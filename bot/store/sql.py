@@ -126,10 +126,9 @@ class SqlRecords:
                 except _Down:
                     pass
                 else:
-                    if claimed:
-                        self._memory.claim_event(platform, event_id)
                     self._maybe_maintain()
                     return claimed
+            # The database is away: this process's memory decides, and the claim is written later.
             if not self._memory.claim_event(platform, event_id):
                 return False
             self._enqueue(insert)
