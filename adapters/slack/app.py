@@ -211,14 +211,14 @@ class SlackHandlers:
         flag = self.bot.screen(message).flag
         if flag is None:
             return
-        flag_id = self.bot.record_flag(message, flag)
+        permalink = self.sender.permalink(conv.channel, message.ref) if message.ref else ""
+        flag_id = self.bot.record_flag(dataclasses.replace(message, ref=permalink or message.ref), flag)
         moderators = channel_settings.moderators_channel or self.settings.moderators_channel
         log.info("slack flag %s category=%s channel=%s", flag_id, flag.category.value, conv.channel)
         self.sender.post_ephemeral(conv.channel, message.actor.user_id, bk.flag_notice_fallback(flag),
                                    bk.flag_notice_blocks(flag, flag_id, moderators_told=bool(moderators)),
                                    conv.thread)
         if moderators:
-            permalink = self.sender.permalink(conv.channel, message.ref) if message.ref else ""
             self.sender.post_message(moderators, bk.moderator_fallback(flag),
                                      bk.moderator_blocks(flag, flag_id, conv.channel, permalink))
 
@@ -323,6 +323,15 @@ class SlackHandlers:
             self.sender.publish_home(text_of(event, "user"), bk.help_blocks(self.settings.ask_who))
 
 
+def bolt_logger() -> logging.Logger:
+    """The logger Bolt's own loggers copy their level from, held at INFO or above: Bolt
+    logs request bodies at DEBUG, and without a base logger it copies the root's level,
+    bypassing ``bot.logsetup.quiet_body_loggers``."""
+    logger = logging.getLogger("slack_bolt.App")
+    logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    return logger
+
+
 def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = None, *,
               socket_mode: bool = False) -> App:
     """The Bolt app for ``bot``. ``client`` defaults to :func:`make_client`; Bolt calls
@@ -332,6 +341,6 @@ def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = N
         raise ConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
     client = client or make_client(settings)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
-              process_before_response=False)
+              process_before_response=False, logger=bolt_logger())
     SlackHandlers(bot, settings, Sender(client)).register(app)
     return app

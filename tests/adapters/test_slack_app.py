@@ -183,7 +183,8 @@ def test_flagged_message_gets_a_private_notice_and_a_redacted_moderator_notice(s
     flags = slack.bot.records.flags  # type: ignore[attr-defined]
     assert len(flags) == 1
     (record,) = flags.values()
-    assert record.category == "patient-identifiable" and record.message_ref == message["ts"]
+    assert record.category == "patient-identifiable"
+    assert record.message_ref == find_button(blocks_of(mods), bk.OPEN_LINK)["url"]  # the permalink
     assert find_button(blocks_of(notice), bk.FLAG_REMOVING)["value"] == record.flag_id
 
 
