@@ -1,0 +1,266 @@
+"""Detect patient identifiers in a prepared message.
+
+Each detector validates what it finds rather than trusting a bare pattern:
+
+- NHS numbers (England, Wales, Isle of Man), CHI numbers (Scotland) and H&C numbers
+  (Northern Ireland): ten digits, spaced, dashed or run together, checked with the
+  ``nhs-number`` package (modulus-11 check digit, issued ranges, CHI date-of-birth prefix).
+  A number failing its check digit (a Datix or order reference) is not one, nor is a run of
+  one repeated digit, nor a number in the 999 test range or beside words like "test
+  patient". Numbers in ranges that are not issued count only beside words such as "NHS no".
+  A CHI number beside "CHI" whose date prefix is valid counts even if its modulus-11 digit
+  fails, because NHS Scotland is bringing in a second check-digit scheme.
+- Dates of birth: a date (or a year after "born in") just after DOB words.
+- UK postcodes (upper case, valid inward letters), phone numbers through ``phonenumbers``
+  with region GB, email addresses, hospital numbers (the trust's ``mrn_pattern`` beside
+  context words), street addresses, and names where the wording says a patient.
+- Staff contact details are not patient data: a phone number after "switchboard", "bleep",
+  "ext" or "call me", and an email in a staff domain, are dropped.
+
+Findings carry kinds and spans in the *raw* message (never the text itself). Detection is
+a fixed set of linear regex scans, so long messages cost time in proportion to length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_NORTHERN_IRELAND, REGION_SCOTLAND, NhsNumber
+
+from bot.errors import ConfigError
+from bot.screening.data import IdentifierContext
+from bot.screening.text import Prepared, fold
+from bot.types import Finding
+
+# Kinds of finding. Direct identifiers are redacted whenever found; quasi-identifiers
+# (street, school) only when the jigsaw score makes the message a flag.
+NHS, CHI, HC = "nhs-number", "chi-number", "hc-number"
+DOB, POSTCODE, PHONE, EMAIL = "dob", "postcode", "phone", "email"
+HOSPITAL, NAME, ADDRESS = "hospital-number", "name", "address"
+STREET, SCHOOL = "street", "school"
+DIRECT = (NHS, CHI, HC, DOB, HOSPITAL, NAME, ADDRESS, PHONE, EMAIL, POSTCODE)
+QUASI = (STREET, SCHOOL)
+# Identifiers that point at a patient on their own; the others (phone, email, postcode,
+# address) need the message to be about a patient.
+SELF_EVIDENT = frozenset({NHS, CHI, HC, DOB, HOSPITAL, NAME})
+PRIORITY = {NHS: 10, CHI: 10, HC: 10, DOB: 9, EMAIL: 8, HOSPITAL: 7, PHONE: 6, POSTCODE: 5,
+            ADDRESS: 4, NAME: 3, STREET: 2, SCHOOL: 1}
+
+_TEN_DIGITS = re.compile(
+    r"(?<![\w/+-])(?<!\d[.,])"
+    r"(?:\d{3}[ -]?\d{3}[ -]?\d{4}|\d{6}[ -]\d{4}|\d{2}[ -]\d{2}[ -]\d{2}[ -]?\d{4})"
+    r"(?![\w/-])(?![.,]\d)"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
+_DATE = re.compile(
+    r"(?<![\w/])(?:"
+    r"\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ -](?:of )?{_MONTH}[ ,-]{{1,2}}(?:\d{{4}}|'?\d{{2}})"
+    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}"
+    r"|\d{4}-\d{2}-\d{2}"
+    r"|(?<=born in )(?:19|20)\d{2}"
+    r")(?![\w/])",
+    re.IGNORECASE,
+)
+_POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)")
+_PHONE_HINT = re.compile(r"(?:\+|(?<!\d)0)\d[\d \-().]{7,18}\d")
+_NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_NAME = rf"{_NAME_WORD}(?: {_NAME_WORD}){{0,2}}"
+_CHI_WORD = re.compile(r"\bchi\b")
+_SENTENCE_BREAK = re.compile(r"[.!?\n;]|\s[-–]\s")
+
+
+@dataclass(frozen=True)
+class IdentifierDetector:
+    """All identifier detectors, compiled once from the context lexicons and settings."""
+
+    ctx: IdentifierContext
+    staff_domains: tuple[str, ...]
+    mrn: re.Pattern[str]
+    hospital_after_context: re.Pattern[str]
+    title_name: re.Pattern[str]
+    place_name: re.Pattern[str]
+    patient_name: re.Pattern[str]
+    name_place: re.Pattern[str]
+    address: re.Pattern[str]
+    street: re.Pattern[str]
+    school: re.Pattern[str]
+
+    @classmethod
+    def build(cls, ctx: IdentifierContext, staff_domains: tuple[str, ...], mrn_pattern: str) -> IdentifierDetector:
+        try:
+            mrn = re.compile(mrn_pattern)
+        except re.error as exc:
+            raise ConfigError(f"setting 'mrn_pattern' is not a valid regular expression: {exc}") from None
+        src = ctx.sources
+        titles = src["patient_title"]
+        place = f"(?i:{src['place']})"
+        suffix_street = _title_case(ctx.words["street_suffix"])
+        suffix_school = _title_case(ctx.words["school_suffix"])
+        return cls(
+            ctx=ctx,
+            staff_domains=tuple(d.lower().lstrip("@.") for d in staff_domains if d.strip()),
+            mrn=mrn,
+            hospital_after_context=re.compile(rf"(?i:{src['hospital_number']})[\s:.#=-]{{0,4}}([A-Z]{{0,3}}\d{{5,10}})"),
+            title_name=re.compile(rf"(?i:{titles})\.? ({_NAME})"),
+            place_name=re.compile(rf"{place} ?\d{{0,3}}[a-zA-Z]?:? ?(?:is|was|=|:|-|–|has) (?:(?i:{titles})\.? )?({_NAME})"),
+            patient_name=re.compile(
+                rf"(?i:(?<![a-z])(?:patient|pt)s?(?:[^.!?\n]{{0,30}}?)(?: is|:|-| called| named| name is| =))[ \t]+({_NAME})"),
+            name_place=re.compile(rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}(?: {_NAME_WORD})?) (?i:in|on|from) {place} ?\d"),
+            address=re.compile(rf"(?<![\w/])(?:(?i:flat|apartment|apt) \d{{1,4}}[A-Za-z]?,? )?\d{{1,4}}[A-Za-z]?,? "
+                               rf"(?:{_NAME_WORD} ){{1,3}}(?:{suffix_street})\b"),
+            street=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_street})\b"),
+            school=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_school})\b"),
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    def _before(self, text: str, start: int, width: int = 28) -> str:
+        return fold(text[max(0, start - width):start])
+
+    def _clause(self, text: str, start: int, end: int, width: int = 90) -> str:
+        """The sentence around a span (cut at sentence breaks), folded."""
+        left = text[max(0, start - width):start]
+        right = text[end:end + width]
+        breaks = list(_SENTENCE_BREAK.finditer(left))
+        if breaks:
+            left = left[breaks[-1].end():]
+        m = _SENTENCE_BREAK.search(right)
+        if m:
+            right = right[:m.start()]
+        return fold(left + " " + right)
+
+    def _is_name(self, words: str) -> bool:
+        first = words.split(" ")[0].lower()
+        return first not in self.ctx.words["not_a_name"] and all(
+            w.lower() not in self.ctx.words["not_a_name"] for w in words.split(" ")[-1:])
+
+    # -- detectors ---------------------------------------------------------------------
+    def _health_numbers(self, text: str, out: list[Finding]) -> None:
+        for m in _TEN_DIGITS.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if len(digits) != 10 or len(set(digits)) == 1 or digits.startswith("999"):
+                continue
+            before = self._before(text, m.start())
+            around = fold(text[max(0, m.start() - 40):m.end() + 40])
+            if self.ctx.search("test_record", around):
+                continue
+            named = self.ctx.search("nhs_number", before)
+            number = NhsNumber(digits)
+            region = number.region
+            if region is REGION_SCOTLAND:
+                if number.valid:
+                    out.append(Finding(CHI, m.start(), m.end(), 1.0))
+                elif named and _CHI_WORD.search(before) and _valid_ddmmyy(digits):
+                    out.append(Finding(CHI, m.start(), m.end(), 0.8))
+            elif not number.valid:
+                continue
+            elif region is REGION_NORTHERN_IRELAND:
+                out.append(Finding(HC, m.start(), m.end(), 1.0))
+            elif region is REGION_ENGLAND_WALES_IOM:
+                out.append(Finding(NHS, m.start(), m.end(), 1.0))
+            elif named:
+                out.append(Finding(NHS, m.start(), m.end(), 0.9))
+
+    def _dates_of_birth(self, text: str, out: list[Finding]) -> None:
+        for m in _DATE.finditer(text):
+            before = self._before(text, m.start(), 24)
+            after = fold(text[m.end():m.end() + 10])
+            if self.ctx.search("date_of_birth", before) or after.lstrip(" ([").startswith(("dob", "d.o.b")):
+                out.append(Finding(DOB, m.start(), m.end(), 1.0))
+
+    def _postcodes(self, text: str, out: list[Finding]) -> None:
+        for m in _POSTCODE.finditer(text):
+            out.append(Finding(POSTCODE, m.start(), m.end(), 0.9))
+
+    def _emails(self, text: str, out: list[Finding]) -> None:
+        for m in _EMAIL.finditer(text):
+            domain = m.group(1).lower()
+            if any(domain == d or domain.endswith("." + d) for d in self.staff_domains):
+                continue
+            out.append(Finding(EMAIL, m.start(), m.end(), 0.9))
+
+    def _phones(self, text: str, out: list[Finding]) -> None:
+        if not _PHONE_HINT.search(text):
+            return
+        matcher = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
+        for match in matcher:
+            digits = re.sub(r"\D", "", match.raw_string)
+            gb_shaped = (digits.startswith("0") and len(digits) in (10, 11)) or match.raw_string.lstrip().startswith("+")
+            if not (gb_shaped or phonenumbers.is_valid_number(match.number)):
+                continue
+            if self.ctx.search("staff_contact", self._before(text, match.start, 32)):
+                continue
+            out.append(Finding(PHONE, match.start, match.end, 0.9))
+
+    def _hospital_numbers(self, text: str, out: list[Finding]) -> None:
+        for m in self.mrn.finditer(text):
+            if self.ctx.search("hospital_number", self._before(text, m.start(), 24)):
+                out.append(Finding(HOSPITAL, m.start(), m.end(), 1.0))
+        for m in self.hospital_after_context.finditer(text):
+            out.append(Finding(HOSPITAL, m.start(1), m.end(1), 0.9))
+
+    def _names(self, text: str, out: list[Finding]) -> None:
+        for m in self.title_name.finditer(text):
+            if not self._is_name(m.group(1)):
+                continue
+            head = fold(text[max(0, m.start() - 24):m.start()])
+            if self.ctx.search("staff_title", head[-12:]):
+                continue
+            clause = self._clause(text, m.start(), m.end())
+            if self.ctx.search("name_patient_clause", clause) and not self.ctx.search("name_staff_clause", clause):
+                out.append(Finding(NAME, m.start(), m.end(), 0.9))
+        for pattern in (self.place_name, self.patient_name, self.name_place):
+            for m in pattern.finditer(text):
+                name = m.group(1)
+                if self._is_name(name) and not self.ctx.search("staff_title", self._before(text, m.start(1), 12)):
+                    out.append(Finding(NAME, m.start(1), m.end(1), 0.95))
+
+    def _places(self, text: str, out: list[Finding]) -> None:
+        for m in self.address.finditer(text):
+            out.append(Finding(ADDRESS, m.start(), m.end(), 0.9))
+        for m in self.street.finditer(text):
+            if self._is_name(m.group().split(" ")[0]):
+                out.append(Finding(STREET, m.start(), m.end(), 0.6))
+        for m in self.school.finditer(text):
+            if self._is_name(m.group().split(" ")[0]):
+                out.append(Finding(SCHOOL, m.start(), m.end(), 0.6))
+
+    def detect(self, prepared: Prepared) -> list[Finding]:
+        """Identifier findings in the raw message, without overlaps, in text order."""
+        text = prepared.text
+        found: list[Finding] = []
+        if any(ch.isdigit() for ch in text):
+            self._health_numbers(text, found)
+            self._dates_of_birth(text, found)
+            self._postcodes(text, found)
+            self._phones(text, found)
+            self._hospital_numbers(text, found)
+        if "@" in text:
+            self._emails(text, found)
+        self._names(text, found)
+        self._places(text, found)
+        kept = _without_overlaps(found)
+        return [Finding(f.kind, *prepared.to_original(f.start, f.end), f.score) for f in kept]
+
+
+def _title_case(words: frozenset[str]) -> str:
+    """An alternation of the words in Title Case, longest first (street and school names)."""
+    return "|".join(re.escape(w.title()) for w in sorted(words, key=len, reverse=True))
+
+
+def _valid_ddmmyy(digits: str) -> bool:
+    day, month = int(digits[:2]), int(digits[2:4])
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _without_overlaps(found: list[Finding]) -> list[Finding]:
+    """Keep the higher-priority (then longer) finding wherever two overlap."""
+    ranked = sorted(found, key=lambda f: (-PRIORITY[f.kind], -(f.end - f.start), f.start))
+    kept: list[Finding] = []
+    for f in ranked:
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)

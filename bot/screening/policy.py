@@ -1,0 +1,95 @@
+"""The policy that turns a message's evidence into a :class:`~bot.types.Flag`.
+
+Each category's score is its strongest piece of evidence plus a share
+(``corroboration``) of the others. The message is flagged when the best category reaches
+the flag threshold; the primary category is the highest-scoring one (ties broken by the
+precedence in ``policy.toml``), the severity follows the score, the reasons are the fixed
+wordings of the evidence, and the citations are the paragraphs the strongest evidence
+rests on, taken from the corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.corpus import Corpus
+from bot.screening.data import Policy
+from bot.screening.evidence import Evidence
+from bot.types import Category, Citation, Finding, Flag, Severity
+
+MAX_REASONS = 4
+MAX_CITATIONS = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Scores by category (best first) and the evidence behind each."""
+
+    scores: tuple[tuple[Category, float], ...]
+    evidence: dict[Category, tuple[Evidence, ...]]
+
+
+def weigh(evidence: Sequence[Evidence], policy: Policy) -> Verdict:
+    by_cat: dict[Category, list[Evidence]] = {}
+    for e in evidence:
+        if e.weight > 0:
+            by_cat.setdefault(e.category, []).append(e)
+    scores: list[tuple[Category, float]] = []
+    for cat, items in by_cat.items():
+        items.sort(key=lambda e: (-e.weight, not e.strong))
+        scores.append((cat, items[0].weight + policy.corroboration * sum(e.weight for e in items[1:4])))
+    rank = {c: i for i, c in enumerate(policy.precedence)}
+    scores.sort(key=lambda cs: (-round(cs[1], 6), rank.get(cs[0], 99)))
+    return Verdict(tuple(scores), {c: tuple(v) for c, v in by_cat.items()})
+
+
+class FlagPolicy:
+    def __init__(self, policy: Policy, corpus: Corpus) -> None:
+        self.policy = policy
+        self.corpus = corpus
+
+    def _citations(self, ordered: Sequence[Evidence], primary: Category) -> tuple[Citation, ...]:
+        out: list[Citation] = []
+        seen: set[str] = set()
+        candidates = [(pid, e.weight) for e in ordered for pid in e.cites]
+        candidates += [(pid, 0.0) for pid in self.policy.default_cites.get(primary, ())]
+        for pid, weight in candidates:
+            if pid in seen:
+                continue
+            paragraph = self.corpus.paragraph(pid)
+            document = self.corpus.documents.get(pid.split(":", 1)[0])
+            if paragraph is None or document is None:
+                continue
+            seen.add(pid)
+            out.append(Citation(paragraph, document, round(weight, 3)))
+            if len(out) == MAX_CITATIONS:
+                break
+        return tuple(out)
+
+    def decide(self, evidence: Sequence[Evidence], redacted: str, findings: Sequence[Finding]) -> Flag | None:
+        verdict = weigh(evidence, self.policy)
+        if not verdict.scores or verdict.scores[0][1] < self.policy.flag_threshold:
+            return None
+        primary, score = verdict.scores[0]
+        flagged = [c for c, s in verdict.scores if s >= self.policy.flag_threshold]
+        # Primary evidence first (strongest first), then the strongest of each other category.
+        ordered = list(verdict.evidence[primary])
+        for cat in flagged[1:]:
+            ordered.append(verdict.evidence[cat][0])
+        reasons: list[str] = []
+        for e in ordered:
+            if e.reason not in reasons:
+                reasons.append(e.reason)
+        severity = (Severity.HIGH if score >= self.policy.high_threshold
+                    else Severity.MEDIUM if score >= self.policy.medium_threshold else Severity.LOW)
+        rule_ids = tuple(dict.fromkeys(e.source for c in flagged for e in verdict.evidence[c]))
+        return Flag(
+            category=primary,
+            severity=severity,
+            reasons=tuple(reasons[:MAX_REASONS]),
+            citations=self._citations(ordered, primary),
+            redacted=redacted,
+            categories=tuple(flagged),
+            findings=tuple(findings),
+            rule_ids=rule_ids,
+        )

@@ -1,0 +1,143 @@
+"""``Screener``: screen staff messages for the risks the guidance names.
+
+For each message: prepare the text (:mod:`.text`), find identifiers (:mod:`.identifiers`),
+collect evidence from the identifiers, the lexical rules, the jigsaw score and the exemplar
+sets, lower the non-strong evidence when the wording is a reminder, a question or a task
+done properly, and let the policy decide. The model sees at most
+:data:`~bot.screening.text.MODEL_CHARS` characters of a message, and
+:meth:`Screener.screen_many` embeds a whole batch in one call.
+
+Nothing here logs or stores message text: the result holds only the redacted text, the
+finding spans and fixed wordings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings
+from bot.corpus import Corpus
+from bot.screening.data import ScreeningData, check_citations, load_screening_data
+from bot.screening.evidence import Evidence
+from bot.screening.exemplars import ExemplarIndex
+from bot.screening.identifiers import DIRECT, QUASI, SELF_EVIDENT, IdentifierDetector
+from bot.screening.jigsaw import jigsaw_evidence
+from bot.screening.policy import FlagPolicy
+from bot.screening.redact import redact
+from bot.screening.text import Prepared, prepare
+from bot.types import Category, Finding, Message, Screening
+from guidance_corpus import SCREENING_DIR
+from index.embedders import Embedder
+
+log = logging.getLogger(__name__)
+
+IMAGE_MARKER = " [image attached]"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything screening worked out for one message (used by tests and calibration)."""
+
+    prepared: Prepared
+    findings: tuple[Finding, ...]
+    evidence: tuple[Evidence, ...]
+    mitigation: float
+    screening: Screening
+
+
+class Screener:
+    """Screens messages; build once and reuse (exemplars are embedded at construction)."""
+
+    def __init__(self, settings: Settings, corpus: Corpus, embedder: Embedder,
+                 data_dir: Path = SCREENING_DIR) -> None:
+        self.data: ScreeningData = load_screening_data(data_dir)
+        missing = check_citations(self.data, (p.id for p in corpus.paragraphs))
+        if missing:
+            # An imported or trimmed corpus may lack a paragraph; the policy then cites the
+            # next paragraph the evidence names, or the category default.
+            log.warning("screening data cites %d paragraph(s) the corpus lacks: %s", len(missing), ", ".join(missing))
+        self.embedder = embedder
+        self.detector = IdentifierDetector.build(self.data.identifiers, settings.staff_email_domains,
+                                                 settings.mrn_pattern)
+        self.exemplars = ExemplarIndex(self.data.exemplars, embedder, self.data.policy)
+        self.policy = FlagPolicy(self.data.policy, corpus)
+
+    # -- public API ------------------------------------------------------------------------
+    def screen(self, message: Message) -> Screening:
+        return self.screen_many([message])[0]
+
+    def screen_many(self, messages: Sequence[Message]) -> list[Screening]:
+        """Screen a batch; the embedding model is called once for the whole batch."""
+        return [a.screening for a in self.analyse_many(messages)]
+
+    # -- internals -----------------------------------------------------------------------
+    def _embed(self, prepared: Sequence[Prepared]) -> np.ndarray:
+        texts = [p.model for p in prepared]
+        unique = sorted({t for t in texts if t})
+        sims = np.zeros((len(texts), len(self.exemplars.sets)), dtype=np.float32)
+        if not unique:
+            return sims
+        vectors = self.embedder.encode(unique)
+        table = self.exemplars.similarities(np.asarray(vectors, dtype=np.float32))
+        row_of = {t: i for i, t in enumerate(unique)}
+        for i, t in enumerate(texts):
+            if t:
+                sims[i] = table[row_of[t]]
+        return sims
+
+    def _identifier_evidence(self, findings: Sequence[Finding], folded: str) -> list[Evidence]:
+        p = self.data.policy
+        kinds = {f.kind for f in findings if f.kind in DIRECT}
+        if not kinds:
+            return []
+        linked = bool(kinds & SELF_EVIDENT) or self.data.identifiers.search("patient_link", folded)
+        out: list[Evidence] = []
+        for kind in sorted(kinds):
+            if kind in SELF_EVIDENT:
+                weight = p.identifier_weights.get(kind, p.linked_weight)
+            elif linked:
+                weight = min(p.identifier_weights.get(kind, p.linked_weight), p.linked_weight)
+            else:
+                continue
+            out.append(Evidence(Category.PATIENT_IDENTIFIABLE, weight, p.identifier_cites,
+                                p.identifier_reasons.get(kind, "It contains a patient identifier."),
+                                f"identifier:{kind}", strong=True))
+        return out
+
+    def _mitigation(self, folded: str) -> float:
+        fired = [m.weight for m in self.data.mitigators if m.matches(folded)]
+        return min(max(fired, default=0.0), self.data.policy.mitigation_cap)
+
+    def analyse_many(self, messages: Sequence[Message]) -> list[Analysis]:
+        prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
+        sims = self._embed(prepared)
+        out: list[Analysis] = []
+        for message, prep, row in zip(messages, prepared, sims, strict=True):
+            folded = prep.folded + (IMAGE_MARKER if message.has_image else "")
+            findings = self.detector.detect(prep)
+            mitigation = self._mitigation(folded)
+            evidence: list[Evidence] = self._identifier_evidence(findings, folded)
+            evidence += [Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
+                         for r in self.data.rules if r.matches(folded)]
+            evidence += self.exemplars.evidence(row)
+            lowered = [e.lowered(mitigation) for e in evidence]
+            jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
+            if jigsaw is not None:
+                lowered.append(jigsaw)
+            direct = [f for f in findings if f.kind in DIRECT]
+            redacted_text = redact(prep.original, direct)
+            flag = self.policy.decide(lowered, redacted_text, direct)
+            shown = direct
+            if flag is not None and jigsaw is not None and jigsaw.source in flag.rule_ids:
+                # The details that made up the jigsaw are hidden too.
+                shown = sorted(direct + [f for f in findings if f.kind in QUASI], key=lambda f: f.start)
+                redacted_text = redact(prep.original, shown)
+                flag = self.policy.decide(lowered, redacted_text, shown)
+            screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
+            out.append(Analysis(prep, tuple(findings), tuple(lowered), mitigation, screening))
+        return out
