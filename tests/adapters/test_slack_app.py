@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from adapters.slack import blocks as bk
+from bot.logsetup import quiet_body_loggers
 from bot.render import citation_line
 from bot.types import ChannelSettings, FlagStatus, Platform
 from tests.adapters.slack_harness import SlackHarness, find_button, payload, running_slack
 from tests.fakes.slack_api import BOT_USER_ID, RESPONSE_METHOD, TEAM_ID, Call, FakeSlackApi
+from tests.privacy import identifiers_in, leaks, log_text, risky_lines
 
 QUESTION = "can I accept a friend request from a patient on facebook?"
 FLAGGED = "Patient in resus is John Carter, NHS no 943 476 5919"
@@ -188,6 +190,27 @@ def test_flagged_message_gets_a_private_notice_and_a_redacted_moderator_notice(s
     assert find_button(blocks_of(notice), bk.FLAG_REMOVING)["value"] == record.flag_id
 
 
+def test_no_identifier_from_risky_messages_reaches_slack_logs_or_records(
+        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    quiet_body_loggers()  # as the runner does
+    caplog.set_level(logging.DEBUG)
+    monitor(slack)
+    lines = [str(row["text"]) for row in risky_lines()][:20]
+    assert lines, "no risky evaluation lines found"
+    for i, text in enumerate(lines):
+        slack.event(slack.message(text, user=f"U0POSTER{i}"))
+    expected = sum(1 for text in lines if slack.bot.screen(text).flagged)
+    assert expected > 0
+    slack.fake.wait_for("chat.postEphemeral", count=expected, timeout=30)
+    slack.fake.settle()
+    needles = [n for text in lines for n in identifiers_in(text, slack.bot.screen(text))]
+    assert needles
+    flags = slack.bot.records.flags.values()  # type: ignore[attr-defined]
+    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
+                          *(repr(f) for f in flags)])
+    assert leaks(needles, haystack) == []
+
+
 def test_poster_and_moderator_buttons_are_recorded(slack: SlackHarness) -> None:
     monitor(slack)
     slack.event(slack.message(FLAGGED))
@@ -210,30 +233,46 @@ def test_poster_and_moderator_buttons_are_recorded(slack: SlackHarness) -> None:
     assert record.status is FlagStatus.CONFIRMED and record.reviewer_hash
 
 
-def test_ordinary_message_gets_nothing(slack: SlackHarness) -> None:
-    monitor(slack)
-    slack.event(slack.message(ORDINARY))
+def sentinel(slack: SlackHarness) -> None:
+    """A flagged message from U0SENTINEL in C0WARD, returning once its notice arrived: the
+    pipeline ran (screening is loaded) for anything sent before it."""
+    slack.event(slack.message(FLAGGED, user="U0SENTINEL"))
+    slack.fake.wait_for("chat.postEphemeral", where=lambda c: c.params["user"] == "U0SENTINEL")
     slack.fake.settle()
-    assert slack.fake.posted() == []
+
+
+def test_ordinary_message_gets_nothing(slack: SlackHarness) -> None:
+    monitor(slack, moderators="")
+    slack.event(slack.message(ORDINARY))
+    sentinel(slack)
+    assert [c.params["user"] for c in slack.fake.posted()] == ["U0SENTINEL"]
 
 
 def test_unmonitored_channel_is_not_screened(slack: SlackHarness) -> None:
+    monitor(slack, moderators="")
     slack.event(slack.message(FLAGGED, channel="C0OTHER"))
-    slack.fake.settle()
-    assert slack.fake.posted() == [] and slack.bot.records.flags == {}  # type: ignore[attr-defined]
+    sentinel(slack)
+    assert [c.params["user"] for c in slack.fake.posted()] == ["U0SENTINEL"]
+    assert len(slack.bot.records.flags) == 1  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["event_message_bot", "event_message_own"])
-def test_bots_are_ignored_in_monitored_channels(slack: SlackHarness, name: str) -> None:
-    monitor(slack)
+@pytest.mark.parametrize("name", ["event_message_bot", "event_message_own", "event_channel_join"])
+def test_bots_and_joins_are_ignored_in_monitored_channels(slack: SlackHarness, name: str) -> None:
+    monitor(slack, moderators="")
     event = payload(name)["event"]
     event["text"] = FLAGGED
     slack.event(event)
-    slack.fake.settle()
-    assert slack.fake.posted() == []
+    sentinel(slack)
+    assert [c.params["user"] for c in slack.fake.posted()] == ["U0SENTINEL"]
 
 
 # -- security and robustness -----------------------------------------------------------------------------
+def test_url_verification_challenge_is_answered(slack: SlackHarness) -> None:
+    status, body = slack.post(json.dumps({"token": "XXYYZZ", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                                          "type": "url_verification"}), "application/json")
+    assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in body
+
+
 def test_bad_signature_is_refused_and_nothing_is_posted(slack: SlackHarness) -> None:
     monitor(slack)
     assert slack.event(slack.message(FLAGGED), secret="not-the-secret")[0] == 401
