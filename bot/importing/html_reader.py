@@ -92,9 +92,9 @@ class _PageParser(HTMLParser):
         self.block.parts.append(text)
 
     def _ol_item_marker(self) -> str:
-        ol = next((o for o in reversed(self.stack) if o.tag == "ol"), None)
-        if ol is None:
-            return ""
+        ol = next((o for o in reversed(self.stack) if o.tag in ("ol", "ul")), None)
+        if ol is None or ol.tag == "ul":
+            return ""  # a bullet: no number
         ol.counter += 1
         if ol.style == "letter":
             return f"({chr(ord('a') + (ol.counter - 1) % 26)}) "
@@ -209,5 +209,5 @@ def read_html(path: Path, data: bytes) -> SourceText:
         if i + 1 in breaks:
             source.lines.append(SourceLine("", f"line {line}", LineKind.BREAK))
     if parser.skipped_footnotes:
-        source.skip("footnote sections", parser.skipped_footnotes)
+        source.skip("footnote section(s)", parser.skipped_footnotes)
     return source

@@ -133,7 +133,7 @@ def read_pdf(path: Path, data: bytes) -> SourceText:
                 continue
             size = line.size()
             if size < body * SMALL:
-                source.skip("footnotes (small print)")
+                source.skip("footnote line(s) in small print")
                 continue
             large = size >= body * LARGE or (line.bold() and len(text) < 100)
             source.lines.append(SourceLine(text, where, LineKind.HEADING if large and _heading_shaped(text)

@@ -32,6 +32,7 @@ _NUMBERED = re.compile(r"^(\d{1,3})([.)])?(?:\s+(.*)|$)")
 _NUMBERED_TIGHT = re.compile(r"^(\d{1,3})(?=[A-Z][a-z])(.*)$")  # "12You must" from some PDFs
 _SUB_MARKED = re.compile(r"^\(([a-z])\)(?:\s*(.*))?$|^([a-z])[.)](?:\s+(.*)|$)")
 _SUB_BARE = re.compile(r"^([a-z])(?:\s+(.*))?$")
+_BARE_B = re.compile(r"^b(\s|$)")
 _FOOTNOTE_LINE = re.compile(r"^(\[\d{1,3}\]|\^\d|[†‡]|\*+(?=\S)|footnote\s+\d)", re.IGNORECASE)
 _FOOTNOTE_HEADING = re.compile(r"^(foot ?notes?|end ?notes?|notes|references|sources)$", re.IGNORECASE)
 _INLINE_MARK = re.compile(r"\[\d{1,3}\]|[\u00b9\u00b2\u00b3\u2070-\u2079]+")
@@ -119,6 +120,7 @@ class _Splitter:
         self.footnotes = 0
         self.in_footnotes = False
         self.prev = ""  # the previous text line ("" at a block start)
+        self.index = 0  # the line being read
 
     # -- helpers -------------------------------------------------------------------
     @property
@@ -170,8 +172,20 @@ class _Splitter:
         bare = _SUB_BARE.match(text)
         after_lead = self.prev.endswith((":", ";")) or self.prev.endswith((" and", " or"))
         if bare and bare.group(1) == expected and (after_lead or not bare.group(2)):
+            if expected == "a" and not self._next_letter_follows():
+                return None  # "a patient ..." after a colon is a sentence, not item (a)
             return bare.group(1), bare.group(2) or ""
         return None
+
+    def _next_letter_follows(self) -> bool:
+        """A bare 'a' opens a list only if a bare 'b' follows before the next paragraph or heading."""
+        for line in self.source.lines[self.index + 1:]:
+            text = _clean(line.text)
+            if line.kind is LineKind.HEADING or (text and self._number_start(text)):
+                return False
+            if _BARE_B.match(text):
+                return True
+        return False
 
     def _is_heading(self, line: SourceLine, following: SourceLine | None) -> bool:
         if line.kind is LineKind.HEADING:
@@ -199,6 +213,7 @@ class _Splitter:
     def run(self) -> None:
         lines = self.source.lines
         for i, line in enumerate(lines):
+            self.index = i
             if line.kind is LineKind.BREAK:
                 self.prev = ""
                 continue

@@ -83,6 +83,8 @@ def test_html_page_keeps_main_content_only() -> None:
 def test_html_ordered_lists_honour_start_and_nesting() -> None:
     by_number = texts(split_file(DATA / "ordered-list.html"))
     assert list(by_number) == ["10", "11", "11a", "11b", "12"]
+    # a bullet list inside a numbered item is part of its text, not sub-items
+    assert by_number["10"] == "Every clinical messaging group has a named owner, who may be: a consultant; or a senior nurse."
     assert by_number["11a"] == "The owner must: (a) remove people the day they leave the team;"
 
 
@@ -131,7 +133,7 @@ def test_pdf_drops_furniture_and_footnotes_and_finds_structure(tmp_path: Path) -
     everything = " ".join(by_number.values())
     assert "Example Hospitals Trust - online" not in everything and "code of conduct" not in everything
     assert split.source.skipped["page headers, footers and numbers"] == 4
-    assert split.source.skipped["footnotes (small print)"] == 1
+    assert split.source.skipped["footnote line(s) in small print"] == 1
     assert split.gaps == ["4 missing (before paragraph 5, page 2, line 7)"]
     assert split.paragraphs[2].where == "page 2, line 2"
 
@@ -179,6 +181,15 @@ def test_a_wrapped_line_starting_with_a_number_is_not_a_paragraph(tmp_path: Path
     assert list(texts(split)) == ["1", "2"]
     assert split.problems == [] and "18 Months after" in texts(split)["1"]
     assert texts(split)["2"] == "The policy took effect on 1 January 2024 for all staff."
+
+
+def test_bare_letters_are_sub_items_only_as_a_list(tmp_path: Path) -> None:
+    path = write(tmp_path, "bare.txt", "1 Tell the person in charge:\na patient's relative has posted about the ward.\n"
+                                       "2 You must:\na\nlock your screen;\nb\nlog out when you leave.\n")
+    by_number = texts(split_file(path))
+    assert list(by_number) == ["1", "2", "2a", "2b"]
+    assert by_number["1"] == "Tell the person in charge: a patient's relative has posted about the ward."
+    assert by_number["2b"] == "You must: (b) log out when you leave."
 
 
 def test_number_alone_on_its_line_takes_the_next_line_as_text(tmp_path: Path) -> None:
