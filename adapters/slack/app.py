@@ -124,7 +124,9 @@ class SlackHandlers:
     # -- replies ------------------------------------------------------------------------
     def reply_private(self, where: Where, text: str, blocks: list[dict[str, Any]]) -> None:
         """Ephemeral reply through the response URL, or ``chat.postEphemeral``."""
-        payload = {"response_type": "ephemeral", "replace_original": False, "text": text, "blocks": blocks}
+        payload: dict[str, Any] = {"response_type": "ephemeral", "replace_original": False, "text": text}
+        if blocks:
+            payload["blocks"] = blocks
         if where.response_url and self.sender.respond(where.response_url, payload):
             return
         if where.channel and where.user:

@@ -81,7 +81,8 @@ def error_code(exc: BaseException) -> str:
 
 
 class Sender:
-    """The adapter's outbound calls; each returns a falsy value on failure (logged)."""
+    """The adapter's outbound calls; each returns a falsy value on failure (logged).
+    An empty ``blocks`` list is left out rather than sent empty."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
@@ -93,7 +94,7 @@ class Sender:
         """Post visibly; returns the message ts, or ``""``."""
         try:
             response = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts or None,
+                channel=channel, text=text, blocks=blocks or None, thread_ts=thread_ts or None,
                 unfurl_links=False, unfurl_media=False)
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("chat.postMessage", exc)
@@ -104,7 +105,7 @@ class Sender:
     def post_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]],
                        thread_ts: str = "") -> bool:
         try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks,
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks or None,
                                            thread_ts=thread_ts or None)
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("chat.postEphemeral", exc)

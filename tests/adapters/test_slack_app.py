@@ -418,3 +418,18 @@ def test_app_home_shows_help(slack: SlackHarness) -> None:
                  "event_ts": "1.2"})
     view = slack.fake.wait_for("views.publish")[0]
     assert view.params["user_id"] == "U0ANN" and "/gmc" in json.dumps(view.params["view"])
+
+
+def test_the_fake_refuses_what_slack_would_refuse(fake_slack: FakeSlackApi) -> None:
+    """The Block Kit checks the loopback tests rely on are live."""
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web import WebClient
+
+    client = WebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    for blocks in ([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+                   [bk.section("ok")] * 51,
+                   [{"type": "actions", "elements": [{"type": "button", "action_id": "a",
+                                                      "text": {"type": "plain_text", "text": "x" * 76}}]}]):
+        with pytest.raises(SlackApiError, match="invalid_blocks"):
+            client.chat_postMessage(channel="C0WARD", text="t", blocks=blocks)
+    assert client.chat_postMessage(channel="C0WARD", text="t", blocks=[bk.section("ok")])["ok"]

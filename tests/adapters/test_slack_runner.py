@@ -147,3 +147,19 @@ def test_cli_refuses_missing_tokens_and_bad_options(monkeypatch: pytest.MonkeyPa
     assert "add --http" in capsys.readouterr().err
     assert main(["serve", "slack", "--http", "--port", "70000"]) == 2
     assert "between 0 and 65535" in capsys.readouterr().err
+
+
+def test_manifest_asks_for_the_least_scopes_and_the_events_the_app_handles() -> None:
+    yaml = pytest.importorskip("yaml")
+    root = Path(__file__).resolve().parents[2]
+    manifest = yaml.safe_load((root / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    assert sorted(scopes) == sorted(["commands", "chat:write", "app_mentions:read", "im:history",
+                                     "channels:history", "groups:history", "users:read"])
+    guide = (root / "docs" / "slack.md").read_text(encoding="utf-8")
+    assert all(f"| `{scope}` |" in guide for scope in scopes)
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im"}
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/gmc"]
+    assert manifest["features"]["slash_commands"][0]["should_escape"] is True  # channels arrive as <#C…>
+    assert manifest["settings"]["socket_mode_enabled"] is True and manifest["settings"]["interactivity"]["is_enabled"]

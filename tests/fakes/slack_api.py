@@ -14,6 +14,10 @@ The bot token picks a scenario (every method except ``auth.test``, so an app can
 - ``xoxb-error500``: every call gets 500;
 - ``xoxb-invalid``: every call, ``auth.test`` included, answers ``invalid_auth``;
 - anything else: normal answers.
+
+Messages are checked against Block Kit's basic rules (:func:`block_kit_problem`); a
+breach is answered ``invalid_blocks`` as Slack would, so every loopback test also checks
+the limits.
 """
 
 from __future__ import annotations
@@ -32,6 +36,43 @@ TEAM_ID = "T0TRUST"
 BOT_USER_ID = "UGMCBOT"
 BOT_ID = "BGMCBOT"
 RESPONSE_METHOD = "response_url"
+
+
+def block_kit_problem(blocks: Any, max_blocks: int = 50) -> str:
+    """The first breach of Block Kit's basic limits in ``blocks``, or ``""``."""
+    if not isinstance(blocks, list) or not 1 <= len(blocks) <= max_blocks:
+        return "blocks must be a list of 1 to 50 blocks"
+    for block in blocks:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "section":
+            text = block.get("text", {}).get("text", "")
+            if not 1 <= len(text) <= 3000:
+                return "section text must be 1 to 3000 characters"
+        elif kind == "context":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 10 or any(not 1 <= len(e.get("text", "")) <= 3000 for e in elements):
+                return "context needs 1 to 10 elements of 1 to 3000 characters"
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 25:
+                return "actions needs 1 to 25 elements"
+            for e in elements:
+                if not 1 <= len(e.get("text", {}).get("text", "")) <= 75 or len(e.get("value", "")) > 2000 \
+                        or len(e.get("url", "")) > 3000 or len(e.get("action_id", "")) > 255:
+                    return "button text, value, url or action_id too long"
+        else:
+            return f"unexpected block type {kind!r}"
+    return ""
+
+
+def _message_problem(params: dict[str, Any], max_blocks: int = 50) -> str:
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if blocks is not None:
+        return block_kit_problem(blocks, max_blocks)
+    text = params.get("text")
+    return "" if isinstance(text, str) and 0 < len(text) <= 40_000 else "no_text"
 
 
 @dataclass(frozen=True)
@@ -175,8 +216,9 @@ class FakeSlackApi:
         headers = {k.lower(): v for k, v in request.headers.items()}
 
         if parts.path.startswith("/respond/"):
-            status, payload, extra = 200, "ok", {}
             method = RESPONSE_METHOD
+            problem = "" if params.get("delete_original") else _message_problem(params)
+            status, payload, extra = (400, "invalid_blocks", {}) if problem else (200, "ok", {})
         elif parts.path.startswith("/api/"):
             method = parts.path[len("/api/"):]
             status, payload, extra = self._answer(method, token, params)
@@ -215,6 +257,10 @@ class FakeSlackApi:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)}
         ts = f"1700000000.{next(self._ts):06d}"
         channel = str(params.get("channel", ""))
+        if method in ("chat.postMessage", "chat.postEphemeral") and _message_problem(params):
+            return 200, {"ok": False, "error": "invalid_blocks", "detail": _message_problem(params)}, {}
+        if method == "views.publish" and block_kit_problem(params.get("view", {}).get("blocks"), 100):
+            return 200, {"ok": False, "error": "invalid_blocks"}, {}
         if method == "auth.test":
             return 200, {"ok": True, "url": "https://trust.slack.com/", "team": "Trust", "user": "gmcbot",
                          "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}, {}
