@@ -22,7 +22,8 @@ from bot.importing.source import ImportFailed, LineKind, SourceLine, SourceText
 
 SMALL = 0.85  # fragments below this fraction of the body size are footnotes
 LARGE = 1.15  # lines at least this much larger than the body are headings
-EDGE_LINES = 2  # furniture is looked for in the first and last lines of each page
+EDGE_LINES = 2
+SYMBOL_FONTS = ("dingbat", "wingding", "webding")  # furniture is looked for in the first and last lines of each page
 _DIGITS = re.compile(r"\d+")
 _FOOTNOTE_MARK = re.compile(r"^\s*[\[(]?\d{1,3}[\])]?\s*$|^\s*[*†‡]\s*$")
 
@@ -54,12 +55,13 @@ def _page_lines(page: Any) -> list[_Line]:
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, font_size: float) -> None:
         scale = math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]) or 1.0
-        name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
-        bold = "bold" in name.lower() or "black" in name.lower()
+        name = str(font.get("/BaseFont", "")).lower() if isinstance(font, dict) else ""
+        bold = "bold" in name or "black" in name
+        glyphs = any(symbolic in name for symbolic in SYMBOL_FONTS)  # bullets drawn as letters
         for i, part in enumerate(text.split("\n")):
             if i:
                 lines.append(_Line())
-            if part:
+            if part and not glyphs:
                 lines[-1].fragments.append((part, font_size * scale, bold))
 
     page.extract_text(visitor_text=visit)

@@ -3,11 +3,12 @@
 The rules, kept general so they hold for official web pages, PDFs and typed copies:
 
 * A paragraph starts with its number at the start of a line (``12 You must``, ``12.``,
-  ``12)``, or ``12`` alone with the text on the next line). The number must continue
-  the sequence (at most :data:`MAX_GAP` on) to count; a number already used or lower
-  than the last one counts only at a sentence boundary, and is then reported as a
-  duplicate or out of order, so a wrapped line such as "18 months later" is never a
-  paragraph.
+  ``12)``, or ``12`` alone with the text on the next line). The next number always
+  counts; a jump (a gap) counts only at a sentence boundary and unless the numbering
+  then resumes where it was (a quoted paragraph of another document, "In Good medical
+  practice we say: 36 You must ..."); a number already used or lower than the last one
+  counts only at a sentence boundary and is reported as a duplicate or out of order.
+  So a wrapped line such as "18 months later" is never a paragraph.
 * A sub-item is the next letter under a paragraph: ``(c)``, ``c)``, ``c.``, or a bare
   ``c`` after a line ending in ':' or ';'. Its number is ``75c``; its text repeats the
   paragraph's lead-in so it reads on its own, and the paragraph keeps all its items.
@@ -36,7 +37,7 @@ _BARE_B = re.compile(r"^b(\s|$)")
 _FOOTNOTE_LINE = re.compile(r"^(\[\d{1,3}\]|\^\d|[†‡]|\*+(?=\S)|footnote\s+\d)", re.IGNORECASE)
 _FOOTNOTE_HEADING = re.compile(r"^(foot ?notes?|end ?notes?|notes|references|sources)$", re.IGNORECASE)
 _INLINE_MARK = re.compile(r"\[\d{1,3}\]|[\u00b9\u00b2\u00b3\u2070-\u2079]+")
-_BULLET = re.compile(r"^[\u2022\u25aa\u25e6\u25cf\u2023\u2013\u2014-]\s+")
+_BULLET = re.compile(r"^(?:[\u2022\u25a0\u25aa\u25e6\u25cf\u2023\uf0a7\uf0b7]\s*|[\u2013\u2014-]\s+)")
 _STARTS = "\"'(\u2018\u201c"
 _MONTH = re.compile(r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
 _ENDS_SENTENCE = (".", ":", ";", "?", "!", '"', "'", "\u2019", "\u201d", ")")
@@ -150,8 +151,11 @@ class _Splitter:
         if n not in self.seen and n == self.last + 1:
             return True
         if not self.order or (n not in self.seen and n > self.last):
-            # the first paragraph may have any number (an excerpt); a jump needs a boundary
-            return self.at_boundary and (n <= self.last + MAX_GAP or self.prev.endswith((".", "?", "!")) or not self.prev)
+            # a jump (a gap, or an excerpt's first number) needs a sentence boundary; it is a
+            # quotation of another document's paragraph if the numbering then resumes at last+1
+            sentence_end = not self.prev or self.prev.endswith((".", "?", "!"))
+            return (self.at_boundary and (n <= self.last + MAX_GAP or sentence_end)
+                    and not self._resumes_before(n))
         if not self.at_boundary:
             return False
         if n in self.seen:
@@ -160,6 +164,18 @@ class _Splitter:
             self.problems.append(f"{where}: paragraph {n} comes after paragraph {self.last} ({self.seen[self.last]}); "
                                  "numbers must go up")
         return True
+
+    def _resumes_before(self, n: int) -> bool:
+        """True when, after this line, paragraph last+1 starts before paragraph n+1 does."""
+        for line in self.source.lines[self.index + 1:]:
+            if line.kind is not LineKind.TEXT:
+                continue
+            start = self._number_start(_clean(line.text))
+            if start and start[0] == self.last + 1:
+                return True
+            if start and start[0] == n + 1:
+                return False
+        return False
 
     def _sub_start(self, text: str) -> tuple[str, str] | None:
         if self.current is None:

@@ -17,13 +17,14 @@ PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
 @dataclass(frozen=True)
 class PdfLine:
     """Text drawn at (x, y) points from the bottom-left, in Helvetica of ``size``;
-    ``bold`` uses Helvetica-Bold."""
+    ``bold`` uses Helvetica-Bold, ``dingbats`` the ZapfDingbats symbol font (bullets)."""
 
     text: str
     y: float
     x: float = 72
     size: float = 11
     bold: bool = False
+    dingbats: bool = False
 
 
 def _escape(text: str) -> bytes:
@@ -67,12 +68,13 @@ def _pages(page_bodies: list[tuple[bytes, bytes]], objects: list[bytes]) -> int:
 def make_pdf(path: Path, pages: list[list[PdfLine]], title: str = "") -> Path:
     """Write a text PDF with one page per list of lines."""
     objects = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"]
-    resources = b"<< /Font << /F1 1 0 R /F2 2 0 R >> >>"
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>"]
+    resources = b"<< /Font << /F1 1 0 R /F2 2 0 R /F3 3 0 R >> >>"
     bodies = []
     for lines in pages:
-        ops = [b"BT /F%d %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET" % (2 if ln.bold else 1, ln.size, ln.x, ln.y, _escape(ln.text))
-               for ln in lines]
+        ops = [b"BT /F%d %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET"
+               % (3 if ln.dingbats else 2 if ln.bold else 1, ln.size, ln.x, ln.y, _escape(ln.text)) for ln in lines]
         bodies.append((b"\n".join(ops), resources))
     root = _pages(bodies, objects)
     if title:

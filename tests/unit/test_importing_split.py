@@ -117,6 +117,7 @@ def _two_page_pdf(path: Path) -> Path:
              PdfLine("Speaking in public", 690, size=13, bold=True),
              PdfLine("5", 665), PdfLine("Refer journalists to the communications team. A profes-", 665, x=90),
              PdfLine("sional reply can wait.", 650, x=90),
+             PdfLine("n", 635, x=90, dingbats=True), PdfLine("Be polite.", 635, x=105),  # a bullet
              page_number(2)]
     return make_pdf(path, [page1, page2], title="Online conduct")
 
@@ -127,7 +128,7 @@ def test_pdf_drops_furniture_and_footnotes_and_finds_structure(tmp_path: Path) -
     assert list(by_number) == ["1", "2", "3", "3a", "3b", "3c", "5"]
     assert split.source.fmt == "PDF" and split.source.pages == 2 and split.source.title == "Online conduct"
     assert by_number["2"] == "The same standards of honesty and respect apply online as on the ward."
-    assert by_number["5"] == "Refer journalists to the communications team. A professional reply can wait."
+    assert by_number["5"] == "Refer journalists to the communications team. A professional reply can wait. Be polite."
     assert by_number["3b"].endswith("(b) turn off message previews on the lock screen; and")
     assert [p.heading for p in split.paragraphs if p.number in ("1", "5")] == ["Why this matters", "Speaking in public"]
     everything = " ".join(by_number.values())
@@ -190,6 +191,22 @@ def test_bare_letters_are_sub_items_only_as_a_list(tmp_path: Path) -> None:
     assert list(by_number) == ["1", "2", "2a", "2b"]
     assert by_number["1"] == "Tell the person in charge: a patient's relative has posted about the ward."
     assert by_number["2b"] == "You must: (b) log out when you leave."
+
+
+def test_quoted_paragraphs_of_another_document_stay_in_the_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "quote.txt", "1 Our code of conduct says:\n36 Treat colleagues fairly.\n"
+                                        "65 Keep the public's trust in you.\n2 This guidance shows how.\n"
+                                        "4 A real gap follows.\n5 And the numbering goes on.\n")
+    split = split_file(path)
+    assert texts(split) == {"1": "Our code of conduct says: 36 Treat colleagues fairly. 65 Keep the public's trust in you.",
+                            "2": "This guidance shows how.", "4": "A real gap follows.", "5": "And the numbering goes on."}
+    assert split.gaps == ["3 missing (before paragraph 4, line 5)"] and split.problems == []
+
+
+def test_an_excerpt_may_start_at_any_number(tmp_path: Path) -> None:
+    path = write(tmp_path, "excerpt.txt", "Raising concerns\n\n65 Speak up when something is unsafe.\n\n"
+                                          "66 Keep a note of what you reported.\n")
+    assert list(texts(split_file(path))) == ["65", "66"]
 
 
 def test_number_alone_on_its_line_takes_the_next_line_as_text(tmp_path: Path) -> None:
