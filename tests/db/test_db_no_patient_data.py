@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-import bot.screening
 from bot.config import Settings
 from bot.service import GuidanceBot
 from bot.store import SqlRecords
@@ -28,10 +27,6 @@ from bot.store.urls import normalise_url
 from bot.types import Actor, Conversation, Finding, Flag, FlagStatus, Message, Platform, Screening
 from index.embedders import HashingEmbedder
 from tests.privacy import Needle, database_text, identifiers_in, leaks, log_text, risky_lines, sqlite_text
-
-needs_screening = pytest.mark.skipif(
-    not hasattr(bot.screening, "Screener"),
-    reason="bot.screening.Screener is not there yet; this proof runs once screening lands")
 
 
 def stored_text(database_url: str) -> str:
@@ -61,7 +56,6 @@ def slack_message(i: int, text: str) -> Message:
                    conversation=Conversation(Platform.SLACK, workspace="T1", channel="C1"))
 
 
-@needs_screening
 def test_no_identifier_reaches_the_database_or_the_logs(database_url: str, db_settings: Settings,
                                                         open_store: Callable[..., SqlRecords],
                                                         caplog: pytest.LogCaptureFixture) -> None:
