@@ -63,13 +63,14 @@ class Corpus:
 
 
 @dataclass
-class _ParsedDoc:
+class ParsedDocument:
     document: Document
     paragraphs: list[Paragraph]
 
 
-def _parse_file(path: Path, problems: list[str]) -> _ParsedDoc | None:
-    """Parse one document file, appending ``file:line: message`` problems."""
+def parse_document(path: Path, problems: list[str]) -> ParsedDocument | None:
+    """Parse one document file, appending ``file:line: message`` problems; None when
+    the file cannot be used at all."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
@@ -186,8 +187,8 @@ def _parse_file(path: Path, problems: list[str]) -> _ParsedDoc | None:
     if not paragraphs:
         problems.append(f"{path}:{doc_line}: document '{doc_id}' has no paragraphs ('## <number>' lines)")
     if len(problems) > before:
-        return _ParsedDoc(document, paragraphs) if paragraphs else None
-    return _ParsedDoc(document, paragraphs)
+        return ParsedDocument(document, paragraphs) if paragraphs else None
+    return ParsedDocument(document, paragraphs)
 
 
 def document_files(directory: Path) -> list[Path]:
@@ -204,9 +205,9 @@ def load_corpus(
     policy), then ``override_dir`` (imported documents replace the digest of the same
     doc id). Raises :class:`CorpusError` listing every problem."""
     problems: list[str] = []
-    docs: dict[str, _ParsedDoc] = {}
+    docs: dict[str, ParsedDocument] = {}
     for path in document_files(base_dir):
-        parsed = _parse_file(path, problems)
+        parsed = parse_document(path, problems)
         if parsed:
             docs[parsed.document.doc_id] = parsed
     for directory in extra_dirs:
@@ -214,7 +215,7 @@ def load_corpus(
             problems.append(f"{directory}: corpus folder does not exist")
             continue
         for path in document_files(directory):
-            parsed = _parse_file(path, problems)
+            parsed = parse_document(path, problems)
             if not parsed:
                 continue
             if parsed.document.doc_id in docs:
@@ -223,7 +224,7 @@ def load_corpus(
             docs[parsed.document.doc_id] = parsed
     if override_dir is not None and override_dir.is_dir():
         for path in document_files(override_dir):
-            parsed = _parse_file(path, problems)
+            parsed = parse_document(path, problems)
             if parsed:
                 docs[parsed.document.doc_id] = parsed
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings
-from bot.corpus import DOC_ID_RE, KEY_RE, _parse_file, load_corpus
+from bot.corpus import DOC_ID_RE, KEY_RE, parse_document, load_corpus
 from bot.errors import CorpusError
 from bot.importing.readers import read_source
 from bot.importing.source import ImportFailed
@@ -57,7 +57,7 @@ def _is_corpus_file(path: Path) -> bool:
 
 def _from_corpus_file(path: Path, label: str) -> Version:
     problems: list[str] = []
-    parsed = _parse_file(path, problems)
+    parsed = parse_document(path, problems)
     if problems or parsed is None:
         raise CorpusError(problems or [f"{path}: not a document file"])
     return Version(label, {p.number: (p.heading, p.text) for p in parsed.paragraphs})
