@@ -1,0 +1,179 @@
+"""Section 6, faster embedding: all-MiniLM-L6-v2 through ONNX Runtime (fp32, and int8
+dynamic quantisation) against the shipped PyTorch sentence-transformers model: export
+cost, fidelity (cosine to PyTorch's vectors), single-query latency, batched throughput,
+and retrieval and screening quality on the development sets with an index built by
+each. Also whether sentence-transformers' own ONNX backend loads here, offline.
+
+Adoption rule (issue 8): only if faster, with equal quality, installing cleanly offline.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import Context, Section, Table, cycle, fmt, fmt_mib, fmt_ms, median, percentiles, time_once
+from benchmarks.plots import grouped_bars
+from benchmarks.scale import real_views
+from bot.evaluation import score_messages, score_questions
+from bot.query import expand_for_search, normalise_question
+from index.embedders import make_embedder
+
+PYTORCH = "PyTorch (shipped)"
+
+
+def st_onnx_backend(ctx: Context) -> str:
+    """'' when sentence-transformers' ONNX backend loads the model here (offline),
+    else the first line of its error."""
+    from sentence_transformers import SentenceTransformer
+
+    from benchmarks.onnx_embed import model_dir
+
+    copy = ctx.work_dir / "st-onnx-model"
+    shutil.copytree(model_dir(), copy, dirs_exist_ok=True)  # never write beside the installed model
+    try:
+        SentenceTransformer(str(copy), device="cpu", backend="onnx", local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure is the finding
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return ""
+
+
+def variants(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The embedders compared, with what it cost to make each."""
+    from benchmarks.onnx_embed import OnnxEmbedder, export, model_dir, quantise
+
+    source = model_dir()
+    out: dict[str, dict[str, Any]] = {PYTORCH: {"embedder": make_embedder("minilm"), "prepare_s": 0.0,
+                                                "bytes": (source / "model.safetensors").stat().st_size}}
+    fp32 = ctx.work_dir / "onnx" / "model.onnx"
+    int8 = ctx.work_dir / "onnx" / "model.int8.onnx"
+    export_s = time_once(lambda: export(source, fp32))
+    quant_s = time_once(lambda: quantise(fp32, int8))
+    out["ONNX Runtime fp32"] = {"embedder": OnnxEmbedder(fp32, source, "fp32"), "prepare_s": export_s,
+                                "bytes": fp32.stat().st_size}
+    out["ONNX Runtime int8"] = {"embedder": OnnxEmbedder(int8, source, "int8"), "prepare_s": export_s + quant_s,
+                                "bytes": int8.stat().st_size}
+    return out
+
+
+def quality(ctx: Context, name: str, embedder: Any) -> dict[str, Any]:
+    """Development-set scores with a bot whose index was built by ``embedder``."""
+    from bot.service import GuidanceBot
+
+    bot = ctx.bot() if name == PYTORCH else GuidanceBot(ctx.settings("embed-" + name.split()[-1]), embedder=embedder)
+    rows = ctx.questions()
+    out: dict[str, Any] = {"questions": score_questions(rows, bot.ask_many([r["question"] for r in rows])).to_json()}
+    messages = ctx.messages()
+    try:
+        out["messages"] = score_messages(messages, bot.screen_many([m["text"] for m in messages])).to_json()
+    except ImportError:
+        out["messages"] = None
+    return out
+
+
+def speed(embedder: Any, asks: list[str], texts: list[str], runs: int) -> dict[str, float]:
+    """Single-query p50/p95 (median over ``runs`` passes) and batched texts per second."""
+    passes = [percentiles([time_once(embedder.encode, [q]) for q in asks], (50, 95)) for _ in range(runs)]
+    per_s = median([len(texts) / time_once(embedder.encode, texts) for _ in range(runs)])
+    return {"p50_s": median([p[0] for p in passes]), "p95_s": median([p[1] for p in passes]), "per_s": per_s}
+
+
+def _not_worse(mine: dict[str, Any] | None, ref: dict[str, Any] | None, lower_better: set[str]) -> bool:
+    if mine is None or ref is None:
+        return mine is ref
+    return all((mine[k] <= ref[k]) if k in lower_better else (mine[k] >= ref[k]) for k in ref if k != "n")
+
+
+def adoption_verdict(found: dict[str, dict[str, Any]], decision: dict[str, Any], st_error: str) -> str:
+    """The adopt-or-not sentence, from the measured speed and quality."""
+    if not decision:
+        return "Quality not checked in this run (smoke sizes): no adoption decision."
+    ok = [name for name, d in decision.items() if d["faster"] and d["equal_quality"]]
+    why = "; ".join(f"{name}: {'faster' if d['faster'] else 'not faster'}, "
+                    f"{'equal quality' if d['equal_quality'] else 'lower quality on the development sets'}"
+                    for name, d in decision.items())
+    route = ("sentence-transformers' own ONNX backend does not install cleanly here, so the route would be our "
+             "own export (needs the onnx and onnxruntime packages; torch stays for the export)" if st_error
+             else "sentence-transformers' ONNX backend loads here")
+    if ok:
+        best = max(ok, key=lambda n: found[n]["per_s"])
+        return f"Verdict: {best} qualifies for adoption ({why}); {route}."
+    return f"Verdict: not adopted ({why}); {route}."
+
+
+def run(ctx: Context) -> Section:
+    section = Section("embedding", "Faster embedding: ONNX Runtime and int8 against PyTorch")
+    try:
+        import onnx  # noqa: F401 - needed by the exporter and the quantiser
+        import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError as exc:
+        section.notes.append(f"Skipped: {exc.name} is not installed (`pip install -e '.[bench]'`).")
+        return section
+    st_error = st_onnx_backend(ctx)
+    found = variants(ctx)
+    texts = real_views(ctx).texts
+    texts = texts[: ctx.sizes.embed_throughput_texts] if ctx.sizes.embed_throughput_texts else texts
+    questions = [expand_for_search(normalise_question(r["question"])[0]) for r in ctx.questions()]
+    reference = found[PYTORCH]["embedder"].encode(texts + questions)
+    for name, v in found.items():
+        emb = v["embedder"]
+        vectors = emb.encode(texts + questions)
+        cos = np.sum(vectors * reference, axis=1)
+        v["cos_mean"], v["cos_min"] = float(cos.mean()), float(cos.min())
+        v.update(speed(emb, cycle(questions, ctx.sizes.embed_latency_queries), texts, ctx.runs))
+        if ctx.sizes.embed_quality:
+            v.update(quality(ctx, name, emb))
+    base = found[PYTORCH]
+    section.tables.append(Table(
+        f"Speed and fidelity: single-query latency over {ctx.sizes.embed_latency_queries} development questions, "
+        f"throughput over {len(texts)} index texts in batches of 64 (medians of {ctx.runs} runs)",
+        ["embedder", "model file (MiB)", "prepare (s)", "cosine to PyTorch, mean / min", "p50 (ms)", "p95 (ms)",
+         "texts/s", "speed-up (p50)", "speed-up (texts/s)"],
+        [[name, fmt_mib(v["bytes"]), f"{v['prepare_s']:.1f}", f"{v['cos_mean']:.4f} / {v['cos_min']:.4f}",
+          fmt_ms(v["p50_s"]), fmt_ms(v["p95_s"]), f"{v['per_s']:.0f}", f"{base['p50_s'] / v['p50_s']:.2f}x",
+          f"{v['per_s'] / base['per_s']:.2f}x"] for name, v in found.items()],
+        "prepare: one-off export from the installed model folder (and quantisation), offline.",
+    ))
+    decision: dict[str, Any] = {}
+    if ctx.sizes.embed_quality:
+        rows = []
+        for name, v in found.items():
+            q, m = v["questions"], v["messages"]
+            cells = [name, fmt(q["hit@1"]), fmt(q["hit@3"]), fmt(q["mrr"]), fmt(q["decline_accuracy"]),
+                     fmt(q["false_decline_rate"])]
+            cells += [fmt(m["recall"]), fmt(m["false_alarm_rate"]), fmt(m["category_accuracy"])] if m else ["-"] * 3
+            rows.append(cells)
+        section.tables.append(Table(
+            "Quality with an index built by each embedder (development questions, hybrid; development messages)",
+            ["embedder", "hit@1", "hit@3", "MRR", "decline acc.", "false declines", "screen recall",
+             "false alarms", "category acc."], rows))
+        for name, v in found.items():
+            if name == PYTORCH:
+                continue
+            equal = (_not_worse(v["questions"], base["questions"], {"false_decline_rate"})
+                     and _not_worse(v["messages"], base["messages"], {"false_alarm_rate"}))
+            faster = v["p50_s"] < base["p50_s"] and v["per_s"] > base["per_s"]
+            decision[name] = {"faster": faster, "equal_quality": equal}
+    section.plots.append(grouped_bars(
+        ctx.plot_dir / "embedding.png", ["single-query speed-up", "throughput speed-up"],
+        {name: [base["p50_s"] / v["p50_s"], v["per_s"] / base["per_s"]] for name, v in found.items()},
+        "Embedding speed relative to PyTorch (higher is faster)", "times PyTorch"))
+    section.notes.append("sentence-transformers' own ONNX backend (`backend=\"onnx\"`): "
+                         + ("loads here." if not st_error else f"does not load here: {st_error}"))
+    section.headline = {
+        name: {k: (round(v[k], 5) if isinstance(v[k], float) else v[k]) for k in
+               ("p50_s", "p95_s", "per_s", "cos_mean", "cos_min", "prepare_s", "questions", "messages") if k in v}
+        for name, v in found.items()}
+    section.headline["decision"] = decision
+    verdict = adoption_verdict(found, decision, st_error)
+    section.notes.append(verdict)
+    int8 = found["ONNX Runtime int8"]
+    fp32 = found["ONNX Runtime fp32"]
+    section.summary.append(
+        f"Embedding, ONNX Runtime against PyTorch: fp32 {base['p50_s'] / fp32['p50_s']:.1f}x single-query, "
+        f"{fp32['per_s'] / base['per_s']:.1f}x throughput; int8 {base['p50_s'] / int8['p50_s']:.1f}x single-query, "
+        f"{int8['per_s'] / base['per_s']:.1f}x throughput (cosine to PyTorch {int8['cos_mean']:.4f}). " + verdict)
+    section.headline["st_onnx_backend_error"] = st_error
+    return section
