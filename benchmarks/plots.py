@@ -9,6 +9,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
+KIND_COLOURS = {"exact": "C0", "hnsw": "C1", "ivf": "C2"}
+
+
 def _pyplot():  # type: ignore[no-untyped-def]
     import matplotlib
 
@@ -53,8 +56,10 @@ def lines_by_size(path: Path, sizes: Sequence[int], panels: Mapping[str, Mapping
     fig, axes = plt.subplots(rows, cols, figsize=(9, 3.3 * rows), squeeze=False)
     for ax, (metric, series) in zip(axes.flat, panels.items(), strict=False):
         for name, values in series.items():
-            ax.plot(sizes, values, marker="o", label=name)
+            ax.plot(sizes, values, marker="o", label=name, color=KIND_COLOURS.get(name.split()[0].strip(",").lower()))
         ax.set_xscale("log")
+        ax.set_xticks(list(sizes), [f"{s:,}" for s in sizes], fontsize=8)
+        ax.minorticks_off()
         if metric in log_y:
             ax.set_yscale("log")
         ax.set_xlabel("synthetic corpus size (paragraphs)", fontsize=8)
