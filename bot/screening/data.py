@@ -21,6 +21,8 @@ from guidance_corpus import SCREENING_DIR
 
 FILES = ("identifiers.toml", "terms.toml", "rules.toml", "jigsaw.toml", "exemplars.toml", "policy.toml")
 _TERM_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_ESCAPE = re.compile(r"\\.")
+_UPPER = re.compile(r"[A-Z]")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ORDINARY = "ordinary"  # exemplar sets of ordinary staff traffic use this instead of a category
 
@@ -58,8 +60,10 @@ class Rule:
     def matches(self, folded: str) -> bool:
         if any(p.search(folded) for p in self.unless):
             return False
+        if not all(p.search(folded) for p in self.patterns):
+            return False
         if not self.within:
-            return all(p.search(folded) for p in self.patterns)
+            return True
         starts: list[list[int]] = []
         for p in self.patterns:
             found = [m.start() for _, m in zip(range(40), p.finditer(folded), strict=False)]
@@ -199,9 +203,13 @@ class _Loader:
         if missing:
             self.problems.append(f"{where}: unknown term(s) {', '.join('{' + t + '}' for t in missing)}")
             return None
+        if _UPPER.search(_ESCAPE.sub("", source)):
+            self.problems.append(f"{where}: pattern {source!r} has capital letters; messages are matched in lower case")
+            return None
         expanded = word_pattern([_TERM_REF.sub(lambda m: self.terms[m.group(1)], source)])
         try:
-            return re.compile(expanded, re.IGNORECASE)
+            # Folded messages are lower case, so no IGNORECASE (which halves the speed).
+            return re.compile(expanded)
         except re.error as exc:
             self.problems.append(f"{where}: bad pattern {source!r}: {exc}")
             return None
@@ -283,6 +291,9 @@ def _load_terms(ld: _Loader) -> None:
     for name, alts in table.items():
         if not isinstance(alts, list) or not alts or not all(isinstance(a, str) for a in alts):
             ld.problems.append(f"terms.toml: term '{name}' must be a non-empty list of patterns")
+            continue
+        if any(_UPPER.search(_ESCAPE.sub("", a)) for a in alts):
+            ld.problems.append(f"terms.toml: term '{name}' has capital letters; messages are matched in lower case")
             continue
         missing = [t for a in alts for t in _TERM_REF.findall(a) if t not in ld.terms]
         if missing:

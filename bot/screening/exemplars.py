@@ -1,7 +1,9 @@
 """Exemplar evidence: how close a message is to each set of example messages.
 
-The examples are embedded once, in one batch, when the index is built (and cached per
-embedder and example text, so rebuilding a screener costs nothing). For a batch of message
+The examples are embedded once, in one batch, when the index is built, and cached per
+embedder and example text: in memory (rebuilding a screener costs nothing) and, when a
+cache folder is given, on disk as ``exemplars-<key>.npy`` (a later process skips the
+model work; a damaged or mismatched file is ignored and rewritten). For a batch of message
 vectors, :meth:`ExemplarIndex.evidence` compares each message with every set: a set's
 similarity is the mean of its ``k`` nearest examples, and the evidence for a risky set is
 its margin over the closest ordinary set."""
@@ -9,7 +11,10 @@ its margin over the closest ordinary set."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import threading
+from pathlib import Path
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,27 +23,58 @@ from bot.screening.data import ExemplarSet, Policy
 from bot.screening.evidence import Evidence
 from index.embedders import Embedder
 
+log = logging.getLogger(__name__)
 _CACHE: dict[tuple[str, str], np.ndarray] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _embed_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    key = (embedder.embedder_id, hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest())
+def _load(path: Path, rows: int, dim: int) -> np.ndarray | None:
+    try:
+        matrix = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if matrix.shape != (rows, dim) or matrix.dtype != np.float32 or not np.isfinite(matrix).all():
+        return None
+    return matrix
+
+
+def _save(path: Path, matrix: np.ndarray) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, matrix, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only data folder only costs speed
+        log.warning("could not cache exemplar vectors in %s: %s", path.parent, exc.strerror)
+
+
+def embed_examples(embedder: Embedder, texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
+    """The examples' vectors, from the memory or disk cache when they match."""
+    digest = hashlib.sha256("\x1f".join([embedder.embedder_id, *texts]).encode("utf-8")).hexdigest()
+    key = (embedder.embedder_id, digest)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
-    if cached is None:
-        cached = np.asarray(embedder.encode(texts), dtype=np.float32)
-        with _CACHE_LOCK:
-            _CACHE[key] = cached
-    return cached
+    if cached is not None:
+        return cached
+    path = cache_dir / f"exemplars-{digest[:24]}.npy" if cache_dir is not None else None
+    matrix = _load(path, len(texts), embedder.dim) if path is not None and path.is_file() else None
+    if matrix is None:
+        matrix = np.asarray(embedder.encode(texts), dtype=np.float32)
+        if path is not None:
+            _save(path, matrix)
+    with _CACHE_LOCK:
+        _CACHE[key] = matrix
+    return matrix
 
 
 class ExemplarIndex:
-    def __init__(self, sets: Sequence[ExemplarSet], embedder: Embedder, policy: Policy) -> None:
+    def __init__(self, sets: Sequence[ExemplarSet], embedder: Embedder, policy: Policy,
+                 cache_dir: Path | None = None) -> None:
         self.sets = tuple(sets)
         self.policy = policy
         texts = [e for s in self.sets for e in s.examples]
-        self.matrix = _embed_examples(embedder, texts)
+        self.matrix = embed_examples(embedder, texts, cache_dir)
         bounds: list[tuple[int, int]] = []
         start = 0
         for s in self.sets:

@@ -242,6 +242,7 @@ class IdentifierDetector:
             self._emails(text, found)
         self._names(text, found)
         self._places(text, found)
+        found += _repeats(text, found)
         kept = _without_overlaps(found)
         return [Finding(f.kind, *prepared.to_original(f.start, f.end), f.score) for f in kept]
 
@@ -254,6 +255,36 @@ def _title_case(words: frozenset[str]) -> str:
 def _valid_ddmmyy(digits: str) -> bool:
     day, month = int(digits[:2]), int(digits[2:4])
     return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _repeats(text: str, found: list[Finding]) -> list[Finding]:
+    """Other places the same identifier appears (a name said twice, once without context),
+    so redaction leaves no copy behind."""
+    extra: list[Finding] = []
+    seen: set[str] = set()
+    for f in found:
+        if f.kind in QUASI:
+            continue
+        value = text[f.start:f.end]
+        values = [value]
+        if f.kind == NAME:  # the surname alone identifies too
+            values.append(value.split(" ")[-1])
+        for v in values:
+            if len(v) < 3 or v in seen:
+                continue
+            seen.add(v)
+            pos = text.find(v)
+            while pos != -1 and len(extra) < 1000:
+                if not f.start <= pos < f.end and _whole(text, pos, pos + len(v)):
+                    extra.append(Finding(f.kind, pos, pos + len(v), f.score))
+                pos = text.find(v, pos + 1)
+    return extra
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or after.isalnum())
 
 
 def _without_overlaps(found: list[Finding]) -> list[Finding]:

@@ -64,7 +64,8 @@ class Screener:
         self.embedder = embedder
         self.detector = IdentifierDetector.build(self.data.identifiers, settings.staff_email_domains,
                                                  settings.mrn_pattern)
-        self.exemplars = ExemplarIndex(self.data.exemplars, embedder, self.data.policy)
+        self.exemplars = ExemplarIndex(self.data.exemplars, embedder, self.data.policy,
+                                       cache_dir=settings.data_dir / "screening")
         self.policy = FlagPolicy(self.data.policy, corpus)
 
     # -- public API ------------------------------------------------------------------------
