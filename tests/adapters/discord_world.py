@@ -33,6 +33,7 @@ GUILD_ID = p.snowflake()
 WARD = p.snowflake()
 MODS = p.snowflake()
 LOUNGE = p.snowflake()
+THREAD = p.snowflake()  # a thread under WARD
 CONSULTANTS_ROLE = p.snowflake()
 ADMIN_ROLE = p.snowflake()
 BOT_ROLE = p.snowflake()
@@ -189,7 +190,8 @@ def guild_payload(bot_user: p.Json, people: Sequence[p.Json], admin: p.Json) -> 
     members = [p.member(bot_user, [BOT_ROLE]), p.member(admin, [ADMIN_ROLE]), *(p.member(u) for u in people)]
     channels = [p.text_channel(WARD, GUILD_ID, "ward-7"), p.text_channel(MODS, GUILD_ID, "moderators", 1),
                 p.text_channel(LOUNGE, GUILD_ID, "lounge", 2)]
-    return p.guild(GUILD_ID, admin_id(admin), channels, roles, members)
+    threads = [p.thread(THREAD, GUILD_ID, WARD, admin_id(admin))]
+    return p.guild(GUILD_ID, admin_id(admin), channels, roles, members, threads)
 
 
 def admin_id(admin: p.Json) -> int:

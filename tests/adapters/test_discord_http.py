@@ -16,6 +16,8 @@ from tests.adapters.discord_world import (
     CONSULTANTS_ROLE,
     LONG_QUESTION,
     LONG_SENTENCE,
+    LOUNGE,
+    MODS,
     POLICY_QUESTION,
     WARD,
     discord_world,
@@ -60,8 +62,13 @@ async def test_mention_injection_never_pings_anyone(tmp_path: Path) -> None:
         await w.post(f"<@{BOT_ID}> {text}", mentions=[w.bot_user, w.poster], mention_roles=[CONSULTANTS_ROLE],
                      mention_everyone=True)
         await w.direct_message(text)
+        w.monitor(LOUNGE, moderators=MODS)  # the redacted excerpt for moderators keeps the @everyone
+        await w.post(f"@everyone <@&{CONSULTANTS_ROLE}> Patient in resus is John Carter, NHS no 943 476 5919",
+                     channel=LOUNGE, mention_roles=[CONSULTANTS_ROLE], mention_everyone=True)
+        [notice] = w.fake.channel_posts(MODS)
+        assert "@everyone" in notice["embeds"][0]["description"]
         sent = w.fake.sent_bodies()
-        assert len(sent) >= 5
+        assert len(sent) >= 7
         for body in sent:
             assert body.get("allowed_mentions") == NO_MENTIONS, body
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.types import FlagStatus
-from tests.adapters.discord_world import BOT_ID, LOUNGE, MODS, POLICY_QUESTION, WARD, World, discord_world
+from tests.adapters.discord_world import BOT_ID, LOUNGE, MODS, POLICY_QUESTION, THREAD, WARD, World, discord_world
 from tests.fakes import discord_payloads as p
+from tests.privacy import identifiers_in, leaks, log_text
 
 pytestmark = pytest.mark.asyncio
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
@@ -29,9 +30,14 @@ def buttons(body: p.Json) -> list[p.Json]:
     return [b for row in body.get("components", []) for b in row["components"]]
 
 
-def assert_no_identifier(w: World) -> None:
-    """No identifier reached Discord in anything the bot sent, nor the stored flags."""
-    everything = str([c.body for c in w.fake.find() if c.method != "GET"]) + str(list(w.records.flags.values()))
+def assert_no_identifier(w: World, caplog: pytest.LogCaptureFixture) -> None:
+    """No identifier (in any spelling) reached Discord in anything the bot sent, the
+    stored records or the logs."""
+    everything = "\n".join([str([c.body for c in w.fake.find() if c.method != "GET"]),
+                            str(list(w.records.flags.values())), str(w.records.feedback), log_text(caplog.records)])
+    needles = identifiers_in(FLAGGED, w.guidance.screen(FLAGGED))
+    assert {n.kind for n in needles} >= {"nhs-number", "name"}
+    assert leaks(needles, everything) == []
     for identifier in IDENTIFIERS:
         assert identifier not in everything
 
@@ -91,7 +97,9 @@ async def test_ordinary_message_in_a_monitored_channel_gives_nothing(tmp_path: P
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("adapters")]
 
 
-async def test_flagged_message_gets_a_private_dm_and_a_redacted_moderator_notice(tmp_path: Path) -> None:
+async def test_flagged_message_gets_a_private_dm_and_a_redacted_moderator_notice(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor(moderators=MODS)
         message = await w.post(FLAGGED)
@@ -115,10 +123,12 @@ async def test_flagged_message_gets_a_private_dm_and_a_redacted_moderator_notice
         assert len(w.records.flags) == 1
         record = next(iter(w.records.flags.values()))
         assert record.platform == "discord" and record.channel == str(WARD) and record.status is FlagStatus.OPEN
-        assert_no_identifier(w)
+        assert_no_identifier(w, caplog)
 
 
-async def test_closed_dms_fall_back_to_a_channel_notice_naming_no_details(tmp_path: Path) -> None:
+async def test_closed_dms_fall_back_to_a_channel_notice_naming_no_details(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor()
         w.fake.close_dms(int(w.poster["id"]))
@@ -134,7 +144,7 @@ async def test_closed_dms_fall_back_to_a_channel_notice_naming_no_details(tmp_pa
         assert "embeds" not in notice or not notice["embeds"]
         for detail in ("patient", "NHS", "identif"):
             assert detail.lower() not in notice["content"].lower()
-        assert_no_identifier(w)
+        assert_no_identifier(w, caplog)
 
 
 async def test_poster_and_moderator_buttons_record_the_outcome(tmp_path: Path) -> None:
@@ -190,3 +200,14 @@ async def test_a_replayed_message_is_handled_once(tmp_path: Path) -> None:
         payload = await w.post(FLAGGED)
         await w.driver.message_create(payload)
         assert len(w.fake.dm_posts(w.poster["id"])) == 1 and len(w.records.flags) == 1
+
+
+async def test_a_thread_follows_its_parent_channel(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor(WARD)
+        message = await w.post(FLAGGED, channel=THREAD)
+        [dm] = w.fake.dm_posts(w.poster["id"])
+        jump = next(b for row in dm["components"] for b in row["components"] if b["label"] == "Go to message")
+        assert jump["url"].endswith(f"/{THREAD}/{message['id']}")
+        [record] = w.records.flags.values()
+        assert record.channel == str(WARD)

@@ -54,11 +54,21 @@ def text_channel(channel_id: int, guild_id: int, name: str, position: int = 0) -
             "last_message_id": None, "rate_limit_per_user": 0}
 
 
+def thread(thread_id: int, guild_id: int, parent_id: int, owner_id: int, name: str = "handover") -> Json:
+    """A public thread (type 11) under a text channel."""
+    return {"id": str(thread_id), "type": 11, "guild_id": str(guild_id), "parent_id": str(parent_id),
+            "owner_id": str(owner_id), "name": name, "last_message_id": None, "rate_limit_per_user": 0,
+            "message_count": 0, "member_count": 1, "flags": 0,
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": timestamp(),
+                                "locked": False}}
+
+
 def dm_channel(channel_id: int, recipient: Json) -> Json:
     return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None}
 
 
-def guild(guild_id: int, owner_id: int, channels: list[Json], roles: list[Json], members: list[Json]) -> Json:
+def guild(guild_id: int, owner_id: int, channels: list[Json], roles: list[Json], members: list[Json],
+          threads: Sequence[Json] = ()) -> Json:
     """A GUILD_CREATE event body."""
     return {
         "id": str(guild_id), "name": "Teaching hospital staff", "icon": None, "owner_id": str(owner_id),
@@ -67,7 +77,7 @@ def guild(guild_id: int, owner_id: int, channels: list[Json], roles: list[Json],
         "system_channel_flags": 0, "rules_channel_id": None, "vanity_url_code": None, "description": None,
         "banner": None, "premium_tier": 0, "preferred_locale": "en-GB", "public_updates_channel_id": None,
         "nsfw_level": 0, "premium_progress_bar_enabled": False, "emojis": [], "stickers": [],
-        "roles": roles, "channels": channels, "threads": [], "members": members, "voice_states": [],
+        "roles": roles, "channels": channels, "threads": list(threads), "members": members, "voice_states": [],
         "presences": [], "member_count": len(members), "large": False, "unavailable": False,
         "joined_at": timestamp(), "stage_instances": [], "guild_scheduled_events": [],
         "application_id": None, "max_members": 500000,
