@@ -18,7 +18,7 @@ import discord
 
 from adapters.discord.runner import GmcClient, set_api_base
 from bot.config import Settings
-from bot.records import MemoryRecords
+from bot.records import MemoryRecords, Records
 from bot.service import GuidanceBot
 from bot.types import ChannelSettings, Platform
 from index.embedders import Embedder, HashingEmbedder
@@ -89,7 +89,7 @@ class World:
     client: GmcClient
     driver: DiscordDriver
     guidance: GuidanceBot
-    records: MemoryRecords
+    records: Any  # MemoryRecords unless the test passed a durable store
     guild: discord.Guild
     bot_user: p.Json
     poster: p.Json
@@ -200,10 +200,11 @@ def admin_id(admin: p.Json) -> int:
 
 @asynccontextmanager
 async def discord_world(tmp_path: Path, *, answer_budget: float = 5.0, embedder: Embedder | None = None,
-                        **settings: Any) -> AsyncIterator[World]:
+                        records: Records | None = None, **settings: Any) -> AsyncIterator[World]:
     """Start the fake API, log the real client in against it, create the server; restore
-    discord.py's API base and stop everything afterwards."""
-    records = MemoryRecords()
+    discord.py's API base and stop everything afterwards. The data folder is
+    ``tmp_path / "data"``; records are in memory unless ``records`` is given."""
+    records = records if records is not None else MemoryRecords()
     config = Settings(data_dir=tmp_path / "data", corpus_dirs=(write_trust_corpus(tmp_path / "trust"),),
                       discord_token=TOKEN, **settings)
     guidance = GuidanceBot(config, embedder=embedder or HashingEmbedder(), records=records)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
+from bot.store import open_records
 from bot.types import FlagStatus
 from tests.adapters.discord_world import BOT_ID, LOUNGE, MODS, POLICY_QUESTION, THREAD, WARD, World, discord_world
 from tests.fakes import discord_payloads as p
-from tests.privacy import identifiers_in, leaks, log_text
+from tests.privacy import identifiers_in, leaks, log_text, sqlite_text
 
 pytestmark = pytest.mark.asyncio
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
@@ -211,3 +213,23 @@ async def test_a_thread_follows_its_parent_channel(tmp_path: Path) -> None:
         assert jump["url"].endswith(f"/{THREAD}/{message['id']}")
         [record] = w.records.flags.values()
         assert record.channel == str(WARD)
+
+
+async def test_flag_and_outcome_land_in_the_sqlite_audit_trail_without_patient_data(tmp_path: Path) -> None:
+    store = open_records(Settings(data_dir=tmp_path / "data"))
+    try:
+        async with discord_world(tmp_path, records=store) as w:
+            w.monitor(moderators=MODS)
+            await w.post(FLAGGED)
+            [record] = store.flags()
+            assert record.platform == "discord" and record.status is FlagStatus.OPEN
+            mod_call = next(iter(w.fake.find("POST", rf"/channels/{MODS}/messages$")))
+            confirm = next(b for b in buttons(mod_call.body) if b["label"] == "Confirm")
+            await w.click(mod_call.response, confirm["custom_id"], user=w.admin, channel=MODS,
+                          permissions=p.MANAGE_MESSAGES)
+            [record] = store.flags()
+            assert record.status is FlagStatus.CONFIRMED
+            needles = identifiers_in(FLAGGED, w.guidance.screen(FLAGGED))
+    finally:
+        store.close()
+    assert needles and leaks(needles, sqlite_text(tmp_path / "data" / "gmcbot.sqlite3")) == []
