@@ -278,9 +278,14 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         elif (refusal := self._over_limit(message.author.id)) is not None:
             reply = refusal
         else:
-            answer = await asyncio.to_thread(self.guidance.ask, question)
-            reply = answer_reply(answer, self.settings.ask_who)
-            log.info("answered message %s: %s", message.id, answer.status.value)
+            try:
+                answer = await asyncio.to_thread(self.guidance.ask, question)
+            except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
+                log_failure(f"answering message {message.id}", exc)
+                reply = Reply(content=SORRY)
+            else:
+                reply = answer_reply(answer, self.settings.ask_who)
+                log.info("answered message %s: %s", message.id, answer.status.value)
         try:
             await message.reply(**send_kwargs(reply))
         except discord.HTTPException as exc:

@@ -4,6 +4,7 @@ real HTTP client into the local fake API."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,3 +181,18 @@ async def test_questions_past_the_rate_limit_get_a_polite_refusal(tmp_path: Path
         assert "2 questions in the last minute" in refusal["content"] and not refusal["embeds"]
         other = await w.gmc(POLICY_QUESTION, user=w.admin)  # the limit is per person
         assert w.answer_message(other)["embeds"]
+
+
+async def test_a_core_failure_is_answered_once_and_logged_without_the_question(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async with discord_world(tmp_path) as w:
+        shutil.rmtree(tmp_path / "trust")  # the trust's corpus folder vanished: loading the corpus fails
+        interaction = await w.gmc(POLICY_QUESTION)
+        [call] = w.responses(interaction)
+        assert call.body["type"] == 4 and call.body["data"]["flags"] & EPHEMERAL
+        assert call.body["data"]["content"].startswith("Sorry, something went wrong")
+        await w.mention(POLICY_QUESTION)
+        [reply] = w.fake.channel_posts(WARD)
+        assert reply["content"].startswith("Sorry, something went wrong")
+        assert "CorpusError" in caplog.text
+        assert POLICY_QUESTION not in caplog.text and "Twitter" not in caplog.text
