@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from bot.answering import make_answer, thresholds_for
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
+from bot.metrics import Metrics
 from bot.query import expand_for_search, normalise_question
 from bot.records import MemoryRecords, Records
 from bot.retrieval import Method, Retriever
@@ -34,9 +36,14 @@ class GuidanceBot:
         progress: bool = False,
         notify: Callable[[str], None] | None = None,
         records: Records | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.records: Records = records if records is not None else MemoryRecords()
+        self.metrics = metrics or Metrics()
+        pending = getattr(self.records, "pending", None)
+        if isinstance(pending, int):  # a store with an outage queue (SqlRecords)
+            self.metrics.track_pending(lambda: int(getattr(self.records, "pending", 0)))
         self.embedder = embedder or make_embedder(settings.embedder)
         self._progress = progress
         self._notify = notify
@@ -73,9 +80,12 @@ class GuidanceBot:
         """True once the corpus and index are loaded (health checks use this)."""
         return self._retriever is not None
 
-    def warm_up(self) -> None:
-        """Load corpus, model and index now, so the first question is fast."""
+    def warm_up(self, screening: bool = False) -> None:
+        """Load corpus, model and index now, so the first question is fast (and, with
+        ``screening``, the screener, so the first screened message is fast too)."""
         self.retriever.embed(["warm up"])
+        if screening:
+            self._get_screener()
 
     def rebuild_index(self) -> None:
         """Rebuild the index from the corpus, even if the saved one matches."""
@@ -101,6 +111,18 @@ class GuidanceBot:
 
     def ask_many(self, questions: Sequence[str], top: int = 3, method: Method = Method.HYBRID) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""
+        start = time.perf_counter()
+        try:
+            answers = self._answer_all(questions, top, method)
+        except Exception:
+            self.metrics.failures.labels("ask").inc()
+            raise
+        self.metrics.answer_seconds.observe(time.perf_counter() - start)
+        for answer in answers:
+            self.metrics.answers.labels(answer.status.value).inc()
+        return answers
+
+    def _answer_all(self, questions: Sequence[str], top: int, method: Method) -> list[Answer]:
         prepared = [normalise_question(q) for q in questions]
         search = [expand_for_search(q) for q, _ in prepared]
         answers: list[Answer | None] = [None] * len(questions)
@@ -136,7 +158,18 @@ class GuidanceBot:
     def screen_many(self, messages: Sequence[Message | str]) -> list[Screening]:
         """Screen several messages, batching the model work."""
         items = [m if isinstance(m, Message) else Message(text=m) for m in messages]
-        return list(self._get_screener().screen_many(items))
+        start = time.perf_counter()
+        try:
+            results: list[Screening] = list(self._get_screener().screen_many(items))
+        except Exception:
+            self.metrics.failures.labels("screen").inc()
+            raise
+        self.metrics.screening_seconds.observe(time.perf_counter() - start)
+        for result in results:
+            self.metrics.screenings.labels("flagged" if result.flag is not None else "clear").inc()
+            if result.flag is not None:
+                self.metrics.flags.labels(result.flag.category.value).inc()
+        return results
 
     # -- records (audit trail, feedback, settings, de-duplication) ------------------
     def claim_event(self, platform: str, event_id: str) -> bool:
@@ -163,3 +196,11 @@ class GuidanceBot:
 
     def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings:
         return self.records.update_channel_settings(settings)
+
+    # -- shutdown ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Make a last attempt to write records waiting on a database outage and release
+        the store (what still cannot be written is logged as a count). Safe to repeat."""
+        close = getattr(self.records, "close", None)
+        if callable(close):
+            close()

@@ -9,9 +9,11 @@
 
 Commands and buttons ``ack()`` first; events are acknowledged by Bolt before the
 listener runs (``process_before_response=False``), so the core is always called after
-Slack has its answer. A global middleware drops duplicate ``event_id``s (Slack's
-retries of an event already claimed), after the request's signature was verified.
-Nothing here logs or reposts message text.
+Slack has its answer. Listeners only translate: the work (the core, Web API calls)
+goes to a :class:`~adapters.slack.work.WorkQueue`, so acknowledgements never wait
+behind answers on Bolt's small listener pool. A global middleware counts requests and
+drops duplicate ``event_id``s (Slack's retries of an event already claimed), after the
+request's signature was verified. Nothing here logs or reposts message text.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from adapters.slack.translate import (
     text_of,
     user_ref,
 )
+from adapters.slack.work import DEFAULT_WORKERS, WorkQueue
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.service import GuidanceBot
@@ -49,6 +52,14 @@ COMMAND = "/gmc"
 PLATFORM = "slack"
 SORRY = "Sorry, something went wrong on my side and I couldn't answer. Please try again in a minute."
 NOT_ADMIN = "Only workspace admins and owners can view or change gmcbot's channel settings."
+# Request kinds counted in metrics (anything else is "other").
+REQUEST_KINDS = frozenset({"event_callback", "command", "block_actions", "url_verification"})
+
+
+def make_work_queue(bot: GuidanceBot, workers: int = DEFAULT_WORKERS) -> WorkQueue:
+    """A work queue whose length is reported in ``bot.metrics``."""
+    gauge = bot.metrics.work_in_flight.labels(PLATFORM)
+    return WorkQueue(workers, on_change=gauge.set, name="gmcbot-slack-work")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,11 +76,12 @@ class Where:
 class SlackHandlers:
     """The listeners. Each one catches its own failures and logs only their type."""
 
-    def __init__(self, bot: GuidanceBot, settings: Settings, sender: Sender) -> None:
+    def __init__(self, bot: GuidanceBot, settings: Settings, sender: Sender, work: WorkQueue | None = None) -> None:
         self.bot = bot
         self.settings = settings
         self.sender = sender
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.work = work or make_work_queue(bot)
 
     # -- registration -----------------------------------------------------------------
     def register(self, app: App) -> None:
@@ -102,20 +114,27 @@ class SlackHandlers:
         return listener
 
     def _guard(self, what: str, work: Callable[[], Any]) -> None:
-        try:
-            work()
-        except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
-            log.error("slack %s failed: %s", what, type(exc).__name__)
+        """Queue ``work`` to run after the acknowledgement, catching its failures."""
+        def job() -> None:
+            try:
+                work()
+            except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
+                log.error("slack %s failed: %s", what, type(exc).__name__)
+        self.work.submit(job)
 
     # -- middleware and errors ----------------------------------------------------------
     def dedupe(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
         """Drop an Events API delivery whose ``event_id`` was already claimed. A retry
         (``X-Slack-Retry-Num``) of an event never seen before is processed."""
         event_id = text_of(body, "event_id")
-        if text_of(body, "type") == "event_callback" and event_id:
+        kind = "command" if text_of(body, "command") else text_of(body, "type") or "other"
+        requests = self.bot.metrics.platform_requests
+        if kind == "event_callback" and event_id:
             if not self.bot.claim_event(PLATFORM, event_id):
                 log.info("slack duplicate event %s ignored", event_id)
+                requests.labels(PLATFORM, "duplicate").inc()
                 return BoltResponse(status=200, body="")
+        requests.labels(PLATFORM, kind if kind in REQUEST_KINDS else "other").inc()
         return next()
 
     def on_error(self, error: Exception) -> None:
@@ -321,8 +340,9 @@ class SlackHandlers:
 
     # -- App Home ---------------------------------------------------------------------------------
     def on_home(self, event: dict[str, Any]) -> None:
-        if text_of(event, "tab") == "home" and text_of(event, "user"):
-            self.sender.publish_home(text_of(event, "user"), bk.help_blocks(self.settings.ask_who))
+        user = text_of(event, "user")
+        if text_of(event, "tab") == "home" and user:
+            self._guard("home", lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)))
 
 
 def bolt_logger() -> logging.Logger:
@@ -335,14 +355,17 @@ def bolt_logger() -> logging.Logger:
 
 
 def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = None, *,
-              socket_mode: bool = False) -> App:
-    """The Bolt app for ``bot``. ``client`` defaults to :func:`make_client`; Bolt calls
-    ``auth.test`` once here. Requests are verified with ``settings.slack_signing_secret``,
-    which HTTP mode requires (Socket Mode needs none)."""
+              socket_mode: bool = False, work: WorkQueue | None = None) -> App:
+    """The Bolt app for ``bot``. ``client`` defaults to :func:`make_client` (its retries
+    counted in ``bot.metrics``); Bolt calls ``auth.test`` once here. Requests are verified
+    with ``settings.slack_signing_secret``, which HTTP mode requires (Socket Mode needs
+    none). Listener work runs on ``work`` (default: a new :func:`make_work_queue`)."""
     if not settings.slack_signing_secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
-    client = client or make_client(settings)
+    on_retry = bot.metrics.retry_counter(PLATFORM)
+    client = client or make_client(settings, on_retry=on_retry)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
               process_before_response=False, logger=bolt_logger())
-    SlackHandlers(bot, settings, Sender(client)).register(app)
+    sender = Sender(client, on_error=bot.metrics.error_counter(PLATFORM), on_retry=on_retry)
+    SlackHandlers(bot, settings, sender, work).register(app)
     return app

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
@@ -48,14 +49,37 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code < 600
 
 
-def retry_handlers() -> list[RetryHandler]:
-    """429 per ``Retry-After`` (3 tries), 5xx and connection trouble with backoff (2)."""
-    return [
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        AnyServerErrorRetryHandler(max_retry_count=2),
-        ConnectionErrorRetryHandler(max_retry_count=2, error_types=[
-            URLError, ConnectionError, TimeoutError, RemoteDisconnected]),
+class CountingRetryHandler(RetryHandler):
+    """Wraps a handler and reports each retry it makes (for metrics) as ``reason``."""
+
+    def __init__(self, inner: RetryHandler, reason: str, on_retry: Callable[[str], None]) -> None:
+        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
+        self.inner = inner
+        self.reason = reason
+        self.on_retry = on_retry
+
+    def can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                  error: Exception | None = None) -> bool:
+        return self.inner.can_retry(state=state, request=request, response=response, error=error)
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        self.on_retry(self.reason)
+        self.inner.prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+
+
+def retry_handlers(on_retry: Callable[[str], None] | None = None) -> list[RetryHandler]:
+    """429 per ``Retry-After`` (3 tries), 5xx and connection trouble with backoff (2).
+    ``on_retry`` hears ``rate_limited``, ``server_error`` or ``connection`` per retry."""
+    handlers: list[tuple[str, RetryHandler]] = [
+        ("rate_limited", RateLimitErrorRetryHandler(max_retry_count=3)),
+        ("server_error", AnyServerErrorRetryHandler(max_retry_count=2)),
+        ("connection", ConnectionErrorRetryHandler(max_retry_count=2, error_types=[
+            URLError, ConnectionError, TimeoutError, RemoteDisconnected])),
     ]
+    if on_retry is None:
+        return [h for _, h in handlers]
+    return [CountingRetryHandler(h, reason, on_retry) for reason, h in handlers]
 
 
 def api_base_url(settings: Settings) -> str:
@@ -63,11 +87,13 @@ def api_base_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def make_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A ``WebClient`` for the bot token (or ``token``) with the retry handlers."""
+def make_client(settings: Settings, token: str | None = None, *, timeout: int = TIMEOUT_SECONDS,
+                on_retry: Callable[[str], None] | None = None) -> WebClient:
+    """A ``WebClient`` for the bot token (or ``token``) with the retry handlers; each
+    attempt waits at most ``timeout`` seconds for an answer."""
     return WebClient(token=token if token is not None else settings.slack_bot_token,
-                     base_url=api_base_url(settings), timeout=TIMEOUT_SECONDS,
-                     retry_handlers=retry_handlers())
+                     base_url=api_base_url(settings), timeout=timeout,
+                     retry_handlers=retry_handlers(on_retry))
 
 
 def error_code(exc: BaseException) -> str:
@@ -81,14 +107,20 @@ def error_code(exc: BaseException) -> str:
 
 
 class Sender:
-    """The adapter's outbound calls; each returns a falsy value on failure (logged).
-    An empty ``blocks`` list is left out rather than sent empty."""
+    """The adapter's outbound calls; each returns a falsy value on failure (logged, and
+    reported to ``on_error`` with the method name). Response URLs use the client's
+    timeout and ``on_retry``. An empty ``blocks`` list is left out rather than sent empty."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, on_error: Callable[[str], None] | None = None,
+                 on_retry: Callable[[str], None] | None = None) -> None:
         self.client = client
+        self.on_error = on_error
+        self.on_retry = on_retry
 
     def _failed(self, method: str, exc: BaseException) -> None:
         log.warning("slack %s failed: %s", method, error_code(exc))
+        if self.on_error is not None:
+            self.on_error(method)
 
     def post_message(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = "") -> str:
         """Post visibly; returns the message ts, or ``""``."""
@@ -117,14 +149,16 @@ class Sender:
         if not response_url:
             return False
         try:
-            response = WebhookClient(response_url, timeout=TIMEOUT_SECONDS,
-                                     retry_handlers=retry_handlers()).send_dict(payload)
+            response = WebhookClient(response_url, timeout=self.client.timeout,
+                                     retry_handlers=retry_handlers(self.on_retry)).send_dict(payload)
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("response_url", exc)
             return False
         if response.status_code != 200:
             body = response.body if isinstance(response.body, str) and _ERROR_CODE_RE.match(response.body) else ""
             log.warning("slack response_url failed: HTTP %s %s", response.status_code, body)
+            if self.on_error is not None:
+                self.on_error("response_url")
             return False
         return True
 

@@ -2,8 +2,16 @@
 
 HTTP mode serves the Bolt app through ``slack_bolt.adapter.wsgi.SlackRequestHandler``
 on a threaded stdlib ``wsgiref`` server at ``/slack/events`` (events, the slash command
-and button clicks share the one URL), with ``GET /healthz`` for load balancers. Put it
-behind the trust's TLS reverse proxy; Slack only calls ``https://`` URLs.
+and button clicks share the one URL), with ``GET /healthz`` for load balancers (200 only
+once the index is loaded, 503 while loading or shutting down) and ``GET /metrics`` for
+Prometheus. The server starts before the index loads, so a load balancer sees a live
+process that is not ready yet. Put it behind the trust's TLS reverse proxy; Slack only
+calls ``https://`` URLs.
+
+Shutdown (``stop`` set, e.g. by SIGTERM through :func:`stop_on_sigterm`) is graceful in
+both modes: health turns 503, no new requests are taken, requests in progress get their
+acknowledgement, queued listener work gets up to ``drain_seconds`` to finish, then the
+audit store writes what waits on an outage. Anything left is logged as a count.
 
 Both modes hold the SDK loggers at INFO or above (they log bodies at DEBUG) and read
 credentials from the environment only, through :class:`bot.config.Settings`.
@@ -11,8 +19,11 @@ credentials from the environment only, through :class:`bot.config.Settings`.
 
 from __future__ import annotations
 
+import json
 import logging
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
@@ -23,8 +34,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from adapters.slack.app import build_app
+from adapters.slack.app import build_app, make_work_queue
 from adapters.slack.client import api_base_url
+from adapters.slack.work import WorkQueue
 from bot.config import Settings
 from bot.errors import ConfigError, GmcbotError
 from bot.logsetup import quiet_body_loggers
@@ -38,12 +50,44 @@ log = logging.getLogger("adapters.slack")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger
+DRAIN_SECONDS = 20.0  # how long queued work may run on at shutdown (systemd waits 90 s by default)
+REQUEST_GRACE_SECONDS = 5.0  # how long requests already accepted may take to be answered at shutdown
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """One thread per connection (each is brief: Bolt answers after the acknowledgement)
+    and a listen backlog for bursts from many senders (the stdlib default is 5)."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 512
+
+
+class _InFlight:
+    """Counts requests being answered, so shutdown can wait for them."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self.count -= 1
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for no request in progress; returns how many remain."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.count and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+            return self.count
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -51,14 +95,35 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("slack http %s", format % args)  # request line and status only
 
 
-def wsgi_app(app: App) -> WSGIApplication:
-    """Bolt at :data:`EVENTS_PATH`, a health check, and a size limit on bodies."""
+def health(bot: GuidanceBot | None, stopping: threading.Event | None = None) -> tuple[bool, str]:
+    """(ready, reason): ready once the index is loaded and until shutdown starts."""
+    if stopping is not None and stopping.is_set():
+        return False, "shutting down"
+    if bot is not None and not bot.ready:
+        return False, "loading the index"
+    return True, ""
+
+
+def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event | None = None,
+             in_flight: _InFlight | None = None) -> WSGIApplication:
+    """Bolt at :data:`EVENTS_PATH`, health (readiness of ``bot``; 503 once ``stopping``
+    is set) and ``bot``'s metrics, and a size limit on bodies. Each Slack request's time
+    to acknowledgement is observed in ``bot.metrics``."""
     handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    counter = in_flight or _InFlight()
+    ack_seconds = bot.metrics.ack_seconds.labels("slack") if bot is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [b'{"ok": true}']
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method == "GET":
+            ready, reason = health(bot, stopping)
+            start_response("200 OK" if ready else "503 Service Unavailable", [("Content-Type", "application/json")])
+            body = {"ok": ready, "ready": ready, **({"reason": reason} if reason else {})}
+            return [json.dumps(body).encode()]
+        if path == METRICS_PATH and method == "GET" and bot is not None:
+            data, content_type = bot.metrics.render()
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [data]
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -66,15 +131,39 @@ def wsgi_app(app: App) -> WSGIApplication:
         if length < 0 or length > MAX_BODY_BYTES:
             start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
             return [b"payload too large"]
-        return handler(environ, start_response)
+        started = time.perf_counter()
+
+        def timed_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if ack_seconds is not None:
+                ack_seconds.observe(time.perf_counter() - started)
+            return start_response(status, headers, exc_info)
+
+        with counter:
+            return handler(environ, timed_start)
 
     return application
 
 
-def make_http_server(app: App, host: str = "127.0.0.1", port: int = 3000) -> WSGIServer:
+def make_http_server(app: App, host: str = "127.0.0.1", port: int = 3000, bot: GuidanceBot | None = None,
+                     stopping: threading.Event | None = None, in_flight: _InFlight | None = None) -> WSGIServer:
     """A threaded HTTP server for ``app`` (``port`` 0 picks a free port; see
-    ``server.server_port``). Call ``serve_forever()`` and later ``shutdown()``."""
-    return make_server(host, port, wsgi_app(app), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    ``server.server_port``), with health and metrics for ``bot`` when given (see
+    :func:`wsgi_app`). Call ``serve_forever()`` and later ``shutdown()``."""
+    return make_server(host, port, wsgi_app(app, bot, stopping, in_flight), server_class=_ThreadingWSGIServer,
+                       handler_class=_QuietHandler)
+
+
+def stop_on_sigterm(stop: threading.Event) -> None:
+    """Make SIGTERM (systemd, Kubernetes, a rolling restart) set ``stop``, for a graceful
+    shutdown. Only the main thread can install signal handlers; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        log.info("slack adapter: SIGTERM received, shutting down gracefully")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def check_credentials(settings: Settings, http: bool) -> None:
@@ -91,10 +180,10 @@ def check_credentials(settings: Settings, http: bool) -> None:
                           "`gmcbot serve slack --http`")
 
 
-def connect_app(bot: GuidanceBot, settings: Settings, socket_mode: bool) -> App:
+def connect_app(bot: GuidanceBot, settings: Settings, socket_mode: bool, work: WorkQueue | None = None) -> App:
     """``build_app`` with Slack's start-up failures turned into clear errors."""
     try:
-        return build_app(bot, settings, socket_mode=socket_mode)
+        return build_app(bot, settings, socket_mode=socket_mode, work=work)
     except BoltError:
         raise GmcbotError(f"Slack rejected SLACK_BOT_TOKEN at {api_base_url(settings)}auth.test; check the "
                           "token (xoxb-...) and that the app is installed in the workspace") from None
@@ -109,41 +198,59 @@ class SlackAdapter:
     name = "slack"
 
     def __init__(self, settings: Settings, http: bool = False, host: str = "127.0.0.1", port: int = 3000,
-                 on_ready: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> None:
+                 on_ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
+                 drain_seconds: float = DRAIN_SECONDS, on_listening: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.http = http
         self.host = host
         self.port = port
         self.on_ready = on_ready or (lambda where: log.info("slack adapter ready: %s", where))
+        self.on_listening = on_listening
         self.stop = stop or threading.Event()
+        self.drain_seconds = drain_seconds
 
     def run(self, bot: GuidanceBot) -> None:
-        """Serve until ``stop`` is set (or the process is interrupted)."""
+        """Serve until ``stop`` is set (or the process is interrupted), then shut down
+        gracefully (see the module's docstring)."""
         quiet_body_loggers()
         check_credentials(self.settings, self.http)
-        app = connect_app(bot, self.settings, socket_mode=not self.http)
-        bot.warm_up()
-        if self.http:
-            self._serve_http(app)
-        else:
-            self._serve_socket_mode(app)
+        work = make_work_queue(bot)
+        app = connect_app(bot, self.settings, socket_mode=not self.http, work=work)
+        try:
+            if self.http:
+                self._serve_http(app, bot)
+            else:
+                self._serve_socket_mode(app, bot)
+        finally:
+            self._finish(work, bot)
 
-    def _serve_http(self, app: App) -> None:
-        server = make_http_server(app, self.host, self.port)
+    def _serve_http(self, app: App, bot: GuidanceBot) -> None:
+        in_flight = _InFlight()
+        server = make_http_server(app, self.host, self.port, bot=bot, stopping=self.stop, in_flight=in_flight)
+        bot.metrics.ready.set_function(lambda: float(health(bot, self.stop)[0]))
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                   name="gmcbot-slack-http", daemon=True)
         thread.start()
-        self.on_ready(f"http://{self.host}:{server.server_port}{EVENTS_PATH}")
+        where = f"http://{self.host}:{server.server_port}{EVENTS_PATH}"
         try:
+            if self.on_listening is not None:
+                self.on_listening(where)
+            bot.warm_up(screening=True)  # /healthz answers 503 until this is done
+            self.on_ready(where)
             self.stop.wait()
         finally:
-            server.shutdown()
+            self.stop.set()  # health answers 503 from here on
+            server.shutdown()  # no new connections are taken
+            left = in_flight.wait_idle(REQUEST_GRACE_SECONDS)
+            if left:
+                log.error("slack adapter: %d request(s) still unanswered at shutdown", left)
             server.server_close()
 
-    def _serve_socket_mode(self, app: App) -> None:
+    def _serve_socket_mode(self, app: App, bot: GuidanceBot) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, app_token=self.settings.slack_app_token)
+        bot.warm_up(screening=True)
         try:
             handler.connect()
         except (SlackClientError, OSError) as exc:
@@ -154,3 +261,16 @@ class SlackAdapter:
             self.stop.wait()
         finally:
             handler.close()
+
+    def _finish(self, work: WorkQueue, bot: GuidanceBot) -> None:
+        """Let queued work finish (bounded), then have the store write what waits."""
+        started = time.monotonic()
+        pending = work.active
+        unfinished = work.drain(self.drain_seconds)
+        if unfinished:
+            log.error("slack adapter: %d job(s) unfinished after %.0f s at shutdown", unfinished, self.drain_seconds)
+        elif pending:
+            log.info("slack adapter: finished %d queued job(s) in %.1f s at shutdown", pending,
+                     time.monotonic() - started)
+        bot.close()
+        log.info("slack adapter stopped")

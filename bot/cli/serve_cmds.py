@@ -11,6 +11,7 @@ import argparse
 import importlib
 
 from bot.cli.common import notify_stderr, settings_from
+from bot.config import Settings
 from bot.errors import ConfigError
 
 # >>> Other platforms register here. Each module named in this tuple defines
@@ -46,7 +47,19 @@ def _register_slack(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to bind (default 127.0.0.1)")
     slack.add_argument("--port", type=int, default=3000, metavar="N",
                        help="HTTP mode: port (default 3000; 0 picks a free one)")
+    slack.add_argument("--drain-seconds", type=float, default=20.0, metavar="S",
+                       help="on SIGTERM, how long queued answers and notices may take to finish (default 20)")
     slack.set_defaults(func=cmd_serve_slack)
+
+
+def configure_server_logging(args: argparse.Namespace, settings: Settings) -> None:
+    """Logging for a long-running server: ``settings.log_level`` (``-v``/``-q`` win) and,
+    with ``log_json`` (``GMCBOT_LOG_JSON=1``), one JSON object per line. Records carry
+    ids, categories and counts only, never message text."""
+    from bot.logsetup import configure_logging
+
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
+    configure_logging(level, json_lines=settings.log_json)
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
@@ -54,14 +67,19 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
     if not args.http and (args.host != "127.0.0.1" or args.port != 3000):
         raise ConfigError("--host and --port apply to HTTP mode only; add --http")
-    from adapters.slack.runner import SlackAdapter, check_credentials
+    if not 0 <= args.drain_seconds <= 3600:
+        raise ConfigError(f"--drain-seconds must be between 0 and 3600, got {args.drain_seconds}")
+    from adapters.slack.runner import SlackAdapter, check_credentials, stop_on_sigterm
     from bot.service import GuidanceBot
     from bot.store import open_records
 
     settings = settings_from(args)
+    configure_server_logging(args, settings)
     check_credentials(settings, http=args.http)  # fail fast, before opening the store or loading the model
     bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else notify_stderr)
-    adapter = SlackAdapter(settings, http=args.http, host=args.host, port=args.port,
+    adapter = SlackAdapter(settings, http=args.http, host=args.host, port=args.port, drain_seconds=args.drain_seconds,
+                           on_listening=lambda where: notify_stderr(f"gmcbot: listening on {where}; loading the index"),
                            on_ready=lambda where: notify_stderr(f"gmcbot: Slack app running ({where}); Ctrl+C stops"))
+    stop_on_sigterm(adapter.stop)
     adapter.run(bot)
     return 0

@@ -113,7 +113,7 @@ def test_http_adapter_serves_health_refuses_big_bodies_and_keeps_sdk_loggers_qui
                 assert logging.getLogger(n).getEffectiveLevel() >= logging.INFO, n
             base = url[: -len(EVENTS_PATH)]
             with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                assert json.loads(response.read()) == {"ok": True}
+                assert json.loads(response.read()) == {"ok": True, "ready": True}
             big = urllib.request.Request(url, data=b"x" * (MAX_BODY_BYTES + 1), method="POST")
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(big, timeout=5)
