@@ -66,7 +66,7 @@ class SlowEmbedder(HashingEmbedder):
 
 
 async def test_slow_answer_defers_then_follows_up_and_the_loop_keeps_running(tmp_path: Path) -> None:
-    async with discord_world(tmp_path, answer_budget=0.2, embedder=SlowEmbedder(0.4)) as w:
+    async with discord_world(tmp_path, answer_budget=0.2, embedder=SlowEmbedder(0.8)) as w:
         gaps: list[float] = []
 
         async def ticker() -> None:
@@ -88,7 +88,7 @@ async def test_slow_answer_defers_then_follows_up_and_the_loop_keeps_running(tmp
         assert follow[0].body["embeds"][0]["footer"]["text"] == "Cited paragraph: local-sm-policy:4"
         assert follow[0].body["allowed_mentions"] == NO_MENTIONS
         # The core ran in a worker thread: the event loop (and so the heartbeat) never stalled.
-        assert gaps and max(gaps) < 0.25
+        assert gaps and max(gaps) < 0.4  # a blocked loop would show a gap of 0.8 s
 
 
 async def test_share_posts_the_answer_in_the_channel_without_the_question(tmp_path: Path) -> None:
