@@ -46,7 +46,7 @@ from adapters.discord.translate import (
     shared_reply,
     strip_mention,
 )
-from adapters.slack.ratelimit import RateLimiter
+from adapters.ratelimit import RateLimiter
 from bot.config import Settings
 from bot.service import GuidanceBot
 from bot.types import ChannelSettings, Flag, FlagStatus, Platform

@@ -28,7 +28,7 @@ from slack_sdk.web import WebClient
 
 from adapters.slack import blocks as bk
 from adapters.slack.client import Sender, make_client
-from adapters.slack.ratelimit import RateLimiter
+from adapters.ratelimit import RateLimiter
 from adapters.slack.translate import (
     CommandKind,
     Route,
