@@ -87,7 +87,16 @@ class FaissIndex:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         q = np.ascontiguousarray(queries, dtype=np.float32)
-        scores, rows = self._index.search(q, k)  # type: ignore[attr-defined]
+        hnsw = getattr(self._index, "hnsw", None)
+        if hnsw is not None and k > hnsw.efSearch:
+            # FAISS keeps efSearch candidates however large k is: widen the beam to k, or a
+            # deep read (bot.retrieval.APPROX_ROWS) returns misses and -1 rows.
+            import faiss
+
+            params = faiss.SearchParametersHNSW(efSearch=k)  # type: ignore[attr-defined]
+            scores, rows = self._index.search(q, k, params=params)  # type: ignore[attr-defined]
+        else:
+            scores, rows = self._index.search(q, k)  # type: ignore[attr-defined]
         scores = np.where(rows < 0, -np.inf, scores).astype(np.float32)
         return scores, rows.astype(np.int64)
 

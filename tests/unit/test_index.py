@@ -88,3 +88,21 @@ def test_large_index_switches_to_hnsw() -> None:
 
     assert not FaissIndex.for_size(8, APPROXIMATE_FROM - 1).approximate
     assert FaissIndex.for_size(8, APPROXIMATE_FROM).approximate
+
+
+def test_hnsw_search_deeper_than_ef_search_still_finds_the_exact_neighbours() -> None:
+    """The bot reads APPROX_ROWS rows from an approximate index, far more than HNSW's
+    efSearch: the search must widen its beam to k (FAISS does not do that by itself)."""
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(4000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:20] + 0.05 * rng.normal(size=(20, 32)).astype(np.float32)
+    exact, approx = FaissIndex(32), FaissIndex(32, approximate=True)
+    exact.add(vectors)
+    approx.add(vectors)
+    k = 400
+    _, truth = exact.search(queries, k)
+    _, found = approx.search(queries, k)
+    assert (found >= 0).all()
+    recall = np.mean([len(set(f) & set(t)) / k for f, t in zip(found.tolist(), truth.tolist(), strict=True)])
+    assert recall >= 0.9
