@@ -37,9 +37,11 @@ class ScreeningDataError(GmcbotError):
 
 
 def word_pattern(alternatives: Iterable[str]) -> str:
-    """One regex matching any alternative as a whole word (letters/digits not either side)."""
+    """One regex matching any alternative as a whole word (letters/digits not either side).
+    A trailing ``s`` is allowed, since folding turns "who's" into "whos" and "guy's" into
+    "guys"."""
     body = "|".join(f"(?:{a})" for a in sorted(alternatives, key=len, reverse=True))
-    return rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])"
+    return rf"(?<![a-z0-9])(?:{body})s?(?![a-z0-9])"
 
 
 @dataclass(frozen=True)

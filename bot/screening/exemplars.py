@@ -14,8 +14,8 @@ import hashlib
 import logging
 import os
 import threading
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 

@@ -85,6 +85,8 @@ class IdentifierDetector:
     place_name: re.Pattern[str]
     patient_name: re.Pattern[str]
     name_place: re.Pattern[str]
+    person_place_name: re.Pattern[str]
+    name_age: re.Pattern[str]
     address: re.Pattern[str]
     street: re.Pattern[str]
     school: re.Pattern[str]
@@ -108,8 +110,14 @@ class IdentifierDetector:
             title_name=re.compile(rf"(?i:{titles})\.? ({_NAME})"),
             place_name=re.compile(rf"{place} ?\d{{0,3}}[a-zA-Z]?:? ?(?:is|was|=|:|-|–|has) (?:(?i:{titles})\.? )?({_NAME})"),
             patient_name=re.compile(
-                rf"(?i:(?<![a-z])(?:patient|pt)s?(?:[^.!?\n]{{0,30}}?)(?: is|:|-| called| named| name is| =))[ \t]+({_NAME})"),
-            name_place=re.compile(rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}(?: {_NAME_WORD})?) (?i:in|on|from) {place} ?\d"),
+                rf"(?i:(?<![a-z])(?:patient|pt|admission|transfer|referral|arrival|resident)s?(?:[^.!?\n]{{0,30}}?)(?: is|:|-| called| named| name is| =))[ \t]+({_NAME})"),
+            name_place=re.compile(
+                rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}(?: {_NAME_WORD})?) (?i:(?:is |was )?(?:back |still |now |)(?:in|on|from) )"
+                rf"(?:{place} ?\d|(?i:(?:our |the )?(?:resus|majors|minors|hdu|itu|icu|ccu|ward|a ?& ?e|ed|side ?room|amu|cdu|recovery)\b))"),
+            person_place_name=re.compile(
+                r"(?i:(?<![a-z])(?:lady|man|gent|guy|woman|lad|girl|boy|chap|bloke|fella|patient|pt|gentleman|dear)"
+                rf" (?:in|on) (?:{src['place']} ?)?\d{{1,3}}[a-z]?:? ?(?:is|was|=|:|-|–) )(?:(?i:{titles})\.? )?({_NAME})"),
+            name_age=re.compile(rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}),? (?i:aged? )?\d{{1,3}}(?: ?(?i:yo|y/o|years?|yrs?)| ?[MF])?(?=[,.;)]| (?i:and|with|who|from|the|is|has|was))"),
             address=re.compile(rf"(?<![\w/])(?:(?i:flat|apartment|apt) \d{{1,4}}[A-Za-z]?,? )?\d{{1,4}}[A-Za-z]?,? "
                                rf"(?:{_NAME_WORD} ){{1,3}}(?:{suffix_street})\b"),
             street=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_street})\b"),
@@ -212,7 +220,7 @@ class IdentifierDetector:
             clause = self._clause(text, m.start(), m.end())
             if self.ctx.search("name_patient_clause", clause) and not self.ctx.search("name_staff_clause", clause):
                 out.append(Finding(NAME, m.start(), m.end(), 0.9))
-        for pattern in (self.place_name, self.patient_name, self.name_place):
+        for pattern in (self.place_name, self.patient_name, self.name_place, self.person_place_name, self.name_age):
             for m in pattern.finditer(text):
                 name = m.group(1)
                 if self._is_name(name) and not self.ctx.search("staff_title", self._before(text, m.start(1), 12)):
