@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-
 KIND_COLOURS = {"exact": "C0", "hnsw": "C1", "ivf": "C2"}
 
 

@@ -203,11 +203,11 @@ def presidio() -> Callable[[str], list[Span]]:
         UkPostcodeRecognizer,
     )
 
-    class BlankSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
+    class BlankSpacyEngine(SpacyNlpEngine):
         """Presidio's spaCy engine on ``spacy.blank('en')``: tokens only, no NER model."""
 
         def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
+            self.nlp = {"en": spacy.blank("en")}  # type: ignore[assignment]
 
     # Presidio's email recognizer asks tldextract for the public suffix list; use the copy
     # bundled with tldextract instead of fetching it over the network.
