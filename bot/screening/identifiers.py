@@ -174,7 +174,7 @@ class IdentifierDetector:
 
     def _dates_of_birth(self, text: str, out: list[Finding]) -> None:
         for m in _DATE.finditer(text):
-            before = self._before(text, m.start(), 24)
+            before = self._before(text, m.start(), 40)
             after = fold(text[m.end():m.end() + 10])
             if self.ctx.search("date_of_birth", before) or after.lstrip(" ([").startswith(("dob", "d.o.b")):
                 out.append(Finding(DOB, m.start(), m.end(), 1.0))
