@@ -13,7 +13,7 @@ from bot.render import render_screening
 JSON_KEYS = ("flagged", "category", "categories", "severity", "reasons", "citations", "redacted", "findings")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser(
         "check", help="screen one staff message for the risks the guidance names",
         description="Screen a message for patient identifiers, jigsaw identification and conduct risks. "

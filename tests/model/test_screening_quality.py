@@ -18,7 +18,10 @@ from tests.conftest import EVAL_DIR
 
 pytestmark = pytest.mark.model
 
-HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "messages_holdout.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "data"
+# Held-out messages written for this project, not from the development set. Set "c" was
+# scored once before any rule was changed for it (figures in guidance_corpus/screening/README.md).
+HOLDOUTS = ("messages_holdout.jsonl", "messages_holdout_b.jsonl", "messages_holdout_c.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,9 @@ def test_development_messages_meet_the_quality_bar(screening_bot) -> None:  # ty
     assert scores.citation_accuracy >= 0.80
 
 
-def test_held_out_messages_meet_the_quality_bar(screening_bot) -> None:  # type: ignore[no-untyped-def]
-    scores = _scores(screening_bot, HOLDOUT)
+@pytest.mark.parametrize("name", HOLDOUTS)
+def test_held_out_messages_meet_the_quality_bar(screening_bot, name: str) -> None:  # type: ignore[no-untyped-def]
+    scores = _scores(screening_bot, DATA / name)
     assert scores.recall >= 0.90
     assert scores.false_alarm_rate <= 0.05
     assert scores.category_accuracy >= 0.80
@@ -65,4 +69,4 @@ def test_batched_screening_is_quick(screening_bot) -> None:  # type: ignore[no-u
     screening_bot.screen_many(texts)
     rate = len(texts) / (time.perf_counter() - start)
     print(f"full pipeline: {rate:.0f} messages/s")
-    assert rate >= 50  # a loose floor for busy CI machines; the benchmark reports the real figure
+    assert rate >= 20  # a loose floor (catches a per-message model call); the benchmark reports the real figure
