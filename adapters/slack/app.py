@@ -11,9 +11,11 @@ Commands and buttons ``ack()`` first; events are acknowledged by Bolt before the
 listener runs (``process_before_response=False``), so the core is always called after
 Slack has its answer. Listeners only translate: the work (the core, Web API calls)
 goes to a :class:`~adapters.slack.work.WorkQueue`, so acknowledgements never wait
-behind answers on Bolt's small listener pool. A global middleware counts requests and
-drops duplicate ``event_id``s (Slack's retries of an event already claimed), after the
-request's signature was verified. Nothing here logs or reposts message text.
+behind answers on Bolt's small listener pool, nor on the database. Each queued event
+job first claims the event's ``event_id`` and drops a duplicate (Slack's retry of an
+event already claimed, also by another worker sharing the database); the request's
+signature was verified before. A global middleware counts requests by kind. Nothing
+here logs or reposts message text.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk.web import WebClient
 
+from adapters.ratelimit import RateLimiter
 from adapters.slack import blocks as bk
 from adapters.slack.client import Sender, make_client
-from adapters.ratelimit import RateLimiter
 from adapters.slack.translate import (
     CommandKind,
     Route,
@@ -85,7 +87,7 @@ class SlackHandlers:
 
     # -- registration -----------------------------------------------------------------
     def register(self, app: App) -> None:
-        app.use(self.dedupe)
+        app.use(self.count_request)
         app.error(self.on_error)
         app.command(COMMAND)(self.on_command)
         app.event("app_mention")(self.on_mention)
@@ -113,28 +115,25 @@ class SlackHandlers:
             self._guard(f"action {action_id}", lambda: handle(body, action))
         return listener
 
-    def _guard(self, what: str, work: Callable[[], Any]) -> None:
-        """Queue ``work`` to run after the acknowledgement, catching its failures."""
+    def _guard(self, what: str, work: Callable[[], Any], claim: str = "") -> None:
+        """Queue ``work`` to run after the acknowledgement, catching its failures; with
+        ``claim`` (an Events API ``event_id``), only if that event was not claimed before."""
         def job() -> None:
             try:
+                if claim and not self.bot.claim_event(PLATFORM, claim):
+                    log.info("slack duplicate event %s ignored", claim)
+                    self.bot.metrics.platform_requests.labels(PLATFORM, "duplicate").inc()
+                    return
                 work()
             except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
                 log.error("slack %s failed: %s", what, type(exc).__name__)
         self.work.submit(job)
 
     # -- middleware and errors ----------------------------------------------------------
-    def dedupe(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
-        """Drop an Events API delivery whose ``event_id`` was already claimed. A retry
-        (``X-Slack-Retry-Num``) of an event never seen before is processed."""
-        event_id = text_of(body, "event_id")
+    def count_request(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        """Count each verified request by kind (duplicates are counted when dropped)."""
         kind = "command" if text_of(body, "command") else text_of(body, "type") or "other"
-        requests = self.bot.metrics.platform_requests
-        if kind == "event_callback" and event_id:
-            if not self.bot.claim_event(PLATFORM, event_id):
-                log.info("slack duplicate event %s ignored", event_id)
-                requests.labels(PLATFORM, "duplicate").inc()
-                return BoltResponse(status=200, body="")
-        requests.labels(PLATFORM, kind if kind in REQUEST_KINDS else "other").inc()
+        self.bot.metrics.platform_requests.labels(PLATFORM, kind if kind in REQUEST_KINDS else "other").inc()
         return next()
 
     def on_error(self, error: Exception) -> None:
@@ -195,7 +194,7 @@ class SlackHandlers:
         where = Where(team=text_of(body, "team_id"), user=text_of(event, "user"), channel=text_of(event, "channel"),
                       thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"))
         question = mention_question(text_of(event, "text"), str(context.get("bot_user_id") or ""))
-        self._guard("mention", lambda: self._answer_visibly(where, question))
+        self._guard("mention", lambda: self._answer_visibly(where, question), claim=text_of(body, "event_id"))
 
     def _answer_visibly(self, where: Where, question: str) -> None:
         """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty)."""
@@ -219,9 +218,10 @@ class SlackHandlers:
             return
         if route is Route.QUESTION:
             where = Where(team=team, user=message.actor.user_id, channel=message.conversation.channel)
-            self._guard("direct message", lambda: self._answer_visibly(where, message.text))
+            self._guard("direct message", lambda: self._answer_visibly(where, message.text),
+                        claim=text_of(body, "event_id"))
         else:
-            self._guard("screening", lambda: self._screen(message))
+            self._guard("screening", lambda: self._screen(message), claim=text_of(body, "event_id"))
 
     # -- screening --------------------------------------------------------------------------------
     def _screen(self, message: Message) -> None:
@@ -339,10 +339,11 @@ class SlackHandlers:
             "blocks": bk.settings_blocks(current, self.settings.moderators_channel)})
 
     # -- App Home ---------------------------------------------------------------------------------
-    def on_home(self, event: dict[str, Any]) -> None:
+    def on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         user = text_of(event, "user")
         if text_of(event, "tab") == "home" and user:
-            self._guard("home", lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)))
+            self._guard("home", lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)),
+                        claim=text_of(body, "event_id"))
 
 
 def bolt_logger() -> logging.Logger:

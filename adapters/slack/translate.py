@@ -86,15 +86,14 @@ def safe_mrkdwn(text: str, limit: int | None = None) -> str:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     pieces = [_ESCAPES.get(ch, ch) for ch in defuse(text)]
-    if limit is None:
-        return "".join(pieces)
-    sizes = [slack_length(p) for p in pieces]
-    if sum(sizes) <= limit:
-        return "".join(pieces)
+    whole = "".join(pieces)
+    if limit is None or slack_length(whole) <= limit:
+        return whole
     budget = max(0, limit - 1)
     out: list[str] = []
     used = 0
-    for piece, size in zip(pieces, sizes, strict=True):
+    for piece in pieces:
+        size = len(piece) if piece.isascii() else slack_length(piece)
         if used + size > budget:
             break
         out.append(piece)

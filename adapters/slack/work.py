@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 log = logging.getLogger("adapters.slack")
 
-DEFAULT_WORKERS = 16
+DEFAULT_WORKERS = 8
 DEFAULT_LIMIT = 10_000
 
 

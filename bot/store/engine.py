@@ -50,10 +50,14 @@ def _create_private_file(path: Path, url: URL) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    """WAL lets the CLI read while the bot writes; foreign keys on for good measure."""
+    """WAL lets the CLI read while the bot writes; foreign keys on for good measure.
+    ``synchronous=NORMAL`` (safe with WAL: never corrupts, survives a crash of the bot;
+    only a power cut can undo the last commits) makes a write ~0.2 ms instead of ~4 ms
+    of fsync, which under a burst is the difference between keeping up and queueing."""
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import build_app
+from adapters.slack.client import make_client
 from adapters.slack.runner import EVENTS_PATH, make_http_server
 from bot.config import Settings
 from bot.service import GuidanceBot
@@ -117,13 +118,18 @@ def bot_settings(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test", *
 
 
 @contextmanager
-def running_slack(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test",
-                  **changes: Any) -> Iterator[SlackHarness]:
-    """The real app (``build_app``) served on 127.0.0.1:0 with the fake Web API behind it."""
+def running_slack(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test", *, bot: GuidanceBot | None = None,
+                  client_timeout: int | None = None, **changes: Any) -> Iterator[SlackHarness]:
+    """The real app (``build_app``) served on 127.0.0.1:0 with the fake Web API behind it
+    (with health and metrics). ``bot`` replaces the default (hashing embedder, records
+    in memory); ``client_timeout`` shortens the Web API client's timeout."""
     settings = bot_settings(fake, data_dir, token, **changes)
-    bot = GuidanceBot(settings, embedder=HashingEmbedder())
-    app = build_app(bot, settings)
-    server = make_http_server(app, "127.0.0.1", 0)
+    bot = bot or GuidanceBot(settings, embedder=HashingEmbedder())
+    client = None
+    if client_timeout is not None:
+        client = make_client(settings, timeout=client_timeout, on_retry=bot.metrics.retry_counter("slack"))
+    app = build_app(bot, settings, client)
+    server = make_http_server(app, "127.0.0.1", 0, bot=bot)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -12,8 +12,13 @@ The bot token picks a scenario (every method except ``auth.test``, so an app can
   calls succeed;
 - ``xoxb-flaky500``: the first call of each method gets 500, then calls succeed;
 - ``xoxb-error500``: every call gets 500;
+- ``xoxb-hang``: the first call of each method is answered only after ``hang_seconds``
+  (past the client's timeout), then calls succeed;
 - ``xoxb-invalid``: every call, ``auth.test`` included, answers ``invalid_auth``;
 - anything else: normal answers.
+
+Response URLs pick the same scenarios by the name given to :meth:`FakeSlackApi.response_url`:
+a name starting ``ratelimited``, ``flaky500`` or ``hang`` fails its first call that way.
 
 Messages are checked against Block Kit's basic rules (:func:`block_kit_problem`); a
 breach is answered ``invalid_blocks`` as Slack would, so every loopback test also checks
@@ -75,6 +80,13 @@ def _message_problem(params: dict[str, Any], max_blocks: int = 50) -> str:
     return "" if isinstance(text, str) and 0 < len(text) <= 40_000 else "no_text"
 
 
+_RESPONSE_FAILURES: dict[str, tuple[int, str, dict[str, str]]] = {
+    "ratelimited": (429, "rate_limited", {}),
+    "flaky500": (500, "internal_error", {}),
+    "hang": (599, "timed_out", {"X-Fake-Hang": "1"}),
+}
+
+
 @dataclass(frozen=True)
 class Call:
     """One request the fake received. ``params`` merges the query, form and JSON body."""
@@ -85,6 +97,7 @@ class Call:
     status: int
     path: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the fake answered it
 
     @property
     def ok(self) -> bool:
@@ -99,9 +112,12 @@ class FakeSlackApi:
     """Start with ``with FakeSlackApi() as fake:`` (or ``start()``/``stop()``)."""
 
     def __init__(self, admins: Iterable[str] = (), retry_after: int = 1,
-                 not_in_channel: Iterable[str] = (), socket_mode_url: str = "") -> None:
+                 not_in_channel: Iterable[str] = (), socket_mode_url: str = "", hang_seconds: float = 3.0,
+                 latency: float = 0.0) -> None:
         self.admins = set(admins)
         self.retry_after = retry_after
+        self.hang_seconds = hang_seconds
+        self.latency = latency  # seconds every answer waits, as a distant API would
         self.not_in_channel = set(not_in_channel)
         self.socket_mode_url = socket_mode_url
         self.calls: list[Call] = []
@@ -219,6 +235,12 @@ class FakeSlackApi:
             method = RESPONSE_METHOD
             problem = "" if params.get("delete_original") else _message_problem(params)
             status, payload, extra = (400, "invalid_blocks", {}) if problem else (200, "ok", {})
+            name = parts.path[len("/respond/"):]
+            for prefix, failure in _RESPONSE_FAILURES.items():
+                if name.startswith(prefix) and self._first(name, method):
+                    status, payload, extra = failure[0], failure[1], dict(failure[2])
+                    if prefix == "ratelimited":
+                        extra["Retry-After"] = str(self.retry_after)
         elif parts.path.startswith("/api/"):
             method = parts.path[len("/api/"):]
             status, payload, extra = self._answer(method, token, params)
@@ -229,13 +251,20 @@ class FakeSlackApi:
             self.calls.append(Call(method, token, params, status, parts.path, headers))
             self._cond.notify_all()
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        for k, v in extra.items():
-            request.send_header(k, v)
-        request.end_headers()
-        request.wfile.write(data)
+        if extra.pop("X-Fake-Hang", ""):
+            time.sleep(self.hang_seconds)
+        elif self.latency:
+            time.sleep(self.latency)
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
+            request.send_header("Content-Length", str(len(data)))
+            for k, v in extra.items():
+                request.send_header(k, v)
+            request.end_headers()
+            request.wfile.write(data)
+        except OSError:
+            pass  # the client gave up waiting (the hang scenario)
 
     def _first(self, token: str, method: str) -> bool:
         with self._lock:
@@ -255,6 +284,8 @@ class FakeSlackApi:
                 return 500, {"ok": False, "error": "internal_error"}, {}
             if token == "xoxb-ratelimited" and self._first(token, method):
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)}
+            if token == "xoxb-hang" and self._first(token, method):
+                return 599, {"ok": False, "error": "timed_out"}, {"X-Fake-Hang": "1"}
         ts = f"1700000000.{next(self._ts):06d}"
         channel = str(params.get("channel", ""))
         if method in ("chat.postMessage", "chat.postEphemeral") and _message_problem(params):
