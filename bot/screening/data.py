@@ -279,7 +279,8 @@ def _load_identifiers(ld: _Loader) -> IdentifierContext:
             continue
         sources[name] = word_pattern(alts)
         try:
-            patterns[name] = re.compile(sources[name], re.IGNORECASE)
+            # Searched on folded (lower-case) text only, so no IGNORECASE: twice as fast.
+            patterns[name] = re.compile(sources[name])
         except re.error as exc:
             ld.problems.append(f"identifiers.toml: [context] {name}: bad pattern: {exc}")
         if name in WORD_SETS:

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import phonenumbers
-from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_NORTHERN_IRELAND, REGION_SCOTLAND, NhsNumber
+from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_NORTHERN_IRELAND, REGION_SCOTLAND, calculate_checksum
 
 from bot.errors import ConfigError
 from bot.screening.data import IdentifierContext
@@ -66,7 +67,17 @@ _DATE = re.compile(
 )
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)")
-_PHONE_HINT = re.compile(r"(?:\+|(?<!\d)0)\d[\d \-().]{7,18}\d")
+# A GB-shaped phone number: +44 or 0, then 9 or 10 more digits with optional separators.
+_PHONE = re.compile(r"(?<![\w+])(?:\+44 ?(?:\(0\) ?)?|0)\d(?:[ -]?\d){8,9}(?![\w])")
+_DIGIT = re.compile(r"\d")
+_NON_DIGIT = re.compile(r"\D")
+_DIGIT_THEN_CAP = re.compile(r"\d [A-Z]")
+# Cheap gates: a detector whose gate fails on a message cannot match there, so it is skipped.
+_GATE_FRAME = re.compile(r"(?:is|was|has|[:=–-]) (?:[A-Z][a-z]*\.? )?[A-Z][a-z]")
+_GATE_TWO_CAPS = re.compile(r"[A-Z][a-z]+ (?:Mc|Mac|O')?[A-Z][a-z]")
+_TITLE_WORDS = ("mr", "ms", "miss", "mx", "master", "madam", "lady", "sir")
+_PATIENT_WORDS = ("patient", "pt", "admission", "transfer", "referral", "arrival", "resident")
+_DOB_WORDS = ("dob", "d.o.b", "d o b", "birth", "born", "b.")
 _NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NAME = rf"{_NAME_WORD}(?: {_NAME_WORD}){{0,2}}"
 _CHI_WORD = re.compile(r"\bchi\b")
@@ -148,7 +159,7 @@ class IdentifierDetector:
     # -- detectors ---------------------------------------------------------------------
     def _health_numbers(self, text: str, out: list[Finding]) -> None:
         for m in _TEN_DIGITS.finditer(text):
-            digits = re.sub(r"\D", "", m.group())
+            digits = _NON_DIGIT.sub("", m.group())
             if len(digits) != 10 or len(set(digits)) == 1 or digits.startswith("999"):
                 continue
             before = self._before(text, m.start())
@@ -156,23 +167,28 @@ class IdentifierDetector:
             if self.ctx.search("test_record", around):
                 continue
             named = self.ctx.search("nhs_number", before)
-            number = NhsNumber(digits)
-            region = number.region
-            if region is REGION_SCOTLAND:
-                if number.valid:
+            check_ok = calculate_checksum(digits[:9]) == int(digits[9])
+            if REGION_SCOTLAND.contains_number(digits):
+                # A CHI number starts with the date of birth (DDMMYY).
+                if not _valid_ddmmyy(digits):
+                    continue
+                if check_ok:
                     out.append(Finding(CHI, m.start(), m.end(), 1.0))
-                elif named and _CHI_WORD.search(before) and _valid_ddmmyy(digits):
+                elif named and _CHI_WORD.search(before):
                     out.append(Finding(CHI, m.start(), m.end(), 0.8))
-            elif not number.valid:
+            elif not check_ok:
                 continue
-            elif region is REGION_NORTHERN_IRELAND:
+            elif REGION_NORTHERN_IRELAND.contains_number(digits):
                 out.append(Finding(HC, m.start(), m.end(), 1.0))
-            elif region is REGION_ENGLAND_WALES_IOM:
+            elif REGION_ENGLAND_WALES_IOM.contains_number(digits):
                 out.append(Finding(NHS, m.start(), m.end(), 1.0))
             elif named:
                 out.append(Finding(NHS, m.start(), m.end(), 0.9))
 
     def _dates_of_birth(self, text: str, out: list[Finding]) -> None:
+        low = text.lower()
+        if not any(w in low for w in _DOB_WORDS):
+            return
         for m in _DATE.finditer(text):
             before = self._before(text, m.start(), 40)
             after = fold(text[m.end():m.end() + 10])
@@ -191,17 +207,18 @@ class IdentifierDetector:
             out.append(Finding(EMAIL, m.start(), m.end(), 0.9))
 
     def _phones(self, text: str, out: list[Finding]) -> None:
-        if not _PHONE_HINT.search(text):
-            return
-        matcher = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
-        for match in matcher:
-            digits = re.sub(r"\D", "", match.raw_string)
-            gb_shaped = (digits.startswith("0") and len(digits) in (10, 11)) or match.raw_string.lstrip().startswith("+")
-            if not (gb_shaped or phonenumbers.is_valid_number(match.number)):
+        for m in _PHONE.finditer(text):
+            try:
+                number = phonenumbers.parse(m.group(), "GB")
+            except phonenumbers.NumberParseException:
                 continue
-            if self.ctx.search("staff_contact", self._before(text, match.start, 32)):
+            # Ofcom's drama ranges (07700 900xxx) are possible but not "valid" numbers; a
+            # GB-shaped possible number is still a phone number as far as privacy goes.
+            if not (phonenumbers.is_possible_number(number) or phonenumbers.is_valid_number(number)):
                 continue
-            out.append(Finding(PHONE, match.start, match.end, 0.9))
+            if self.ctx.search("staff_contact", self._before(text, m.start(), 32)):
+                continue
+            out.append(Finding(PHONE, m.start(), m.end(), 0.9))
 
     def _hospital_numbers(self, text: str, out: list[Finding]) -> None:
         for m in self.mrn.finditer(text):
@@ -211,6 +228,26 @@ class IdentifierDetector:
             out.append(Finding(HOSPITAL, m.start(1), m.end(1), 0.9))
 
     def _names(self, text: str, out: list[Finding]) -> None:
+        low = text.lower()
+        if any(w in low for w in _TITLE_WORDS):
+            self._titled_names(text, out)
+        patterns: list[re.Pattern[str]] = []
+        framed = _GATE_FRAME.search(text) is not None
+        if framed:
+            patterns += [self.place_name, self.person_place_name]
+            if any(w in low for w in _PATIENT_WORDS):
+                patterns.append(self.patient_name)
+        if _GATE_TWO_CAPS.search(text):
+            patterns.append(self.name_age)
+            if " in " in low or " on " in low or " from " in low:
+                patterns.append(self.name_place)
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                name = m.group(1)
+                if self._is_name(name) and not self.ctx.search("staff_title", self._before(text, m.start(1), 12)):
+                    out.append(Finding(NAME, m.start(1), m.end(1), 0.95))
+
+    def _titled_names(self, text: str, out: list[Finding]) -> None:
         for m in self.title_name.finditer(text):
             if not self._is_name(m.group(1)):
                 continue
@@ -220,13 +257,10 @@ class IdentifierDetector:
             clause = self._clause(text, m.start(), m.end())
             if self.ctx.search("name_patient_clause", clause) and not self.ctx.search("name_staff_clause", clause):
                 out.append(Finding(NAME, m.start(), m.end(), 0.9))
-        for pattern in (self.place_name, self.patient_name, self.name_place, self.person_place_name, self.name_age):
-            for m in pattern.finditer(text):
-                name = m.group(1)
-                if self._is_name(name) and not self.ctx.search("staff_title", self._before(text, m.start(1), 12)):
-                    out.append(Finding(NAME, m.start(1), m.end(1), 0.95))
 
     def _places(self, text: str, out: list[Finding]) -> None:
+        if not _GATE_TWO_CAPS.search(text) and not _DIGIT_THEN_CAP.search(text):
+            return
         for m in self.address.finditer(text):
             out.append(Finding(ADDRESS, m.start(), m.end(), 0.9))
         for m in self.street.finditer(text):
@@ -240,7 +274,7 @@ class IdentifierDetector:
         """Identifier findings in the raw message, without overlaps, in text order."""
         text = prepared.text
         found: list[Finding] = []
-        if any(ch.isdigit() for ch in text):
+        if _DIGIT.search(text):
             self._health_numbers(text, found)
             self._dates_of_birth(text, found)
             self._postcodes(text, found)
@@ -261,8 +295,12 @@ def _title_case(words: frozenset[str]) -> str:
 
 
 def _valid_ddmmyy(digits: str) -> bool:
-    day, month = int(digits[:2]), int(digits[2:4])
-    return 1 <= month <= 12 and 1 <= day <= 31
+    """The first six digits are a real calendar date (as the ``nhs-number`` package checks)."""
+    try:
+        datetime.strptime(digits[:6], "%d%m%y")
+    except ValueError:
+        return False
+    return True
 
 
 def _repeats(text: str, found: list[Finding]) -> list[Finding]:

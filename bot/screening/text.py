@@ -45,7 +45,6 @@ _MARKUP = re.compile(
     r"|<mailto:(?=[^<>|\s]{1,320}[|>])"  # mailto prefix (the address itself is kept and screened)
     r"|(?<![\w@])(?:https?|ftp)://[^\s<>]{1,2000}"  # bare URLs
 )
-_APOSTROPHES = re.compile(r"(?<=\w)'(?=\w)|'")
 _SPACES = re.compile(r"\s+")
 
 
@@ -100,7 +99,7 @@ def _blank_markup(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, drop apostrophes, collapse whitespace: the view rule lexicons match."""
-    return _SPACES.sub(" ", _APOSTROPHES.sub("", text.lower())).strip()
+    return " ".join(text.lower().replace("'", "").split())
 
 
 def model_text(text: str, limit: int = MODEL_CHARS) -> str:
