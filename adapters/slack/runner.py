@@ -237,7 +237,7 @@ class SlackAdapter:
                 self.on_listening(where)
             bot.warm_up(screening=True)  # /healthz answers 503 until this is done
             self.on_ready(where)
-            self.stop.wait()
+            self._wait_for_stop()
         finally:
             self.stop.set()  # health answers 503 from here on
             server.shutdown()  # no new connections are taken
@@ -258,9 +258,15 @@ class SlackAdapter:
                               "SLACK_APP_TOKEN and that Socket Mode is enabled for the app") from None
         self.on_ready("Socket Mode")
         try:
-            self.stop.wait()
+            self._wait_for_stop()
         finally:
             handler.close()
+
+    def _wait_for_stop(self) -> None:
+        """Block until ``stop`` is set, waking twice a second: a signal delivered to
+        another thread only runs its Python handler once the main thread runs again."""
+        while not self.stop.wait(0.5):
+            pass
 
     def _finish(self, work: WorkQueue, bot: GuidanceBot) -> None:
         """Let queued work finish (bounded), then have the store write what waits."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+from collections.abc import Callable
 
 from bot.cli.common import notify_stderr, settings_from
 from bot.config import Settings
@@ -52,14 +54,20 @@ def _register_slack(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     slack.set_defaults(func=cmd_serve_slack)
 
 
-def configure_server_logging(args: argparse.Namespace, settings: Settings) -> None:
+def configure_server_logging(args: argparse.Namespace, settings: Settings) -> Callable[[str], None]:
     """Logging for a long-running server: ``settings.log_level`` (``-v``/``-q`` win) and,
     with ``log_json`` (``GMCBOT_LOG_JSON=1``), one JSON object per line. Records carry
-    ids, categories and counts only, never message text."""
+    ids, categories and counts only, never message text. Returns how to tell the operator
+    something (start-up notices): plain lines on stderr, or log records in JSON mode, so
+    stderr is all JSON then."""
     from bot.logsetup import configure_logging
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
     configure_logging(level, json_lines=settings.log_json)
+    if not settings.log_json:
+        return notify_stderr
+    notices = logging.getLogger("gmcbot")
+    return lambda message: notices.info(message.removeprefix("gmcbot: "))
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
@@ -74,12 +82,12 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     from bot.store import open_records
 
     settings = settings_from(args)
-    configure_server_logging(args, settings)
+    say = configure_server_logging(args, settings)
     check_credentials(settings, http=args.http)  # fail fast, before opening the store or loading the model
-    bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else notify_stderr)
+    bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else say)
     adapter = SlackAdapter(settings, http=args.http, host=args.host, port=args.port, drain_seconds=args.drain_seconds,
-                           on_listening=lambda where: notify_stderr(f"gmcbot: listening on {where}; loading the index"),
-                           on_ready=lambda where: notify_stderr(f"gmcbot: Slack app running ({where}); Ctrl+C stops"))
+                           on_listening=lambda where: say(f"gmcbot: listening on {where}; loading the index"),
+                           on_ready=lambda where: say(f"gmcbot: Slack app running ({where}); Ctrl+C stops"))
     stop_on_sigterm(adapter.stop)
     adapter.run(bot)
     return 0
