@@ -151,16 +151,17 @@ class GuidanceBot:
                     self._screener = Screener(self.settings, self.corpus, self.embedder)
         return self._screener
 
-    def screen(self, message: Message | str) -> Screening:
-        """Screen one staff message; the result holds only redacted text."""
-        return self.screen_many([message])[0]
+    def screen(self, message: Message | str, sensitivity: str = "normal") -> Screening:
+        """Screen one staff message; the result holds only redacted text. ``sensitivity``
+        is the channel's setting: "low", "normal" or "high"."""
+        return self.screen_many([message], sensitivity)[0]
 
-    def screen_many(self, messages: Sequence[Message | str]) -> list[Screening]:
+    def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:
         """Screen several messages, batching the model work."""
         items = [m if isinstance(m, Message) else Message(text=m) for m in messages]
         start = time.perf_counter()
         try:
-            results: list[Screening] = list(self._get_screener().screen_many(items))
+            results: list[Screening] = list(self._get_screener().screen_many(items, sensitivity))
         except Exception:
             self.metrics.failures.labels("screen").inc()
             raise

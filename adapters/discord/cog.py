@@ -293,7 +293,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
 
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
         core = message_to_core(message)
-        screening = await asyncio.to_thread(self.guidance.screen, core)
+        screening = await asyncio.to_thread(self.guidance.screen, core, settings.sensitivity)
         flag = screening.flag
         if flag is None:
             return

@@ -229,7 +229,7 @@ class SlackHandlers:
         channel_settings = self.bot.channel_settings(Platform.SLACK, conv.workspace, conv.channel)
         if not channel_settings.monitored:
             return
-        flag = self.bot.screen(message).flag
+        flag = self.bot.screen(message, channel_settings.sensitivity).flag
         if flag is None:
             return
         permalink = self.sender.permalink(conv.channel, message.ref) if message.ref else ""

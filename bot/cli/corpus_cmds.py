@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 
 from bot.cli.common import settings_from
@@ -34,10 +35,19 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from bot.screening.data import check_citations, load_screening_data
+
     corpus = _load(args)
     counts = Counter(p.doc_id for p in corpus.paragraphs)
     print(f"Corpus OK: {len(corpus.documents)} documents, {len(corpus.paragraphs)} paragraphs "
           f"({', '.join(f'{d} {n}' for d, n in counts.items())}).")
+    data = load_screening_data()
+    missing = check_citations(data, (p.id for p in corpus.paragraphs))
+    if missing:
+        print(f"Screening rules cite paragraph(s) the corpus lacks: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"Screening data OK: {len(data.rules)} rules, {len(data.exemplars)} exemplar sets, "
+          "every citation found in the corpus.")
     return 0
 
 

@@ -19,6 +19,9 @@ from bot.types import Category, Citation, Finding, Flag, Severity
 
 MAX_REASONS = 4
 MAX_CITATIONS = 3
+# A channel's sensitivity moves the flag threshold: "low" flags only clear cases (a
+# direct identifier or a strong rule still flags), "high" also flags weaker evidence.
+SENSITIVITY_OFFSETS = {"low": 1.0, "normal": 0.0, "high": -0.4}
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,14 @@ class FlagPolicy:
                 break
         return tuple(out)
 
-    def decide(self, evidence: Sequence[Evidence], redacted: str, findings: Sequence[Finding]) -> Flag | None:
+    def decide(self, evidence: Sequence[Evidence], redacted: str, findings: Sequence[Finding],
+               sensitivity: str = "normal") -> Flag | None:
+        threshold = self.policy.flag_threshold + SENSITIVITY_OFFSETS.get(sensitivity, 0.0)
         verdict = weigh(evidence, self.policy)
-        if not verdict.scores or verdict.scores[0][1] < self.policy.flag_threshold:
+        if not verdict.scores or verdict.scores[0][1] < threshold:
             return None
         primary, score = verdict.scores[0]
-        flagged = [c for c, s in verdict.scores if s >= self.policy.flag_threshold]
+        flagged = [c for c, s in verdict.scores if s >= threshold]
         # Primary evidence first (strongest first), then the strongest of each other category.
         ordered = list(verdict.evidence[primary])
         for cat in flagged[1:]:

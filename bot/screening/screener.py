@@ -69,12 +69,13 @@ class Screener:
         self.policy = FlagPolicy(self.data.policy, corpus)
 
     # -- public API ------------------------------------------------------------------------
-    def screen(self, message: Message) -> Screening:
-        return self.screen_many([message])[0]
+    def screen(self, message: Message, sensitivity: str = "normal") -> Screening:
+        return self.screen_many([message], sensitivity)[0]
 
-    def screen_many(self, messages: Sequence[Message]) -> list[Screening]:
-        """Screen a batch; the embedding model is called once for the whole batch."""
-        return [a.screening for a in self.analyse_many(messages)]
+    def screen_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Screening]:
+        """Screen a batch; the embedding model is called once for the whole batch.
+        ``sensitivity`` ("low", "normal", "high") is the channel's setting."""
+        return [a.screening for a in self.analyse_many(messages, sensitivity)]
 
     # -- internals -----------------------------------------------------------------------
     def _embed(self, prepared: Sequence[Prepared]) -> np.ndarray:
@@ -114,7 +115,7 @@ class Screener:
         fired = [m.weight for m in self.data.mitigators if m.matches(folded)]
         return min(max(fired, default=0.0), self.data.policy.mitigation_cap)
 
-    def analyse_many(self, messages: Sequence[Message]) -> list[Analysis]:
+    def analyse_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Analysis]:
         prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
         sims = self._embed(prepared)
         out: list[Analysis] = []
@@ -132,13 +133,13 @@ class Screener:
                 lowered.append(jigsaw)
             direct = [f for f in findings if f.kind in DIRECT]
             redacted_text = redact(prep.original, direct)
-            flag = self.policy.decide(lowered, redacted_text, direct)
+            flag = self.policy.decide(lowered, redacted_text, direct, sensitivity)
             shown = direct
             if flag is not None and jigsaw is not None and jigsaw.source in flag.rule_ids:
                 # The details that made up the jigsaw are hidden too.
                 shown = sorted(direct + [f for f in findings if f.kind in QUASI], key=lambda f: f.start)
                 redacted_text = redact(prep.original, shown)
-                flag = self.policy.decide(lowered, redacted_text, shown)
+                flag = self.policy.decide(lowered, redacted_text, shown, sensitivity)
             screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
             out.append(Analysis(prep, tuple(findings), tuple(lowered), mitigation, screening))
         return out

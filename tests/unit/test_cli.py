@@ -57,7 +57,7 @@ def test_broken_corpus_names_file_and_line_without_traceback(tmp_path: Path) -> 
 
 def test_corpus_check_and_list_on_the_shipped_corpus(tmp_path: Path) -> None:
     out = gmcbot("corpus", "check", data=tmp_path)
-    assert out.returncode == 0 and "Corpus OK" in out.stdout
+    assert out.returncode == 0 and "Corpus OK" in out.stdout and "Screening data OK" in out.stdout
     listing = gmcbot("corpus", "list", data=tmp_path)
     assert "gmc-sm-2013" in listing.stdout and "superseded" in listing.stdout and "replaced by gmc-sm-2024" in listing.stdout
 

@@ -196,3 +196,21 @@ def test_long_messages_take_linear_time(screener: Screener) -> None:
     t_large = time.perf_counter() - t0
     assert t_large < 30 * max(t_small, 0.01), (t_small, t_large)
     assert "07700 900123" not in result.redacted
+
+
+
+def test_channel_sensitivity_moves_the_flag_threshold(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+    """Weak evidence flags only where sensitivity is high; an NHS number flags everywhere."""
+    from bot.screening.evidence import Evidence
+    from bot.types import Category
+
+    strong = "Patient in resus is John Carter, NHS no 943 476 5919"
+    for level in ("low", "normal", "high"):
+        assert hashing_bot.screen(strong, level).flagged
+    policy = hashing_bot._get_screener().policy
+    threshold = policy.policy.flag_threshold
+    weak = [Evidence(Category.DISRESPECT, threshold - 0.2, ("gmc-sm-2024:14",), "weak", "test:weak")]
+    clear = [Evidence(Category.DISRESPECT, threshold + 0.5, ("gmc-sm-2024:14",), "clear", "test:clear")]
+    decide = {lvl: (policy.decide(weak, "x", [], lvl) is not None, policy.decide(clear, "x", [], lvl) is not None)
+              for lvl in ("low", "normal", "high")}
+    assert decide == {"low": (False, False), "normal": (False, True), "high": (True, True)}
