@@ -12,9 +12,12 @@ from typing import Protocol
 
 import numpy as np
 
-# Below this many vectors exact search is fast enough; above it, HNSW (see
-# docs/benchmarks.md for the measurements behind the switch).
-APPROXIMATE_FROM = 50_000
+# Below this many vectors exact search is fast enough; from it, HNSW. Measured by
+# `make bench` (docs/benchmarks.md, scale section, 2 cores): the exact read the bot makes
+# (every row) passes 10 ms, a third of the 30 ms warm-answer aim, at about 17-32k vectors
+# (3.5-6.5k paragraphs at ~4.8 vectors each), where HNSW reading bot.retrieval.APPROX_ROWS
+# rows takes about 1 ms and keeps 0.97 of the 10 best paragraphs within reach.
+APPROXIMATE_FROM = 20_000
 
 
 class VectorIndex(Protocol):
