@@ -99,7 +99,8 @@ def adoption_verdict(found: dict[str, dict[str, Any]], decision: dict[str, Any],
              else "sentence-transformers' ONNX backend loads here")
     if ok:
         best = max(ok, key=lambda n: found[n]["per_s"])
-        return f"Verdict: {best} qualifies for adoption ({why}); {route}."
+        return (f"Verdict: {best} qualifies for adoption ({why}); {route}. The default is unchanged until the "
+                "maintainers adopt it in index/embedders.py.")
     return f"Verdict: not adopted ({why}); {route}."
 
 

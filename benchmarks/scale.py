@@ -296,6 +296,10 @@ def run(ctx: Context) -> Section:
         f"(mismatched pairs: {check['cos_mismatched']:.3f}).",
         verdict,
         current,
+        "Limits: the synthetic corpora reuse the real corpus's few hundred sentence vectors many times over (with "
+        "noise), so at 100k paragraphs they form tight clusters of near-ties that are harder for an approximate "
+        "index than real text of that size: read the large-size recall figures as pessimistic. The exact timings "
+        "are the FAISS search alone; the bot's own per-row bookkeeping on the exact path adds to them.",
     ]
     big = results[-1]
     section.summary.append(
