@@ -8,7 +8,9 @@ once, lazily, under a lock.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +26,18 @@ from bot.types import Actor, Answer, AnswerStatus, ChannelSettings, Flag, FlagSt
 from index.embedders import Embedder, make_embedder
 
 log = logging.getLogger(__name__)
+
+# A lone UTF-16 surrogate is valid in a JSON string (``"\\ud800"``) but cannot be encoded
+# as UTF-8, so it could not be stored, logged or sent on; screening sees U+FFFD instead.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(message: Message) -> Message:
+    """``message`` with each lone surrogate in its text replaced by U+FFFD (one for one,
+    so finding offsets still point into the text as received)."""
+    if not _LONE_SURROGATE.search(message.text):
+        return message
+    return dataclasses.replace(message, text=_LONE_SURROGATE.sub("\ufffd", message.text))
 
 
 class GuidanceBot:
@@ -158,7 +172,7 @@ class GuidanceBot:
 
     def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:
         """Screen several messages, batching the model work."""
-        items = [m if isinstance(m, Message) else Message(text=m) for m in messages]
+        items = [storable(m if isinstance(m, Message) else Message(text=m)) for m in messages]
         start = time.perf_counter()
         try:
             results: list[Screening] = list(self._get_screener().screen_many(items, sensitivity))

@@ -266,9 +266,12 @@ def moderator_fallback(flag: Flag) -> str:
 
 
 def reviewed_blocks(original: Any, note: str) -> list[Block]:
-    """The moderators' notice after a decision: the original blocks without their
-    buttons, and a line saying who decided what (``note`` is trusted markup)."""
-    kept = [b for b in original if isinstance(b, dict) and b.get("type") != "actions"] if isinstance(original, list) else []
+    """The moderators' notice after a decision: the original's text blocks (the kinds
+    the notice is made of; its buttons and anything else are left out, so an odd block in
+    the click payload cannot make Slack refuse the update), and a line saying who decided
+    what (``note`` is trusted markup)."""
+    kept = [b for b in original if isinstance(b, dict) and b.get("type") in ("section", "context")] \
+        if isinstance(original, list) else []
     return fit([*kept[: MAX_BLOCKS - 1], {"type": "context", "elements": [trusted_mrkdwn(note)]}])
 
 

@@ -117,12 +117,12 @@ def clip_plain(text: str, limit: int) -> str:
 
 def user_ref(user_id: str) -> str:
     """``<@U…>`` for a well-formed user id from a verified payload, else ``someone``."""
-    return f"<@{user_id}>" if isinstance(user_id, str) and _USER_ID_RE.match(user_id) else "someone"
+    return f"<@{user_id}>" if isinstance(user_id, str) and _USER_ID_RE.fullmatch(user_id) else "someone"
 
 
 def channel_ref(channel_id: str) -> str:
     """``<#C…>`` for a well-formed channel id, else ``this channel``."""
-    return f"<#{channel_id}>" if isinstance(channel_id, str) and _CHANNEL_ID_RE.match(channel_id) else "this channel"
+    return f"<#{channel_id}>" if isinstance(channel_id, str) and _CHANNEL_ID_RE.fullmatch(channel_id) else "this channel"
 
 
 # -- payload access ----------------------------------------------------------------------
