@@ -19,14 +19,14 @@ from pathlib import Path
 
 from benchmarks.common import FULL, ROOT, SMOKE, Context, Section, machine_info
 
-SECTION_NAMES = ("retrieval", "screening", "speed", "memory", "scale", "embedding")
+SECTION_NAMES = ("retrieval", "screening", "speed", "memory", "scale", "embedding", "load")
 
 
 def _sections() -> dict[str, Callable[[Context], Section]]:
-    from benchmarks import embedding, memory, retrieval, scale, screening, speed
+    from benchmarks import embedding, load, memory, retrieval, scale, screening, speed
 
     return {"retrieval": retrieval.run, "screening": screening.run, "speed": speed.run,
-            "memory": memory.run, "scale": scale.run, "embedding": embedding.run}
+            "memory": memory.run, "scale": scale.run, "embedding": embedding.run, "load": load.run}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

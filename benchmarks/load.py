@@ -1,0 +1,96 @@
+"""Section: load. ``gmcbot serve slack --http`` in a child process takes a burst of
+signed Slack deliveries from concurrent senders (``/gmc`` commands, mentions, messages in
+a monitored channel, about half of them risky, and Slack-style retries of some events),
+then SIGTERM. Measured: acknowledgements within Slack's 3 s, lost and duplicated answers
+and flags (what reached the fake Web API and the audit store against the plan), time to
+acknowledge and to answer, throughput, the server's peak RSS and CPU, and the shutdown.
+
+Full run: 1,000 events from 50 senders, with the run's embedder (MiniLM) and with the
+hashing embedder (the adapter's own capacity, without the model's cost). Smoke: 60 events
+from 10 senders, hashing. The bounded CI form with assertions is ``tests/load``.
+
+Standalone: ``python -m benchmarks.load --events 1000 --senders 50 --embedder minilm``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Context, Section, Table, fmt
+
+FULL_SIZES = (1000, 50)
+SMOKE_SIZES = (60, 10)
+
+
+def measure(work_dir: Path, events: int, senders: int, embedder: str) -> dict[str, Any]:
+    """One run (see ``tests/load/world.py``); the figures as a dict."""
+    from tests.load.world import run_load
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return run_load(work_dir, events, senders, embedder)
+
+
+def _row(r: dict[str, Any]) -> list[str]:
+    return [r["embedder"], str(r["events"]), str(r["senders"]), str(r["requests"]),
+            f"{r['acked_within_3s']}/{r['requests']}", str(r["lost"]), str(r["duplicated"]),
+            f"{r['flags_stored']}/{r['flags_expected']}", fmt(r["ack_p50_ms"], 0), fmt(r["ack_p95_ms"], 0),
+            fmt(r["ack_max_ms"], 0), fmt(r["answer_p50_ms"], 0), fmt(r["answer_p95_ms"], 0),
+            fmt(r["requests_per_s"], 0), fmt(r["events_per_s_end_to_end"], 0), fmt(r["peak_rss_mib"], 0),
+            fmt(r["server_cpu_seconds"], 1), f"{r['exit_code']} in {r['shutdown_seconds']:.1f} s"]
+
+
+COLUMNS = ["embedder", "events", "senders", "requests", "acked ≤ 3 s", "lost", "duplicated", "flags stored",
+           "ack p50 ms", "ack p95 ms", "ack max ms", "answer p50 ms", "answer p95 ms", "acks/s", "events/s end to end",
+           "peak RSS MiB", "server CPU s", "SIGTERM exit"]
+
+
+def table(results: Sequence[dict[str, Any]]) -> Table:
+    return Table("Load: Slack HTTP mode, a burst from concurrent senders", COLUMNS, [_row(r) for r in results],
+                 note="Requests include Slack-style retries of some events (same event id, a retry header); each "
+                      "event is expected to produce exactly one answer or one flag (private notice, moderators' "
+                      "notice, audit record), or nothing for a safe message. Ack times are measured by the senders "
+                      "(connect to response); answer times from sending to the reply reaching the fake Web API. "
+                      "Senders, fake API and server share this machine's cores.")
+
+
+def run(ctx: Context) -> Section:
+    events, senders = SMOKE_SIZES if ctx.smoke else FULL_SIZES
+    embedders = [ctx.embedder_name] if ctx.smoke or ctx.embedder_name == "hashing" else [ctx.embedder_name, "hashing"]
+    results = [measure(ctx.data_dir(f"load-{name}"), events, senders, name) for name in embedders]
+    section = Section("load", "Load", tables=[table(results)])
+    first = results[0]
+    section.summary.append(
+        f"Load ({first['embedder']}): {first['events']} events from {first['senders']} senders, "
+        f"{first['acked_within_3s']}/{first['requests']} acknowledged within 3 s (p95 {first['ack_p95_ms']:.0f} ms), "
+        f"{first['lost']} lost, {first['duplicated']} duplicated, answers p95 {first['answer_p95_ms']:.0f} ms, "
+        f"{first['events_per_s_end_to_end']:.0f} events/s, peak RSS {first['peak_rss_mib']:.0f} MiB")
+    section.headline = {r["embedder"]: r for r in results}
+    return section
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=FULL_SIZES[0])
+    parser.add_argument("--senders", type=int, default=FULL_SIZES[1])
+    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
+    parser.add_argument("--work-dir", type=Path, help="scratch folder (default: a temporary one)")
+    args = parser.parse_args(argv)
+    if args.events < 1 or args.senders < 1:
+        parser.error("--events and --senders must be at least 1")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="gmcbot-load-") as tmp:
+        result = measure(args.work_dir or Path(tmp), args.events, args.senders, args.embedder)
+    print(table([result]).text())
+    print(json.dumps(result, default=str))
+    return 0 if result["lost"] == 0 and result["duplicated"] == 0 and result["acked_within_3s"] == result["requests"] \
+        else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
