@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import notify_stderr, settings_from
+from bot.cli.common import settings_from
 from bot.errors import ConfigError
 
 
@@ -44,9 +44,11 @@ def cmd_serve_discord(args: argparse.Namespace) -> int:
         raise ConfigError("DISCORD_TOKEN is not set: put the bot token from the Discord Developer Portal in the "
                           "DISCORD_TOKEN environment variable (see docs/discord.md)")
     from adapters.discord.runner import DiscordAdapter
+    from bot.cli.serve_cmds import configure_server_logging
     from bot.service import GuidanceBot
     from bot.store import open_records
 
-    bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else notify_stderr)
+    say = configure_server_logging(args, settings)  # GMCBOT_LOG_JSON=1: JSON lines
+    bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else say)
     DiscordAdapter(sync_commands=not args.no_sync).run(bot)
     return 0
