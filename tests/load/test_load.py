@@ -21,8 +21,9 @@ EVENTS = 200
 SENDERS = 50
 
 
-def test_a_burst_from_50_senders_is_acknowledged_in_time_and_loses_nothing(tmp_path: Path) -> None:
-    result = run_load(tmp_path, EVENTS, SENDERS)
+def test_a_burst_from_50_senders_is_acknowledged_in_time_and_loses_nothing(tmp_path: Path, database_url: str) -> None:
+    """On both audit stores: SQLite in the data folder, and a PostgreSQL schema."""
+    result = run_load(tmp_path, EVENTS, SENDERS, database_url=database_url)
     shown = dump(result)
     retries = result["requests"] - result["events"]
     assert result["events"] == EVENTS and retries > 0, shown

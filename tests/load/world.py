@@ -187,16 +187,17 @@ def eval_texts() -> tuple[list[str], list[tuple[str, bool]]]:
     return questions, messages
 
 
-def settings_for(data_dir: Path, embedder: str) -> Settings:
-    return Settings(data_dir=data_dir, embedder=embedder)
+def settings_for(data_dir: Path, embedder: str, database_url: str = "") -> Settings:
+    return Settings(data_dir=data_dir, embedder=embedder, database_url=database_url)
 
 
-def prepare_world(data_dir: Path, embedder: str) -> GuidanceBot:
+def prepare_world(data_dir: Path, embedder: str, database_url: str = "") -> GuidanceBot:
     """Build the index and screening cache the child will load, and set the ward channel
-    monitored with a moderators' channel, in the store the child will open."""
+    monitored with a moderators' channel, in the store the child will open (SQLite in
+    ``data_dir`` unless ``database_url``)."""
     from bot.store import open_records
 
-    settings = settings_for(data_dir, embedder)
+    settings = settings_for(data_dir, embedder, database_url)
     records = open_records(settings)
     bot = GuidanceBot(settings, embedder=make_embedder(embedder), records=records)
     bot.warm_up(screening=True)
@@ -329,11 +330,11 @@ def wait_for_deliveries(fake: FakeSlackApi, items: Sequence[Item], timeout: floa
     fake.settle(quiet=0.75, timeout=max(1.0, deadline - time.monotonic()))
 
 
-def stored_flags(data_dir: Path, embedder: str) -> list[str]:
+def stored_flags(data_dir: Path, embedder: str, database_url: str = "") -> list[str]:
     """The message references of every flag in the child's audit store."""
     from bot.store import open_records
 
-    records = open_records(settings_for(data_dir, embedder))
+    records = open_records(settings_for(data_dir, embedder, database_url))
     try:
         return [f.message_ref for f in records.flags()]
     finally:
@@ -427,16 +428,18 @@ def dump(result: dict[str, Any]) -> str:
 
 # -- one whole run ---------------------------------------------------------------------------------
 def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing", *,
-             token: str = "xoxb-test", deliver_timeout: float = 120.0) -> dict[str, Any]:
+             database_url: str = "", token: str = "xoxb-test", deliver_timeout: float = 120.0) -> dict[str, Any]:
     """Start the server, send ``events`` deliveries (plus retries) from ``senders``
     threads, wait for every outcome, scrape ``/metrics``, stop it with SIGTERM and count.
-    Returns the figures (see :meth:`Tally.summary`) with throughput, peak RSS and the
-    shutdown's exit code and seconds."""
+    The audit store is SQLite in the data folder unless ``database_url``. Returns the
+    figures (see :meth:`Tally.summary`) with throughput, peak RSS and the shutdown's exit
+    code and seconds."""
     data_dir = work_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    bot = prepare_world(data_dir, embedder)
+    bot = prepare_world(data_dir, embedder, database_url)
     items = make_plan(events, bot)
-    with FakeSlackApi() as fake, served_slack(fake, data_dir, embedder=embedder, token=token) as served:
+    env = {"GMCBOT_DATABASE_URL": database_url} if database_url else {}
+    with FakeSlackApi() as fake, served_slack(fake, data_dir, embedder=embedder, token=token, env=env) as served:
         started = time.monotonic()
         send_seconds = fire(served.url, fake, items, senders)
         wait_for_deliveries(fake, items, deliver_timeout)
@@ -446,10 +449,10 @@ def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing
         peak = served.peak_rss()
         cpu = served.cpu_seconds()
         exit_code = served.terminate()
-        counted = tally(fake, items, stored_flags(data_dir, embedder))
+        counted = tally(fake, items, stored_flags(data_dir, embedder, database_url))
     result = counted.summary()
     result.update({
-        "senders": senders, "embedder": embedder, "send_seconds": send_seconds,
+        "senders": senders, "embedder": embedder, "database": database_url.split(":", 1)[0] or "sqlite", "send_seconds": send_seconds,
         "requests_per_s": len(items) / send_seconds if send_seconds else 0.0,
         "events_per_s_end_to_end": counted.events / (last - started) if last > started else 0.0,
         "peak_rss_mib": peak / 2**20, "server_cpu_seconds": cpu, "exit_code": exit_code,
