@@ -17,11 +17,21 @@ import numpy as np
 from benchmarks.common import Context, Section, Table, cycle, fmt, fmt_mib, fmt_ms, median, percentiles, time_once
 from benchmarks.plots import grouped_bars
 from benchmarks.scale import real_views
+from bot.answering import DECLINE_BELOW
 from bot.evaluation import score_messages, score_questions
 from bot.query import expand_for_search, normalise_question
 from index.embedders import make_embedder
 
 PYTORCH = "PyTorch (shipped)"
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def st_onnx_backend(ctx: Context) -> str:
@@ -65,6 +75,11 @@ def quality(ctx: Context, name: str, embedder: Any) -> dict[str, Any]:
     bot = ctx.bot() if name == PYTORCH else GuidanceBot(ctx.settings("embed-" + name.split()[-1]), embedder=embedder)
     rows = ctx.questions()
     out: dict[str, Any] = {"questions": score_questions(rows, bot.ask_many([r["question"] for r in rows])).to_json()}
+    confidence = [bot.retriever.rank(expand_for_search(normalise_question(r["question"])[0])).confidence
+                  for r in rows]
+    inside = [c for c, r in zip(confidence, rows, strict=True) if r["relevant"]]
+    outside = [c for c, r in zip(confidence, rows, strict=True) if not r["relevant"]]
+    out["margin"] = (min(inside) if inside else float("nan"), max(outside) if outside else float("nan"))
     messages = ctx.messages()
     try:
         out["messages"] = score_messages(messages, bot.screen_many([m["text"] for m in messages])).to_json()
@@ -145,11 +160,14 @@ def run(ctx: Context) -> Section:
             cells = [name, fmt(q["hit@1"]), fmt(q["hit@3"]), fmt(q["mrr"]), fmt(q["decline_accuracy"]),
                      fmt(q["false_decline_rate"])]
             cells += [fmt(m["recall"]), fmt(m["false_alarm_rate"]), fmt(m["category_accuracy"])] if m else ["-"] * 3
+            cells.append(f"{v['margin'][0]:.3f} / {v['margin'][1]:.3f}")
             rows.append(cells)
         section.tables.append(Table(
             "Quality with an index built by each embedder (development questions, hybrid; development messages)",
             ["embedder", "hit@1", "hit@3", "MRR", "decline acc.", "false declines", "screen recall",
-             "false alarms", "category acc."], rows))
+             "false alarms", "category acc.", "confidence: answerable min / outside max"], rows,
+            f"The last column is the decline margin: the lowest confidence of an answerable question and the "
+            f"highest of an out-of-corpus one, either side of the calibrated threshold ({DECLINE_BELOW})."))
         for name, v in found.items():
             if name == PYTORCH:
                 continue
@@ -162,10 +180,16 @@ def run(ctx: Context) -> Section:
         {name: [base["p50_s"] / v["p50_s"], v["per_s"] / base["per_s"]] for name, v in found.items()},
         "Embedding speed relative to PyTorch (higher is faster)", "times PyTorch"))
     section.notes.append("sentence-transformers' own ONNX backend (`backend=\"onnx\"`): "
-                         + ("loads here." if not st_error else f"does not load here: {st_error}"))
+                         + ("loads here." if not st_error else
+                            f"does not load here: {st_error} Its `onnx` extra brings optimum-onnx, whose releases "
+                            f"so far pin transformers below 4.58, while this environment runs transformers "
+                            f"{_version('transformers')} under sentence-transformers {_version('sentence-transformers')}: "
+                            "installing it would downgrade the stack under the shipped model (seen with "
+                            "`pip install --dry-run 'sentence-transformers[onnx]'`)."))
     section.headline = {
         name: {k: (round(v[k], 5) if isinstance(v[k], float) else v[k]) for k in
-               ("p50_s", "p95_s", "per_s", "cos_mean", "cos_min", "prepare_s", "questions", "messages") if k in v}
+               ("p50_s", "p95_s", "per_s", "cos_mean", "cos_min", "prepare_s", "questions", "messages", "margin")
+               if k in v}
         for name, v in found.items()}
     section.headline["decision"] = decision
     verdict = adoption_verdict(found, decision, st_error)

@@ -5,7 +5,8 @@ builds a :class:`GuidanceBot` on ``DIR`` (whose index the parent built already),
 one question, then serves a little (more questions, a batch of messages to screen) and
 prints one JSON object: the wall-clock seconds from ``--t0`` (taken by the parent just
 before it started this process) to imports done and to the first answer, and the peak
-resident set size (``ru_maxrss``) after the first answer and after serving.
+resident set size (``ru_maxrss``) after the first answer and after serving, and the
+resident set size at the end (what the serving process holds once loading is over).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def main() -> None:
         except ImportError as exc:  # screening not installed in this tree yet
             screening_error = type(exc).__name__
     rss_serving_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from benchmarks.common import current_rss
+
+    resident = current_rss()
     print(json.dumps({
         "interpreter_s": T_START - args.t0,
         "imports_s": imported - args.t0,
@@ -59,6 +63,7 @@ def main() -> None:
         "answer_status": answer.status.value,
         "rss_first_answer_bytes": rss_answer_kib * 1024,
         "rss_serving_bytes": rss_serving_kib * 1024,
+        "resident_after_serving_bytes": resident,
         "screened": screened,
         "screening_error": screening_error,
     }))
