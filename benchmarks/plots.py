@@ -54,8 +54,12 @@ def lines_by_size(path: Path, sizes: Sequence[int], panels: Mapping[str, Mapping
     rows = (len(panels) + 1) // 2
     fig, axes = plt.subplots(rows, cols, figsize=(9, 3.3 * rows), squeeze=False)
     for ax, (metric, series) in zip(axes.flat, panels.items(), strict=False):
+        seen: dict[str | None, int] = {}
         for name, values in series.items():
-            ax.plot(sizes, values, marker="o", label=name, color=KIND_COLOURS.get(name.split()[0].strip(",").lower()))
+            colour = KIND_COLOURS.get(name.split()[0].strip(",").lower())
+            style = ("-", "--", ":", "-.")[seen.get(colour, 0) % 4]  # same kind, another setting
+            seen[colour] = seen.get(colour, 0) + 1
+            ax.plot(sizes, values, marker="o", label=name, color=colour, linestyle=style)
         ax.set_xscale("log")
         ax.set_xticks(list(sizes), [f"{s:,}" for s in sizes], fontsize=8)
         ax.minorticks_off()
