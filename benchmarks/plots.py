@@ -31,18 +31,19 @@ def grouped_bars(path: Path, groups: Sequence[str], series: Mapping[str, Sequenc
                  ylabel: str, ylim: tuple[float, float] | None = None) -> str:
     """One cluster of bars per group, one bar per series."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
     width = 0.8 / max(1, len(series))
     for i, (name, values) in enumerate(series.items()):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
         bars = ax.bar(xs, values, width, label=name)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        if len(groups) * len(series) <= 12:  # labels on crowded charts overlap
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(range(len(groups)), groups, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(series), frameon=False)
     return _save(fig, path)
 
 
