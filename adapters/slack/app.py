@@ -365,8 +365,9 @@ def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = N
         raise ConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
     on_retry = bot.metrics.retry_counter(PLATFORM)
     client = client or make_client(settings, on_retry=on_retry)
+    work = work or make_work_queue(bot)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
-              process_before_response=False, logger=bolt_logger())
+              process_before_response=False, logger=bolt_logger(), listener_executor=work.listeners)
     sender = Sender(client, on_error=bot.metrics.error_counter(PLATFORM), on_retry=on_retry)
     SlackHandlers(bot, settings, sender, work).register(app)
     return app

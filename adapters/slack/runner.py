@@ -36,7 +36,7 @@ from slack_sdk.errors import SlackClientError
 
 from adapters.slack.app import build_app, make_work_queue
 from adapters.slack.client import api_base_url
-from adapters.slack.work import WorkQueue
+from adapters.slack.work import Pending, WorkQueue
 from bot.config import Settings
 from bot.errors import ConfigError, GmcbotError
 from bot.logsetup import quiet_body_loggers
@@ -57,37 +57,28 @@ REQUEST_GRACE_SECONDS = 5.0  # how long requests already accepted may take to be
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """One thread per connection (each is brief: Bolt answers after the acknowledgement)
-    and a listen backlog for bursts from many senders (the stdlib default is 5)."""
+    """One thread per connection (each is brief: Bolt answers after the acknowledgement),
+    a listen backlog for bursts from many senders (the stdlib default is 5), and a count
+    of connections being served, from accept to the last byte, for shutdown to wait on."""
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 512
+    in_flight: Pending
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.in_flight.begin()  # counted before the thread starts; the thread ends it
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.in_flight.end()
+            raise
 
-class _InFlight:
-    """Counts requests being answered, so shutdown can wait for them."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self.count = 0
-
-    def __enter__(self) -> None:
-        with self._cond:
-            self.count += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self.count -= 1
-            self._cond.notify_all()
-
-    def wait_idle(self, timeout: float) -> int:
-        """Wait up to ``timeout`` seconds for no request in progress; returns how many remain."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self.count and (left := deadline - time.monotonic()) > 0:
-                self._cond.wait(left)
-            return self.count
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.in_flight.end()
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -104,13 +95,11 @@ def health(bot: GuidanceBot | None, stopping: threading.Event | None = None) -> 
     return True, ""
 
 
-def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event | None = None,
-             in_flight: _InFlight | None = None) -> WSGIApplication:
+def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event | None = None) -> WSGIApplication:
     """Bolt at :data:`EVENTS_PATH`, health (readiness of ``bot``; 503 once ``stopping``
     is set) and ``bot``'s metrics, and a size limit on bodies. Each Slack request's time
     to acknowledgement is observed in ``bot.metrics``."""
     handler = SlackRequestHandler(app, path=EVENTS_PATH)
-    counter = in_flight or _InFlight()
     ack_seconds = bot.metrics.ack_seconds.labels("slack") if bot is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -138,19 +127,20 @@ def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event
                 ack_seconds.observe(time.perf_counter() - started)
             return start_response(status, headers, exc_info)
 
-        with counter:
-            return handler(environ, timed_start)
+        return handler(environ, timed_start)
 
     return application
 
 
 def make_http_server(app: App, host: str = "127.0.0.1", port: int = 3000, bot: GuidanceBot | None = None,
-                     stopping: threading.Event | None = None, in_flight: _InFlight | None = None) -> WSGIServer:
+                     stopping: threading.Event | None = None, in_flight: Pending | None = None) -> WSGIServer:
     """A threaded HTTP server for ``app`` (``port`` 0 picks a free port; see
     ``server.server_port``), with health and metrics for ``bot`` when given (see
     :func:`wsgi_app`). Call ``serve_forever()`` and later ``shutdown()``."""
-    return make_server(host, port, wsgi_app(app, bot, stopping, in_flight), server_class=_ThreadingWSGIServer,
-                       handler_class=_QuietHandler)
+    server = make_server(host, port, wsgi_app(app, bot, stopping), server_class=_ThreadingWSGIServer,
+                         handler_class=_QuietHandler)
+    server.in_flight = in_flight or Pending()
+    return server
 
 
 def stop_on_sigterm(stop: threading.Event) -> None:
@@ -225,7 +215,7 @@ class SlackAdapter:
             self._finish(work, bot)
 
     def _serve_http(self, app: App, bot: GuidanceBot) -> None:
-        in_flight = _InFlight()
+        in_flight = Pending()
         server = make_http_server(app, self.host, self.port, bot=bot, stopping=self.stop, in_flight=in_flight)
         bot.metrics.ready.set_function(lambda: float(health(bot, self.stop)[0]))
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},

@@ -1,12 +1,15 @@
-"""The queue that runs listener work after Slack has its acknowledgement.
+"""The threads that run the Slack adapter's listeners and, after Slack has its
+acknowledgement, their work.
 
-Bolt runs listeners on a small thread pool, and a slash command is acknowledged only
-once a pool thread runs its listener; if that pool also did the slow part (the core,
-Web API calls with their retries), acknowledgements would wait behind answers under
-load. So listeners only translate and hand the rest to a :class:`WorkQueue`: a fixed
-number of daemon threads (daemon, so a job stuck on a hanging call can never hold the
-process past a bounded shutdown), a bounded FIFO, a count of jobs queued or running,
-and :meth:`WorkQueue.drain` for graceful shutdown.
+Bolt runs listeners on a thread pool, and a slash command is acknowledged only once a
+pool thread runs its listener; if that pool also did the slow part (the core, Web API
+calls with their retries), acknowledgements would wait behind answers under load. So
+listeners only translate and hand the rest to a :class:`WorkQueue`: a fixed number of
+daemon threads (daemon, so a job stuck on a hanging call can never hold the process past
+a bounded shutdown), a bounded FIFO and a count of jobs queued or running. The queue
+also owns Bolt's listener pool (:attr:`WorkQueue.listeners`), counting listeners not yet
+finished, so :meth:`WorkQueue.drain` can wait for an acknowledged event's listener to
+hand over its job before waiting for the jobs.
 """
 
 from __future__ import annotations
@@ -16,11 +19,57 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 log = logging.getLogger("adapters.slack")
 
 DEFAULT_WORKERS = 8
+DEFAULT_LISTENERS = 10
 DEFAULT_LIMIT = 10_000
+
+
+class Pending:
+    """A thread-safe count of things under way, and a bounded wait for none."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.count = 0
+
+    def begin(self) -> None:
+        with self._cond:
+            self.count += 1
+
+    def end(self) -> None:
+        with self._cond:
+            self.count -= 1
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the count to reach 0; returns the count."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._cond:
+            while self.count and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+            return self.count
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool (Bolt's ``listener_executor``) that counts submissions not finished."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        super().__init__(max_workers=workers, thread_name_prefix=name)
+        self.pending = Pending()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.pending.begin()
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self.pending.end()
+            raise
+        future.add_done_callback(lambda _: self.pending.end())
+        return future
 
 
 class WorkQueue:
@@ -29,12 +78,14 @@ class WorkQueue:
     refused and logged. ``on_change`` hears the number of jobs queued or running."""
 
     def __init__(self, workers: int = DEFAULT_WORKERS, limit: int = DEFAULT_LIMIT, *,
-                 on_change: Callable[[int], None] | None = None, name: str = "gmcbot-work") -> None:
-        if workers < 1 or limit < 1:
-            raise ValueError("workers and limit must be at least 1")
+                 on_change: Callable[[int], None] | None = None, name: str = "gmcbot-work",
+                 listeners: int = DEFAULT_LISTENERS) -> None:
+        if workers < 1 or limit < 1 or listeners < 1:
+            raise ValueError("workers, limit and listeners must be at least 1")
         self.workers = workers
         self.limit = limit
         self.refused = 0
+        self.listeners = CountingExecutor(listeners, f"{name}-listener")
         self._on_change = on_change
         self._jobs: queue.Queue[Callable[[], object] | None] = queue.Queue()
         self._cond = threading.Condition()
@@ -65,10 +116,12 @@ class WorkQueue:
         return True
 
     def drain(self, timeout: float) -> int:
-        """Wait up to ``timeout`` seconds for every queued and running job to finish, then
-        close the queue (later submissions are refused). Returns how many jobs were left
-        unfinished (0 when the queue drained)."""
+        """Wait up to ``timeout`` seconds in all for running listeners to hand over their
+        jobs and for every queued and running job to finish, then close the queue (later
+        submissions are refused). Returns how many jobs and listeners were left unfinished
+        (0 when everything drained)."""
         deadline = time.monotonic() + max(0.0, timeout)
+        listening = self.listeners.pending.wait_idle(timeout)
         with self._cond:
             while self._active and (left := deadline - time.monotonic()) > 0:
                 self._cond.wait(left)
@@ -76,7 +129,8 @@ class WorkQueue:
             unfinished = self._active
         for _ in self._threads:
             self._jobs.put(None)
-        return unfinished
+        self.listeners.shutdown(wait=False, cancel_futures=True)
+        return unfinished + listening
 
     def _loop(self) -> None:
         while (job := self._jobs.get()) is not None:

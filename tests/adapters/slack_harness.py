@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack.app import build_app
+from adapters.slack.app import build_app, make_work_queue
 from adapters.slack.client import make_client
 from adapters.slack.runner import EVENTS_PATH, make_http_server
 from bot.config import Settings
@@ -128,7 +128,8 @@ def running_slack(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test", 
     client = None
     if client_timeout is not None:
         client = make_client(settings, timeout=client_timeout, on_retry=bot.metrics.retry_counter("slack"))
-    app = build_app(bot, settings, client)
+    work = make_work_queue(bot)
+    app = build_app(bot, settings, client, work=work)
     server = make_http_server(app, "127.0.0.1", 0, bot=bot)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -137,3 +138,4 @@ def running_slack(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test", 
     finally:
         server.shutdown()
         server.server_close()
+        work.drain(5)  # let the last jobs finish, then end the queue's threads
