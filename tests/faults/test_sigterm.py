@@ -7,6 +7,7 @@ stderr line is one JSON object, and none carries message text."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -14,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.slack_api import FakeSlackApi
-from tests.load.world import dump, fire, make_plan, metric_value, prepare_world, served_slack, stored_flags, tally
+from tests.load.world import dump, fire, make_plan, prepare_world, served_slack, stored_flags, tally
 
 pytestmark = pytest.mark.load
 
-EVENTS = 300
+EVENTS = 600
 DRAIN_SECONDS = 15.0
 
 
@@ -32,15 +33,15 @@ def test_sigterm_during_a_burst_finishes_acknowledged_work_and_exits_cleanly(tmp
         burst = threading.Thread(target=fire, args=(served.url, fake, items, 50), name="burst")
         burst.start()
         deadline = time.monotonic() + 60
-        while sum(it.status == 200 for it in items) < EVENTS // 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        _, metrics = served.get("/metrics")
-        queued = metric_value(metrics, "gmcbot_work_in_flight", platform="slack")
+        while sum(it.status == 200 for it in items) < EVENTS // 5 and time.monotonic() < deadline:
+            time.sleep(0.002)
         exit_code = served.terminate(timeout=DRAIN_SECONDS + 30)
         burst.join(60)
     counted = tally(fake, items, stored_flags(data_dir, "hashing"))
     shown = dump(counted.summary()) + "\n" + served.log[-2000:]
-    assert queued > 0, "nothing was queued when SIGTERM came; the test would prove nothing"
+    finished = [re.search(r"finished (\d+) queued job", line) for line in served.lines]
+    queued = max((int(m.group(1)) for m in finished if m), default=0)
+    assert queued > 0, "nothing was queued when SIGTERM came; the test would prove nothing\n" + served.log[-2000:]
     assert exit_code == 0, shown
     assert served.stop_seconds < DRAIN_SECONDS + 5, shown
     assert 0 < counted.acked < counted.requests and counted.not_acked > 0, shown  # it stopped mid-burst
@@ -52,7 +53,6 @@ def test_sigterm_during_a_burst_finishes_acknowledged_work_and_exits_cleanly(tmp
     records = [json.loads(line) for line in served.lines if line.strip()]  # every line is JSON
     messages = [r["message"] for r in records]
     assert any("SIGTERM received" in m for m in messages), messages
-    assert any("queued job(s)" in m for m in messages), messages
     assert any(m.startswith("Slack app running") for m in messages), messages
     for item in items:
         assert item.text not in served.log
