@@ -88,11 +88,20 @@ def quality(ctx: Context, name: str, embedder: Any) -> dict[str, Any]:
     return out
 
 
-def speed(embedder: Any, asks: list[str], texts: list[str], runs: int) -> dict[str, float]:
-    """Single-query p50/p95 (median over ``runs`` passes) and batched texts per second."""
-    passes = [percentiles([time_once(embedder.encode, [q]) for q in asks], (50, 95)) for _ in range(runs)]
-    per_s = median([len(texts) / time_once(embedder.encode, texts) for _ in range(runs)])
-    return {"p50_s": median([p[0] for p in passes]), "p95_s": median([p[1] for p in passes]), "per_s": per_s}
+def speed(embedders: dict[str, Any], asks: list[str], texts: list[str], runs: int) -> dict[str, dict[str, float]]:
+    """Per embedder: single-query p50/p95 and batched texts per second, medians over
+    ``runs`` rounds. Each round measures every embedder in turn, so a change in the
+    machine's load during the run falls on all of them rather than on the last one."""
+    passes: dict[str, list[list[float]]] = {name: [] for name in embedders}
+    rates: dict[str, list[float]] = {name: [] for name in embedders}
+    for embedder in embedders.values():
+        embedder.encode(texts[:64])  # first-call allocations out of the timings
+    for _ in range(runs):
+        for name, embedder in embedders.items():
+            passes[name].append(percentiles([time_once(embedder.encode, [q]) for q in asks], (50, 95)))
+            rates[name].append(len(texts) / time_once(embedder.encode, texts))
+    return {name: {"p50_s": median([p[0] for p in passes[name]]), "p95_s": median([p[1] for p in passes[name]]),
+                   "per_s": median(rates[name])} for name in embedders}
 
 
 def _not_worse(mine: dict[str, Any] | None, ref: dict[str, Any] | None, lower_better: set[str]) -> bool:
@@ -138,13 +147,17 @@ def run(ctx: Context) -> Section:
         vectors = emb.encode(texts + questions)
         cos = np.sum(vectors * reference, axis=1)
         v["cos_mean"], v["cos_min"] = float(cos.mean()), float(cos.min())
-        v.update(speed(emb, cycle(questions, ctx.sizes.embed_latency_queries), texts, ctx.runs))
         if ctx.sizes.embed_quality:
             v.update(quality(ctx, name, emb))
+    timings = speed({name: v["embedder"] for name, v in found.items()},
+                    cycle(questions, ctx.sizes.embed_latency_queries), texts, ctx.runs)
+    for name, v in found.items():
+        v.update(timings[name])
     base = found[PYTORCH]
     section.tables.append(Table(
         f"Speed and fidelity: single-query latency over {ctx.sizes.embed_latency_queries} development questions, "
-        f"throughput over {len(texts)} index texts in batches of 64 (medians of {ctx.runs} runs)",
+        f"throughput over {len(texts)} index texts in batches of 64 (medians of {ctx.runs} rounds, the embedders "
+        "taking turns in each)",
         ["embedder", "model file (MiB)", "prepare (s)", "cosine to PyTorch, mean / min", "p50 (ms)", "p95 (ms)",
          "texts/s", "speed-up (p50)", "speed-up (texts/s)"],
         [[name, fmt_mib(v["bytes"]), f"{v['prepare_s']:.1f}", f"{v['cos_mean']:.4f} / {v['cos_min']:.4f}",
