@@ -12,7 +12,7 @@ from bot.render import render_answer
 SAMPLE_QUESTION = "can I reply to a patient on Twitter?"
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask = sub.add_parser("ask", help="answer one question with the cited paragraph",
                          description="Answer a question from the guidance corpus with the cited paragraph.")
     ask.add_argument("question", nargs="*", help="the question (quote it or not)")

@@ -10,7 +10,7 @@ from bot.cli.common import settings_from
 from bot.corpus import load_corpus
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     corpus = sub.add_parser("corpus", help="validate, list, import or compare guidance documents")
     csub = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate every document; errors name the file and line",

@@ -11,7 +11,7 @@ from bot.evaluation import read_jsonl, score_messages, score_questions
 from bot.retrieval import Method
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ev = sub.add_parser("eval", help="measure answering or screening on an evaluation file")
     esub = ev.add_subparsers(dest="eval_command", metavar="SET", required=True)
     q = esub.add_parser("questions", help="hit@1, hit@3, MRR and decline figures on a questions file",

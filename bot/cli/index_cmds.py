@@ -8,7 +8,7 @@ import time
 from bot.cli.common import make_bot
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     idx = sub.add_parser("index", help="build or inspect the search index")
     isub = idx.add_subparsers(dest="index_command", metavar="ACTION", required=True)
     build = isub.add_parser("build", help="embed the corpus and write the index folder now",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings
-from bot.corpus import DOC_ID_RE, KEY_RE, parse_document, load_corpus
+from bot.corpus import DOC_ID_RE, KEY_RE, load_corpus, parse_document
 from bot.errors import CorpusError
 from bot.importing.readers import read_source
 from bot.importing.source import ImportFailed
