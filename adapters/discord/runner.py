@@ -11,6 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import signal
+import threading
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
@@ -127,6 +130,7 @@ class DiscordAdapter:
         quiet_library_logs()
         bot.warm_up()
         client = GmcClient(bot, settings, sync_commands=self.sync_commands)
+        previous = _stop_on_sigterm()
         try:
             client.run(settings.discord_token, log_handler=None)
         except discord.LoginFailure:
@@ -135,3 +139,20 @@ class DiscordAdapter:
         except discord.PrivilegedIntentsRequired:
             raise ConfigError("the Message Content intent is not enabled for this application: turn it on in the "
                               "Developer Portal (Bot > Privileged Gateway Intents), see docs/discord.md") from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        log.info("Discord connection closed")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> signal.Handlers | Callable[..., object] | int | None:
+    """Treat SIGTERM (systemd stop) like Ctrl-C, which discord.py's ``run`` handles by
+    closing the gateway and HTTP session and returning; the audit store then flushes its
+    waiting records at exit. Returns the previous handler (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _interrupt)

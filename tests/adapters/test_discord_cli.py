@@ -93,3 +93,31 @@ def test_a_rejected_token_stops_with_a_clear_error(tmp_path: Path, caplog: pytes
     assert bot.ready  # the core was warmed before connecting
     assert logging.getLogger("discord").getEffectiveLevel() >= logging.INFO  # payloads are never logged
     assert TOKEN not in caplog.text
+
+
+def test_sigterm_closes_the_gateway_connection_and_exits_cleanly(tmp_path: Path) -> None:
+    """systemd stops the bot with SIGTERM: it closes cleanly (exit 0) instead of dying."""
+    import signal
+    import time
+
+    fake = FakeDiscordAPI(bot_user=user(1, "gmcbot", bot=True), application_id=123456789012345678)
+    url = fake.start()
+    base = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env = {**base, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(tmp_path), "DISCORD_TOKEN": TOKEN,
+           "GMCBOT_DISCORD_API_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "discord"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not fake.find("GET", "/users/@me") and proc.poll() is None:
+            time.sleep(0.1)
+        time.sleep(1.0)  # past login, into setup and the gateway connection attempt
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        fake.stop()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Discord connection closed" in err and "KeyboardInterrupt" not in err
