@@ -95,29 +95,36 @@ def test_a_rejected_token_stops_with_a_clear_error(tmp_path: Path, caplog: pytes
     assert TOKEN not in caplog.text
 
 
-def test_sigterm_closes_the_gateway_connection_and_exits_cleanly(tmp_path: Path) -> None:
-    """systemd stops the bot with SIGTERM: it closes cleanly (exit 0) instead of dying."""
+
+def test_sigterm_closes_the_gateway_connection_and_returns(tmp_path: Path) -> None:
+    """systemd stops the bot with SIGTERM: ``run`` closes the connection and returns
+    (so the process exits 0 and the store flushes) instead of dying mid-write."""
     import signal
+    import threading
     import time
 
-    fake = FakeDiscordAPI(bot_user=user(1, "gmcbot", bot=True), application_id=123456789012345678)
+    from tests.fakes.discord_driver import point_gateway_at, restore_gateway
+
+    fake = FakeDiscordAPI(bot_user=user(1, "gmcbot", bot=True), application_id=1)
     url = fake.start()
-    base = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    env = {**base, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(tmp_path), "DISCORD_TOKEN": TOKEN,
-           "GMCBOT_DISCORD_API_URL": url}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "discord"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    previous_gateway = point_gateway_at(url.replace("http://", "ws://").replace("/api/v10", "/gateway-ws"))
+    settings = Settings(data_dir=tmp_path, discord_token=TOKEN, discord_api_url=url)
+    bot = GuidanceBot(settings, embedder=HashingEmbedder())
+    before = signal.getsignal(signal.SIGTERM)
+
+    def stop_when_connecting() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not fake.find("GET", "/gateway-ws"):
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_when_connecting, daemon=True)
+    stopper.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not fake.find("GET", "/users/@me") and proc.poll() is None:
-            time.sleep(0.1)
-        time.sleep(1.0)  # past login, into setup and the gateway connection attempt
-        assert proc.poll() is None, proc.communicate()[1][-2000:]
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
+        DiscordAdapter(sync_commands=False).run(bot)  # returns on SIGTERM
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        restore_gateway(previous_gateway)
+        discord.http.Route.BASE = DEFAULT_API_BASE
         fake.stop()
-    assert proc.returncode == 0, err[-2000:]
-    assert "Discord connection closed" in err and "KeyboardInterrupt" not in err
+    assert fake.find("GET", "/gateway-ws")
+    assert signal.getsignal(signal.SIGTERM) == before  # our handler is removed again

@@ -171,7 +171,25 @@ class FakeDiscordAPI:
         app.router.add_post(p + "/interactions/{id}/{token}/callback", self._callback)
         app.router.add_post(p + "/webhooks/{app}/{token}", self._followup)
         app.router.add_patch(p + "/webhooks/{app}/{token}/messages/{message}", self._edit_webhook_message)
+        app.router.add_get(p + "/gateway", self._gateway)
+        app.router.add_get(p + "/gateway/bot", self._gateway)
+        app.router.add_get("/gateway-ws", self._gateway_ws)
         return app
+
+    async def _gateway(self, request: web.Request) -> web.Response:
+        """Point the client at a local gateway that accepts and then says nothing, so a
+        served client sits in its connection attempt (for shutdown tests)."""
+        ws_url = self.base_url.replace("http://", "ws://").replace(API_PREFIX, "/gateway-ws")
+        return reply(200, {"url": ws_url, "shards": 1,
+                           "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0,
+                                                   "max_concurrency": 1}})
+
+    async def _gateway_ws(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for _ in ws:
+            pass
+        return ws
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -86,3 +86,19 @@ class DiscordDriver:
             if remaining <= 0:
                 raise TimeoutError(f"{len(pending)} task(s) still running: {[t.get_coro() for t in pending]}")
             await asyncio.wait(pending, timeout=remaining)
+
+
+def point_gateway_at(url: str) -> Any:
+    """Make discord.py open its gateway websocket at ``url`` (it has a fixed default);
+    returns the previous value for :func:`restore_gateway`."""
+    from discord.gateway import DiscordWebSocket
+
+    previous = DiscordWebSocket.DEFAULT_GATEWAY
+    DiscordWebSocket.DEFAULT_GATEWAY = __import__("yarl").URL(url)
+    return previous
+
+
+def restore_gateway(previous: Any) -> None:
+    from discord.gateway import DiscordWebSocket
+
+    DiscordWebSocket.DEFAULT_GATEWAY = previous
