@@ -29,7 +29,10 @@ def render(ctx: Context, sections: Sequence[Section], info_start: dict[str, Any]
         "Every figure below comes from that one run; `benchmarks/README.md` says how to reproduce it.",
         "",
         f"- **Machine:** {machine_line(info_start)}.",
-        f"- **Load average** (1, 5, 15 min) at start {info_start['load_average']}, at end {info_end['load_average']}.",
+        f"- **Load average** (1, 5, 15 min) at start {info_start['load_average']}, at end {info_end['load_average']}"
+        + (". Other work shared the machine during the run: the figures most sensitive to CPU contention "
+           "(one-message timings, p95/p99, the exact reads at scale) may read slow."
+           if max(info_start["load_average"][0], info_end["load_average"][0]) > 1.0 else "."),
         f"- **Repetitions:** timings are medians of {ctx.runs} run{'s' if ctx.runs > 1 else ''} unless a table says otherwise (latency "
         "percentiles are the median over passes; cold start and memory over fresh processes). Quality "
         "figures are deterministic and come from one run.",

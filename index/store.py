@@ -14,9 +14,10 @@ import numpy as np
 
 # Below this many vectors exact search is fast enough; from it, HNSW. Measured by
 # `make bench` (docs/benchmarks.md, scale section, 2 cores): the exact read the bot makes
-# (every row) passes 10 ms, a third of the 30 ms warm-answer aim, at about 17-32k vectors
-# (3.5-6.5k paragraphs at ~4.8 vectors each), where HNSW reading bot.retrieval.APPROX_ROWS
-# rows takes about 1 ms and keeps 0.97 of the 10 best paragraphs within reach.
+# (every row) passes 10 ms, a third of the 30 ms warm-answer aim, at 16-33k vectors over
+# five runs (3.4-6.9k paragraphs at ~4.8 vectors each), while HNSW reading
+# bot.retrieval.APPROX_ROWS rows takes under 1 ms and keeps 0.97 of the 10 best
+# paragraphs within reach at 10k paragraphs.
 APPROXIMATE_FROM = 20_000
 
 
