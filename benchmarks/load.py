@@ -36,12 +36,13 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 def measure(work_dir: Path, events: int, senders: int, embedder: str, postgres: bool = False) -> dict[str, Any]:
     """One run (see ``tests/load/world.py``); the figures as a dict. With ``postgres``, the
     audit store is a scratch schema on the test server."""
-    from tests.load.world import run_load, scratch_schema
+    from tests.load.world import run_load
+    from tests.pgschema import scratch_schema
 
     work_dir.mkdir(parents=True, exist_ok=True)
     if not postgres:
         return run_load(work_dir, events, senders, embedder)
-    with scratch_schema(os.environ.get("GMCBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL) as url:
+    with scratch_schema(os.environ.get("GMCBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL, "gmcbot_load") as url:
         return run_load(work_dir, events, senders, embedder, database_url=url)
 
 

@@ -10,7 +10,6 @@ reached the PostgreSQL tests FAIL if ``CI`` is true or the URL was given explici
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from bot.config import Settings
 from bot.corpus import load_corpus
 from bot.store import SqlRecords, normalise_url, open_records
 from bot.types import Category, Citation, Flag, Severity
+from tests.pgschema import scratch_schema
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -60,16 +60,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'db' / 'audit.sqlite3'}"
         return
     server: URL = request.getfixturevalue("postgres_server_url")
-    schema = f"gmcbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(server.render_as_string(hide_password=False)) as url:
+        yield url
 
 
 @pytest.fixture

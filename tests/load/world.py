@@ -466,28 +466,3 @@ def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing
                                for s in ("answered", "low_confidence", "no_match")),
     })
     return result
-
-
-@contextmanager
-def scratch_schema(server_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema on ``server_url`` for one run (dropped afterwards); yields
-    the URL that uses it."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    from bot.store import normalise_url
-
-    server = normalise_url(server_url)
-    schema = f"gmcbot_load_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, connect_args={"connect_timeout": 3})
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            yield server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
