@@ -9,11 +9,13 @@ once, lazily, under a lock.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from bot.answering import make_answer, thresholds_for
 from bot.config import Settings
@@ -109,14 +111,15 @@ class GuidanceBot:
                 progress=self._progress, notify=self._notify, force_rebuild=True,
             )
 
-    @property
+    @functools.cached_property
     def local_docs(self) -> frozenset[str]:
-        """Doc ids from the trust's own folders, ranked first when ``prefer_local``."""
+        """Doc ids from the trust's own folders, ranked first when ``prefer_local``
+        (worked out once: the corpus does not change during the bot's life)."""
         if not self.settings.prefer_local:
             return frozenset()
-        dirs = [str(d) for d in self.settings.corpus_dirs]
+        dirs = [d.resolve() for d in self.settings.corpus_dirs]
         return frozenset(d.doc_id for d in self.corpus.documents.values()
-                         if any(d.path.startswith(x) for x in dirs))
+                         if any(Path(d.path).resolve().parent == x for x in dirs))
 
     # -- answering -----------------------------------------------------------------
     def ask(self, question: str, top: int = 3, method: Method = Method.HYBRID) -> Answer:

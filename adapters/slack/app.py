@@ -255,10 +255,8 @@ class SlackHandlers:
         """Post the same answer visibly: as the bot, or through the response URL where
         the bot may not post (DMs, channels it is not in)."""
         where = self._where(body)
-        question, _ = decode_value(action.get("value"))
-        answer = self._ask(question) if question else None
+        answer = self._ask_again(where, action)
         if answer is None:
-            self.reply_private(where, SORRY, [])
             return
         text = bk.answer_fallback(answer, self.settings.ask_who)
         blocks = bk.answer_blocks(answer, self.settings.ask_who, shareable=False, shared_by=where.user)
@@ -276,12 +274,18 @@ class SlackHandlers:
 
     def on_more(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         where = self._where(body)
+        answer = self._ask_again(where, action)
+        if answer is not None:
+            self.reply_private(where, "Further guidance", bk.more_blocks(answer))
+
+    def _ask_again(self, where: Where, action: dict[str, Any]) -> Answer | None:
+        """Answer the question a button carries again; None (after telling the user
+        privately) when it carries none or the core fails."""
         question, _ = decode_value(action.get("value"))
         answer = self._ask(question) if question else None
         if answer is None:
             self.reply_private(where, SORRY, [])
-            return
-        self.reply_private(where, "Further guidance", bk.more_blocks(answer))
+        return answer
 
     def on_flag_status(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
         """The poster's answer to a private notice."""
