@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench install fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+fuzz: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/unit -k "fuzz or propert" $(ARGS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks

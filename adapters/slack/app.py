@@ -35,6 +35,7 @@ from adapters.slack.translate import (
     CommandKind,
     Route,
     decode_value,
+    is_channel_id,
     mapping_of,
     mention_question,
     parse_command,
@@ -333,7 +334,8 @@ class SlackHandlers:
 
     def on_monitor_button(self, body: dict[str, Any], action: dict[str, Any], on: bool) -> None:
         where = self._where(body)
-        channel = text_of(action, "value") or where.channel
+        value = text_of(action, "value")
+        channel = value if is_channel_id(value) else where.channel  # a forged value names no other row
         if not self.sender.is_admin(where.user):
             self.reply_private(where, NOT_ADMIN, [])
             return

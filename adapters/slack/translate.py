@@ -120,9 +120,14 @@ def user_ref(user_id: str) -> str:
     return f"<@{user_id}>" if isinstance(user_id, str) and _USER_ID_RE.fullmatch(user_id) else "someone"
 
 
+def is_channel_id(value: object) -> bool:
+    """Whether ``value`` is a well-formed public or private channel id (``C…``/``G…``)."""
+    return isinstance(value, str) and _CHANNEL_ID_RE.fullmatch(value) is not None
+
+
 def channel_ref(channel_id: str) -> str:
     """``<#C…>`` for a well-formed channel id, else ``this channel``."""
-    return f"<#{channel_id}>" if isinstance(channel_id, str) and _CHANNEL_ID_RE.fullmatch(channel_id) else "this channel"
+    return f"<#{channel_id}>" if is_channel_id(channel_id) else "this channel"
 
 
 # -- payload access ----------------------------------------------------------------------

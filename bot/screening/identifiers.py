@@ -162,13 +162,16 @@ class IdentifierDetector:
             digits = _NON_DIGIT.sub("", m.group())
             if len(digits) != 10 or len(set(digits)) == 1 or digits.startswith("999"):
                 continue
-            before = self._before(text, m.start())
+            check_ok = calculate_checksum(digits[:9]) == int(digits[9])
+            scottish = REGION_SCOTLAND.contains_number(digits)
+            if not (check_ok or scottish):
+                continue  # an order or Datix reference: no context can make it a health number
             around = fold(text[max(0, m.start() - 40):m.end() + 40])
             if self.ctx.search("test_record", around):
                 continue
+            before = self._before(text, m.start())
             named = self.ctx.search("nhs_number", before)
-            check_ok = calculate_checksum(digits[:9]) == int(digits[9])
-            if REGION_SCOTLAND.contains_number(digits):
+            if scottish:
                 # A CHI number starts with the date of birth (DDMMYY).
                 if not _valid_ddmmyy(digits):
                     continue
@@ -284,6 +287,8 @@ class IdentifierDetector:
             self._emails(text, found)
         self._names(text, found)
         self._places(text, found)
+        if not found:
+            return []
         found += _repeats(text, found)
         kept = _without_overlaps(found)
         return [Finding(f.kind, *prepared.to_original(f.start, f.end), f.score) for f in kept]

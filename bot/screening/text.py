@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 MODEL_CHARS = 600
 
@@ -54,9 +55,17 @@ class Prepared:
 
     original: str
     text: str
-    folded: str
-    model: str
     offsets: tuple[int, ...] | None = None  # offsets[i]: where text[i] came from; None = same
+
+    @cached_property
+    def folded(self) -> str:
+        """``text`` folded for the lexicons (worked out on first use)."""
+        return fold(self.text)
+
+    @cached_property
+    def model(self) -> str:
+        """``text`` as the embedder sees it (worked out on first use)."""
+        return model_text(self.text)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """The span of the raw message that ``text[start:end]`` came from."""
@@ -116,4 +125,4 @@ def prepare(raw: str) -> Prepared:
     raw = raw if isinstance(raw, str) else str(raw)
     folded_chars, offsets = _fold_characters(raw)
     text = _blank_markup(folded_chars)
-    return Prepared(raw, text, fold(text), model_text(text), offsets)
+    return Prepared(raw, text, offsets)
