@@ -25,7 +25,9 @@ AUDIENCES = ("all", "doctors", "nurses", "ahp")
 DOC_KEYS = {"title", "audience", "publisher", "status", "in_effect", "url", "superseded_by",
             "superseded_on", "source", "note"}
 DOC_REQUIRED = ("title", "publisher", "status", "in_effect", "url")
-PARA_KEYS = {"heading", "numbering", "terms"}
+PARA_KEYS = {"heading", "numbering", "terms", "asks"}
+MAX_ASKS = 8
+ASK_SEPARATOR = "|"
 PARA_REQUIRED = ("heading", "numbering")
 
 
@@ -55,7 +57,7 @@ class Corpus:
         h = hashlib.sha256()
         for p in self.paragraphs:
             doc = self.documents[p.doc_id]
-            for part in (p.id, p.heading, p.text, ",".join(p.terms), doc.title, doc.status.value,
+            for part in (p.id, p.heading, p.text, ",".join(p.terms), "|".join(p.asks), doc.title, doc.status.value,
                          ",".join(doc.audience)):
                 h.update(part.encode("utf-8"))
                 h.update(b"\x1f")
@@ -183,7 +185,12 @@ def parse_document(path: Path, problems: list[str]) -> ParsedDocument | None:
         if not text:
             problems.append(f"{path}:{head_line}: paragraph '{number}' has empty text")
         terms = tuple(t.strip() for t in attrs.get("terms", "").split(",") if t.strip())
-        paragraphs.append(Paragraph(doc_id, number, attrs.get("heading", ""), text, numbering, terms, head_line))
+        asks = tuple(a.strip() for a in attrs.get("asks", "").split(ASK_SEPARATOR) if a.strip())
+        if len(asks) > MAX_ASKS:
+            problems.append(f"{path}:{head_line}: paragraph '{number}' has {len(asks)} asks; keep to {MAX_ASKS} "
+                            "questions it answers best")
+        paragraphs.append(Paragraph(doc_id, number, attrs.get("heading", ""), text, numbering, terms, head_line,
+                                    asks))
     if not paragraphs:
         problems.append(f"{path}:{doc_line}: document '{doc_id}' has no paragraphs ('## <number>' lines)")
     if len(problems) > before:

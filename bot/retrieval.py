@@ -1,11 +1,13 @@
 """Rank guidance paragraphs for a question: dense (FAISS), lexical (BM25) or both fused.
 
 Each paragraph is embedded as several *views*: the whole passage with its document
-title (``full``), the passage without the title (``base``) and each sentence. The dense
-score of a paragraph is the mean of its ``full`` similarity and its best sentence's;
-(the heading with the paragraph's search terms counts as a sentence);
-the ``base`` similarity is what answering compares with the decline threshold (it
-separates out-of-corpus questions best on the development set; docs/retrieval.md).
+title (``full``), the passage without the title (``base``), each sentence, the heading
+with the paragraph's search terms, and each question the paragraph answers (its
+``asks``, written in askers' words). The dense score of a paragraph is the mean of its
+``full`` similarity and its best sentence-like view's (sentences, terms and asks pool
+together). BM25 indexes the passage, terms and asks. The ``base`` similarity is what
+answering compares with the decline threshold (it separates out-of-corpus questions
+best; docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ def base_text(paragraph: Paragraph) -> str:
     return f"{paragraph.heading}. {paragraph.text}{terms}"
 
 
+def lexical_text(paragraph: Paragraph) -> str:
+    """The BM25 document: :func:`base_text` and the questions the paragraph answers."""
+    return " ".join((base_text(paragraph), *paragraph.asks))
+
+
 def passage_views(paragraph: Paragraph, document: Document) -> list[tuple[str, str]]:
     """``(view, text)`` pairs embedded for a paragraph; row keys are ``id#view``."""
     base = base_text(paragraph)
@@ -64,6 +71,7 @@ def passage_views(paragraph: Paragraph, document: Document) -> list[tuple[str, s
     views += [(f"s{i}", s) for i, s in enumerate(sentences)]
     if paragraph.terms:  # the heading with the everyday words, as one more "sentence"
         views.append(("terms", f"{paragraph.heading}. {', '.join(paragraph.terms)}"))
+    views += [(f"a{i}", ask) for i, ask in enumerate(paragraph.asks)]  # askers' words: pooled like sentences
     return views
 
 
@@ -122,7 +130,7 @@ class Retriever:
         keys: list[str] = []
         texts: list[str] = []
         owners: list[int] = []
-        kinds: list[int] = []  # 0 full, 1 base, 2 sentence
+        kinds: list[int] = []  # 0 full, 1 base, 2 sentence, terms or ask
         for i, p in enumerate(self.paragraphs):
             for view, text in passage_views(p, corpus.documents[p.doc_id]):
                 keys.append(f"{p.id}#{view}")
@@ -137,7 +145,7 @@ class Retriever:
         )
         self._tokenizer = _Tokenizer()
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        self._bm25.index([self._tokenizer.tokens(base_text(p)) or ["_"] for p in self.paragraphs],
+        self._bm25.index([self._tokenizer.tokens(lexical_text(p)) or ["_"] for p in self.paragraphs],
                          show_progress=False)
 
     def _lexical(self, question: str) -> np.ndarray:

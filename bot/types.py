@@ -94,6 +94,7 @@ class Paragraph:
     numbering: Numbering
     terms: tuple[str, ...] = ()
     line: int = 0
+    asks: tuple[str, ...] = ()  # questions this paragraph answers, in askers' words (search only)
 
     @property
     def id(self) -> str:

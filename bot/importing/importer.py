@@ -16,7 +16,8 @@ from bot.importing.placement import Kind, Target, known_doc_ids, plan_import
 from bot.importing.readers import read_source
 from bot.importing.source import ImportFailed, SourceText
 from bot.importing.splitter import Split, split_paragraphs
-from bot.importing.writer import DocMeta, carried_terms, merge_meta, render_document, write_checked
+from bot.importing.writer import DocMeta, carried_aids, merge_meta, render_document, write_checked
+from bot.types import Paragraph
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class PreparedImport:
     split: Split
     target: Target
     meta: DocMeta
-    terms: Mapping[str, tuple[str, ...]]
+    aids: Mapping[str, Paragraph]  # digest paragraphs whose terms and asks were kept, by number
     text: str
 
     @property
@@ -65,9 +66,9 @@ def prepare_import(settings: Settings, request: ImportRequest) -> PreparedImport
         if meta.superseded_by not in known_doc_ids(settings):
             raise ImportFailed(f"--superseded-by names unknown document '{meta.superseded_by}' "
                                "(see `gmcbot corpus list`)")
-    terms = carried_terms(split.paragraphs, target.digest_paragraphs) if target.kind is Kind.OVERRIDE else {}
-    text = render_document(request.doc_id, meta, split.paragraphs, terms)
-    return PreparedImport(request, source, split, target, meta, terms, text)
+    aids = carried_aids(split.paragraphs, target.digest_paragraphs) if target.kind is Kind.OVERRIDE else {}
+    text = render_document(request.doc_id, meta, split.paragraphs, aids)
+    return PreparedImport(request, source, split, target, meta, aids, text)
 
 
 def commit_import(settings: Settings, prepared: PreparedImport) -> Path:

@@ -34,8 +34,8 @@ def _destination(prepared: PreparedImport) -> list[str]:
         if prepared.digest_only:
             lines.append(f"  not found:  {len(prepared.digest_only)} digest paragraph id(s) not in this text, which "
                          f"answers and screening rules can no longer cite: {_some(prepared.digest_only)}")
-        if prepared.terms:
-            lines.append(f"  terms:      kept the digest's search terms for {len(prepared.terms)} paragraph(s) "
+        if prepared.aids:
+            lines.append(f"  terms:      kept the digest's search terms and asks for {len(prepared.aids)} paragraph(s) "
                          "with the same number")
     elif target.kind is Kind.LOCAL:
         lines.append("  kind:       the trust's own policy (local folder; ranked first when prefer_local is on)")

@@ -76,11 +76,12 @@ def merge_meta(given: Mapping[str, str | None], base: Document | None, title_hin
     return meta
 
 
-def carried_terms(found: list[FoundParagraph], digest: tuple[Paragraph, ...]) -> dict[str, tuple[str, ...]]:
-    """Search terms of digest paragraphs with the same (confirmed) number."""
+def carried_aids(found: list[FoundParagraph], digest: tuple[Paragraph, ...]) -> dict[str, Paragraph]:
+    """Digest paragraphs with the same (confirmed) number whose search aids (``terms``,
+    ``asks``) the official text keeps, by number."""
     numbers = {p.number for p in found}
-    return {p.number: p.terms for p in digest
-            if p.terms and p.number in numbers and p.numbering is Numbering.CONFIRMED}
+    return {p.number: p for p in digest
+            if (p.terms or p.asks) and p.number in numbers and p.numbering is Numbering.CONFIRMED}
 
 
 def _one_line(text: str) -> str:
@@ -88,7 +89,7 @@ def _one_line(text: str) -> str:
 
 
 def render_document(doc_id: str, meta: DocMeta, found: list[FoundParagraph],
-                    terms: Mapping[str, tuple[str, ...]]) -> str:
+                    aids: Mapping[str, Paragraph]) -> str:
     """The document file's text."""
     header = [f"# {doc_id}", f"title: {meta.title}", f"audience: {meta.audience}", f"publisher: {meta.publisher}",
               f"status: {meta.status}", f"in_effect: {meta.in_effect}", f"url: {meta.url}"]
@@ -102,8 +103,11 @@ def render_document(doc_id: str, meta: DocMeta, found: list[FoundParagraph],
     parts = ["\n".join(header)]
     for p in found:
         lines = [f"## {p.number}", f"heading: {_one_line(p.heading) or meta.title}", "numbering: confirmed"]
-        if terms.get(p.number):
-            lines.append(f"terms: {', '.join(terms[p.number])}")
+        kept = aids.get(p.number)
+        if kept is not None and kept.terms:
+            lines.append(f"terms: {', '.join(kept.terms)}")
+        if kept is not None and kept.asks:
+            lines.append(f"asks: {' | '.join(kept.asks)}")
         lines += ["", _one_line(p.text)]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -91,6 +91,8 @@ def test_a_good_local_document_loads_beside_the_shipped_ones(tmp_path: Path) -> 
         (lambda t: t + "\n## 1\nheading: Again\nnumbering: confirmed\n\nSame id twice.\n", 14, "duplicate paragraph id 'local-policy:1'"),
         (lambda t: t.replace("numbering: confirmed", "numbering: maybe"), 8, "unknown numbering 'maybe'"),
         (lambda t: t.replace("# local-policy", "# other-id"), 1, "does not match the file name"),
+        (lambda t: t.replace("numbering: confirmed", "numbering: confirmed\nasks: " + " | ".join(["Why?"] * 9)), 8,
+         "has 9 asks"),
     ],
 )
 def test_broken_documents_name_file_and_line(tmp_path: Path, mutate, line: int, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -117,3 +119,15 @@ def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
 
 def test_shipped_documents_folder_is_the_package_data() -> None:
     assert (DOCUMENTS_DIR / "gmc-sm-2024.md").is_file()
+
+
+def test_asks_are_split_on_bars_and_change_the_fingerprint(tmp_path: Path) -> None:
+    plain = GOOD_DOC
+    asked = GOOD_DOC.replace("numbering: confirmed", "numbering: confirmed\nasks: Does this cover X, Y and Z? |  | Can I, though?")
+    _write(tmp_path / "a", "local-policy.md", plain)
+    _write(tmp_path / "b", "local-policy.md", asked)
+    before, after = load_corpus(base_dir=tmp_path / "a"), load_corpus(base_dir=tmp_path / "b")
+    para = after.paragraph("local-policy:1")
+    assert para is not None and para.asks == ("Does this cover X, Y and Z?", "Can I, though?")
+    assert para.text == "Staff follow this policy on every platform."
+    assert before.fingerprint != after.fingerprint

@@ -62,6 +62,9 @@ def test_override_round_trip_rebuilds_the_index(tmp_path: Path) -> None:
     assert top.id in ("gmc-sm-2024:4b", "gmc-sm-2024:4"), [c.id for c in answer.citations]
     assert top.paragraph.text.endswith("(b) turn off message previews on the lock screen; and")
     assert "Quoted from the official text." in citation_notes(top)
+    # the digest's search aids stay with the paragraphs of the same confirmed number
+    kept = [p for p in after.corpus.paragraphs if p.doc_id == "gmc-sm-2024" and p.asks]
+    assert kept and all(p.asks == before.corpus.paragraph(p.id).asks for p in kept)  # type: ignore[union-attr]
     # the other documents are still the digest and say so
     others = [c for c in after.ask("accept a friend request from a patient on Facebook").citations
               if c.paragraph.doc_id != "gmc-sm-2024"]
