@@ -36,9 +36,12 @@ def ask_latency(ctx: Context) -> dict[str, Any]:
 
 def screening_throughput(ctx: Context) -> dict[str, float] | None:
     """Messages per second through ``screen`` one by one and ``screen_many`` in one
-    batch (medians over runs); None when screening is not available."""
+    batch (medians over runs); None when screening is not available. Every text is
+    distinct (the development messages cycled, each with its own suffix): a batch embeds
+    each distinct text once, so repeats would flatter the batched figure."""
     bot = ctx.bot()
-    texts = cycle([r["text"] for r in ctx.messages()], ctx.sizes.throughput_messages)
+    texts = [f"{t} [{i}]" for i, t in enumerate(cycle([r["text"] for r in ctx.messages()],
+                                                        ctx.sizes.throughput_messages))]
     try:
         bot.screen_many(texts[:4])  # load the screener
     except ImportError:

@@ -33,6 +33,7 @@ class Settings:
 
     data_dir: Path = field(default_factory=default_data_dir)
     embedder: str = "minilm"
+    embed_precision: str = "auto"
     corpus_dirs: tuple[Path, ...] = ()
     import_dir: Path | None = None
     prefer_local: bool = False

@@ -60,7 +60,7 @@ class GuidanceBot:
         pending = getattr(self.records, "pending", None)
         if isinstance(pending, int):  # a store with an outage queue (SqlRecords)
             self.metrics.track_pending(lambda: int(getattr(self.records, "pending", 0)))
-        self.embedder = embedder or make_embedder(settings.embedder)
+        self.embedder = embedder or make_embedder(settings.embedder, settings.embed_precision)
         self._progress = progress
         self._notify = notify
         self._lock = threading.RLock()

@@ -47,3 +47,12 @@ def test_hybrid_beats_each_ranker_alone(minilm_bot) -> None:  # type: ignore[no-
 def test_sample_question_cites_a_gmc_paragraph(minilm_bot) -> None:  # type: ignore[no-untyped-def]
     answer = minilm_bot.ask("/gmc can I reply to a patient on Twitter?")
     assert answer.citations and answer.citations[0].paragraph.doc_id.startswith("gmc-")
+
+
+def test_loading_the_model_keeps_numpy_blas_to_one_thread(minilm_bot) -> None:  # type: ignore[no-untyped-def]
+    """OpenBLAS's spinning threads would compete with torch's for the cores."""
+    from threadpoolctl import threadpool_info
+
+    minilm_bot.ask("can I post a photo of my ward?")
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas), blas
