@@ -58,11 +58,11 @@ def test_held_out_messages_meet_the_quality_bar(screening_bot, name: str) -> Non
 def test_untouched_held_out_set_stays_at_its_first_measure(screening_bot) -> None:  # type: ignore[no-untyped-def]
     """Set "d" was written apart from the rules and exemplars and no rule was changed for
     it; it measures how screening does on phrasing it has never seen (first measured at
-    recall 0.694, false alarms 0.042; 0.722 after the exemplar sets grew, which were
-    written without sight of it). The bar only catches a fall from there: it is a
+    recall 0.694, false alarms 0.042; 0.778 after the exemplar sets grew, written without
+    sight of it, and the exemplar weighting was recalibrated on the other sets). The bar only catches a fall from there: it is a
     generalisation gauge, not the issue's bar."""
     scores = _scores(screening_bot, DATA / "messages_holdout_d.jsonl")
-    assert scores.recall >= 0.65
+    assert scores.recall >= 0.70
     assert scores.false_alarm_rate <= 0.10
     assert scores.category_accuracy >= 0.80
 
