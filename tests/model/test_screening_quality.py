@@ -55,13 +55,16 @@ def test_held_out_messages_meet_the_quality_bar(screening_bot, name: str) -> Non
     assert scores.citation_accuracy >= 0.80
 
 
-def test_untouched_held_out_set_stays_at_its_first_measure(screening_bot) -> None:  # type: ignore[no-untyped-def]
-    """Set "d" was written apart from the rules and exemplars and no rule was changed for
-    it; it measures how screening does on phrasing it has never seen (first measured at
-    recall 0.694, false alarms 0.042; 0.778 after the exemplar sets grew, written without
-    sight of it, and the exemplar weighting was recalibrated on the other sets). The bar only catches a fall from there: it is a
-    generalisation gauge, not the issue's bar."""
-    scores = _scores(screening_bot, DATA / "messages_holdout_d.jsonl")
+# Sets whose wording the rules have not all been fitted to: "d" was measured first, then the
+# rules were broadened by concept after its misses; "e" was written after that and no rule
+# has been changed for it. Their bar only catches a fall: they gauge generalisation to
+# phrasing the rules have never seen (figures in guidance_corpus/screening/README.md).
+GAUGES = ("messages_holdout_d.jsonl", "messages_holdout_e.jsonl")
+
+
+@pytest.mark.parametrize("name", GAUGES)
+def test_later_held_out_sets_stay_at_their_measure(screening_bot, name: str) -> None:  # type: ignore[no-untyped-def]
+    scores = _scores(screening_bot, DATA / name)
     assert scores.recall >= 0.70
     assert scores.false_alarm_rate <= 0.10
     assert scores.category_accuracy >= 0.80
