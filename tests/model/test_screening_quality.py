@@ -7,6 +7,7 @@ same figures ``gmcbot eval messages`` prints."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,33 @@ from tests.conftest import EVAL_DIR
 pytestmark = pytest.mark.model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-# Held-out messages written for this project, not from the development set. Set "c" was
-# scored once before any rule was changed for it (figures in guidance_corpus/screening/README.md).
-HOLDOUTS = ("messages_holdout.jsonl", "messages_holdout_b.jsonl", "messages_holdout_c.jsonl")
+
+
+@dataclass(frozen=True)
+class Bar:
+    recall: float
+    false_alarm_rate: float
+    category_accuracy: float
+    citation_accuracy: float
+
+
+ISSUE_BAR = Bar(0.90, 0.05, 0.80, 0.80)
+# A gauge, not the issue's bar: it only catches a fall from where the set was measured.
+GAUGE = Bar(0.70, 0.10, 0.80, 0.0)
+# The development set and the held-out sets written for this project (figures in
+# guidance_corpus/screening/README.md). A, B and C were each scored once before any rule
+# changed for them, then used to broaden the rules, so they carry the issue's bar. D was
+# measured first, then the rules were broadened by concept after its misses; E was written
+# after that and nothing has been changed for it: both gauge phrasing the rules have
+# never seen.
+BARS = {
+    EVAL_DIR / "messages.jsonl": ISSUE_BAR,
+    DATA / "messages_holdout.jsonl": ISSUE_BAR,
+    DATA / "messages_holdout_b.jsonl": ISSUE_BAR,
+    DATA / "messages_holdout_c.jsonl": ISSUE_BAR,
+    DATA / "messages_holdout_d.jsonl": GAUGE,
+    DATA / "messages_holdout_e.jsonl": GAUGE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,36 +63,14 @@ def _scores(bot: GuidanceBot, path: Path):  # type: ignore[no-untyped-def]
     return scores
 
 
-def test_development_messages_meet_the_quality_bar(screening_bot) -> None:  # type: ignore[no-untyped-def]
-    scores = _scores(screening_bot, EVAL_DIR / "messages.jsonl")
-    assert scores.recall >= 0.90
-    assert scores.false_alarm_rate <= 0.05
-    assert scores.category_accuracy >= 0.80
-    assert scores.citation_accuracy >= 0.80
-
-
-@pytest.mark.parametrize("name", HOLDOUTS)
-def test_held_out_messages_meet_the_quality_bar(screening_bot, name: str) -> None:  # type: ignore[no-untyped-def]
-    scores = _scores(screening_bot, DATA / name)
-    assert scores.recall >= 0.90
-    assert scores.false_alarm_rate <= 0.05
-    assert scores.category_accuracy >= 0.80
-    assert scores.citation_accuracy >= 0.80
-
-
-# Sets whose wording the rules have not all been fitted to: "d" was measured first, then the
-# rules were broadened by concept after its misses; "e" was written after that and no rule
-# has been changed for it. Their bar only catches a fall: they gauge generalisation to
-# phrasing the rules have never seen (figures in guidance_corpus/screening/README.md).
-GAUGES = ("messages_holdout_d.jsonl", "messages_holdout_e.jsonl")
-
-
-@pytest.mark.parametrize("name", GAUGES)
-def test_later_held_out_sets_stay_at_their_measure(screening_bot, name: str) -> None:  # type: ignore[no-untyped-def]
-    scores = _scores(screening_bot, DATA / name)
-    assert scores.recall >= 0.70
-    assert scores.false_alarm_rate <= 0.10
-    assert scores.category_accuracy >= 0.80
+@pytest.mark.parametrize("path", list(BARS), ids=lambda p: p.name)
+def test_message_sets_meet_their_quality_bar(screening_bot, path: Path) -> None:  # type: ignore[no-untyped-def]
+    bar = BARS[path]
+    scores = _scores(screening_bot, path)
+    assert scores.recall >= bar.recall
+    assert scores.false_alarm_rate <= bar.false_alarm_rate
+    assert scores.category_accuracy >= bar.category_accuracy
+    assert scores.citation_accuracy >= bar.citation_accuracy
 
 
 def test_issue_example_with_the_real_model(screening_bot) -> None:  # type: ignore[no-untyped-def]
