@@ -57,7 +57,7 @@ class Corpus:
         h = hashlib.sha256()
         for p in self.paragraphs:
             doc = self.documents[p.doc_id]
-            for part in (p.id, p.heading, p.text, ",".join(p.terms), "|".join(p.asks), doc.title, doc.status.value,
+            for part in (p.id, p.heading, p.text, ",".join(p.terms), ASK_SEPARATOR.join(p.asks), doc.title, doc.status.value,
                          ",".join(doc.audience)):
                 h.update(part.encode("utf-8"))
                 h.update(b"\x1f")

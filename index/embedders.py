@@ -8,6 +8,7 @@ the vectors would change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -89,13 +90,19 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return any(flag in flags for flag in _BF16_CPU_FLAGS)
 
 
+@functools.cache
+def _this_cpu_has_native_bf16() -> bool:
+    """:func:`cpu_has_native_bf16` for this machine, read once per process."""
+    return cpu_has_native_bf16()
+
+
 def resolve_precision(precision: str) -> str:
     """``float32`` or ``bfloat16`` for a setting; ``auto`` picks bfloat16 only where the
     CPU does it natively (elsewhere it would be emulated, and slower)."""
     if precision not in PRECISIONS:
         raise ConfigError(f"unknown embed_precision '{precision}' (use {', '.join(PRECISIONS)})")
     if precision == "auto":
-        return "bfloat16" if cpu_has_native_bf16() else "float32"
+        return "bfloat16" if _this_cpu_has_native_bf16() else "float32"
     return precision
 
 
