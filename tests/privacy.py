@@ -29,7 +29,7 @@ from sqlalchemy import Engine, MetaData, select
 from bot.types import Screening
 
 ROOT = Path(__file__).resolve().parent.parent
-MESSAGE_SETS = (ROOT / "eval" / "messages.jsonl", ROOT / "tests" / "data" / "messages_holdout.jsonl")
+MESSAGE_SETS = (ROOT / "eval" / "messages.jsonl", *sorted((ROOT / "tests" / "data").glob("messages_holdout*.jsonl")))
 
 # Direct identifiers: never stored, whatever the verdict. Quasi-identifiers (a street, a
 # school) are redacted only when they help identify a patient, i.e. when the message is flagged.
