@@ -60,6 +60,39 @@ class QuestionScores:
                 "false_decline_rate": round(self.false_decline_rate, 4)}
 
 
+def question_lines(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) -> list[dict[str, Any]]:
+    """One record per question: ``id``, ``status``, ``cited`` (paragraph ids in order) and
+    ``hit`` (the first citation is relevant, or an out-of-corpus question was declined)."""
+    out: list[dict[str, Any]] = []
+    for n, (row, answer) in enumerate(zip(rows, answers, strict=False), 1):
+        cited = [c.id for c in answer.citations]
+        declined = answer.status is AnswerStatus.NO_MATCH
+        relevant = row["relevant"]
+        hit = declined if not relevant else (not declined and bool(cited) and is_relevant(cited[0], relevant))
+        out.append({"id": row.get("id", str(n)), "status": answer.status.value, "cited": cited,
+                    "hit": hit, "relevant": list(relevant)})
+    return out
+
+
+def message_lines(rows: Sequence[dict[str, Any]], results: Sequence[Screening]) -> list[dict[str, Any]]:
+    """One record per message: ``id``, ``flagged``, ``category``, ``cited`` and ``hit``
+    (a risky line flagged in its category with a relevant first citation, or an ordinary
+    line left alone). Holds no message text."""
+    out: list[dict[str, Any]] = []
+    for n, (row, result) in enumerate(zip(rows, results, strict=False), 1):
+        flag = result.flag
+        cited = [c.id for c in flag.citations] if flag else []
+        if row["risky"]:
+            hit = (flag is not None and flag.category.value == row.get("category")
+                   and bool(cited) and is_relevant(cited[0], row.get("relevant", [])))
+        else:
+            hit = flag is None
+        out.append({"id": row.get("id", str(n)), "flagged": flag is not None,
+                    "category": flag.category.value if flag else None, "cited": cited, "hit": hit,
+                    "expected": row.get("category") if row["risky"] else None})
+    return out
+
+
 def score_questions(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) -> QuestionScores:
     """hit@1, hit@3 and MRR over answerable questions (a decline is a miss);
     decline accuracy over out-of-corpus ones; false declines over answerable ones."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from bot.cli.common import make_bot
-from bot.evaluation import read_jsonl, score_messages, score_questions
+from bot.evaluation import message_lines, question_lines, read_jsonl, score_messages, score_questions
 from bot.retrieval import Method
 
 
@@ -18,7 +20,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         description="Run a questions file (corpus-spec format) and print n, hit@1, "
                         "hit@3, mrr, decline_accuracy and false_decline_rate.")
     q.add_argument("file", type=Path)
-    q.add_argument("--json", action="store_true", help="print exactly those keys as one JSON object")
+    q.add_argument("--json", action="store_true",
+                   help="print those keys as one JSON object, with a 'lines' list (id, status, cited, hit)")
+    q.add_argument("--misses", action="store_true", help="also print every line that missed, readably")
     q.add_argument("--method", choices=[m.value for m in Method], default=Method.HYBRID.value,
                    help="ranking method (default: hybrid, the shipped one)")
     q.set_defaults(func=cmd_questions)
@@ -26,23 +30,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         description="Screen a messages file (corpus-spec format) and print n, recall, "
                         "false_alarm_rate, precision, category_accuracy and citation_accuracy.")
     m.add_argument("file", type=Path)
-    m.add_argument("--json", action="store_true", help="print exactly those keys as one JSON object")
+    m.add_argument("--json", action="store_true",
+                   help="print those keys as one JSON object, with a 'lines' list (id, flagged, category, cited, hit)")
+    m.add_argument("--misses", action="store_true", help="also print every line that missed, readably")
     m.set_defaults(func=cmd_messages)
 
 
-def _print(scores: dict[str, float | int], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(scores))
+def _print(scores: dict[str, float | int], lines: list[dict[str, Any]], args: argparse.Namespace,
+           text_key: str, rows: list[dict[str, Any]]) -> None:
+    if args.json:
+        print(json.dumps({**scores, "lines": lines}, ensure_ascii=False))
     else:
         for key, value in scores.items():
             print(f"{key:>20}  {value}")
+    if args.misses:
+        misses = [(line, row) for line, row in zip(lines, rows, strict=True) if not line["hit"]]
+        print(f"\n{len(misses)} miss(es):", file=sys.stderr if args.json else sys.stdout)
+        for line, row in misses:
+            got = line.get("status") or (line["category"] if line["flagged"] else "not flagged")
+            want = ", ".join(row.get("relevant") or []) or "decline"
+            if "expected" in line:
+                want = f"{line['expected'] or 'not flagged'} ({want})"
+            print(f"- {line['id']}: {row[text_key][:160]}\n    got {got} {' '.join(line['cited'][:3])}\n"
+                  f"    want {want}", file=sys.stderr if args.json else sys.stdout)
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
     rows = read_jsonl(args.file, ("question", "relevant"))
     bot = make_bot(args)
     answers = bot.ask_many([r["question"] for r in rows], top=3, method=Method(args.method))
-    _print(score_questions(rows, answers).to_json(), args.json)
+    _print(score_questions(rows, answers).to_json(), question_lines(rows, answers), args, "question", rows)
     return 0
 
 
@@ -50,5 +67,5 @@ def cmd_messages(args: argparse.Namespace) -> int:
     rows = read_jsonl(args.file, ("text", "risky"))
     bot = make_bot(args)
     results = bot.screen_many([r["text"] for r in rows])
-    _print(score_messages(rows, results).to_json(), args.json)
+    _print(score_messages(rows, results).to_json(), message_lines(rows, results), args, "text", rows)
     return 0
