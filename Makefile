@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install fuzz
+.PHONY: run test lint bench install fuzz train
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: lint
 
 fuzz: $(BIN)/.installed
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/unit -k "fuzz or propert" $(ARGS)
+
+train: $(BIN)/.installed
+	$(BIN)/python -m bot.screening.training
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks

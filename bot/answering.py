@@ -1,19 +1,25 @@
 """Turn a ranking into an :class:`Answer`.
 
-Policy (docs/retrieval.md): guidance in force comes before superseded guidance that
-answers about as well; a regulator's standard before advisory guidance; guidance for
-the asker's profession before another profession's; a trust's own policy first when
-configured. Below a confidence threshold calibrated on the development questions the
-bot declines (``no_match``) rather than cite something loosely related.
+Policy (docs/retrieval.md): guidance in force leads; superseded guidance never leads a
+question about current practice while any paragraph in force is among the candidates,
+and leads only questions about versions or history; a regulator's standard comes before
+advisory guidance; guidance for the asker's profession before another profession's; a
+trust's own policy first when configured. The bot declines (``no_match``) rather than
+cite something loosely related when the question is nearer to questions the corpus does
+not answer than to those it does (``outside`` against ``inside``), or when no paragraph
+is close at all; a decline names whom to ask, by the nearest out-of-scope topic.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.audience import detect_audience
 from bot.corpus import Corpus
 from bot.retrieval import Candidate, Ranking
+from bot.scope import route_for
 from bot.types import Answer, AnswerStatus, Citation, DocStatus
 
 # Calibrated with the MiniLM embedder on eval/questions.jsonl (docs/retrieval.md): the
@@ -28,15 +34,30 @@ OTHER_AUDIENCE_FACTOR = 0.80
 LOCAL_FACTOR = 1.25
 
 
+# A superseded paragraph may lead only when no paragraph in force among the candidates
+# reaches this share of its dense similarity to the question (then nothing current
+# covers the point; calibrated on the development question sets, docs/retrieval.md).
+LEAD_RATIO = 0.85
+# Decline when the nearest out-of-scope questions are this much more similar to the
+# question than its nearest asks (calibrated on the development question sets).
+OUTSIDE_MARGIN = 0.0
+# A question about versions or history: superseded guidance may lead it.
+HISTORY_RE = re.compile(
+    r"\b(?:2012|2013|old|older|previous|earlier|superseded|replaced|history|historic(?:al)?|used to|"
+    r"still (?:in force|valid|current|appl(?:y|ies))|what changed|changes? (?:in|since|between)|"
+    r"out of date|outdated|no longer)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     decline_below: float = DECLINE_BELOW
     confident_from: float = CONFIDENT_FROM
+    outside_margin: float = OUTSIDE_MARGIN
 
 
 # The hashing test embedder's similarities run lower (bag of hashed words): it only
 # declines questions sharing no words with the corpus.
-HASHING_THRESHOLDS = Thresholds(decline_below=0.05, confident_from=0.15)
+HASHING_THRESHOLDS = Thresholds(decline_below=0.05, confident_from=0.15, outside_margin=1.0)
 
 
 def thresholds_for(embedder_id: str) -> Thresholds:
@@ -49,14 +70,20 @@ def order_candidates(
     candidates: list[Candidate],
     audience: str = "doctors",
     prefer_docs: frozenset[str] = frozenset(),
+    history: bool = False,
 ) -> list[Candidate]:
-    """Re-rank by the policy factors above; stable for equal weights."""
+    """Re-rank by the policy factors above; stable for equal weights. Unless the
+    question is about ``history``, superseded paragraphs follow the paragraphs in force
+    whenever one of those is nearly as similar to the question (:data:`LEAD_RATIO`)."""
+
+    def superseded(c: Candidate) -> bool:
+        return corpus.documents[c.paragraph.doc_id].status is DocStatus.SUPERSEDED
 
     def weight(c: Candidate) -> float:
         doc = corpus.documents[c.paragraph.doc_id]
         factor = 1.0
         if doc.status is DocStatus.SUPERSEDED:
-            factor *= SUPERSEDED_FACTOR
+            factor *= 1.0 if history else SUPERSEDED_FACTOR
         elif doc.status is DocStatus.ADVISORY:
             factor *= ADVISORY_FACTOR
         if not doc.applies_to(audience):
@@ -65,7 +92,20 @@ def order_candidates(
             factor *= LOCAL_FACTOR
         return c.fused * factor
 
-    return sorted(candidates, key=weight, reverse=True)
+    ranked = sorted(candidates, key=weight, reverse=True)
+    current = [c for c in ranked if not superseded(c)]
+    old = [c for c in ranked if superseded(c)]
+    if history or not current or not old:
+        return ranked
+    closest_old = max(old, key=lambda c: c.dense)
+    if max(c.dense for c in current) < LEAD_RATIO * closest_old.dense:
+        return [closest_old] + [c for c in ranked if c is not closest_old]
+    return current + old
+
+
+def is_history_question(question: str) -> bool:
+    """True when the question asks about versions or what the guidance used to say."""
+    return bool(HISTORY_RE.search(question))
 
 
 def make_answer(
@@ -77,13 +117,19 @@ def make_answer(
     truncated: bool = False,
     default_audience: str = "doctors",
     prefer_docs: frozenset[str] = frozenset(),
+    routes: Mapping[str, str] | None = None,
 ) -> Answer:
     """Decide the status and keep the ``top`` citations, best first."""
-    if not question.strip() or not ranking.candidates or ranking.confidence < thresholds.decline_below:
+    if not question.strip() or not ranking.candidates:
+        return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
+    if ranking.outside - ranking.inside > thresholds.outside_margin:
+        return Answer(question, AnswerStatus.NO_MATCH, (), truncated, route_for(ranking.outside_topic, routes))
+    if ranking.confidence < thresholds.decline_below:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     status = (AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from
               else AnswerStatus.LOW_CONFIDENCE)
     audience = detect_audience(question, default_audience)
-    ranked = order_candidates(corpus, ranking.candidates, audience, prefer_docs)[:top]
+    ranked = order_candidates(corpus, ranking.candidates, audience, prefer_docs,
+                              history=is_history_question(question))[:top]
     citations = tuple(Citation(c.paragraph, corpus.documents[c.paragraph.doc_id], c.dense) for c in ranked)
     return Answer(question, status, citations, truncated)

@@ -8,9 +8,13 @@ from __future__ import annotations
 import re
 
 _PATTERNS = {
-    "nurses": r"nurse|nurses|nursing|midwife|midwives|midwifery|health visitor|\bnmc\b",
+    # Healthcare and nursing assistants have no regulator of their own; they work in
+    # nursing teams, so the nursing regulator's guidance is the closest.
+    "nurses": r"nurse|nurses|nursing|midwife|midwives|midwifery|health visitor|\bnmc\b|\bhcas?\b|"
+    r"health ?care assistant|care assistant|nursing associate|support worker|maternity support",
     "ahp": r"paramedic|physio(?:therapist)?|radiographer|occupational therapist|dietitian|"
     r"podiatrist|speech and language therapist|operating department practitioner|\bodp\b|"
+    r"\bslt\b|\bahps?\b|allied health|"
     r"biomedical scientist|orthoptist|prosthetist|\bhcpc\b|art therapist|practitioner psychologist",
     "doctors": r"doctor|\bgp\b|consultant|registrar|\bf[12]\b|\bfy[12]\b|\bsho\b|house officer|"
     r"medical student|physician associate|anaesthesia associate|surgeon|\bgmc\b",

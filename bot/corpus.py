@@ -7,7 +7,9 @@ file sees every mistake at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,7 +59,7 @@ class Corpus:
         h = hashlib.sha256()
         for p in self.paragraphs:
             doc = self.documents[p.doc_id]
-            for part in (p.id, p.heading, p.text, ",".join(p.terms), ASK_SEPARATOR.join(p.asks), doc.title, doc.status.value,
+            for part in (p.id, p.heading, p.text, ",".join(p.terms), ASK_SEPARATOR.join(p.all_asks), doc.title, doc.status.value,
                          ",".join(doc.audience)):
                 h.update(part.encode("utf-8"))
                 h.update(b"\x1f")
@@ -203,6 +205,32 @@ def document_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.md") if p.name.lower() != "readme.md")
 
 
+def read_more_asks(path: Path, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """``{paragraph id: asks}`` from a JSON Lines file of ``{"id", "asks"}`` objects
+    (``guidance_corpus/questions/asks.jsonl``); problems name the file and line."""
+    out: dict[str, tuple[str, ...]] = {}
+    if not path.is_file():
+        return out
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            pid, asks = row["id"], row["asks"]
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"{path}:{n}: not an asks line (JSON with 'id' and a list 'asks')")
+            continue
+        if not isinstance(pid, str) or not isinstance(asks, list) or not all(isinstance(a, str) for a in asks):
+            problems.append(f"{path}:{n}: 'id' must be text and 'asks' a list of texts")
+            continue
+        clean = tuple(a.strip() for a in asks if a.strip())
+        if any(ASK_SEPARATOR.strip() in a for a in clean):
+            problems.append(f"{path}:{n}: an ask contains '{ASK_SEPARATOR.strip()}'")
+            continue
+        out[pid] = out.get(pid, ()) + clean
+    return out
+
+
 def load_corpus(
     extra_dirs: Iterable[Path] = (),
     override_dir: Path | None = None,
@@ -217,6 +245,14 @@ def load_corpus(
         parsed = parse_document(path, problems)
         if parsed:
             docs[parsed.document.doc_id] = parsed
+    asks_path = base_dir.parent / "questions" / "asks.jsonl"
+    more_asks = read_more_asks(asks_path, problems)
+    for pid in sorted(set(more_asks) - {p.id for parsed in docs.values() for p in parsed.paragraphs}):
+        problems.append(f"{asks_path}: asks for unknown paragraph '{pid}'")
+    for doc_id, parsed in list(docs.items()):
+        docs[doc_id] = ParsedDocument(parsed.document, [
+            dataclasses.replace(p, more_asks=tuple(a for a in more_asks.get(p.id, ()) if a not in p.asks))
+            for p in parsed.paragraphs])
     for directory in extra_dirs:
         if not directory.is_dir():
             problems.append(f"{directory}: corpus folder does not exist")

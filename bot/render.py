@@ -47,7 +47,8 @@ def render_citation(c: Citation, width: int = 88) -> str:
 def render_answer(answer: Answer, ask_who: str = "", width: int = 88) -> str:
     """The readable answer: the digest, then the citation, notes and link."""
     if answer.status is AnswerStatus.NO_MATCH or not answer.citations:
-        tail = f" Try asking {ask_who}." if ask_who else ""
+        who = answer.route or ask_who
+        tail = f" Try asking {who}." if who else ""
         return NO_MATCH_TEXT + tail
     parts: list[str] = []
     if answer.truncated:

@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from bot.corpus import Corpus
+from bot.scope import OutOfScope, load_out_of_scope
 from bot.types import Document, Paragraph
+from index.cache import embed_examples
 from index.embedders import Embedder
 from index.persist import LoadedIndex, open_or_build
 
@@ -39,6 +41,8 @@ class Method(StrEnum):
 # Reciprocal-rank fusion constant: small, because the lists are short and the top
 # few ranks carry the signal (docs/retrieval.md has the sweep).
 RRF_K = 10
+# How many nearest asks, and nearest out-of-scope questions, are averaged for declining.
+NEAREST = 3
 # How many index rows to read per question when the index is approximate (HNSW).
 APPROX_ROWS = 400
 MIN_SENTENCE_CHARS = 16
@@ -60,7 +64,7 @@ def base_text(paragraph: Paragraph) -> str:
 
 def lexical_text(paragraph: Paragraph) -> str:
     """The BM25 document: :func:`base_text` and the questions the paragraph answers."""
-    return " ".join((base_text(paragraph), *paragraph.asks))
+    return " ".join((base_text(paragraph), *paragraph.all_asks))
 
 
 def passage_views(paragraph: Paragraph, document: Document) -> list[tuple[str, str]]:
@@ -71,7 +75,7 @@ def passage_views(paragraph: Paragraph, document: Document) -> list[tuple[str, s
     views += [(f"s{i}", s) for i, s in enumerate(sentences)]
     if paragraph.terms:  # the heading with the everyday words, as one more "sentence"
         views.append(("terms", f"{paragraph.heading}. {', '.join(paragraph.terms)}"))
-    views += [(f"a{i}", ask) for i, ask in enumerate(paragraph.asks)]  # askers' words: pooled like sentences
+    views += [(f"a{i}", ask) for i, ask in enumerate(paragraph.all_asks)]  # askers' words: pooled like sentences
     return views
 
 
@@ -89,11 +93,17 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Candidates best first, and ``confidence``: the best ``base`` similarity of any
-    paragraph to the question (what the decline threshold is compared with)."""
+    """Candidates best first; ``confidence``: the best ``base`` similarity of any
+    paragraph to the question; ``inside``: the mean similarity of the question's nearest
+    asks (questions the corpus answers); ``outside``: the mean similarity of its nearest
+    questions the corpus does not answer, and ``outside_topic`` the nearest one's topic.
+    Answering compares them to decide whether to decline."""
 
     candidates: list[Candidate]
     confidence: float
+    inside: float = 0.0
+    outside: float = 0.0
+    outside_topic: str = ""
 
 
 class _Tokenizer:
@@ -120,6 +130,7 @@ class Retriever:
         progress: bool = True,
         notify: Callable[[str], None] | None = None,
         force_rebuild: bool = False,
+        scope: OutOfScope | None = None,
     ) -> None:
         import bm25s
 
@@ -130,19 +141,22 @@ class Retriever:
         keys: list[str] = []
         texts: list[str] = []
         owners: list[int] = []
-        kinds: list[int] = []  # 0 full, 1 base, 2 sentence, terms or ask
+        kinds: list[int] = []  # 0 full, 1 base, 2 sentence or terms, 3 ask
         for i, p in enumerate(self.paragraphs):
             for view, text in passage_views(p, corpus.documents[p.doc_id]):
                 keys.append(f"{p.id}#{view}")
                 texts.append(text)
                 owners.append(i)
-                kinds.append({"full": 0, "base": 1}.get(view, 2))
+                kinds.append({"full": 0, "base": 1}.get(view, 3 if view.startswith("a") else 2))
         self._owners = np.asarray(owners, dtype=np.int64)
         self._kinds = np.asarray(kinds, dtype=np.int8)
         self.loaded: LoadedIndex = open_or_build(
             index_dir, texts, keys, embedder, corpus.fingerprint,
             progress=progress, notify=notify, force=force_rebuild,
         )
+        self._scope = scope if scope is not None else load_out_of_scope()
+        self._scope_vectors = (embed_examples(embedder, list(self._scope.questions), index_dir / "scope")
+                               if self._scope.questions else np.zeros((0, embedder.dim), dtype=np.float32))
         self._tokenizer = _Tokenizer()
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._bm25.index([self._tokenizer.tokens(lexical_text(p)) or ["_"] for p in self.paragraphs],
@@ -154,8 +168,9 @@ class Retriever:
             return np.zeros(len(self.paragraphs), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
-    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per paragraph: (ranking similarity, base similarity); -1 where unseen."""
+    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Per paragraph: (ranking similarity, base similarity; -1 where unseen), and the
+        mean similarity of the question's :data:`NEAREST` nearest asks."""
         n = len(self.paragraphs)
         index = self.loaded.index
         k = index.count if not index.approximate else min(index.count, APPROX_ROWS)
@@ -169,9 +184,11 @@ class Retriever:
         sent = np.full(n, -1.0, dtype=np.float32)
         full[owners[kinds == 0]] = scores[kinds == 0]
         base[owners[kinds == 1]] = scores[kinds == 1]
-        np.maximum.at(sent, owners[kinds == 2], scores[kinds == 2])
+        pooled = kinds >= 2  # sentences, terms and asks pool together
+        np.maximum.at(sent, owners[pooled], scores[pooled])
         sent = np.where(sent < -0.5, base, sent)  # a paragraph with no long sentence
-        return (full + sent) / 2.0, base
+        asks = np.sort(scores[kinds == 3])[::-1][:NEAREST]
+        return (full + sent) / 2.0, base, float(asks.mean()) if len(asks) else 0.0
 
     def embed(self, questions: Sequence[str]) -> np.ndarray:
         return self.embedder.encode(list(questions))
@@ -181,7 +198,8 @@ class Retriever:
         """The top ``k`` candidates for ``question`` (already normalised), best first."""
         if vector is None:
             vector = self.embed([question])[0]
-        dense, support = self._dense(vector)
+        dense, support, inside = self._dense(vector)
+        outside, topic = self._outside(vector)
         lexical = self._lexical(question)
         if method is Method.DENSE:
             fused = dense
@@ -192,7 +210,16 @@ class Retriever:
         order = np.argsort(-fused, kind="stable")[:k]
         candidates = [Candidate(self.paragraphs[i], float(dense[i]), float(support[i]), float(lexical[i]),
                                 float(fused[i])) for i in order]
-        return Ranking(candidates, float(support.max()) if len(support) else -1.0)
+        return Ranking(candidates, float(support.max()) if len(support) else -1.0, inside, outside, topic)
+
+    def _outside(self, vector: np.ndarray) -> tuple[float, str]:
+        """Mean similarity of the :data:`NEAREST` nearest out-of-scope questions, and the
+        nearest one's topic."""
+        if not len(self._scope.questions):
+            return 0.0, ""
+        sims = self._scope_vectors @ vector.astype(np.float32)
+        top = np.argsort(-sims, kind="stable")[:NEAREST]
+        return float(sims[top].mean()), self._scope.topics[int(top[0])]
 
 
 def _rrf(scores: np.ndarray) -> np.ndarray:

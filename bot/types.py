@@ -95,6 +95,12 @@ class Paragraph:
     terms: tuple[str, ...] = ()
     line: int = 0
     asks: tuple[str, ...] = ()  # questions this paragraph answers, in askers' words (search only)
+    more_asks: tuple[str, ...] = ()  # more of them, from guidance_corpus/questions/asks.jsonl (search only)
+
+    @property
+    def all_asks(self) -> tuple[str, ...]:
+        """``asks`` then ``more_asks``: every question retrieval indexes for the paragraph."""
+        return self.asks + self.more_asks
 
     @property
     def id(self) -> str:
@@ -146,6 +152,7 @@ class Answer:
     status: AnswerStatus
     citations: tuple[Citation, ...] = ()
     truncated: bool = False
+    route: str = ""  # for a decline: whom to ask instead (empty: the configured default)
 
     @property
     def best(self) -> Citation | None:

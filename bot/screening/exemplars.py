@@ -10,10 +10,7 @@ its margin over the closest ordinary set."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,53 +18,10 @@ import numpy as np
 
 from bot.screening.data import ExemplarSet, Policy
 from bot.screening.evidence import Evidence
+from index.cache import embed_examples
 from index.embedders import Embedder
 
 log = logging.getLogger(__name__)
-_CACHE: dict[tuple[str, str], np.ndarray] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def _load(path: Path, rows: int, dim: int) -> np.ndarray | None:
-    try:
-        matrix = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None
-    if matrix.shape != (rows, dim) or matrix.dtype != np.float32 or not np.isfinite(matrix).all():
-        return None
-    return matrix
-
-
-def _save(path: Path, matrix: np.ndarray) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            np.save(fh, matrix, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only data folder only costs speed
-        log.warning("could not cache exemplar vectors in %s: %s", path.parent, exc.strerror)
-
-
-def embed_examples(embedder: Embedder, texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
-    """The examples' vectors, from the memory or disk cache when they match."""
-    digest = hashlib.sha256("\x1f".join([embedder.embedder_id, *texts]).encode("utf-8")).hexdigest()
-    key = (embedder.embedder_id, digest)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    path = cache_dir / f"exemplars-{digest[:24]}.npy" if cache_dir is not None else None
-    matrix = _load(path, len(texts), embedder.dim) if path is not None and path.is_file() else None
-    if matrix is None:
-        matrix = np.asarray(embedder.encode(texts), dtype=np.float32)
-        if path is not None:
-            _save(path, matrix)
-    with _CACHE_LOCK:
-        _CACHE[key] = matrix
-    return matrix
-
-
 class ExemplarIndex:
     def __init__(self, sets: Sequence[ExemplarSet], embedder: Embedder, policy: Policy,
                  cache_dir: Path | None = None) -> None:
@@ -114,6 +68,14 @@ class ExemplarIndex:
             if current is None or weight > current.weight:
                 best[s.category] = Evidence(s.category, weight, s.cites, s.reason, f"exemplars:{s.id}")
         return list(best.values())
+
+    def nearest_set(self, row: np.ndarray, category: object) -> ExemplarSet | None:
+        """The set of ``category`` most similar to the message (by ``row``)."""
+        best: tuple[float, ExemplarSet] | None = None
+        for j, s in enumerate(self.sets):
+            if s.category == category and (best is None or float(row[j]) > best[0]):
+                best = (float(row[j]), s)
+        return best[1] if best else None
 
     def margins(self, row: np.ndarray) -> dict[str, float]:
         """Each risky set's margin over the ordinary sets (for calibration reports)."""

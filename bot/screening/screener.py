@@ -1,8 +1,9 @@
 """``Screener``: screen staff messages for the risks the guidance names.
 
 For each message: prepare the text (:mod:`.text`), find identifiers (:mod:`.identifiers`),
-collect evidence from the identifiers, the lexical rules, the jigsaw score and the exemplar
-sets, lower the non-strong evidence when the wording is a reminder, a question or a task
+collect evidence from the identifiers, the lexical rules, the jigsaw score, the exemplar
+sets and the learned classifier (:mod:`.classifier`, when its embedder is in use; its
+reason and citation come from the category's nearest exemplar set), lower the non-strong evidence when the wording is a reminder, a question or a task
 done properly, and let the policy decide. The model sees at most
 :data:`~bot.screening.text.MODEL_CHARS` characters of a message, and
 :meth:`Screener.screen_many` embeds a whole batch in one call.
@@ -22,6 +23,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.corpus import Corpus
+from bot.screening.classifier import ConductClassifier, load_classifier
 from bot.screening.data import ScreeningData, check_citations, load_screening_data
 from bot.screening.evidence import Evidence
 from bot.screening.exemplars import ExemplarIndex
@@ -67,6 +69,9 @@ class Screener:
         self.exemplars = ExemplarIndex(self.data.exemplars, embedder, self.data.policy,
                                        cache_dir=settings.data_dir / "screening")
         self.policy = FlagPolicy(self.data.policy, corpus)
+        classifier = load_classifier(data_dir / "classifier")
+        self.classifier: ConductClassifier | None = (
+            classifier if classifier is not None and classifier.applies_to(embedder.embedder_id) else None)
 
     # -- public API ------------------------------------------------------------------------
     def screen(self, message: Message, sensitivity: str = "normal") -> Screening:
@@ -78,19 +83,49 @@ class Screener:
         return [a.screening for a in self.analyse_many(messages, sensitivity)]
 
     # -- internals -----------------------------------------------------------------------
-    def _embed(self, prepared: Sequence[Prepared]) -> np.ndarray:
+    def _embed(self, prepared: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per message: similarities to the exemplar sets, and the classifier's
+        probabilities (None without a classifier); each distinct text is embedded once."""
         texts = [p.model for p in prepared]
         unique = sorted({t for t in texts if t})
         sims = np.zeros((len(texts), len(self.exemplars.sets)), dtype=np.float32)
+        probs = None
+        if self.classifier is not None:
+            probs = np.zeros((len(texts), len(self.classifier.classes)), dtype=np.float32)
+            probs[:, 0] = 1.0  # no text: ordinary
         if not unique:
-            return sims
-        vectors = self.embedder.encode(unique)
-        table = self.exemplars.similarities(np.asarray(vectors, dtype=np.float32))
+            return sims, probs
+        vectors = np.asarray(self.embedder.encode(unique), dtype=np.float32)
+        table = self.exemplars.similarities(vectors)
         row_of = {t: i for i, t in enumerate(unique)}
+        ptable = None
+        if self.classifier is not None:
+            folded_of = {p.model: p.folded for p in prepared}
+            ptable = self.classifier.probabilities(vectors, [folded_of[t] for t in unique])
         for i, t in enumerate(texts):
             if t:
                 sims[i] = table[row_of[t]]
-        return sims
+                if probs is not None and ptable is not None:
+                    probs[i] = ptable[row_of[t]]
+        return sims, probs
+
+    def _classifier_evidence(self, probs: np.ndarray, row: np.ndarray, folded: str) -> list[Evidence]:
+        """One piece of evidence per category the classifier finds likely; its reason and
+        citations come from the category's exemplar set nearest to the message. For
+        ``patient-identifiable`` the message must be about a patient (``patient_link``
+        words): staff are named all day, and names alone are the detectors' job."""
+        assert self.classifier is not None
+        p = self.data.policy
+        linked = self.data.identifiers.search("patient_link", folded)
+        out: list[Evidence] = []
+        for category, weight in self.classifier.strengths(probs, p.flag_threshold, p.high_threshold).items():
+            if category is Category.PATIENT_IDENTIFIABLE and not linked:
+                continue
+            best = self.exemplars.nearest_set(row, category)
+            if best is None:
+                continue
+            out.append(Evidence(category, weight, best.cites, best.reason, f"classifier:{best.id}"))
+        return out
 
     def _identifier_evidence(self, findings: Sequence[Finding], folded: str) -> list[Evidence]:
         p = self.data.policy
@@ -117,9 +152,9 @@ class Screener:
 
     def analyse_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Analysis]:
         prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
-        sims = self._embed(prepared)
+        sims, probs = self._embed(prepared)
         out: list[Analysis] = []
-        for message, prep, row in zip(messages, prepared, sims, strict=True):
+        for i, (message, prep, row) in enumerate(zip(messages, prepared, sims, strict=True)):
             folded = prep.folded + (IMAGE_MARKER if message.has_image else "")
             findings = self.detector.detect(prep)
             mitigation = self._mitigation(folded)
@@ -127,6 +162,8 @@ class Screener:
             evidence += [Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
                          for r in self.data.rules if r.matches(folded)]
             evidence += self.exemplars.evidence(row)
+            if probs is not None:
+                evidence += self._classifier_evidence(probs[i], row, folded)
             lowered = [e.lowered(mitigation) for e in evidence]
             jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
             if jigsaw is not None:

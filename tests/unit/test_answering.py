@@ -39,17 +39,33 @@ def test_in_force_guidance_comes_before_superseded_when_both_answer() -> None:
     assert old and new
     cands = [Candidate(old, 0.5, 0.5, 1.0, 0.100), Candidate(new, 0.5, 0.5, 1.0, 0.099)]
     assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2024:8"
-    # ...but a superseded paragraph that answers much better still leads.
+    # Even a superseded paragraph that ranks much better follows guidance in force...
     cands = [Candidate(old, 0.5, 0.5, 1.0, 0.100), Candidate(new, 0.5, 0.5, 1.0, 0.050)]
+    assert [c.paragraph.id for c in order_candidates(corpus, cands)] == ["gmc-sm-2024:8", "gmc-sm-2013:17"]
+    # ...except in a question about history, where it may lead on its merits.
+    assert order_candidates(corpus, cands, history=True)[0].paragraph.id == "gmc-sm-2013:17"
+    # With nothing in force among the candidates, the superseded paragraph is still shown,
+    assert order_candidates(corpus, cands[:1])[0].paragraph.id == "gmc-sm-2013:17"
+    # and it leads when nothing in force is nearly as close to the question.
+    cands = [Candidate(old, 0.8, 0.5, 1.0, 0.100), Candidate(new, 0.5, 0.5, 1.0, 0.099)]
     assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2013:17"
+
+
+def test_history_questions_are_recognised() -> None:
+    from bot.answering import is_history_question
+
+    assert is_history_question("Is the 2013 GMC guidance still in force?")
+    assert is_history_question("what changed in the social media guidance in 2024")
+    assert is_history_question("what did the old guidance say about friend requests")
+    assert not is_history_question("can I reply to a patient on Twitter?")
 
 
 def test_guidance_for_the_askers_profession_comes_first() -> None:
     corpus = load_corpus()
-    nmc, gmc = corpus.paragraph("nmc-sm:introduction"), corpus.paragraph("gmc-sm-2013:8")
+    nmc, gmc = corpus.paragraph("nmc-sm:introduction"), corpus.paragraph("gmc-sm-2024:8")
     assert nmc and gmc
     cands = [Candidate(nmc, 0.5, 0.5, 1.0, 0.100), Candidate(gmc, 0.5, 0.5, 1.0, 0.090)]
-    assert order_candidates(corpus, cands, "doctors")[0].paragraph.doc_id == "gmc-sm-2013"
+    assert order_candidates(corpus, cands, "doctors")[0].paragraph.doc_id == "gmc-sm-2024"
     assert order_candidates(corpus, cands, "nurses")[0].paragraph.doc_id == "nmc-sm"
 
 
@@ -58,6 +74,10 @@ def test_detect_audience() -> None:
     assert detect_audience("As a paramedic can I post this?") == "ahp"
     assert detect_audience("can I post this?", default="doctors") == "doctors"
     assert detect_audience("I'm an F1, my nurse friend asked") == "doctors"
+    assert detect_audience("hca here, can I add a patient on snapchat") == "nurses"
+    assert detect_audience("I work as a healthcare assistant") == "nurses"
+    assert detect_audience("as an occupational therapist") == "ahp"
+    assert detect_audience("doing OT tonight, can I post") == "doctors"  # overtime, not a profession
 
 
 def test_normalisation_removes_markup_and_expands_abbreviations() -> None:

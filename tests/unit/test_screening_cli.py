@@ -63,4 +63,9 @@ def test_eval_messages_json_keys(tmp_path: Path) -> None:
     out = gmcbot("eval", "messages", "--json", str(ROOT / "eval" / "messages.jsonl"), data=tmp_path)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"n", "recall", "false_alarm_rate", "precision", "category_accuracy", "citation_accuracy"}
+    assert set(data) == {"n", "recall", "false_alarm_rate", "precision", "category_accuracy", "citation_accuracy",
+                         "lines"}
+    assert len(data["lines"]) == data["n"]
+    first = data["lines"][0]
+    assert set(first) == {"id", "flagged", "category", "cited", "hit", "expected"}
+    assert all("text" not in line for line in data["lines"])  # per-line results hold no message text

@@ -148,13 +148,13 @@ def test_exemplar_vectors_are_cached_on_disk(corpus: Corpus, tmp_path: Path) -> 
     assert len(embedder.calls) == 1
     files = list((tmp_path / "screening").glob("exemplars-*.npy"))
     assert len(files) == 1
-    from bot.screening import exemplars
+    from index import cache
 
-    exemplars._CACHE.clear()
+    cache._CACHE.clear()
     Screener(Settings(data_dir=tmp_path, embedder="hashing"), corpus, embedder)
     assert len(embedder.calls) == 1  # read back from disk, not embedded again
     files[0].write_bytes(b"not a numpy file")
-    exemplars._CACHE.clear()
+    cache._CACHE.clear()
     Screener(Settings(data_dir=tmp_path, embedder="hashing"), corpus, embedder)
     assert len(embedder.calls) == 2  # a damaged cache is ignored and rebuilt
 

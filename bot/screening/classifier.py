@@ -1,0 +1,155 @@
+"""The learned conduct classifier: a softmax layer over message embeddings.
+
+It is the main detector for the seven risk categories (identifiers and the lexical rules
+stay as precise backstops). It reads the same vector that screening already computes for
+a message, so it costs one matrix product per batch.
+
+The trained weights live in ``guidance_corpus/screening/classifier/`` as ``model.npz``
+with a manifest ``model.json`` (classes, per-category thresholds, the embedder the
+weights belong to, the training data's digest, the seed, and the SHA-256 of
+``model.npz``). :func:`load_classifier` refuses a file whose checksum does not match.
+Weights are only used with the embedder they were trained on (the precision suffix of
+the embedder id is ignored: bfloat16 vectors are within 3e-5 cosine of float32); with
+another embedder (the hashing one in fast tests) screening falls back to the exemplar
+sets. ``make train`` (:mod:`bot.screening.training`) rebuilds the files reproducibly.
+
+Per-category thresholds are probability levels calibrated out of fold on the training
+data (:mod:`bot.screening.training`); :meth:`ConductClassifier.evidence` maps a
+probability at the threshold to evidence exactly at the flag level, and a certain one to
+the ``high`` level, so a channel's sensitivity, which moves the flag level, moves every
+category's threshold in the same place (``bot/screening/policy.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import GmcbotError
+from bot.types import Category
+
+MODEL_FILE = "model.npz"
+MANIFEST_FILE = "model.json"
+ORDINARY = "ordinary"
+
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+# Weight of the word features against the embedding (both are unit length).
+WORD_SCALE = 0.7
+
+
+def word_features(folded: str) -> list[str]:
+    """Words and word pairs of a message's folded view (lower case, no apostrophes)."""
+    words = _WORD_RE.findall(folded)
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+class ClassifierFileError(GmcbotError):
+    """The classifier's files are missing, damaged or do not match their manifest."""
+
+
+def base_embedder_id(embedder_id: str) -> str:
+    """The embedder id without its precision suffix (``+bf16``)."""
+    return embedder_id.split("+", 1)[0]
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ConductClassifier:
+    """``classes[0]`` is ``ordinary``; the rest are categories. ``weights`` is
+    ``(dim, len(classes))``; ``thresholds`` maps each category to the probability from
+    which it counts as evidence at the flag level."""
+
+    classes: tuple[str, ...]
+    weights: np.ndarray
+    bias: np.ndarray
+    thresholds: dict[str, float]
+    embedder_id: str
+    vocabulary: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_column", {w: i for i, w in enumerate(self.vocabulary)})
+
+    def features(self, vectors: np.ndarray, folded: Sequence[str]) -> np.ndarray:
+        """The embedding, then the message's known words and word pairs (a unit-length
+        bag of words scaled by :data:`WORD_SCALE`)."""
+        column: dict[str, int] = self.__dict__["_column"]
+        words = np.zeros((len(folded), len(self.vocabulary)), dtype=np.float32)
+        for i, text in enumerate(folded):
+            cols = sorted({column[w] for w in word_features(text) if w in column})
+            if cols:
+                words[i, cols] = WORD_SCALE / np.sqrt(len(cols))
+        return np.hstack([np.asarray(vectors, dtype=np.float32), words])
+
+    def applies_to(self, embedder_id: str) -> bool:
+        return base_embedder_id(embedder_id) == base_embedder_id(self.embedder_id)
+
+    def probabilities(self, vectors: np.ndarray, folded: Sequence[str]) -> np.ndarray:
+        """``(messages, classes)`` softmax probabilities for messages given by their
+        vectors and folded texts."""
+        if len(vectors) == 0:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        logits = self.features(vectors, folded) @ self.weights + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def strengths(self, probs: np.ndarray, flag_level: float, high_level: float) -> dict[Category, float]:
+        """Evidence weight per category for one message's probabilities: ``flag_level``
+        at the category's threshold, ``high_level`` at probability 1, linear between (and
+        below the threshold, so a channel set to high sensitivity reaches a little lower).
+        Categories far below their threshold are left out."""
+        out: dict[Category, float] = {}
+        for j, name in enumerate(self.classes):
+            if name == ORDINARY:
+                continue
+            t = self.thresholds[name]
+            weight = flag_level + (high_level - flag_level) * (float(probs[j]) - t) / max(1.0 - t, 1e-6)
+            if weight > flag_level - 1.0:
+                out[Category(name)] = weight
+        return out
+
+
+def load_classifier(folder: Path) -> ConductClassifier | None:
+    """The classifier in ``folder``, or None when the folder holds none. A damaged file
+    or one that does not match its manifest raises :class:`ClassifierFileError` naming it."""
+    manifest_path = folder / MANIFEST_FILE
+    model_path = folder / MODEL_FILE
+    if not manifest_path.is_file() and not model_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ClassifierFileError(f"{manifest_path}: cannot be read ({exc}); run `make train` to rebuild it") from None
+    if not model_path.is_file():
+        raise ClassifierFileError(f"{model_path}: missing; run `make train` to rebuild it")
+    digest = sha256_of(model_path)
+    if digest != manifest.get("sha256"):
+        raise ClassifierFileError(f"{model_path}: SHA-256 {digest[:12]}... does not match {manifest_path.name}; "
+                                  "the file is damaged or stale: run `make train` to rebuild it")
+    try:
+        with np.load(model_path, allow_pickle=False) as data:
+            weights = np.asarray(data["weights"], dtype=np.float32)
+            bias = np.asarray(data["bias"], dtype=np.float32)
+            vocabulary = tuple(str(w) for w in data["vocabulary"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ClassifierFileError(f"{model_path}: cannot be read ({exc}); run `make train` to rebuild it") from None
+    classes = tuple(manifest["classes"])
+    if (classes[0] != ORDINARY or weights.shape[1] != len(classes) or bias.shape != (len(classes),)
+            or weights.shape[0] <= len(vocabulary)):
+        raise ClassifierFileError(f"{model_path}: shape {weights.shape} does not fit classes {classes}")
+    known = {c.value for c in Category}
+    unknown = [c for c in classes[1:] if c not in known]
+    if unknown:
+        raise ClassifierFileError(f"{manifest_path}: unknown categories {unknown}")
+    thresholds = {str(k): float(v) for k, v in manifest["thresholds"].items()}
+    return ConductClassifier(classes, weights, bias, thresholds, str(manifest["embedder_id"]), vocabulary)

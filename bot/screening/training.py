@@ -1,0 +1,225 @@
+"""Train the conduct classifier (:mod:`bot.screening.classifier`) reproducibly.
+
+``python -m bot.screening.training`` (``make train``) reads the training messages in
+``guidance_corpus/screening/training/*.jsonl`` (``{"text": ..., "category": ... or
+null}``; how each batch was written is in that folder's README) and the examples of
+``exemplars.toml``, embeds them with the default embedder exactly as screening does,
+fits a multinomial logistic regression with L2 penalty and balanced class weights
+(L-BFGS from zeros: deterministic), and calibrates one probability threshold per
+category out of fold: the lowest threshold at which at most ``target_fpr`` of the
+ordinary training messages reach that category. It writes ``model.npz`` and
+``model.json`` (with the data digest, the seed and the weights' SHA-256).
+
+No evaluation set is read here: the training data and the evaluation sets never share
+writers or briefs (``eval/README.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.screening.classifier import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    ORDINARY,
+    ConductClassifier,
+    sha256_of,
+    word_features,
+)
+from bot.screening.data import load_screening_data
+from bot.screening.text import prepare
+from bot.types import Category
+from guidance_corpus import SCREENING_DIR
+
+TRAINING_DIR = SCREENING_DIR / "training"
+CLASSIFIER_DIR = SCREENING_DIR / "classifier"
+CLASSES: tuple[str, ...] = (ORDINARY, *(c.value for c in Category))
+SEED = 20261206
+L2 = 1e-3          # penalty on the weights (per example, mean loss)
+TARGET_FPR = 0.03  # share of ordinary training messages allowed to reach any category, out of fold
+FOLDS = 5
+MIN_WORD_COUNT = 3  # a word or word pair must occur in this many training messages to be a feature
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # a class name
+
+
+def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_DIR) -> list[Example]:
+    """The training messages and the exemplar examples; a bad line raises naming its file and line."""
+    out: list[Example] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                label = row.get("category") or ORDINARY
+                text = row["text"]
+            except (ValueError, KeyError, AttributeError):
+                raise ValueError(f"{path}:{n}: not a training line (JSON with 'text' and 'category')") from None
+            if label not in CLASSES or not isinstance(text, str) or not text.strip():
+                raise ValueError(f"{path}:{n}: unknown category {label!r} or empty text")
+            out.append(Example(text, label))
+    for s in load_screening_data(screening_dir).exemplars:
+        label = s.category.value if s.category is not None else ORDINARY
+        out += [Example(t, label) for t in s.examples]
+    return out
+
+
+def data_digest(examples: Sequence[Example]) -> str:
+    h = hashlib.sha256()
+    for e in examples:
+        h.update(f"{e.label}\x1f{e.text}\x1e".encode())
+    return h.hexdigest()
+
+
+def _fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression, balanced class weights, L2 on the weights only."""
+    from scipy.optimize import minimize
+
+    n, d = x.shape
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    sample_w = (n / (n_classes * np.maximum(counts, 1)))[y]
+    sample_w /= sample_w.sum()
+    onehot = np.eye(n_classes)[y]
+    x64 = x.astype(np.float64)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w = theta[: d * n_classes].reshape(d, n_classes)
+        b = theta[d * n_classes:]
+        z = x64 @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        value = -(sample_w * (onehot * logp).sum(axis=1)).sum() + 0.5 * l2 * (w * w).sum()
+        g = (np.exp(logp) - onehot) * sample_w[:, None]
+        return float(value), np.concatenate([(x64.T @ g + l2 * w).ravel(), g.sum(axis=0)])
+
+    theta0 = np.zeros(d * n_classes + n_classes)
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+    w = res.x[: d * n_classes].reshape(d, n_classes).astype(np.float32)
+    return w, res.x[d * n_classes:].astype(np.float32)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, l2: float = L2, folds: int = FOLDS, seed: int = SEED) -> np.ndarray:
+    """Probabilities for every example from a model that did not see it."""
+    rng = np.random.default_rng(seed)
+    fold_of = rng.permutation(len(y)) % folds
+    probs = np.zeros((len(y), len(CLASSES)), dtype=np.float64)
+    for f in range(folds):
+        train, test = fold_of != f, fold_of == f
+        w, b = _fit(x[train], y[train], len(CLASSES), l2)
+        probs[test] = _softmax(x[test] @ w + b)
+    return probs
+
+
+def calibrate(probs: np.ndarray, y: np.ndarray, target_fpr: float = TARGET_FPR) -> dict[str, float]:
+    """Per category, the lowest probability threshold that at most an equal share of
+    ``target_fpr`` of the ordinary examples reach (never below 0.2, so a category must
+    stand out); together at most ``target_fpr`` of them reach any category."""
+    ordinary = probs[y == 0]
+    share = target_fpr / (len(CLASSES) - 1)
+    out: dict[str, float] = {}
+    for j, name in enumerate(CLASSES):
+        if j == 0:
+            continue
+        scores = np.sort(ordinary[:, j])[::-1]
+        allowed = int(np.floor(share * len(scores)))
+        t = float(scores[allowed]) + 1e-4 if allowed < len(scores) else 0.0
+        out[name] = round(max(t, 0.2), 4)
+    return out
+
+
+def embed(texts: Sequence[str], embedder_name: str = "minilm") -> tuple[np.ndarray, str]:
+    from index.embedders import make_embedder
+
+    embedder = make_embedder(embedder_name, "float32")
+    prepared = [prepare(t).model for t in texts]
+    return np.asarray(embedder.encode(prepared), dtype=np.float32), embedder.embedder_id
+
+
+def vocabulary_of(folded: Sequence[str], min_count: int = MIN_WORD_COUNT) -> tuple[str, ...]:
+    """Words and word pairs found in at least ``min_count`` messages, sorted."""
+    counts = Counter(w for text in folded for w in set(word_features(text)))
+    return tuple(sorted(w for w, c in counts.items() if c >= min_count))
+
+
+def features(examples: Sequence[Example], embedder_name: str = "minilm") -> tuple[np.ndarray, str, tuple[str, ...]]:
+    """The classifier's inputs for ``examples``: the embedding and the word features."""
+    vectors, embedder_id = embed([e.text for e in examples], embedder_name)
+    folded = [prepare(e.text).folded for e in examples]
+    vocabulary = vocabulary_of(folded)
+    probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), {}, embedder_id,
+                              vocabulary)
+    return probe.features(vectors, folded), embedder_id, vocabulary
+
+
+def train(out_dir: Path = CLASSIFIER_DIR, training_dir: Path = TRAINING_DIR, l2: float = L2,
+          target_fpr: float = TARGET_FPR, seed: int = SEED) -> dict[str, object]:
+    """Fit, calibrate and write the classifier; returns the manifest."""
+    examples = read_training(training_dir)
+    x, embedder_id, vocabulary = features(examples)
+    y = np.array([CLASSES.index(e.label) for e in examples])
+    probs = out_of_fold(x, y, l2, FOLDS, seed)
+    thresholds = calibrate(probs, y, target_fpr)
+    weights, bias = _fit(x, y, len(CLASSES), l2)
+    risky = y != 0
+    reached = np.zeros(len(y), dtype=bool)
+    for j, name in enumerate(CLASSES[1:], 1):
+        reached |= probs[:, j] >= thresholds[name]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = out_dir / MODEL_FILE
+    np.savez(model_path, weights=weights, bias=bias, vocabulary=np.array(vocabulary, dtype=str))
+    manifest: dict[str, object] = {
+        "classes": list(CLASSES),
+        "thresholds": thresholds,
+        "embedder_id": embedder_id,
+        "seed": seed,
+        "l2": l2,
+        "target_fpr": target_fpr,
+        "examples": dict(Counter(e.label for e in examples)),
+        "vocabulary": len(vocabulary),
+        "data_sha256": data_digest(examples),
+        "out_of_fold": {"recall": round(float(reached[risky].mean()), 4),
+                        "false_alarms": round(float(reached[~risky].mean()), 4)},
+        "sha256": sha256_of(model_path),
+    }
+    (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.screening.training",
+                                     description="Train the conduct classifier from guidance_corpus/screening/training.")
+    parser.add_argument("--out", type=Path, default=CLASSIFIER_DIR, help="folder for model.npz and model.json")
+    parser.add_argument("--target-fpr", type=float, default=TARGET_FPR,
+                        help="share of ordinary training messages allowed to reach a category (default %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        manifest = train(args.out, target_fpr=args.target_fpr)
+    except ValueError as exc:
+        print(f"gmcbot: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({k: manifest[k] for k in ("examples", "thresholds", "out_of_fold", "sha256")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
