@@ -58,7 +58,7 @@ class Explainer:
 
         data = load_screening_data()
         reasons = {r.id: r.reason for r in data.rules}
-        reasons["jigsaw"] = data.jigsaw.reason
+        reasons["jigsaw"] = data.jigsaw.reason.rstrip(": ") + "."
         return reasons
 
     @cached_property
