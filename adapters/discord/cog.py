@@ -212,7 +212,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         """Record a flag's outcome from the poster's DM (the poster only, until a moderator
         decides) or the moderators' channel (Manage Messages, in the flag's server).
         Refusals are answered privately (ephemeral)."""
-        if role == "mod" and not interaction.permissions.manage_messages:
+        if role == "mod" and (interaction.guild_id is None or not interaction.permissions.manage_messages):
             await answer_once(interaction, Reply(content="Only moderators (Manage Messages) can review flags."))
             return
         await interaction.response.defer()

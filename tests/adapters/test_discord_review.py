@@ -77,3 +77,14 @@ async def test_the_poster_may_change_their_answer_until_decided(tmp_path: Path) 
         await w.click(dm.response, button(dm, "I'll remove it"), in_guild=False)
         assert w.records.flags[flag_id].status is FlagStatus.REMOVED
         assert [e.to_status for e in w.records.flag_events(flag_id)] == [FlagStatus.FALSE_ALARM, FlagStatus.REMOVED]
+
+
+async def test_a_moderators_button_pressed_outside_a_server_is_refused(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        await w.post(FLAGGED)
+        flag_id = next(iter(w.records.flags))
+        mod_call = next(iter(w.fake.find("POST", rf"/channels/{MODS}/messages$")))
+        click = await w.click(mod_call.response, button(mod_call, "Confirm"), user=w.admin, in_guild=False)
+        assert "Only moderators" in w.responses(click)[0].body["data"]["content"]
+        assert w.records.flags[flag_id].status is FlagStatus.OPEN

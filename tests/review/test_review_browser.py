@@ -104,6 +104,7 @@ def test_sign_in_decide_and_see_it_in_the_queue_and_the_chart(browser: Any, live
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     assert "did not match" in page.get_by_role("alert").inner_text()
+    assert "/p>" not in page.inner_text("main")  # no stray markup shown
     shot(page, "signin-refused")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")  # the keyboard signs in too
