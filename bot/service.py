@@ -202,7 +202,8 @@ class GuidanceBot:
         return self.records.record_flag(message, flag)
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:
-        """Record a flag's outcome; False when the flag id is unknown."""
+        """Record a flag's outcome; False when the flag id is unknown. This bypasses the
+        rules of :mod:`bot.review` and records no event: adapters use :meth:`decide_flag`."""
         return self.records.set_flag_status(flag_id, status, reviewer)
 
     # >>> review of flags (bot.review): every change goes through the state machine there.
