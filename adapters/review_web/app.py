@@ -39,6 +39,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from adapters.ratelimit import RateLimiter
 from adapters.review_web.data import AGES, STATUS_LABELS, Explainer, Filters, now_utc, trends
 from bot.config import Settings
 from bot.records import FeedbackRecord, FlagRecord
@@ -51,6 +52,8 @@ log = logging.getLogger("adapters.review_web")
 HERE = Path(__file__).parent
 COOKIE = "gmcbot_review"
 PRE_COOKIE = "gmcbot_signin"
+SIGNIN_PER_MINUTE = 10  # sign-in attempts per client address, against password spraying
+TOO_MANY = "Too many sign-in attempts from this address. Please wait a minute and try again."
 SIGNIN_FAILED = ("That name and password did not match an account, or the account is locked after "
                  f"{MAX_FAILURES} failed attempts (it unlocks after {LOCK_MINUTES} minutes, or ask the IG lead).")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -66,7 +69,8 @@ PERMISSION_TEXT = {
 class Console:
     """Everything the routes share."""
 
-    def __init__(self, settings: Settings, records: SqlRecords, store: ReviewStore, oidc: Any = None) -> None:
+    def __init__(self, settings: Settings, records: SqlRecords, store: ReviewStore, oidc: Any = None,
+                 signin_per_minute: int = SIGNIN_PER_MINUTE) -> None:
         self.settings = settings
         self.records = records
         self.store = store
@@ -79,6 +83,7 @@ class Console:
         self.templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), UTC).strftime(
             "%Y-%m-%d %H:%M")
         self._signin_key = hmac.new(store.derive("review-signin"), b"csrf", hashlib.sha256).digest()
+        self.signin_limit = RateLimiter(signin_per_minute)
 
     # -- helpers --------------------------------------------------------------------------
     def secure(self, request: Request) -> bool:
@@ -127,8 +132,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oidc: Any = None) -> Starlette:
-    c = Console(settings, records, store, oidc)
+def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oidc: Any = None,
+              signin_per_minute: int = SIGNIN_PER_MINUTE) -> Starlette:
+    c = Console(settings, records, store, oidc, signin_per_minute)
 
     def guarded(permission: Permission) -> Callable[[Callable[..., Any]], Callable[[Request], Awaitable[Response]]]:
         """A route needing a session whose role has ``permission``; the handler runs in a
@@ -176,11 +182,15 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
             return signin_form(request, 403, "The sign-in form expired. Please try again.", name)
         if not name or not password:
             return signin_form(request, 401, "Enter your account name and password.", name)
+        if not c.signin_limit.allow(request.client.host if request.client else "?"):
+            return signin_form(request, 429, TOO_MANY, name)
         role = await run_in_threadpool(store.authenticate, name, password)
         identity = f"review:{name}"  # Session.identity
         if role is None:
             await run_in_threadpool(store.log, store.pseudonym(identity), "", "sign-in-failed", "local")
             return signin_form(request, 401, SIGNIN_FAILED, name)
+        if request.cookies.get(COOKIE):  # a new session, never the one the browser came with
+            await run_in_threadpool(store.end_session, request.cookies[COOKIE])
         token = await run_in_threadpool(store.start_session, name, role, identity, "local")
         await run_in_threadpool(store.log, store.pseudonym(identity), role, "sign-in", "local")
         response = RedirectResponse("/queue", status_code=303)

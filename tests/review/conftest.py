@@ -68,6 +68,7 @@ def make_console(settings: Settings, base_url: str = "http://testserver", **app_
     for name, role in ROLES.items():
         store.add_user(name, role, PASSWORD)
     records.update_channel_settings(ChannelSettings(Platform.SLACK, "T1", "C0WARD", True, "C0MODS"))
+    app_options.setdefault("signin_per_minute", 1000)  # tests sign in often; the limit has its own test
     client = TestClient(build_app(settings, records, store, **app_options), base_url=base_url)  # type: ignore[arg-type]
     return Console(settings, records, store, client), records.close
 

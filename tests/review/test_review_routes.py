@@ -50,6 +50,35 @@ def test_wrong_password_is_refused_with_the_form_and_locks_after_repeated_failur
     assert actions.count("sign-in-failed") == 2 * MAX_FAILURES + 2 and actions.count("sign-in") == 2
 
 
+def test_sign_in_attempts_from_one_address_are_limited(tmp_path: Path) -> None:
+    from adapters.review_web.app import SIGNIN_PER_MINUTE, TOO_MANY
+
+    c, close = make_console(Settings(data_dir=tmp_path / "data"), signin_per_minute=SIGNIN_PER_MINUTE)
+    try:
+        with c.client:
+            codes = [c.sign_in(f"user{i}", "wrong password!") for i in range(SIGNIN_PER_MINUTE + 1)]
+            assert codes == [401] * SIGNIN_PER_MINUTE + [429]
+            response = c.client.post("/signin", data={"name": "lead", "password": PASSWORD,
+                                                      "csrf": c.csrf("/signin")})
+            assert response.status_code == 429 and TOO_MANY in response.text.replace("&#39;", "'")
+    finally:
+        close()
+
+
+def test_signing_in_again_replaces_the_session(console: Console) -> None:
+    assert console.sign_in("lead") == 303
+    first = console.client.cookies["gmcbot_review"]
+    assert console.client.get("/signin", follow_redirects=False).headers["location"] == "/queue"
+    del console.client.cookies["gmcbot_review"]
+    token = console.csrf("/signin")
+    console.client.cookies.set("gmcbot_review", first)
+    response = console.client.post("/signin", data={"name": "mo", "password": PASSWORD, "csrf": token},
+                                   follow_redirects=False)
+    assert response.status_code == 303
+    assert console.store.session(first) is None
+    assert "(moderator)" in console.client.get("/queue").text
+
+
 def test_sign_in_needs_the_forms_csrf_token(console: Console) -> None:
     console.client.get("/signin")
     response = console.client.post("/signin", data={"name": "lead", "password": PASSWORD, "csrf": "forged"})
