@@ -58,7 +58,8 @@ SIGNIN_FAILED = ("That name and password did not match an account, or the accoun
                  f"{MAX_FAILURES} failed attempts (it unlocks after {LOCK_MINUTES} minutes, or ask the IG lead).")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-PUBLIC = ("/signin", "/static/")
+DONE = {"changed": "Your decision is recorded.", "unchanged": "The flag already had that outcome.",
+        "refused": "That change is not allowed (see Help).", "unavailable": "The database is unavailable; try again."}
 PERMISSION_TEXT = {
     Permission.VIEW: "view the queue, flags and trends", Permission.DECIDE: "decide flags",
     Permission.EXPORT: "export CSV", Permission.RETENTION: "purge old records",
@@ -236,8 +237,9 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
             return c.page(request, "error.html", session, 404, title="No such flag",
                           message="That flag does not exist (it may have been purged).")
         c.audit(session, "view-flag", flag_id)
+        done = DONE.get(request.query_params.get("done", ""), "")
         return c.page(request, "flag.html", session, row=c.explainer.row(record, now_utc().timestamp()),
-                      events=records.flag_events(flag_id))
+                      events=records.flag_events(flag_id), done=done)
 
     @guarded(Permission.DECIDE)
     def decide_flag(request: Request, session: Session, form: Any) -> Response:
