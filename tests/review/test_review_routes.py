@@ -160,9 +160,9 @@ def test_a_moderator_decides_under_the_same_rules_and_it_is_recorded(console: Co
     detail = console.client.get(plain.headers["location"]).text
     assert "Confirmed → False alarm" in detail and console.store.pseudonym("review:mo") in detail
     assert "Your decision is recorded." in detail
-    assert "injected" not in console.client.get(f"/flags/{fid}?done=injected").text
     assert [e.action for e in console.store.entries(3)] == ["view-flag", "decide", "view-queue"]
     assert all(e.reviewer_hash == console.store.pseudonym("review:mo") for e in console.store.entries(3))
+    assert "injected" not in console.client.get(f"/flags/{fid}?done=injected").text
 
 
 def test_roles(console: Console) -> None:
