@@ -55,6 +55,11 @@ class Settings:
     slack_app_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)
     pseudonym_key: str = field(default="", repr=False)
+    # review console (docs/review.md)
+    review_secure_cookies: bool = False  # mark cookies Secure even when the proxy does not say https
+    review_oidc_authority: str = ""  # e.g. https://login.microsoftonline.com/TENANT-ID/v2.0
+    review_oidc_client_id: str = ""
+    review_oidc_client_secret: str = field(default="", repr=False)
 
     @property
     def index_dir(self) -> Path:
@@ -81,6 +86,7 @@ SECRET_ENV = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "discord_token": "DISCORD_TOKEN",
     "pseudonym_key": "GMCBOT_PSEUDONYM_KEY",
+    "review_oidc_client_secret": "GMCBOT_REVIEW_OIDC_CLIENT_SECRET",
 }
 
 

@@ -20,10 +20,12 @@ import hmac
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.decisions import DecisionRecords, DeclineRecord, FlagEvent, MemoryDecisions, new_declines
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
 
 DEDUP_SECONDS = 60 * 60  # Slack retries over ~5 minutes; keep ids for an hour.
@@ -46,6 +48,7 @@ class FlagRecord:
     status: FlagStatus = FlagStatus.OPEN
     reviewer_hash: str = ""
     reviewed: float | None = None
+    decided: bool = False  # a moderator has decided it (see bot.review)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class FeedbackRecord:
     helpful: bool
 
 
-class Records(Protocol):
+class Records(DecisionRecords, Protocol):
     def claim_event(self, platform: str, event_id: str) -> bool: ...
 
     def record_flag(self, message: Message, flag: Flag) -> str: ...
@@ -81,7 +84,7 @@ def pseudonymise(key: bytes, user_id: str) -> str:
 
 
 @dataclass
-class MemoryRecords:
+class MemoryRecords(MemoryDecisions):
     """In-process records (tests and the console)."""
 
     key: bytes = field(default_factory=lambda: uuid.uuid4().bytes)
@@ -89,6 +92,8 @@ class MemoryRecords:
     feedback: list[FeedbackRecord] = field(default_factory=list)
     settings: dict[tuple[str, str, str], ChannelSettings] = field(default_factory=dict)
     events: dict[tuple[str, str], float] = field(default_factory=dict)
+    events_log: list[FlagEvent] = field(default_factory=list)  # flag changes (bot.decisions)
+    declines: deque[DeclineRecord] = field(default_factory=new_declines)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def claim_event(self, platform: str, event_id: str) -> bool:

@@ -24,6 +24,7 @@ from bot.metrics import Metrics
 from bot.query import expand_for_search, normalise_question
 from bot.records import MemoryRecords, Records
 from bot.retrieval import Method, Retriever
+from bot.review import Decision, Role, decide
 from bot.types import Actor, Answer, AnswerStatus, ChannelSettings, Flag, FlagStatus, Message, Platform, Screening
 from index.embedders import Embedder, make_embedder
 
@@ -137,6 +138,7 @@ class GuidanceBot:
         self.metrics.answer_seconds.observe(time.perf_counter() - start)
         for answer in answers:
             self.metrics.answers.labels(answer.status.value).inc()
+        self._note_declines(questions, answers)
         return answers
 
     def _answer_all(self, questions: Sequence[str], top: int, method: Method) -> list[Answer]:
@@ -200,8 +202,34 @@ class GuidanceBot:
         return self.records.record_flag(message, flag)
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:
-        """Record a flag's outcome; False when the flag id is unknown."""
+        """Record a flag's outcome; False when the flag id is unknown. This bypasses the
+        rules of :mod:`bot.review` and records no event: adapters use :meth:`decide_flag`."""
         return self.records.set_flag_status(flag_id, status, reviewer)
+
+    # >>> review of flags (bot.review): every change goes through the state machine there.
+    def decide_flag(self, flag_id: str, status: FlagStatus, actor: Actor, acting_as: Role, *,
+                    vouched: bool = False, workspace: str = "", from_channel: str = "",
+                    source: str = "") -> Decision:
+        """Change a flag if ``actor`` acting as ``acting_as`` may: a poster is checked by
+        pseudonym; a moderator is ``vouched`` for by the adapter (a moderator role) or
+        clicked in the moderators' channel of the flag's channel (``from_channel``), in
+        the flag's ``workspace``. The change is recorded with the actor's pseudonym; a
+        refusal's message is for the clicker only."""
+        return decide(self.records, flag_id, status, actor, acting_as, vouched=vouched, workspace=workspace,
+                      from_channel=from_channel, default_moderators=self.settings.moderators_channel,
+                      source=source)
+
+    def _note_declines(self, questions: Sequence[str], answers: Sequence[Answer]) -> None:
+        """Record the topic labels (never the words) of each question not answered."""
+        from bot.topics import topics_of
+
+        for question, answer in zip(questions, answers, strict=False):
+            if answer.status is not AnswerStatus.ANSWERED and question.strip():
+                try:
+                    self.records.record_decline("", answer.status.value, topics_of(question))
+                except Exception as exc:  # noqa: BLE001 - a statistic must never cost an answer
+                    log.warning("could not record a declined question: %s", type(exc).__name__)
+    # <<< review of flags
 
     def record_feedback(self, platform: str, actor: Actor, question: str,
                         citation_ids: Sequence[str], helpful: bool) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import traceback
 from typing import Any, Literal
@@ -48,6 +49,7 @@ from adapters.discord.translate import (
 )
 from adapters.ratelimit import RateLimiter
 from bot.config import Settings
+from bot.review import Role
 from bot.service import GuidanceBot
 from bot.types import ChannelSettings, Flag, FlagStatus, Platform
 
@@ -204,23 +206,33 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         reply = feedback_done_reply(content, message.embeds if message else [], helpful)
         await self._edit_original(interaction, reply)
 
+    # >>> review of flags: every click goes through the core's rules (bot.review)
     async def on_flag_outcome(self, interaction: discord.Interaction, role: str, status: FlagStatus,
                               flag_id: str) -> None:
-        """Record a flag's outcome from the poster's DM or the moderators' channel."""
-        if role == "mod" and not interaction.permissions.manage_messages:
+        """Record a flag's outcome from the poster's DM (the poster only, until a moderator
+        decides) or the moderators' channel (Manage Messages, in the flag's server).
+        Refusals are answered privately (ephemeral)."""
+        if role == "mod" and (interaction.guild_id is None or not interaction.permissions.manage_messages):
             await answer_once(interaction, Reply(content="Only moderators (Manage Messages) can review flags."))
             return
         await interaction.response.defer()
+        if role == "mod":
+            decide = functools.partial(self.guidance.decide_flag, flag_id, status, actor_of(interaction.user),
+                                       Role.MODERATOR, vouched=True, workspace=str(interaction.guild_id or ""),
+                                       source=Platform.DISCORD.value)
+        else:
+            decide = functools.partial(self.guidance.decide_flag, flag_id, status, actor_of(interaction.user),
+                                       Role.POSTER, source=Platform.DISCORD.value)
         try:
-            known = await asyncio.to_thread(self.guidance.set_flag_status, flag_id, status, actor_of(interaction.user))
+            decision = await asyncio.to_thread(decide)
         except Exception as exc:  # noqa: BLE001
             log_failure(f"flag outcome interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        if not known:
-            await answer_once(interaction, Reply(content="I no longer have a record of that notice."))
+        log.info("flag %s %s by %s: %s", flag_id, status.value, role, decision.outcome.value)
+        if not decision.ok:
+            await answer_once(interaction, Reply(content=decision.message))
             return
-        log.info("flag %s marked %s by %s", flag_id, status.value, role)
         message = interaction.message
         jump = ""
         if message is not None:
@@ -230,6 +242,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         reply = outcome_reply(role, status, interaction.user.id, message.content if message else "",
                               message.embeds if message else [], jump)
         await self._edit_original(interaction, reply)
+    # <<< review of flags
 
     async def _edit_original(self, interaction: discord.Interaction, reply: Reply) -> None:
         try:

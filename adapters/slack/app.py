@@ -21,6 +21,7 @@ here logs or reposts message text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,7 @@ from adapters.slack.translate import (
 from adapters.slack.work import DEFAULT_WORKERS, WorkQueue
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.review import NOT_MODERATOR, Outcome, Role
 from bot.service import GuidanceBot
 from bot.types import Actor, Answer, ChannelSettings, FlagStatus, Message, Platform
 
@@ -288,27 +290,41 @@ class SlackHandlers:
             self.reply_private(where, SORRY, [])
         return answer
 
+    # >>> review of flags: every click goes through the core's rules (bot.review)
     def on_flag_status(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
-        """The poster's answer to a private notice."""
+        """The poster's answer to a private notice: only the poster, only until a moderator decides."""
         where = self._where(body)
         flag_id = text_of(action, "value")
-        known = self.bot.set_flag_status(flag_id, status, Actor(user_id=where.user))
-        log.info("slack flag %s status=%s known=%s", flag_id, status.value, known)
+        decision = self.bot.decide_flag(flag_id, status, Actor(user_id=where.user), Role.POSTER, source=PLATFORM)
+        log.info("slack flag %s status=%s outcome=%s", flag_id, status.value, decision.outcome.value)
+        if not decision.ok:
+            self.reply_private(where, decision.message, [])
+            return
         text = ("Thanks. Removing the message (⋮ › Delete message) is the right call."
                 if status is FlagStatus.REMOVED else "Thanks, I've recorded that as a false alarm.")
         self.sender.respond(where.response_url, {"replace_original": True, "text": text})
 
     def on_review(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
-        """A moderator's decision on a notice in the moderators' channel."""
+        """A moderator's decision: from the moderators' channel set for the flag's channel,
+        or by a workspace admin or owner (Slack's moderator role)."""
         where = self._where(body)
         flag_id = text_of(action, "value")
-        known = self.bot.set_flag_status(flag_id, status, Actor(user_id=where.user))
-        log.info("slack flag %s review=%s known=%s", flag_id, status.value, known)
+        decide = functools.partial(self.bot.decide_flag, flag_id, status, Actor(user_id=where.user), Role.MODERATOR,
+                                   workspace=where.team, from_channel=where.channel, source=PLATFORM)
+        decision = decide()
+        if decision.outcome is Outcome.REFUSED and decision.message == NOT_MODERATOR \
+                and self.sender.is_admin(where.user):
+            decision = decide(vouched=True)
+        log.info("slack flag %s review=%s outcome=%s", flag_id, status.value, decision.outcome.value)
+        if not decision.ok:
+            self.reply_private(where, decision.message, [])
+            return
         verdict = "confirmed" if status is FlagStatus.CONFIRMED else "marked a false alarm"
         note = f"{user_ref(where.user)} {verdict} this flag."
         original = mapping_of(body, "message").get("blocks")
         self.sender.respond(where.response_url, {"replace_original": True, "text": note,
                                                  "blocks": bk.reviewed_blocks(original, note)})
+    # <<< review of flags
 
     # -- settings ---------------------------------------------------------------------------------
     def _settings(self, where: Where, setting: str, value: str, error: str) -> None:

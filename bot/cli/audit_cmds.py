@@ -93,10 +93,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pg.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     pg.set_defaults(func=cmd_purge)
 
-    rv = asub.add_parser("review", help="record a flag's outcome",
-                         description="Record the outcome of a flag after review.")
+    rv = asub.add_parser("review", help="decide a flag as the IG lead (confirmed or false_alarm)",
+                         description="Decide a flag after review, as the IG lead, under the same rules as "
+                         "the chat buttons and the review console (docs/review.md); the change is recorded "
+                         "with the reviewer's pseudonym.")
     rv.add_argument("flag_id", metavar="FLAG_ID", help="the flag's id (from `gmcbot audit list`)")
-    rv.add_argument("status", choices=STATUSES, help="the outcome")
+    rv.add_argument("status", choices=[FlagStatus.CONFIRMED.value, FlagStatus.FALSE_ALARM.value],
+                    help="the decision")
     rv.add_argument("--reviewer", default="", metavar="WHO",
                     help="who reviewed it (stored only as a pseudonym)")
     rv.set_defaults(func=cmd_review)
@@ -232,11 +235,17 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    reviewer = Actor(user_id=f"cli:{args.reviewer}") if args.reviewer else None
+    from bot.review import Outcome, Role, decide
+
+    reviewer = Actor(user_id=f"cli:{args.reviewer}")
     with _store(args) as records:
-        found = records.set_flag_status(args.flag_id.strip(), FlagStatus(args.status), reviewer)
-    if not found:
+        decision = decide(records, args.flag_id.strip(), FlagStatus(args.status), reviewer, Role.IG_LEAD,
+                          vouched=True, source="cli")
+    if decision.outcome is Outcome.UNKNOWN:
         print(f"gmcbot audit review: no flag with id '{args.flag_id}'", file=sys.stderr)
+        return 1
+    if not decision.ok:
+        print(f"gmcbot audit review: {decision.message}", file=sys.stderr)
         return 1
     print(f"Flag {args.flag_id} marked {args.status}.")
     return 0

@@ -48,6 +48,7 @@ class FlagRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     reviewer_hash: Mapped[str] = mapped_column(String(64), default="")
     reviewed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided: Mapped[bool] = mapped_column(Boolean, default=False)  # by a moderator (bot.review)
 
     __table_args__ = (
         CheckConstraint(one_of("status", FLAG_STATUSES), name="ck_flags_status"),
@@ -102,3 +103,7 @@ class ProcessedEvent(Base):
     seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_processed_events_seen", "seen"),)
+
+
+# The review tables (migration 0002) share this metadata.
+from bot.store import review_models as _review_models  # noqa: E402,F401

@@ -33,6 +33,7 @@ from sqlalchemy.sql.dml import Insert
 
 from bot.errors import StoreUnavailable
 from bot.records import DEDUP_SECONDS, FeedbackRecord, FlagRecord, MemoryRecords, pseudonymise
+from bot.store.decisions_sql import SqlDecisions, purge_review_rows
 from bot.store.models import SENSITIVITIES, ChannelSettingsRow, FeedbackRow, FlagRow, ProcessedEvent
 from bot.store.pending import PendingWrites, Write
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
@@ -79,7 +80,7 @@ class PurgeCounts:
     events: int = 0
 
 
-class SqlRecords:
+class SqlRecords(SqlDecisions):
     """Flags, feedback, channel settings and processed events in a SQL database.
     Use :func:`bot.store.open_records` to build one from settings."""
 
@@ -142,7 +143,7 @@ class SqlRecords:
             "user_hash": pseudonymise(self._key, message.actor.user_id), "category": flag.category.value,
             "severity": flag.severity.value, "rule_ids": list(flag.rule_ids),
             "citation_ids": [c.id for c in flag.citations], "redacted": flag.redacted,
-            "status": FlagStatus.OPEN.value, "reviewer_hash": "", "reviewed": None,
+            "status": FlagStatus.OPEN.value, "reviewer_hash": "", "reviewed": None, "decided": False,
         }
         self._write(lambda conn: conn.execute(_insert(conn, FLAGS).values(**row).on_conflict_do_nothing()))
         return str(row["id"])
@@ -261,6 +262,7 @@ class SqlRecords:
             if dry_run:
                 return PurgeCounts(*(conn.execute(select(func.count()).select_from(t).where(t.c.created < cutoff))
                                      .scalar_one() for t in (FLAGS, FEEDBACK)))
+            purge_review_rows(conn, cutoff, dry_run)  # their flag events first (bot.store.decisions_sql)
             flags = conn.execute(delete(FLAGS).where(FLAGS.c.created < cutoff)).rowcount
             feedback = conn.execute(delete(FEEDBACK).where(FEEDBACK.c.created < cutoff)).rowcount
             return PurgeCounts(flags, feedback)
@@ -399,4 +401,5 @@ def _flag_record(r: Any) -> FlagRecord:
         category=r["category"], severity=r["severity"], rule_ids=tuple(r["rule_ids"]),
         citation_ids=tuple(r["citation_ids"]), redacted=r["redacted"], status=FlagStatus(r["status"]),
         reviewer_hash=r["reviewer_hash"], reviewed=as_utc(reviewed).timestamp() if reviewed else None,
+        decided=bool(r["decided"]),
     )

@@ -122,10 +122,11 @@ def test_purge(cli: Callable[..., tuple[int, str, str]], seeded: dict[str, str])
 
 
 def test_review(cli: Callable[..., tuple[int, str, str]], seeded: dict[str, str]) -> None:
-    code, out, _ = cli("audit", "review", seeded["old"], "removed", "--reviewer", "ig-lead")
-    assert code == 0 and "marked removed" in out
-    _, out, _ = cli("audit", "list", "--status", "removed", "--json")
-    [flag] = json.loads(out)
+    code, out, _ = cli("audit", "review", seeded["old"], "false_alarm", "--reviewer", "ig-lead")
+    assert code == 0 and "marked false_alarm" in out
+    _, out, _ = cli("audit", "list", "--status", "false_alarm", "--json")
+    [flag] = [f for f in json.loads(out) if f["flag_id"] == seeded["old"]]
+    assert flag["decided"] is True
     assert flag["flag_id"] == seeded["old"] and flag["reviewer_hash"] and "ig-lead" not in flag["reviewer_hash"]
     code, _, err = cli("audit", "review", "0" * 32, "confirmed")
     assert code == 1 and "no flag with id" in err

@@ -15,7 +15,8 @@ from bot.store.migrate import _config, current_revision, head_revision, upgrade
 from bot.store.models import Base
 from bot.store.urls import normalise_url
 
-TABLES = {"flags", "feedback", "channel_settings", "processed_events", "alembic_version"}
+TABLES = {"flags", "feedback", "channel_settings", "processed_events", "alembic_version",
+          "flag_events", "declines", "review_users", "review_sessions", "review_log"}
 
 
 def test_upgrade_from_empty_creates_every_table_and_matches_the_models(database_url: str) -> None:
