@@ -41,6 +41,9 @@ class Settings:
     database_url: str = ""
     retention_days: int = 365
     ask_who: str = "your trust's information governance (IG) team"
+    # Whom a declined question's asker is pointed to, by topic: "KEY=text" entries with KEY
+    # one of rota, estates, it, clinical, hr, ig, regulator, education, other (bot/scope.py).
+    decline_routes: tuple[str, ...] = ()
     staff_email_domains: tuple[str, ...] = ("nhs.net",)
     mrn_pattern: str = r"\b[A-Z]{1,3}\d{6,8}\b"
     log_level: str = "INFO"
@@ -60,6 +63,22 @@ class Settings:
     review_oidc_authority: str = ""  # e.g. https://login.microsoftonline.com/TENANT-ID/v2.0
     review_oidc_client_id: str = ""
     review_oidc_client_secret: str = field(default="", repr=False)
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """``decline_routes`` as a mapping; an unknown key or a malformed entry raises
+        :class:`ConfigError`."""
+        from bot.scope import DEFAULT_ROUTES
+
+        out: dict[str, str] = {}
+        for entry in self.decline_routes:
+            key, sep, text = entry.partition("=")
+            key = key.strip()
+            if not sep or key not in DEFAULT_ROUTES or not text.strip():
+                raise ConfigError(f"decline_routes entry {entry!r}: use KEY=text with KEY one of "
+                                  f"{', '.join(DEFAULT_ROUTES)}")
+            out[key] = text.strip()
+        return out
 
     @property
     def index_dir(self) -> Path:

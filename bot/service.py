@@ -157,7 +157,7 @@ class GuidanceBot:
                 answers[i] = make_answer(prepared[i][0], self.corpus, ranking, top=top,
                                          thresholds=thresholds_for(self.embedder.embedder_id),
                                          truncated=prepared[i][1], default_audience=self.settings.audience,
-                                         prefer_docs=self.local_docs)
+                                         prefer_docs=self.local_docs, routes=self.settings.routes)
         return [a for a in answers if a is not None]
 
     # -- screening -----------------------------------------------------------------
