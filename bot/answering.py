@@ -34,9 +34,9 @@ OTHER_AUDIENCE_FACTOR = 0.80
 LOCAL_FACTOR = 1.25
 
 
-# A superseded paragraph may lead only when no paragraph in force among the candidates
-# reaches this share of its dense similarity to the question (then nothing current
-# covers the point; calibrated on the development question sets, docs/retrieval.md).
+# A superseded or advisory paragraph may lead only when no paragraph in force among the
+# candidates reaches this share of its dense similarity to the question (then nothing
+# current covers the point; calibrated on the development question sets, docs/retrieval.md).
 LEAD_RATIO = 0.85
 # Decline when the nearest out-of-scope questions are this much more similar to the
 # question than its nearest asks (calibrated on the development question sets).
@@ -73,11 +73,9 @@ def order_candidates(
     history: bool = False,
 ) -> list[Candidate]:
     """Re-rank by the policy factors above; stable for equal weights. Unless the
-    question is about ``history``, superseded paragraphs follow the paragraphs in force
-    whenever one of those is nearly as similar to the question (:data:`LEAD_RATIO`)."""
-
-    def superseded(c: Candidate) -> bool:
-        return corpus.documents[c.paragraph.doc_id].status is DocStatus.SUPERSEDED
+    question is about ``history``, a paragraph in force leads whenever one is nearly as
+    similar to the question (:data:`LEAD_RATIO`) as the superseded or advisory paragraphs
+    among the candidates; the others follow in rank order."""
 
     def weight(c: Candidate) -> float:
         doc = corpus.documents[c.paragraph.doc_id]
@@ -93,14 +91,16 @@ def order_candidates(
         return c.fused * factor
 
     ranked = sorted(candidates, key=weight, reverse=True)
-    current = [c for c in ranked if not superseded(c)]
-    old = [c for c in ranked if superseded(c)]
-    if history or not current or not old:
+    if history or not ranked:
         return ranked
-    closest_old = max(old, key=lambda c: c.dense)
-    if max(c.dense for c in current) < LEAD_RATIO * closest_old.dense:
-        return [closest_old] + [c for c in ranked if c is not closest_old]
-    return current + old
+    in_force = [c for c in ranked if corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT]
+    others = [c for c in ranked if c not in in_force]
+    if not in_force or not others or ranked[0] in in_force:
+        return ranked
+    lead = in_force[0]
+    if lead.dense < LEAD_RATIO * max(c.dense for c in others):
+        return ranked  # nothing in force covers the point: the closest text leads, marked
+    return [lead] + [c for c in ranked if c is not lead]
 
 
 def is_history_question(question: str) -> bool:
@@ -129,7 +129,14 @@ def make_answer(
     status = (AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from
               else AnswerStatus.LOW_CONFIDENCE)
     audience = detect_audience(question, default_audience)
-    ranked = order_candidates(corpus, ranking.candidates, audience, prefer_docs,
-                              history=is_history_question(question))[:top]
+    history = is_history_question(question)
+    ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
+    ranked = ordered[:top]
+    if (not history and top > 1 and corpus.documents[ranked[0].paragraph.doc_id].status is DocStatus.SUPERSEDED
+            and not any(corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT for c in ranked)):
+        # Only superseded text states the point: show the closest guidance in force beside it.
+        in_force = [c for c in ordered if corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT]
+        if in_force:
+            ranked = [ranked[0], in_force[0], *ranked[1:top - 1]]
     citations = tuple(Citation(c.paragraph, corpus.documents[c.paragraph.doc_id], c.dense) for c in ranked)
     return Answer(question, status, citations, truncated)

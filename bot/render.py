@@ -36,6 +36,19 @@ def citation_notes(c: Citation) -> list[str]:
     return notes
 
 
+def superseded_lead_note(answer: Answer) -> str:
+    """For an answer led by superseded guidance: says so, and names the closest guidance
+    in force among its citations (empty when the lead is in force)."""
+    best = answer.best
+    if best is None or not best.superseded:
+        return ""
+    current = next((c for c in answer.citations[1:] if c.document.status.value == "current"), None)
+    note = "Only superseded guidance states this point directly; it is shown for history."
+    if current is not None:
+        note += f" The closest guidance in force: {citation_line(current)}."
+    return note
+
+
 def render_citation(c: Citation, width: int = 88) -> str:
     body = textwrap.fill(c.paragraph.text, width)
     lines = [body, "", f"  — {citation_line(c)}"]
@@ -55,6 +68,9 @@ def render_answer(answer: Answer, ask_who: str = "", width: int = 88) -> str:
         parts.append("(Your question was over 2,000 characters; I used the first 2,000.)")
     if answer.status is AnswerStatus.LOW_CONFIDENCE:
         parts.append("This may not answer your question exactly; the closest guidance is:")
+    note = superseded_lead_note(answer)
+    if note:
+        parts.append(textwrap.fill(note, width))
     parts.append(render_citation(answer.citations[0], width))
     if len(answer.citations) > 1:
         parts.append("See also:")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.render import citation_line, citation_notes, render_answer
+from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
 from bot.types import (
     Actor,
     Answer,
@@ -220,6 +220,8 @@ def _answer_lead(answer: Answer) -> str:
         notes.append("*Your question was long, so I used its first 2,000 characters.*")
     if answer.status is AnswerStatus.LOW_CONFIDENCE:
         notes.append("*This may not answer your question exactly; it is the closest guidance I have.*")
+    if superseded_lead_note(answer):
+        notes.append(f"*{superseded_lead_note(answer)}*")
     return "\n".join(notes) + ("\n\n" if notes else "")
 
 

@@ -20,7 +20,7 @@ from adapters.slack.translate import (
     safe_mrkdwn,
     user_ref,
 )
-from bot.render import citation_line, citation_notes, render_answer
+from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
 from bot.types import Answer, AnswerStatus, Category, ChannelSettings, Citation, Flag
 
 Block = dict[str, Any]
@@ -151,6 +151,8 @@ def answer_blocks(answer: Answer, ask_who: str, *, shareable: bool, shared_by: s
         blocks.append(context("I read only the first 2,000 characters of your question."))
     if answer.status is AnswerStatus.LOW_CONFIDENCE:
         blocks.append(context("The closest guidance I found (it may not answer your question exactly):"))
+    if superseded_lead_note(answer):
+        blocks.append(context(superseded_lead_note(answer)))
     blocks += citation_blocks(best)
     question = encode_value(answer.question)
     rated = encode_value(answer.question, [c.id for c in answer.citations])

@@ -47,7 +47,7 @@ def test_in_force_guidance_comes_before_superseded_when_both_answer() -> None:
     # With nothing in force among the candidates, the superseded paragraph is still shown,
     assert order_candidates(corpus, cands[:1])[0].paragraph.id == "gmc-sm-2013:17"
     # and it leads when nothing in force is nearly as close to the question.
-    cands = [Candidate(old, 0.8, 0.5, 1.0, 0.100), Candidate(new, 0.5, 0.5, 1.0, 0.099)]
+    cands = [Candidate(old, 0.8, 0.5, 1.0, 0.200), Candidate(new, 0.5, 0.5, 1.0, 0.100)]
     assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2013:17"
 
 
