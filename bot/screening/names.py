@@ -1,0 +1,108 @@
+"""Names found by context, in any case and any script.
+
+The capitalised-name patterns of :mod:`.identifiers` need Title Case. These detectors find
+names however they are written (``mrs edna higginbottom``, ``Declan O'Hare``, ``Agnes
+McLeod``, a name in Arabic script) by asking whether each word could be a name: a word that
+is not in the vocabulary of common English, clinical and chat terms (:mod:`.vocabulary`,
+which holds no names), nor one of the detectors' ``not_a_name`` words, or a word in a
+non-Latin script. A run of up to three such words is a name when the context says so:
+
+- after a patient title (Mr, Mrs, Ms, Miss, Mx, ...) when the clause is about a patient or
+  the message holds another patient identifier, and no staff wording says it is a colleague;
+- after patient wording ("patient", "pt", "resident", "admission"), optionally with "is",
+  "called", "named", ":" or "-";
+- after a place and a linking word ("bed 4 is", "bay 2:", "side room 3 -");
+- beside another patient identifier (``Agnes McLeod NHS 943 476 5919``, ``943 476 5919
+  Agnes McLeod``, ``Agnes McLeod, DOB ...``): two or three name words in a row.
+
+Each is one regex pass; spans are of the detectors' view (:attr:`Prepared.scan`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from bot.screening.vocabulary import Vocabulary
+
+# One word of a name: letters with inner apostrophes or hyphens (O'Hare, Smith-Jones).
+NAME_TOKEN = r"[^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_])){0,40}"
+_WORD = re.compile(NAME_TOKEN)
+_PATIENT = (r"(?:patient|pt|resident|admission|transfer|referral|arrival|service user|client)s?(?:'?s? name)?"
+            r"(?:\s+(?:is|was|called|named|name is|=)|\s*[:=-])?")
+_PLACE = (r"(?:bed|bay|cubicle|cube|side ?room|sr|room|resus|trolley|chair|majors|minors)\s?\d{0,3}[a-z]?"
+          r"\s?(?::|-|–|=|\s(?:is|was|has))")
+
+
+class NameFinder:
+    """Finds names by context; ``is_name_word`` decides whether one word could be a name."""
+
+    def __init__(self, vocabulary: Vocabulary, not_a_name: frozenset[str], titles: str) -> None:
+        self.vocab = vocabulary
+        self.not_a_name = not_a_name
+        run = rf"({NAME_TOKEN}(?:[ \t]{{1,2}}{NAME_TOKEN}){{0,2}})"
+        self.after_patient = re.compile(rf"(?i)(?<![\w])(?:{_PATIENT})[ \t]+{run}")
+        self.after_place = re.compile(rf"(?i)(?<![\w]){_PLACE}[ \t]*(?:(?:{titles})\.?[ \t]+)?{run}")
+        self.after_title = re.compile(rf"(?i)(?<![\w])(?:{titles})\.?[ \t]+{run}")
+
+    def is_name_word(self, word: str) -> bool:
+        low = word.lower()
+        if low in self.not_a_name or len(low) < 2:
+            return False
+        if not word.isascii():
+            return not low.isascii() and any(ch.isalpha() for ch in low)
+        if low in self.vocab.words:
+            return False
+        if low in self.vocab.name_words:  # "ward", "may": a name only when capitalised
+            return word[:1].isupper() and not word.isupper()
+        return True
+
+    def _leading_names(self, run: str, start: int) -> tuple[int, int] | None:
+        """The span of the name words that open ``run`` (which starts at ``start``)."""
+        end = None
+        for m in _WORD.finditer(run):
+            if run[end - start if end else 0:m.start()].strip():
+                break
+            if not self.is_name_word(m.group()):
+                break
+            end = start + m.end()
+        return (start, end) if end is not None else None
+
+    def after_context(self, text: str, title_ok: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+        """Names after patient wording, a place, or a title (``title_ok(start, end)`` says
+        whether the titled clause is a patient's)."""
+        spans: list[tuple[int, int]] = []
+        for pattern in (self.after_patient, self.after_place):
+            for m in pattern.finditer(text):
+                span = self._leading_names(m.group(1), m.start(1))
+                if span is not None:
+                    spans.append(span)
+        for m in self.after_title.finditer(text):
+            span = self._leading_names(m.group(1), m.start(1))
+            if span is not None and title_ok(m.start(), span[1]):
+                spans.append((m.start(), span[1]))
+        return spans
+
+    def beside(self, text: str, anchors: Iterable[tuple[int, int]], reach: int = 24) -> list[tuple[int, int]]:
+        """Runs of two or three name words within ``reach`` characters of an anchor span
+        (another identifier)."""
+        anchors = sorted(anchors)
+        if not anchors:
+            return []
+        runs: list[tuple[int, int, int]] = []  # start, end, words
+        for m in _WORD.finditer(text):
+            if not self.is_name_word(m.group()):
+                continue
+            if runs and runs[-1][2] < 3 and 0 < m.start() - runs[-1][1] <= 2 and not text[runs[-1][1]:m.start()].strip():
+                start, _, count = runs[-1]
+                runs[-1] = (start, m.end(), count + 1)
+            else:
+                runs.append((m.start(), m.end(), 1))
+        spans: list[tuple[int, int]] = []
+        for start, stop, count in runs:
+            if count < 2:
+                continue
+            if any((a_end <= start and start - a_end <= reach) or (stop <= a_start and a_start - stop <= reach)
+                   for a_start, a_end in anchors):
+                spans.append((start, stop))
+        return spans
