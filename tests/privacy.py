@@ -139,3 +139,47 @@ def log_text(records: Iterable[logging.LogRecord]) -> str:
     """Every log record as a handler would write it, tracebacks included."""
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     return "\n".join(formatter.format(r) for r in records)
+
+
+# -- the safe excerpt, checked independently of how it was built ----------------------------
+_EXCERPT_TOKEN = re.compile(
+    r"(?P<placeholder>\[[A-Z][A-Z-]*\]|\[…\])"
+    r"|(?P<time>(?<![\d.:/-])(?:[01]?\d|2[0-3])[:.][0-5]\d(?:\s?[ap]m)?(?![\d:/]|\.\d))"
+    r"|(?P<digits>\d+(?:(?:[ \t]{1,3}|[ \t]?[.,/:_-][ \t]?|[ \t]?\n[ \t]?)\d+)*)"
+    r"|(?P<word>[^\W\d_]+(?:['-][^\W\d_]+)*'?)"
+    r"|(?P<other>\S)", re.DOTALL)
+PLACEHOLDER_NAMES = frozenset({"[NHS-NUMBER]", "[CHI-NUMBER]", "[HC-NUMBER]", "[DOB]", "[POSTCODE]", "[PHONE]",
+                               "[EMAIL]", "[HOSPITAL-NUMBER]", "[NAME]", "[ADDRESS]", "[SCHOOL]", "[CREDENTIAL]",
+                               "[REDACTED]", "[WORD]", "[NUMBER]", "[CODE]", "[LINK]", "[MENTION]", "[…]"})
+
+
+def unsafe_tokens(excerpt: str) -> list[str]:
+    """Tokens of ``excerpt`` that the safe excerpt must never hold: a word outside the
+    vocabulary, a number of more than three digits, an unknown placeholder."""
+    from bot.screening.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    bad: list[str] = []
+    for m in _EXCERPT_TOKEN.finditer(excerpt):
+        kind, value = m.lastgroup, m.group()
+        if kind == "placeholder" and value not in PLACEHOLDER_NAMES:
+            bad.append(value)
+        elif kind == "digits" and sum(c.isdigit() for c in value) > 3:
+            bad.append(value)
+        elif kind == "word" and not _safe_word(value, vocab.words | vocab.name_words):
+            bad.append(value)
+        elif kind == "other" and value.isalnum():
+            bad.append(value)
+    return bad
+
+
+def _safe_word(word: str, known: frozenset[str]) -> bool:
+    low = word.lower().rstrip("'")
+    if len(low) <= 2 and low.isascii():
+        return True
+    if low in known or low.replace("'", "") in known:
+        return True
+    for ending in ("n't", "'s", "'ll", "'re", "'ve", "'d", "'m"):
+        if low.endswith(ending) and low[: -len(ending)] in known:
+            return True
+    return "-" in low and all(_safe_word(p, known) for p in low.split("-") if p)

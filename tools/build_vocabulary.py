@@ -45,8 +45,8 @@ WORD = re.compile(r"^[a-z][a-z'&0-9-]*$")
 def name_parts() -> set[str]:
     """Every first-name and surname part (lower case) of Faker's person lists for every
     locale, of the US census first names and of its most common surnames."""
-    import faker.providers.person as person  # noqa: PLC0415 - a build-time tool only
-    import names  # noqa: PLC0415
+    import faker.providers.person as person
+    import names
 
     parts: set[str] = set()
     census = Path(names.__file__).parent
@@ -68,7 +68,7 @@ def name_parts() -> set[str]:
 
 
 def frequency_list() -> list[str]:
-    import spellchecker  # noqa: PLC0415 - a build-time tool only
+    import spellchecker
 
     path = Path(spellchecker.__file__).parent / "resources" / "en.json.gz"
     counts: dict[str, int] = json.loads(gzip.decompress(path.read_bytes()))

@@ -74,8 +74,8 @@ def look_alikes() -> dict[str, str]:
         latin = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()]
         if latin:
             table[char] = latin[0]
-    for char, latin in _EXTRA_LOOK_ALIKES.items():
-        table.setdefault(char, latin)
+    for extra, letter in _EXTRA_LOOK_ALIKES.items():
+        table.setdefault(extra, letter)
     return table
 
 

@@ -30,8 +30,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from bot.screening.identifiers import REDACTED, IdentifierDetector
 from bot.screening.redact import placeholder
-from bot.screening.text import Prepared
+from bot.screening.text import Prepared, prepare
 from bot.screening.vocabulary import Vocabulary, load_vocabulary
 from bot.types import Finding
 
@@ -75,7 +76,7 @@ done doing would could should shall let lets get got one ones own same other ano
 while until till since because though although whether nor yet per via near next last first
 """.split())
 _SENTENCE_END = frozenset(".!?:;\n")
-_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~…")
 
 
 def _merge(prepared: Prepared, findings: Sequence[Finding]) -> list[tuple[int, int, str]]:
@@ -247,6 +248,14 @@ class _Excerpt:
             return True
         return sentence_start and nxt is not None and nxt[0] == "word" and self.common(nxt[1]) \
             and (nxt[1].islower() or nxt[1] == "I")
+
+
+def excerpt_of(detector: IdentifierDetector, text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The safe excerpt of raw ``text`` with ``detector``'s identifiers and credentials
+    typed (no model work: for questions kept for feedback)."""
+    prepared = prepare(text if isinstance(text, str) else str(text))
+    findings = [f for f in detector.detect(prepared) if f.kind in REDACTED]
+    return safe_excerpt(prepared, findings, limit=limit)
 
 
 def safe_excerpt(prepared: Prepared, findings: Sequence[Finding], vocabulary: Vocabulary | None = None,
