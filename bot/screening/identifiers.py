@@ -171,7 +171,8 @@ class IdentifierDetector:
                                rf"(?:{_NAME_WORD} ){{1,3}}(?:{suffix_street})\b"),
             street=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_street})\b"),
             school=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_school})\b"),
-            names=NameFinder(load_vocabulary(), ctx.words["not_a_name"], titles),
+            names=NameFinder(load_vocabulary(), ctx.words["not_a_name"], titles,
+                             ctx.words["street_suffix"] | ctx.words["school_suffix"]),
         )
 
     # -- helpers -----------------------------------------------------------------------

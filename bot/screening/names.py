@@ -29,7 +29,7 @@ from bot.screening.vocabulary import Vocabulary
 NAME_TOKEN = r"[^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_])){0,40}"
 _WORD = re.compile(NAME_TOKEN)
 _PATIENT = (r"(?:patient|pt|resident|admission|transfer|referral|arrival|service user|client)s?(?:'?s? name)?"
-            r"(?:\s+(?:is|was|called|named|name is|=)|\s*[:=-])?")
+            r"(?P<link>\s+(?:is|was|called|named|name is|=)|\s*[:=-])?")
 _PLACE = (r"(?:bed|bay|cubicle|cube|side ?room|sr|room|resus|trolley|chair|majors|minors)\s?\d{0,3}[a-z]?"
           r"\s?(?::|-|–|=|\s(?:is|was|has))")
 
@@ -37,10 +37,12 @@ _PLACE = (r"(?:bed|bay|cubicle|cube|side ?room|sr|room|resus|trolley|chair|major
 class NameFinder:
     """Finds names by context; ``is_name_word`` decides whether one word could be a name."""
 
-    def __init__(self, vocabulary: Vocabulary, not_a_name: frozenset[str], titles: str) -> None:
+    def __init__(self, vocabulary: Vocabulary, not_a_name: frozenset[str], titles: str,
+                 places: frozenset[str] = frozenset()) -> None:
         self.vocab = vocabulary
         self.not_a_name = not_a_name
-        run = rf"({NAME_TOKEN}(?:[ \t]{{1,2}}{NAME_TOKEN}){{0,2}})"
+        self.places = places  # street and school words: a run holding one is a place
+        run = rf"(?P<run>{NAME_TOKEN}(?:[ \t]{{1,2}}{NAME_TOKEN}){{0,2}})"
         self.after_patient = re.compile(rf"(?i)(?<![\w])(?:{_PATIENT})[ \t]+{run}")
         self.after_place = re.compile(rf"(?i)(?<![\w]){_PLACE}[ \t]*(?:(?:{titles})\.?[ \t]+)?{run}")
         self.after_title = re.compile(rf"(?i)(?<![\w])(?:{titles})\.?[ \t]+{run}")
@@ -57,28 +59,38 @@ class NameFinder:
             return word[:1].isupper() and not word.isupper()
         return True
 
-    def _leading_names(self, run: str, start: int) -> tuple[int, int] | None:
-        """The span of the name words that open ``run`` (which starts at ``start``)."""
+    def _leading_names(self, run: str, start: int, least: int = 1) -> tuple[int, int] | None:
+        """The span of the name words (at least ``least``) that open ``run`` (which starts
+        at ``start``); None when they are fewer or a street or school word follows."""
         end = None
+        count = 0
         for m in _WORD.finditer(run):
             if run[end - start if end else 0:m.start()].strip():
                 break
+            if m.group().lower() in self.places:
+                return None
             if not self.is_name_word(m.group()):
                 break
             end = start + m.end()
-        return (start, end) if end is not None else None
+            count += 1
+        return (start, end) if end is not None and count >= least else None
 
     def after_context(self, text: str, title_ok: Callable[[int, int], bool]) -> list[tuple[int, int]]:
         """Names after patient wording, a place, or a title (``title_ok(start, end)`` says
         whether the titled clause is a patient's)."""
         spans: list[tuple[int, int]] = []
-        for pattern in (self.after_patient, self.after_place):
-            for m in pattern.finditer(text):
-                span = self._leading_names(m.group(1), m.start(1))
-                if span is not None:
-                    spans.append(span)
+        for m in self.after_patient.finditer(text):
+            # "patient Declan O'Hare": without "is", "called" or ":" a single unknown word
+            # ("a patient DMed me") is not enough.
+            span = self._leading_names(m.group("run"), m.start("run"), 1 if m.group("link") else 2)
+            if span is not None:
+                spans.append(span)
+        for m in self.after_place.finditer(text):
+            span = self._leading_names(m.group("run"), m.start("run"))
+            if span is not None:
+                spans.append(span)
         for m in self.after_title.finditer(text):
-            span = self._leading_names(m.group(1), m.start(1))
+            span = self._leading_names(m.group("run"), m.start("run"))
             if span is not None and title_ok(m.start(), span[1]):
                 spans.append((m.start(), span[1]))
         return spans
@@ -91,6 +103,10 @@ class NameFinder:
             return []
         runs: list[tuple[int, int, int]] = []  # start, end, words
         for m in _WORD.finditer(text):
+            if m.group().lower() in self.places:
+                if runs and not text[runs[-1][1]:m.start()].strip():
+                    runs.pop()  # "Hexham Rd": a place, not a name
+                continue
             if not self.is_name_word(m.group()):
                 continue
             if runs and runs[-1][2] < 3 and 0 < m.start() - runs[-1][1] <= 2 and not text[runs[-1][1]:m.start()].strip():
