@@ -50,6 +50,7 @@ class Needle:
     text: str
     kind: str
     word: bool = False
+    exact: bool = False  # match case as well
 
 
 def risky_lines(paths: Sequence[Path] = MESSAGE_SETS) -> list[dict[str, object]]:
@@ -106,10 +107,11 @@ def leaks(needles: Iterable[Needle], haystack: str) -> list[Needle]:
     folded = haystack.casefold()
     found = []
     for n in needles:
+        text, where = (n.text, haystack) if n.exact else (n.text.casefold(), folded)
         if n.word:
-            if re.search(rf"(?<![\w]){re.escape(n.text.casefold())}(?![\w])", folded):
+            if re.search(rf"(?<![\w]){re.escape(text)}(?![\w])", where):
                 found.append(n)
-        elif n.text.casefold() in folded:
+        elif text in where:
             found.append(n)
     return found
 

@@ -326,9 +326,10 @@ class IdentifierDetector:
     def _context_names(self, text: str, out: list[Finding]) -> None:
         """Names in any case or script after patient wording, a place or a title, and
         names beside another identifier (:mod:`.names`)."""
-        others = [f for f in out if f.kind in SELF_EVIDENT and f.kind != NAME or f.kind in (PHONE, POSTCODE, EMAIL)]
-        strong = any(f.kind in SELF_EVIDENT and f.kind != NAME for f in out)
-        for start, end in self.names.after_context(text, lambda a, b: self._patient_clause(text, a, b, strong)):
+        others = [f for f in out if f.kind in SELF_EVIDENT and f.kind != NAME or f.kind in (PHONE, POSTCODE, EMAIL, ADDRESS)]
+        # A titled name is a patient's beside another identifier or contact detail of theirs.
+        linked = bool(others)
+        for start, end in self.names.after_context(text, lambda a, b: self._patient_clause(text, a, b, linked)):
             if not self.ctx.search("staff_title", self._before(text, start, 12)):
                 out.append(Finding(NAME, start, end, 0.85))
         if others:
@@ -379,8 +380,8 @@ class IdentifierDetector:
         if " at " in text or "[at]" in text or "(at)" in text:
             self._spelt_emails(text, found)
         self._names(text, found)
-        self._context_names(text, found)
         self._places(text, found)
+        self._context_names(text, found)
         found += [Finding(CREDENTIAL, start, end, 0.9) for start, end in find_credentials(text)]
         if not found:
             return []

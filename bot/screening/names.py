@@ -21,12 +21,30 @@ Each is one regex pass; spans are of the detectors' view (:attr:`Prepared.scan`)
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 from bot.screening.vocabulary import Vocabulary
 
-# One word of a name: letters with inner apostrophes or hyphens (O'Hare, Smith-Jones).
-NAME_TOKEN = r"[^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_])){0,40}"
+
+
+def _mark_class() -> str:
+    """A character class of every combining mark (Mn, Mc, Me) in the Basic Multilingual
+    Plane: Devanagari vowel signs, Arabic and Hebrew points are part of a word."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x300, 0x10000):
+        if unicodedata.category(chr(code)).startswith("M"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
+MARKS = _mark_class()
+# One word of a name: letters (with their combining marks) and inner apostrophes or
+# hyphens (O'Hare, Smith-Jones, गुरुंग).
+NAME_TOKEN = rf"[^\W\d_](?:[^\W\d_]|[{MARKS}]|['-](?=[^\W\d_])){{0,40}}"
 _WORD = re.compile(NAME_TOKEN)
 _PATIENT = (r"(?:patient|pt|resident|admission|transfer|referral|arrival|service user|client)s?(?:'?s? name)?"
             r"(?P<link>\s+(?:is|was|called|named|name is|=)|\s*[:=-])?")
@@ -43,16 +61,16 @@ class NameFinder:
         self.not_a_name = not_a_name
         self.places = places  # street and school words: a run holding one is a place
         run = rf"(?P<run>{NAME_TOKEN}(?:[ \t]{{1,2}}{NAME_TOKEN}){{0,2}})"
-        self.after_patient = re.compile(rf"(?i)(?<![\w])(?:{_PATIENT})[ \t]+{run}")
+        self.after_patient = re.compile(rf"(?i)(?<![\w])(?:{_PATIENT})[ \t]+(?P<title>(?:{titles})\.?[ \t]+)?{run}")
         self.after_place = re.compile(rf"(?i)(?<![\w]){_PLACE}[ \t]*(?:(?:{titles})\.?[ \t]+)?{run}")
         self.after_title = re.compile(rf"(?i)(?<![\w])(?:{titles})\.?[ \t]+{run}")
 
     def is_name_word(self, word: str) -> bool:
         low = word.lower()
+        if not word.isascii():  # another script, or an accented letter (Ó, 旭, गुरुंग)
+            return any(ch.isalpha() for ch in low) and low not in self.not_a_name
         if low in self.not_a_name or len(low) < 2:
             return False
-        if not word.isascii():
-            return not low.isascii() and any(ch.isalpha() for ch in low)
         if low in self.vocab.words:
             return False
         if low in self.vocab.name_words:  # "ward", "may": a name only when capitalised
@@ -82,7 +100,7 @@ class NameFinder:
         for m in self.after_patient.finditer(text):
             # "patient Declan O'Hare": without "is", "called" or ":" a single unknown word
             # ("a patient DMed me") is not enough.
-            span = self._leading_names(m.group("run"), m.start("run"), 1 if m.group("link") else 2)
+            span = self._leading_names(m.group("run"), m.start("run"), 1 if m.group("link") or m.group("title") else 2)
             if span is not None:
                 spans.append(span)
         for m in self.after_place.finditer(text):
