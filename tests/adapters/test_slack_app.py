@@ -131,6 +131,33 @@ def test_feedback_is_stored(slack: SlackHarness, action_id: str, helpful: bool) 
     assert records[0].helpful is helpful and records[0].platform == "slack"
     assert records[0].citation_ids == tuple(c.id for c in expected.citations)
     assert records[0].user_hash and records[0].user_hash != "U0ANN"
+    # The button carried a reference; the record has the question's safe excerpt.
+    assert records[0].question_redacted == slack.bot.excerpt(QUESTION)
+
+
+IDENTIFYING_QUESTION = "can I post about Mrs Edna Higginbottom NHS 943 476 5919 on facebook if she agrees?"
+TYPED = ("Edna", "Higginbottom", "943 476 5919", "9434765919", "if she agrees")
+
+
+def test_public_answers_carry_no_question_text(slack: SlackHarness) -> None:
+    """Issue 12: an answer posted in a channel (after a mention, or shared) carries ids and
+    references only; no payload anyone else can read holds what the asker typed."""
+    event = payload("event_app_mention")["event"] | {"text": f"<@{BOT_USER_ID}> {IDENTIFYING_QUESTION}"}
+    slack.event(event)
+    mention_answer = slack.fake.wait_for("chat.postMessage")[0]
+    blocks = answer_blocks(slack, IDENTIFYING_QUESTION)
+    slack.action(find_button(blocks, bk.SHARE), name="share")
+    shared = slack.fake.wait_for("chat.postMessage", count=2)[1]
+    for post in (mention_answer, shared):
+        dump = post.text_dump()
+        assert [t for t in TYPED if t.lower() in dump.lower()] == []
+        for button in (b for block in blocks_of(post) if block["type"] == "actions" for b in block["elements"]):
+            assert set(json.loads(button.get("value", "{}")) or {}) <= {"r", "c", "l"}
+    # The shared answer's buttons still work: feedback is stored with the excerpt only.
+    slack.action(find_button(blocks_of(shared), bk.HELPFUL), name="thanks")
+    slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/thanks"))
+    (record,) = slack.bot.records.feedback  # type: ignore[attr-defined]
+    assert record.question_redacted == "can I post about [NAME] NHS [NHS-NUMBER] on facebook if she agrees?"
 
 
 def test_more_shows_further_paragraphs(slack: SlackHarness) -> None:
