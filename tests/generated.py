@@ -20,7 +20,7 @@ import os
 import random
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from faker import Faker
 from nhs_number import calculate_checksum
@@ -44,7 +44,7 @@ class Generated:
     about_patient: bool  # the wording or a health number or DOB says it is a patient's: must be flagged
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker(locale: str) -> Faker:
     return Faker(locale)
 

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from bot.screening.vocabulary import Vocabulary
 
 
-
 def _mark_class() -> str:
     """A character class of every combining mark (Mn, Mc, Me) in the Basic Multilingual
     Plane: Devanagari vowel signs, Arabic and Hebrew points are part of a word."""

@@ -242,7 +242,8 @@ class _Excerpt:
             return True
         prev, nxt = (tokens[j] if j is not None else None for j in around)
         for other in (prev, nxt):
-            if other is not None and (other[0] == "finding" or (other[0] == "word" and not self.common(other[1]))):
+            if other is not None and ((other[0] == "finding" and other[1] in ("[NAME]", "[ADDRESS]", "[SCHOOL]"))
+                                      or (other[0] == "word" and not self.common(other[1]))):
                 return False  # beside a name or an unknown word, it may be part of a name
         if word.islower() or word.lower() in _CALENDAR:
             return True

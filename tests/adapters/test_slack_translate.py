@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from adapters.slack.translate import (
     VALUE_LIMIT,
+    ButtonValue,
     CommandKind,
     Route,
     clip_plain,
-    ButtonValue,
     decode_value,
     encode_value,
     mention_question,

@@ -1,7 +1,7 @@
-"""Hypothesis properties: screening never raises, the stored text holds only safe tokens, and\n``redact`` removes every span."""
+"""Hypothesis properties: screening never raises, the stored text holds only safe tokens,
+and ``redact`` removes every span."""
 
 from __future__ import annotations
-
 
 import pytest
 from hypothesis import HealthCheck, given, settings
