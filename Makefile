@@ -31,7 +31,8 @@ test: lint
 FUZZ_MESSAGES ?= 10000
 fuzz: $(BIN)/.installed
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/unit -k "fuzz or propert" $(ARGS)
-	GMCBOT_FUZZ_MESSAGES=$(FUZZ_MESSAGES) $(BIN)/python -m pytest tests/db/test_db_generated_privacy.py $(ARGS)
+	GMCBOT_FUZZ_MESSAGES=$(FUZZ_MESSAGES) $(BIN)/python -m pytest tests/db/test_db_generated_privacy.py \
+		tests/adapters -k generated $(ARGS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks

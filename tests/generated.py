@@ -10,8 +10,9 @@ script; ``0044`` and dotted phone numbers; postcodes in lower case; spelt-out em
 Hebrew-labelled date of birth. It returns the text and the :class:`~tests.privacy.Needle`
 strings that must never appear in anything stored, posted or logged.
 
-``GENERATED_MESSAGES`` is how many the proofs screen: a fixed sample in ``make test``,
-``GMCBOT_FUZZ_MESSAGES`` (``make fuzz`` sets 10,000) otherwise.
+``GENERATED_MESSAGES`` is how many the store-side proof screens: a fixed sample of 400 in
+``make test``, ``GMCBOT_FUZZ_MESSAGES`` (``make fuzz`` sets 10,000) otherwise; the adapter
+proofs take ``ADAPTER_MESSAGES`` (30, or a twentieth of that).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from nhs_number import calculate_checksum
 from tests.privacy import Needle, spellings
 
 GENERATED_MESSAGES = int(os.environ.get("GMCBOT_FUZZ_MESSAGES", "0") or 0) or 400
+# Through the chat adapters (slower: real Bolt app, real discord.py, fake platform APIs).
+ADAPTER_MESSAGES = max(30, GENERATED_MESSAGES // 20)
 NAME_LOCALES = ("en_GB", "en_GB", "en_GB", "en_IE", "en_IN", "en_NG", "fr_FR", "de_DE", "pl_PL", "es_ES",
                 "it_IT", "tr_TR", "pt_PT", "ar_AA", "zh_CN", "hi_IN", "yo_NG", "ga_IE")
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx")

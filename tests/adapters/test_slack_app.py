@@ -20,7 +20,8 @@ from bot.render import citation_line
 from bot.types import ChannelSettings, FlagStatus, Platform
 from tests.adapters.slack_harness import SlackHarness, find_button, payload, running_slack
 from tests.fakes.slack_api import BOT_USER_ID, RESPONSE_METHOD, TEAM_ID, Call, FakeSlackApi
-from tests.privacy import identifiers_in, leaks, log_text, risky_lines
+from tests.generated import ADAPTER_MESSAGES, generate
+from tests.privacy import identifiers_in, leaks, leaks_among, log_text, risky_lines
 
 QUESTION = "can I accept a friend request from a patient on facebook?"
 FLAGGED = "Patient in resus is John Carter, NHS no 943 476 5919"
@@ -236,6 +237,27 @@ def test_no_identifier_from_risky_messages_reaches_slack_logs_or_records(
     haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
                           *(repr(f) for f in flags)])
     assert leaks(needles, haystack) == []
+
+
+def test_generated_identifiers_never_reach_slack_records_or_logs(
+        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12, Slack side: generated messages (tests/generated.py, every written form)
+    through the real Bolt app; nothing sent to Slack, stored or logged holds a generated value."""
+    quiet_body_loggers()
+    caplog.set_level(logging.DEBUG)
+    monitor(slack)
+    generated = [generate(seed) for seed in range(ADAPTER_MESSAGES)]
+    for i, g in enumerate(generated):
+        slack.event(slack.message(g.text, user=f"U0GEN{i:05d}"))
+    expected = sum(1 for g in generated if slack.bot.screen(g.text).flagged)
+    assert expected >= sum(g.about_patient for g in generated)
+    slack.fake.wait_for("chat.postMessage", count=expected, timeout=60)
+    slack.fake.settle()
+    flags = slack.bot.records.flags.values()  # type: ignore[attr-defined]
+    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
+                          *(repr(f) for f in flags)])
+    needles = [n for g in generated for n in g.needles]
+    assert [needles[i].text for i in sorted(leaks_among(needles, haystack))] == []
 
 
 def test_poster_and_moderator_buttons_are_recorded(slack: SlackHarness) -> None:
