@@ -56,14 +56,16 @@ def name_parts() -> set[str]:
     for module in pkgutil.iter_modules(person.__path__):
         provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
         for attr in dir(provider):
-            if not attr.startswith(("first_name", "last_name")):
+            # first_names, last_names, male_last_names, unisex_last_names, middle_names, ...
+            if "name" not in attr or "format" in attr or "language" in attr or attr.startswith("_"):
                 continue
             value = getattr(provider, attr)
             if callable(value) or isinstance(value, str) or not isinstance(value, (dict, list, tuple, set)):
                 continue
-            for name in (value.keys() if isinstance(value, dict) else value):
-                if isinstance(name, str):
-                    parts.update(p for p in re.split(r"[\s'’-]+", name.lower()) if p)
+            for item in (value.keys() if isinstance(value, dict) else value):
+                for name in (item if isinstance(item, tuple) else (item,)):
+                    if isinstance(name, str):
+                        parts.update(p for p in re.split(r"[\s'’-]+", name.lower()) if p)
     return parts
 
 

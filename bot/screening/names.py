@@ -78,19 +78,26 @@ class NameFinder:
 
     def _leading_names(self, run: str, start: int, least: int = 1) -> tuple[int, int] | None:
         """The span of the name words (at least ``least``) that open ``run`` (which starts
-        at ``start``); None when they are fewer or a street or school word follows."""
+        at ``start``); None when they are fewer or a street or school word follows. After
+        a context, an everyday word that is also a name ("mark", "white") counts as part
+        of the name when a word outside the vocabulary is in it too ("mark abiola")."""
         end = None
-        count = 0
+        count = unknown = 0
         for m in _WORD.finditer(run):
             if run[end - start if end else 0:m.start()].strip():
                 break
-            if m.group().lower() in self.places:
+            word = m.group()
+            if word.lower() in self.places:
                 return None
-            if not self.is_name_word(m.group()):
+            if self.is_name_word(word):
+                unknown += 1
+            elif not (word.lower() in self.vocab.name_words and word.lower() not in self.not_a_name):
                 break
             end = start + m.end()
             count += 1
-        return (start, end) if end is not None and count >= least else None
+        if end is None or not unknown or count < least:
+            return None
+        return (start, end)
 
     def after_context(self, text: str, title_ok: Callable[[int, int], bool]) -> list[tuple[int, int]]:
         """Names after patient wording, a place, or a title (``title_ok(start, end)`` says
