@@ -45,6 +45,7 @@ MARKS = _mark_class()
 # hyphens (O'Hare, Smith-Jones, गुरुंग).
 NAME_TOKEN = rf"[^\W\d_](?:[^\W\d_]|[{MARKS}]|['-](?=[^\W\d_])){{0,40}}"
 _WORD = re.compile(NAME_TOKEN)
+_CONTRACTIONS = ("s", "t", "ll", "re", "ve", "d", "m", "")
 _PATIENT = (r"(?:patient|pt|resident|admission|transfer|referral|arrival|service user|client)s?(?:'?s? name)?"
             r"(?P<link>\s+(?:is|was|called|named|name is|=)|\s*[:=-])?")
 _PLACE = (r"(?:bed|bay|cubicle|cube|side ?room|sr|room|resus|trolley|chair|majors|minors)\s?\d{0,3}[a-z]?"
@@ -70,6 +71,9 @@ class NameFinder:
             return any(ch.isalpha() for ch in low) and low not in self.not_a_name
         if low in self.not_a_name or len(low) < 2:
             return False
+        base, _, ending = low.partition("'")
+        if ending in _CONTRACTIONS and (base in self.vocab.words or base in self.vocab.name_words):
+            return False  # it's, don't, patient's
         if low in self.vocab.words:
             return False
         if low in self.vocab.name_words:  # "ward", "may": a name only when capitalised

@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.screening.identifiers import REDACTED, IdentifierDetector
+from bot.screening.identifiers import IdentifierDetector
 from bot.screening.redact import placeholder
 from bot.screening.text import Prepared, prepare
 from bot.screening.vocabulary import Vocabulary, load_vocabulary
@@ -238,7 +238,7 @@ class _Excerpt:
             return True
         if not self.name_word(word):
             return False
-        if word.lower() in FUNCTION_WORDS and (word.islower() or sentence_start):
+        if word.lower() in FUNCTION_WORDS and (word.islower() or word.isupper() or sentence_start):
             return True
         prev, nxt = (tokens[j] if j is not None else None for j in around)
         for other in (prev, nxt):
@@ -255,7 +255,7 @@ def excerpt_of(detector: IdentifierDetector, text: str, limit: int = EXCERPT_CHA
     """The safe excerpt of raw ``text`` with ``detector``'s identifiers and credentials
     typed (no model work: for questions kept for feedback)."""
     prepared = prepare(text if isinstance(text, str) else str(text))
-    findings = [f for f in detector.detect(prepared) if f.kind in REDACTED]
+    findings = detector.detect(prepared)  # identifiers, credentials, and streets or schools too
     return safe_excerpt(prepared, findings, limit=limit)
 
 

@@ -132,7 +132,7 @@ class Screener:
             if jigsaw is not None:
                 lowered.append(jigsaw)
             direct = [f for f in findings if f.kind in REDACTED]  # identifiers and credentials
-            redacted_text = safe_excerpt(prep, direct)  # privacy hook: only known-safe words leave
+            redacted_text = safe_excerpt(prep, findings)  # privacy hook: only known-safe words leave
             flag = self.policy.decide(lowered, redacted_text, direct, sensitivity)
             shown = direct
             if flag is not None and jigsaw is not None and jigsaw.source in flag.rule_ids:

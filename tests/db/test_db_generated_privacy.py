@@ -88,7 +88,9 @@ def test_no_generated_identifier_is_stored_posted_or_logged(
     logs = log_text(caplog.records) + "\n".join(JsonFormatter().format(r) for r in caplog.records)
     stored = stored_text(database_url)
     assert "gmc-conf-2017" in stored  # the search looks at stored rows, not at nothing
-    owners = [(i, n) for i, g in enumerate(generated) for n in g.needles]
+    # Six digits alone (a two-digit-year date of birth run together) turn up by chance in
+    # thousands of stored timestamps' microseconds; they are checked per message above.
+    owners = [(i, n) for i, g in enumerate(generated) for n in g.needles if not (n.text.isdigit() and len(n.text) < 8)]
     needles = [n for _, n in owners]
     for where, haystack in (("database", stored), ("export", export), ("logs", logs), ("metrics", metrics)):
         for k in sorted(leaks_among(needles, haystack)):
