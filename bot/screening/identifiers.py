@@ -1,21 +1,30 @@
 """Detect patient identifiers in a prepared message.
 
-Each detector validates what it finds rather than trusting a bare pattern:
+The detectors search the message's :attr:`~bot.screening.text.Prepared.scan` view
+(normalised: look-alike letters folded, digits of any script as digits; links, URLs and
+code spans unwrapped), and each validates what it finds rather than trusting a bare pattern:
 
 - NHS numbers (England, Wales, Isle of Man), CHI numbers (Scotland) and H&C numbers
-  (Northern Ireland): ten digits, spaced, dashed or run together, checked with the
-  ``nhs-number`` package (modulus-11 check digit, issued ranges, CHI date-of-birth prefix).
-  A number failing its check digit (a Datix or order reference) is not one, nor is a run of
-  one repeated digit, nor a number in the 999 test range or beside words like "test
-  patient". Numbers in ranges that are not issued count only beside words such as "NHS no".
-  A CHI number beside "CHI" whose date prefix is valid counts even if its modulus-11 digit
-  fails, because NHS Scotland is bringing in a second check-digit scheme.
-- Dates of birth: a date (or a year after "born in") just after DOB words.
-- UK postcodes (upper case, valid inward letters), phone numbers through ``phonenumbers``
-  with region GB, email addresses, hospital numbers (the trust's ``mrn_pattern`` beside
-  context words), street addresses, and names where the wording says a patient.
+  (Northern Ireland): ten digits run together, grouped 3-3-4, 6-4 or 2-2-2-4 with spaces,
+  dots, slashes, underscores, dashes or a line break, or typed as ten spaced digits;
+  checked with the ``nhs-number`` package (modulus-11 check digit, issued ranges, CHI
+  date-of-birth prefix). A number passing its check digit counts, labelled or not, in an
+  issued range or not. One failing it is an order or Datix reference, unless it is
+  labelled as a health number: then it is a *probable* identifier (mistyped, still
+  identifying). A run of one repeated digit, the 999 test range and numbers beside words
+  like "test patient" are not patients.
+- Dates of birth: a date (or a year after "born in") just after DOB words, or beside a DOB
+  label in another language (Hebrew, Arabic, Urdu, Welsh, Polish, ...).
+- UK postcodes (upper case with valid inward letters; any case when the area is a UK
+  postcode area), phone numbers through ``phonenumbers`` with region GB (``+44``, ``0044``
+  or ``0``, spaces, dots or dashes), email addresses (also spelt out: "x at y dot com"),
+  hospital numbers (the trust's ``mrn_pattern`` beside context words), street addresses,
+  and names where the wording says a patient (capitalised patterns here; any case and any
+  script by context in :mod:`.names`).
 - Staff contact details are not patient data: a phone number after "switchboard", "bleep",
   "ext" or "call me", and an email in a staff domain, are dropped.
+- Credentials (:mod:`.credentials`) are found too, to be masked; they are evidence of
+  nothing here (the rules judge a message that shares a password).
 
 Findings carry kinds and spans in the *raw* message (never the text itself). Detection is
 a fixed set of linear regex scans, so long messages cost time in proportion to length.
