@@ -51,7 +51,8 @@ def _value_span(m: re.Match[str], group: int) -> tuple[int, int] | None:
 
 
 def find_credentials(text: str) -> list[tuple[int, int]]:
-    """Spans of credential values in ``text`` (may overlap; the caller merges them)."""
+    """Spans of credential values in ``text``, each once (they may overlap; the caller
+    merges them)."""
     spans: list[tuple[int, int]] = []
     low = text.lower()
     if any(w in low for w in ("pass", "pw", "pin", "code", "otp", "log", "user", "credential")):
@@ -66,4 +67,4 @@ def find_credentials(text: str) -> list[tuple[int, int]]:
                 if span is not None:
                     spans.append(span)
     spans += [(m.start(), m.end()) for m in _SHAPED.finditer(text)]
-    return spans
+    return sorted(set(spans))
