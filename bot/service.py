@@ -226,7 +226,19 @@ class GuidanceBot:
         only known-safe words kept (docs/audit.md). No model work."""
         from bot.screening.safe_excerpt import excerpt_of
 
-        return excerpt_of(self._get_screener().detector, text)
+        return excerpt_of(self._detector, text)
+
+    @functools.cached_property
+    def _detector(self):  # type: ignore[no-untyped-def]
+        """The screener's identifier detectors, without loading the model or exemplars when
+        only questions need excerpts."""
+        if self._screener is not None:
+            return self._screener.detector  # type: ignore[attr-defined]
+        from bot.screening.data import load_screening_data
+        from bot.screening.identifiers import IdentifierDetector
+
+        return IdentifierDetector.build(load_screening_data().identifiers, self.settings.staff_email_domains,
+                                        self.settings.mrn_pattern)
 
     @functools.cached_property
     def questions(self) -> QuestionRefs:
