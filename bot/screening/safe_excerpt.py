@@ -145,7 +145,9 @@ class _Excerpt:
                     return True
             return False
         if "-" in low:
-            return all(self.known_word(part) or part in self.vocab.name_words for part in low.split("-") if part)
+            # "post-op", "follow-up"; a part that is also a name only in lower case ("Young-White")
+            return all(self.known_word(part) or (word.islower() and part in self.vocab.name_words)
+                       for part in low.split("-") if part)
         return False
 
     def name_word(self, word: str) -> bool:
