@@ -4,8 +4,12 @@
 strings that must never appear anywhere we write: each identifier as written, plus its
 other spellings (an NHS number run together, spaced 3-3-4, 2-2-2-4 or 6-4, dashed or
 dotted; a phone number with +44; a postcode without its space; each part of a name).
-``leaks(needles, haystack)`` returns the needles found (case-insensitive; name parts
-as whole words). ``sqlite_text``, ``database_text`` and ``log_text`` give haystacks: the raw
+``leaks(needles, haystack)`` returns the needles found (case-insensitive unless a needle
+says ``exact``; name parts as whole words); ``leaks_among`` does the same for thousands of
+needles in one pass. ``unsafe_tokens(excerpt)`` checks a safe excerpt independently of how
+it was built: every word in the vocabulary, no number of more than three digits, only
+known placeholders. Generated needles (values that were never detected) come from
+``tests/generated.py``. ``sqlite_text``, ``database_text`` and ``log_text`` give haystacks: the raw
 bytes of a SQLite file and its journals, every row of every table, every log record.
 
 Usage (any test)::
