@@ -26,8 +26,13 @@ lint: $(BIN)/.installed
 test: lint
 	$(BIN)/python -m pytest
 
+# make fuzz: fresh Hypothesis examples, and the privacy proof over 10,000 generated
+# messages (make test screens a fixed sample of 400; tests/generated.py).
+FUZZ_MESSAGES ?= 10000
 fuzz: $(BIN)/.installed
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/unit -k "fuzz or propert" $(ARGS)
+	GMCBOT_FUZZ_MESSAGES=$(FUZZ_MESSAGES) $(BIN)/python -m pytest tests/db/test_db_generated_privacy.py \
+		tests/adapters -k generated $(ARGS)
 
 train: $(BIN)/.installed
 	$(BIN)/python -m bot.screening.training

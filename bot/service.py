@@ -22,10 +22,22 @@ from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.metrics import Metrics
 from bot.query import expand_for_search, normalise_question
+from bot.questions import QuestionRefs
 from bot.records import MemoryRecords, Records
 from bot.retrieval import Method, Retriever
 from bot.review import Decision, Role, decide
-from bot.types import Actor, Answer, AnswerStatus, ChannelSettings, Flag, FlagStatus, Message, Platform, Screening
+from bot.types import (
+    Actor,
+    Answer,
+    AnswerStatus,
+    ChannelSettings,
+    Citation,
+    Flag,
+    FlagStatus,
+    Message,
+    Platform,
+    Screening,
+)
 from index.embedders import Embedder, make_embedder
 
 log = logging.getLogger(__name__)
@@ -233,9 +245,57 @@ class GuidanceBot:
 
     def record_feedback(self, platform: str, actor: Actor, question: str,
                         citation_ids: Sequence[str], helpful: bool) -> None:
-        """Store answer feedback; the question is redacted by screening first."""
-        redacted = self.screen(question).redacted
-        self.records.record_feedback(platform, actor, redacted, citation_ids, helpful)
+        """Store answer feedback; the question is reduced to its safe excerpt first."""
+        self.records.record_feedback(platform, actor, self.excerpt(question), citation_ids, helpful)
+
+    # -- references instead of text in platform payloads ------------------------------------
+    def excerpt(self, text: str) -> str:
+        """The safe excerpt of ``text``: identifiers and credentials as typed placeholders,
+        only known-safe words kept (docs/audit.md). No model work."""
+        from bot.screening.safe_excerpt import excerpt_of
+
+        return excerpt_of(self._detector, text)
+
+    @functools.cached_property
+    def _detector(self):  # type: ignore[no-untyped-def]
+        """The screener's identifier detectors, without loading the model or exemplars when
+        only questions need excerpts."""
+        if self._screener is not None:
+            return self._screener.detector  # type: ignore[attr-defined]
+        from bot.screening.data import load_screening_data
+        from bot.screening.identifiers import IdentifierDetector
+
+        return IdentifierDetector.build(load_screening_data().identifiers, self.settings.staff_email_domains,
+                                        self.settings.mrn_pattern)
+
+    @functools.cached_property
+    def questions(self) -> QuestionRefs:
+        return QuestionRefs(self.excerpt)
+
+    def question_ref(self, question: str) -> str:
+        """A reference to ``question`` for a button value (which anyone who can see the
+        post can read); only the question's safe excerpt is kept, in memory."""
+        return self.questions.add(question)
+
+    def record_feedback_ref(self, platform: str, actor: Actor, ref: str,
+                            citation_ids: Sequence[str], helpful: bool) -> None:
+        """Store feedback on the answer to the question ``ref`` names (see
+        :meth:`question_ref`); an unknown or expired reference stores no question."""
+        self.records.record_feedback(platform, actor, self.questions.get(ref), citation_ids, helpful)
+
+    def answer_from(self, citation_ids: Sequence[str], low_confidence: bool = False) -> Answer:
+        """The answer made of these cited paragraphs again (for Share and More), without
+        the question: a button carries the ids, never the text. Unknown ids are skipped."""
+        citations = []
+        for pid in citation_ids:
+            paragraph = self.corpus.paragraph(pid) if isinstance(pid, str) else None
+            document = self.corpus.documents.get(pid.split(":", 1)[0]) if paragraph is not None else None
+            if paragraph is not None and document is not None:
+                citations.append(Citation(paragraph, document))
+        if not citations:
+            return Answer(question="", status=AnswerStatus.NO_MATCH)
+        status = AnswerStatus.LOW_CONFIDENCE if low_confidence else AnswerStatus.ANSWERED
+        return Answer(question="", status=status, citations=tuple(citations))
 
     def channel_settings(self, platform: Platform, workspace: str, channel: str) -> ChannelSettings:
         return self.records.channel_settings(platform, workspace, channel)

@@ -4,8 +4,12 @@
 strings that must never appear anywhere we write: each identifier as written, plus its
 other spellings (an NHS number run together, spaced 3-3-4, 2-2-2-4 or 6-4, dashed or
 dotted; a phone number with +44; a postcode without its space; each part of a name).
-``leaks(needles, haystack)`` returns the needles found (case-insensitive; name parts
-as whole words). ``sqlite_text``, ``database_text`` and ``log_text`` give haystacks: the raw
+``leaks(needles, haystack)`` returns the needles found (case-insensitive unless a needle
+says ``exact``; name parts as whole words); ``leaks_among`` does the same for thousands of
+needles in one pass. ``unsafe_tokens(excerpt)`` checks a safe excerpt independently of how
+it was built: every word in the vocabulary, no number of more than three digits, only
+known placeholders. Generated needles (values that were never detected) come from
+``tests/generated.py``. ``sqlite_text``, ``database_text`` and ``log_text`` give haystacks: the raw
 bytes of a SQLite file and its journals, every row of every table, every log record.
 
 Usage (any test)::
@@ -50,6 +54,7 @@ class Needle:
     text: str
     kind: str
     word: bool = False
+    exact: bool = False  # match case as well
 
 
 def risky_lines(paths: Sequence[Path] = MESSAGE_SETS) -> list[dict[str, object]]:
@@ -106,10 +111,11 @@ def leaks(needles: Iterable[Needle], haystack: str) -> list[Needle]:
     folded = haystack.casefold()
     found = []
     for n in needles:
+        text, where = (n.text, haystack) if n.exact else (n.text.casefold(), folded)
         if n.word:
-            if re.search(rf"(?<![\w]){re.escape(n.text.casefold())}(?![\w])", folded):
+            if re.search(rf"(?<![\w]){re.escape(text)}(?![\w])", where):
                 found.append(n)
-        elif n.text.casefold() in folded:
+        elif text in where:
             found.append(n)
     return found
 
@@ -139,3 +145,82 @@ def log_text(records: Iterable[logging.LogRecord]) -> str:
     """Every log record as a handler would write it, tracebacks included."""
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     return "\n".join(formatter.format(r) for r in records)
+
+
+# -- the safe excerpt, checked independently of how it was built ----------------------------
+_EXCERPT_TOKEN = re.compile(
+    r"(?P<placeholder>\[[A-Z][A-Z-]*\]|\[…\])"
+    r"|(?P<time>(?<![\d.:/-])(?:[01]?\d|2[0-3])[:.][0-5]\d(?:\s?[ap]m)?(?![\d:/]|\.\d))"
+    r"|(?P<digits>\d+(?:(?:[ \t]{1,3}|[ \t]?[.,/:_-][ \t]?|[ \t]?\n[ \t]?)\d+)*)"
+    r"|(?P<word>[^\W\d_]+(?:['-][^\W\d_]+)*'?)"
+    r"|(?P<other>\S)", re.DOTALL)
+PLACEHOLDER_NAMES = frozenset({"[NHS-NUMBER]", "[CHI-NUMBER]", "[HC-NUMBER]", "[DOB]", "[POSTCODE]", "[PHONE]",
+                               "[EMAIL]", "[HOSPITAL-NUMBER]", "[NAME]", "[ADDRESS]", "[SCHOOL]", "[CREDENTIAL]",
+                               "[REDACTED]", "[WORD]", "[NUMBER]", "[CODE]", "[LINK]", "[MENTION]", "[…]"})
+
+
+def unsafe_tokens(excerpt: str) -> list[str]:
+    """Tokens of ``excerpt`` that the safe excerpt must never hold: a word outside the
+    vocabulary, a number of more than three digits, an unknown placeholder."""
+    from bot.screening.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    bad: list[str] = []
+    for m in _EXCERPT_TOKEN.finditer(excerpt):
+        kind, value = m.lastgroup, m.group()
+        if kind == "placeholder" and value not in PLACEHOLDER_NAMES:
+            bad.append(value)
+        elif kind == "digits" and sum(c.isdigit() for c in value) > 3:
+            bad.append(value)
+        elif kind == "word" and not _safe_word(value, vocab.words | vocab.name_words):
+            bad.append(value)
+        elif kind == "other" and value.isalnum():
+            bad.append(value)
+    return bad
+
+
+def _safe_word(word: str, known: frozenset[str]) -> bool:
+    low = word.lower().rstrip("'")
+    if len(low) <= 2 and low.isascii():
+        return True
+    if low in known or low.replace("'", "") in known:
+        return True
+    for ending in ("n't", "'s", "'ll", "'re", "'ve", "'d", "'m"):
+        if low.endswith(ending) and low[: -len(ending)] in known:
+            return True
+    return "-" in low and all(_safe_word(p, known) for p in low.split("-") if p)
+
+
+def leaks_among(needles: Sequence[Needle], haystack: str) -> set[int]:
+    """Indexes of the ``needles`` present in ``haystack``, as :func:`leaks` would find
+    them, in one pass over the haystack (for thousands of needles and megabytes of text)."""
+    folded = haystack.casefold()
+    words = set(re.findall(r"\w+", folded))
+    exact_words = set(re.findall(r"\w+", haystack))
+    found: set[int] = set()
+    by_prefix: dict[str, list[int]] = {}
+    for i, n in enumerate(needles):
+        text = n.text if n.exact else n.text.casefold()
+        if n.word and re.fullmatch(r"\w+", text):
+            if text in (exact_words if n.exact else words):
+                found.add(i)
+        elif len(text) >= 4:
+            by_prefix.setdefault(text[:4], []).append(i)
+        elif text and text in (haystack if n.exact else folded):
+            found.add(i)
+    if by_prefix:
+        for start in range(len(folded) - 3):
+            ids = by_prefix.get(folded[start:start + 4])
+            if ids is None:
+                continue
+            for i in ids:
+                if i in found:
+                    continue
+                n = needles[i]
+                if leaks([n], haystack[max(0, start - 1):start + len(n.text) + 1]):
+                    found.add(i)
+        # exact-case needles whose folded prefix differs are checked directly
+        for i, n in enumerate(needles):
+            if n.exact and i not in found and not (n.word and re.fullmatch(r"\w+", n.text)) and leaks([n], haystack):
+                found.add(i)
+    return found

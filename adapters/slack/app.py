@@ -33,6 +33,7 @@ from adapters.ratelimit import RateLimiter
 from adapters.slack import blocks as bk
 from adapters.slack.client import Sender, make_client
 from adapters.slack.translate import (
+    ButtonValue,
     CommandKind,
     Route,
     decode_value,
@@ -188,7 +189,8 @@ class SlackHandlers:
                 self.reply_private(where, SORRY, [])
                 return
             self.reply_private(where, bk.answer_fallback(answer, self.settings.ask_who),
-                               bk.answer_blocks(answer, self.settings.ask_who, shareable=True))
+                               bk.answer_blocks(answer, self.settings.ask_who, shareable=True,
+                                                ref=self.bot.question_ref(command.question)))
 
     # -- mentions and DMs ---------------------------------------------------------------------
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -212,7 +214,8 @@ class SlackHandlers:
             self.sender.post_message(where.channel, SORRY, [], where.thread_ts)
             return
         self.sender.post_message(where.channel, bk.answer_fallback(answer, self.settings.ask_who),
-                                 bk.answer_blocks(answer, self.settings.ask_who, shareable=False), where.thread_ts)
+                                 bk.answer_blocks(answer, self.settings.ask_who, shareable=False,
+                                                  ref=self.bot.question_ref(question)), where.thread_ts)
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
         team = text_of(body, "team_id")
@@ -258,11 +261,12 @@ class SlackHandlers:
         """Post the same answer visibly: as the bot, or through the response URL where
         the bot may not post (DMs, channels it is not in)."""
         where = self._where(body)
-        answer = self._ask_again(where, action)
+        value = decode_value(action.get("value"))
+        answer = self._answer_again(where, value)
         if answer is None:
             return
         text = bk.answer_fallback(answer, self.settings.ask_who)
-        blocks = bk.answer_blocks(answer, self.settings.ask_who, shareable=False, shared_by=where.user)
+        blocks = bk.answer_blocks(answer, self.settings.ask_who, shareable=False, shared_by=where.user, ref=value.ref)
         if where.channel and self.sender.post_message(where.channel, text, blocks, where.thread_ts):
             return
         self.sender.respond(where.response_url, {"response_type": "in_channel", "replace_original": False,
@@ -270,24 +274,29 @@ class SlackHandlers:
 
     def on_feedback(self, body: dict[str, Any], action: dict[str, Any], helpful: bool) -> None:
         where = self._where(body)
-        question, citation_ids = decode_value(action.get("value"))
-        self.bot.record_feedback(PLATFORM, Actor(user_id=where.user), question, citation_ids, helpful)
-        log.info("slack feedback helpful=%s citations=%d", helpful, len(citation_ids))
+        value = decode_value(action.get("value"))
+        self.bot.record_feedback_ref(PLATFORM, Actor(user_id=where.user), value.ref, value.citation_ids, helpful)
+        log.info("slack feedback helpful=%s citations=%d", helpful, len(value.citation_ids))
         self.reply_private(where, "Thanks, I've noted that.", [])
 
     def on_more(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         where = self._where(body)
-        answer = self._ask_again(where, action)
+        answer = self._answer_again(where, decode_value(action.get("value")))
         if answer is not None:
             self.reply_private(where, "Further guidance", bk.more_blocks(answer))
 
-    def _ask_again(self, where: Where, action: dict[str, Any]) -> Answer | None:
-        """Answer the question a button carries again; None (after telling the user
-        privately) when it carries none or the core fails."""
-        question, _ = decode_value(action.get("value"))
-        answer = self._ask(question) if question else None
-        if answer is None:
+    def _answer_again(self, where: Where, value: ButtonValue) -> Answer | None:
+        """The answer made of the paragraphs a button names (its value carries their ids,
+        never the question); None (after telling the user privately) when it names none
+        the corpus holds or the core fails."""
+        try:
+            answer: Answer | None = self.bot.answer_from(value.citation_ids, value.low_confidence)
+        except Exception as exc:  # noqa: BLE001 - reported to the user as SORRY; type logged only
+            log.error("slack answer from citations failed: %s", type(exc).__name__)
+            answer = None
+        if answer is None or not answer.citations:
             self.reply_private(where, SORRY, [])
+            return None
         return answer
 
     # >>> review of flags: every click goes through the core's rules (bot.review)

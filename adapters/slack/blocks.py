@@ -135,10 +135,11 @@ def link_button(c: Citation, label: str = "Official guidance") -> list[dict[str,
     return [button(label, OPEN_LINK, url=url)] if url else []
 
 
-def answer_blocks(answer: Answer, ask_who: str, *, shareable: bool, shared_by: str = "") -> list[Block]:
+def answer_blocks(answer: Answer, ask_who: str, *, shareable: bool, shared_by: str = "", ref: str = "") -> list[Block]:
     """An answer: the digest, its context line, a link to the official page, and
     buttons to share it (when ``shareable``), rate it and see further paragraphs.
-    A ``no_match`` answer says so and suggests ``ask_who``."""
+    A ``no_match`` answer says so and suggests ``ask_who``. The buttons carry ``ref`` (the
+    core's reference to the question) and the cited paragraph ids, never the question."""
     best = answer.best
     if answer.status is AnswerStatus.NO_MATCH or best is None:
         return [section(render_answer(answer, ask_who)),
@@ -154,14 +155,13 @@ def answer_blocks(answer: Answer, ask_who: str, *, shareable: bool, shared_by: s
     if superseded_lead_note(answer):
         blocks.append(context(superseded_lead_note(answer)))
     blocks += citation_blocks(best)
-    question = encode_value(answer.question)
-    rated = encode_value(answer.question, [c.id for c in answer.citations])
+    value = encode_value(ref, [c.id for c in answer.citations], answer.status is AnswerStatus.LOW_CONFIDENCE)
     buttons = link_button(best)
     if shareable:
-        buttons.append(button("Share in channel", SHARE, value=question, style="primary"))
-    buttons += [button("Helpful", HELPFUL, value=rated), button("Not helpful", NOT_HELPFUL, value=rated)]
+        buttons.append(button("Share in channel", SHARE, value=value, style="primary"))
+    buttons += [button("Helpful", HELPFUL, value=value), button("Not helpful", NOT_HELPFUL, value=value)]
     if len(answer.citations) > 1:
-        buttons.append(button("More", MORE, value=question))
+        buttons.append(button("More", MORE, value=value))
     blocks.append(actions(*buttons))
     return fit(blocks)
 

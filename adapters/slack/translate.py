@@ -276,36 +276,51 @@ def parse_command(text: str) -> Command:
 
 
 # -- button values ---------------------------------------------------------------------------
-def _dump(question: str, citation_ids: Sequence[str]) -> str:
-    data: dict[str, Any] = {"q": question}
-    if citation_ids:
-        data["c"] = list(citation_ids)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+# A button's value can be read by anyone who sees the message (and stays in exports), so it
+# carries references only: the core's reference to the question (bot.questions), the cited
+# paragraph ids and whether the answer was a low-confidence one. Never text a user typed.
+_REF = re.compile(r"[0-9a-f]{1,32}")
+_CITATION = re.compile(r"[A-Za-z0-9_.:*-]{1,100}")
 
 
-def encode_value(question: str, citation_ids: Sequence[str] = ()) -> str:
-    """A button value carrying the question (cut to fit) and the cited paragraph ids,
-    at most :data:`VALUE_LIMIT` characters."""
-    ids = [c for c in citation_ids if isinstance(c, str)][:5]
-    while ids and len(_dump("", ids)) > VALUE_LIMIT // 2:
-        ids.pop()
-    cut = len(question)
-    value = _dump(question, ids)
-    while len(value) > VALUE_LIMIT and cut > 0:
-        cut = max(0, cut - max(1, len(value) - VALUE_LIMIT))
-        value = _dump(question[:cut], ids)
-    return value
+@dataclass(frozen=True)
+class ButtonValue:
+    """What an answer's button carries."""
+
+    ref: str = ""
+    citation_ids: tuple[str, ...] = ()
+    low_confidence: bool = False
 
 
-def decode_value(value: Any) -> tuple[str, tuple[str, ...]]:
-    """``(question, citation_ids)`` from :func:`encode_value`'s output; empty for anything else."""
+def encode_value(ref: str, citation_ids: Sequence[str] = (), low_confidence: bool = False) -> str:
+    """A button value of the question reference and the cited paragraph ids (at most five,
+    within :data:`VALUE_LIMIT` characters); anything not shaped like an id is left out."""
+    data: dict[str, Any] = {"r": ref if isinstance(ref, str) and _REF.fullmatch(ref) else ""}
+    ids = [c for c in citation_ids if isinstance(c, str) and _CITATION.fullmatch(c)][:5]
+    if low_confidence:
+        data["l"] = 1
+    while True:
+        if ids:
+            data["c"] = ids
+        value = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+        if len(value) <= VALUE_LIMIT or not ids:
+            return value
+        ids = ids[:-1]
+        data.pop("c", None)
+
+
+def decode_value(value: Any) -> ButtonValue:
+    """The :class:`ButtonValue` in :func:`encode_value`'s output; empty for anything else
+    (ids not shaped like ids are dropped, so a forged value carries no text either)."""
     try:
         data = json.loads(value) if isinstance(value, str) else None
     except ValueError:
-        return "", ()
+        return ButtonValue()
     if not isinstance(data, dict):
-        return "", ()
-    question = data.get("q")
-    ids = data.get("c")
-    return (question if isinstance(question, str) else "",
-            tuple(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else ())
+        return ButtonValue()
+    ref, ids = data.get("r"), data.get("c")
+    return ButtonValue(
+        ref if isinstance(ref, str) and _REF.fullmatch(ref) else "",
+        tuple(i for i in ids if isinstance(i, str) and _CITATION.fullmatch(i))[:5] if isinstance(ids, list) else (),
+        data.get("l") == 1,
+    )

@@ -1,21 +1,30 @@
 """Detect patient identifiers in a prepared message.
 
-Each detector validates what it finds rather than trusting a bare pattern:
+The detectors search the message's :attr:`~bot.screening.text.Prepared.scan` view
+(normalised: look-alike letters folded, digits of any script as digits; links, URLs and
+code spans unwrapped), and each validates what it finds rather than trusting a bare pattern:
 
 - NHS numbers (England, Wales, Isle of Man), CHI numbers (Scotland) and H&C numbers
-  (Northern Ireland): ten digits, spaced, dashed or run together, checked with the
-  ``nhs-number`` package (modulus-11 check digit, issued ranges, CHI date-of-birth prefix).
-  A number failing its check digit (a Datix or order reference) is not one, nor is a run of
-  one repeated digit, nor a number in the 999 test range or beside words like "test
-  patient". Numbers in ranges that are not issued count only beside words such as "NHS no".
-  A CHI number beside "CHI" whose date prefix is valid counts even if its modulus-11 digit
-  fails, because NHS Scotland is bringing in a second check-digit scheme.
-- Dates of birth: a date (or a year after "born in") just after DOB words.
-- UK postcodes (upper case, valid inward letters), phone numbers through ``phonenumbers``
-  with region GB, email addresses, hospital numbers (the trust's ``mrn_pattern`` beside
-  context words), street addresses, and names where the wording says a patient.
+  (Northern Ireland): ten digits run together, grouped 3-3-4, 6-4 or 2-2-2-4 with spaces,
+  dots, slashes, underscores, dashes or a line break, or typed as ten spaced digits;
+  checked with the ``nhs-number`` package (modulus-11 check digit, issued ranges, CHI
+  date-of-birth prefix). A number passing its check digit counts, labelled or not, in an
+  issued range or not. One failing it is an order or Datix reference, unless it is
+  labelled as a health number: then it is a *probable* identifier (mistyped, still
+  identifying). A run of one repeated digit, the 999 test range and numbers beside words
+  like "test patient" are not patients.
+- Dates of birth: a date (or a year after "born in") just after DOB words, or beside a DOB
+  label in another language (Hebrew, Arabic, Urdu, Welsh, Polish, ...).
+- UK postcodes (upper case with valid inward letters; any case when the area is a UK
+  postcode area), phone numbers through ``phonenumbers`` with region GB (``+44``, ``0044``
+  or ``0``, spaces, dots or dashes), email addresses (also spelt out: "x at y dot com"),
+  hospital numbers (the trust's ``mrn_pattern`` beside context words), street addresses,
+  and names where the wording says a patient (capitalised patterns here; any case and any
+  script by context in :mod:`.names`).
 - Staff contact details are not patient data: a phone number after "switchboard", "bleep",
   "ext" or "call me", and an email in a staff domain, are dropped.
+- Credentials (:mod:`.credentials`) are found too, to be masked; they are evidence of
+  nothing here (the rules judge a message that shares a password).
 
 Findings carry kinds and spans in the *raw* message (never the text itself). Detection is
 a fixed set of linear regex scans, so long messages cost time in proportion to length.
@@ -31,8 +40,11 @@ import phonenumbers
 from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_NORTHERN_IRELAND, REGION_SCOTLAND, calculate_checksum
 
 from bot.errors import ConfigError
+from bot.screening.credentials import CREDENTIAL, find_credentials
 from bot.screening.data import IdentifierContext
+from bot.screening.names import NameFinder
 from bot.screening.text import Prepared, fold
+from bot.screening.vocabulary import load_vocabulary
 from bot.types import Finding
 
 # Kinds of finding. Direct identifiers are redacted whenever found; quasi-identifiers
@@ -41,18 +53,28 @@ NHS, CHI, HC = "nhs-number", "chi-number", "hc-number"
 DOB, POSTCODE, PHONE, EMAIL = "dob", "postcode", "phone", "email"
 HOSPITAL, NAME, ADDRESS = "hospital-number", "name", "address"
 STREET, SCHOOL = "street", "school"
-DIRECT = (NHS, CHI, HC, DOB, HOSPITAL, NAME, ADDRESS, PHONE, EMAIL, POSTCODE)
+# A number labelled as an NHS, CHI or H&C number that fails its check digit: a mistyped
+# identifier is still one.
+PROBABLE = "probable-nhs-number"
+DIRECT = (NHS, CHI, HC, PROBABLE, DOB, HOSPITAL, NAME, ADDRESS, PHONE, EMAIL, POSTCODE)
 QUASI = (STREET, SCHOOL)
+# Masked wherever found, like direct identifiers, but evidence of nothing by themselves
+# (the rules judge a message that shares a password).
+REDACTED = (*DIRECT, CREDENTIAL)
 # Identifiers that point at a patient on their own; the others (phone, email, postcode,
 # address) need the message to be about a patient.
-SELF_EVIDENT = frozenset({NHS, CHI, HC, DOB, HOSPITAL, NAME})
-PRIORITY = {NHS: 10, CHI: 10, HC: 10, DOB: 9, EMAIL: 8, HOSPITAL: 7, PHONE: 6, POSTCODE: 5,
-            ADDRESS: 4, NAME: 3, STREET: 2, SCHOOL: 1}
+SELF_EVIDENT = frozenset({NHS, CHI, HC, PROBABLE, DOB, HOSPITAL, NAME})
+PRIORITY = {NHS: 10, CHI: 10, HC: 10, PROBABLE: 10, CREDENTIAL: 9, DOB: 9, EMAIL: 8, HOSPITAL: 7, PHONE: 6,
+            POSTCODE: 5, ADDRESS: 4, NAME: 3, STREET: 2, SCHOOL: 1}
 
+# Ten digits run together, grouped 3-3-4, 6-4 or 2-2-2-4 with any one separator (space,
+# dot, slash, underscore, dash, a line break), or typed as ten spaced single digits.
+_SEP = r"(?:[ \t]{1,2}|[ \t]?[./_\-\n][ \t]?|[ \t]?\n[ \t]?)"
 _TEN_DIGITS = re.compile(
-    r"(?<![\w/+-])(?<!\d[.,])"
-    r"(?:\d{3}[ -]?\d{3}[ -]?\d{4}|\d{6}[ -]\d{4}|\d{2}[ -]\d{2}[ -]\d{2}[ -]?\d{4})"
-    r"(?![\w/-])(?![.,]\d)"
+    r"(?<![\w+])(?<!\d[.,/-])"
+    rf"(?:\d{{3}}{_SEP}?\d{{3}}{_SEP}?\d{{4}}|\d{{6}}{_SEP}\d{{4}}|\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}?\d{{4}}"
+    rf"|\d(?:{_SEP}\d){{9}})"
+    r"(?![\w])(?![.,/-]\d)"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 _DATE = re.compile(
@@ -66,9 +88,23 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
+# In lower or mixed case a postcode must start with one of the UK's postcode areas.
+_AREAS = ("AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY E EC "
+          "EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL LN LS LU M "
+          "ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW "
+          "SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE").split()
+_POSTCODE_ANY_CASE = re.compile(
+    rf"(?i)(?<![a-z0-9])(?:{'|'.join(sorted(_AREAS, key=len, reverse=True))})\d[a-z\d]? ?\d[abd-hjlnp-uw-z]{{2}}(?![a-z0-9])")
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)")
-# A GB-shaped phone number: +44 or 0, then 9 or 10 more digits with optional separators.
-_PHONE = re.compile(r"(?<![\w+])(?:\+44 ?(?:\(0\) ?)?|0)\d(?:[ -]?\d){8,9}(?![\w])")
+# An address spelt out to dodge filters: "john.smith1951 at gmail dot com", "x [at] y [dot] org".
+_AT = r"(?:\s*[\[({]\s*at\s*[\])}]\s*|\s+at\s+)"
+_DOT = r"(?:\s*[\[({]\s*dot\s*[\])}]\s*|\s+dot\s+|\.)"
+_SPELT_EMAIL = re.compile(
+    rf"(?i)(?<![\w.+'-])[\w.+'-]{{1,64}}{_AT}([a-z0-9-]{{1,63}}(?:{_DOT}[a-z0-9-]{{1,63}}){{0,2}}{_DOT}"
+    r"(?:com|org|net|uk|co|ac|gov|nhs|scot|wales|ie|io|me|info|edu))(?![\w])")
+# A GB-shaped phone number: +44, 0044 or 0, then 9 or 10 more digits with optional
+# spaces, dots or dashes between them.
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00) ?44[ .-]?(?:\(0\)[ .-]?)?|\(?0)\d(?:\)?[ .-]?\d){8,9}(?![\w])")
 _DIGIT = re.compile(r"\d")
 _NON_DIGIT = re.compile(r"\D")
 _DIGIT_THEN_CAP = re.compile(r"\d [A-Z]")
@@ -77,7 +113,17 @@ _GATE_FRAME = re.compile(r"(?:is|was|has|[:=–-]) (?:[A-Z][a-z]*\.? )?[A-Z][a-z
 _GATE_TWO_CAPS = re.compile(r"[A-Z][a-z]+ (?:Mc|Mac|O')?[A-Z][a-z]")
 _TITLE_WORDS = ("mr", "ms", "miss", "mx", "master", "madam", "lady", "sir")
 _PATIENT_WORDS = ("patient", "pt", "admission", "transfer", "referral", "arrival", "resident")
-_DOB_WORDS = ("dob", "d.o.b", "d o b", "birth", "born", "b.")
+_DOB_WORDS = ("dob", "d.o.b", "d o b", "birth", "born", "b.", "לידה", "נולד", "ميلاد", "مواليد", "ولد", "پیدائش",
+              "geni", "urodz", "naissance", "né", "nacimiento", "geb", "nascita", "nascimento", "doğum", "dogum",
+              "рожд", "народж", "জন্ম", "जन्म", "ਜਨਮ")
+# Date-of-birth labels in other languages staff may write them in (Hebrew, Arabic, Urdu,
+# Welsh, Polish, French, Spanish, German, Italian, Portuguese, Turkish, Russian, Ukrainian,
+# Bengali, Hindi, Punjabi), before or after the date.
+_DOB_LABELS = re.compile(
+    r"(?i)תאריך לידה|ת\.? ?לידה|נולדה?|تاريخ الميلاد|تاريخ الولادة|مواليد|ولد|ولدت|تاریخ پیدائش|dyddiad geni|"
+    r"data urodzenia|ur\.|urodzon[ay]|date de naissance|née? le|fecha de nacimiento|nacid[oa]|geb\.|geboren|"
+    r"data di nascita|nat[oa] il|data de nascimento|doğum tarihi|dogum tarihi|дата рождения|дата народження|"
+    r"জন্ম তারিখ|जन्म तिथि|जन्मतिथि|ਜਨਮ ਮਿਤੀ")
 _NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NAME = rf"{_NAME_WORD}(?: {_NAME_WORD}){{0,2}}"
 _CHI_WORD = re.compile(r"\bchi\b")
@@ -101,6 +147,7 @@ class IdentifierDetector:
     address: re.Pattern[str]
     street: re.Pattern[str]
     school: re.Pattern[str]
+    names: NameFinder
 
     @classmethod
     def build(cls, ctx: IdentifierContext, staff_domains: tuple[str, ...], mrn_pattern: str) -> IdentifierDetector:
@@ -133,6 +180,8 @@ class IdentifierDetector:
                                rf"(?:{_NAME_WORD} ){{1,3}}(?:{suffix_street})\b"),
             street=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_street})\b"),
             school=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_school})\b"),
+            names=NameFinder(load_vocabulary(), ctx.words["not_a_name"], titles,
+                             ctx.words["street_suffix"] | ctx.words["school_suffix"]),
         )
 
     # -- helpers -----------------------------------------------------------------------
@@ -164,13 +213,17 @@ class IdentifierDetector:
                 continue
             check_ok = calculate_checksum(digits[:9]) == int(digits[9])
             scottish = REGION_SCOTLAND.contains_number(digits)
+            before = self._before(text, m.start())
+            named = self.ctx.search("nhs_number", before)
             if not (check_ok or scottish):
-                continue  # an order or Datix reference: no context can make it a health number
+                # An order or Datix reference, unless it is labelled as a health number:
+                # then it is a mistyped one, and still identifies.
+                if named and not self.ctx.search("test_record", fold(text[max(0, m.start() - 40):m.end() + 40])):
+                    out.append(Finding(PROBABLE, m.start(), m.end(), 0.7))
+                continue
             around = fold(text[max(0, m.start() - 40):m.end() + 40])
             if self.ctx.search("test_record", around):
                 continue
-            before = self._before(text, m.start())
-            named = self.ctx.search("nhs_number", before)
             if scottish:
                 # A CHI number starts with the date of birth (DDMMYY).
                 if not _valid_ddmmyy(digits):
@@ -179,14 +232,19 @@ class IdentifierDetector:
                     out.append(Finding(CHI, m.start(), m.end(), 1.0))
                 elif named and _CHI_WORD.search(before):
                     out.append(Finding(CHI, m.start(), m.end(), 0.8))
+                elif named:
+                    out.append(Finding(PROBABLE, m.start(), m.end(), 0.7))
             elif not check_ok:
-                continue
+                if named:
+                    out.append(Finding(PROBABLE, m.start(), m.end(), 0.7))
             elif REGION_NORTHERN_IRELAND.contains_number(digits):
                 out.append(Finding(HC, m.start(), m.end(), 1.0))
             elif REGION_ENGLAND_WALES_IOM.contains_number(digits):
                 out.append(Finding(NHS, m.start(), m.end(), 1.0))
-            elif named:
-                out.append(Finding(NHS, m.start(), m.end(), 0.9))
+            else:
+                # A valid check digit outside the issued ranges: labelled, or not, a
+                # ten-digit number that passes modulus 11 is treated as a health number.
+                out.append(Finding(NHS, m.start(), m.end(), 0.9 if named else 0.8))
 
     def _dates_of_birth(self, text: str, out: list[Finding]) -> None:
         low = text.lower()
@@ -195,12 +253,16 @@ class IdentifierDetector:
         for m in _DATE.finditer(text):
             before = self._before(text, m.start(), 40)
             after = fold(text[m.end():m.end() + 10])
-            if self.ctx.search("date_of_birth", before) or after.lstrip(" ([").startswith(("dob", "d.o.b")):
+            if self.ctx.search("date_of_birth", before) or after.lstrip(" ([").startswith(("dob", "d.o.b")) \
+                    or _DOB_LABELS.search(text, max(0, m.start() - 30), m.end() + 30):
                 out.append(Finding(DOB, m.start(), m.end(), 1.0))
 
     def _postcodes(self, text: str, out: list[Finding]) -> None:
         for m in _POSTCODE.finditer(text):
             out.append(Finding(POSTCODE, m.start(), m.end(), 0.9))
+        if not text.isupper():
+            for m in _POSTCODE_ANY_CASE.finditer(text):
+                out.append(Finding(POSTCODE, m.start(), m.end(), 0.8))
 
     def _emails(self, text: str, out: list[Finding]) -> None:
         for m in _EMAIL.finditer(text):
@@ -209,10 +271,19 @@ class IdentifierDetector:
                 continue
             out.append(Finding(EMAIL, m.start(), m.end(), 0.9))
 
+    def _spelt_emails(self, text: str, out: list[Finding]) -> None:
+        for m in _SPELT_EMAIL.finditer(text):
+            domain = re.sub(r"(?i)\W*dot\W*|\W+", ".", m.group(1)).strip(".").lower()
+            if any(domain == d or domain.endswith("." + d) for d in self.staff_domains):
+                continue
+            out.append(Finding(EMAIL, m.start(), m.end(), 0.8))
+
     def _phones(self, text: str, out: list[Finding]) -> None:
         for m in _PHONE.finditer(text):
+            written = re.sub(r"[^\d+]", "", m.group())
+            written = "+" + written[2:] if written.startswith("00") else written
             try:
-                number = phonenumbers.parse(m.group(), "GB")
+                number = phonenumbers.parse(written, "GB")
             except phonenumbers.NumberParseException:
                 continue
             # Ofcom's drama ranges (07700 900xxx) are possible but not "valid" numbers; a
@@ -250,6 +321,34 @@ class IdentifierDetector:
                 if self._is_name(name) and not self.ctx.search("staff_title", self._before(text, m.start(1), 12)):
                     out.append(Finding(NAME, m.start(1), m.end(1), 0.95))
 
+    def _patient_clause(self, text: str, start: int, end: int, others: bool) -> bool:
+        """A titled name at ``text[start:end]`` is a patient's: the clause says so, or the
+        message holds another patient identifier, and no staff wording says otherwise."""
+        head = fold(text[max(0, start - 24):start])
+        if self.ctx.search("staff_title", head[-12:]):
+            return False
+        clause = self._clause(text, start, end)
+        if self.ctx.search("name_staff_clause", clause):
+            return False
+        return others or self.ctx.search("name_patient_clause", clause)
+
+    def _context_names(self, text: str, out: list[Finding]) -> None:
+        """Names in any case or script after patient wording, a place or a title, and
+        names beside another identifier (:mod:`.names`)."""
+        others = [f for f in out if f.kind in SELF_EVIDENT and f.kind != NAME or f.kind in (PHONE, POSTCODE, EMAIL, ADDRESS)]
+        # A titled name is a patient's beside another identifier or contact detail of theirs.
+        linked = bool(others)
+        for start, end in self.names.after_context(text, lambda a, b: self._patient_clause(text, a, b, linked)):
+            if not self.ctx.search("staff_title", self._before(text, start, 12)):
+                out.append(Finding(NAME, start, end, 0.85))
+        if others:
+            labels = [(m.start(), m.end()) for m in _DOB_LABELS.finditer(text)]
+            for start, end in self.names.beside(text, [(f.start, f.end) for f in others]):
+                if any(a < end and start < b for a, b in labels):
+                    continue  # a date-of-birth label in another script, not a name
+                if not self.ctx.search("staff_title", self._before(text, start, 12)):
+                    out.append(Finding(NAME, start, end, 0.8))
+
     def _titled_names(self, text: str, out: list[Finding]) -> None:
         for m in self.title_name.finditer(text):
             if not self._is_name(m.group(1)):
@@ -274,8 +373,10 @@ class IdentifierDetector:
                 out.append(Finding(SCHOOL, m.start(), m.end(), 0.6))
 
     def detect(self, prepared: Prepared) -> list[Finding]:
-        """Identifier findings in the raw message, without overlaps, in text order."""
-        text = prepared.text
+        """Identifier and credential findings in the raw message, without overlaps, in
+        text order. The detectors search :attr:`Prepared.scan` (links, URLs and code spans
+        unwrapped)."""
+        text = prepared.scan
         found: list[Finding] = []
         if _DIGIT.search(text):
             self._health_numbers(text, found)
@@ -285,8 +386,12 @@ class IdentifierDetector:
             self._hospital_numbers(text, found)
         if "@" in text:
             self._emails(text, found)
+        if " at " in text or "[at]" in text or "(at)" in text:
+            self._spelt_emails(text, found)
         self._names(text, found)
         self._places(text, found)
+        self._context_names(text, found)
+        found += [Finding(CREDENTIAL, start, end, 0.9) for start, end in find_credentials(text)]
         if not found:
             return []
         found += _repeats(text, found)

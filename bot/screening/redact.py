@@ -19,6 +19,8 @@ PLACEHOLDERS = {
     "address": "[ADDRESS]",
     "street": "[ADDRESS]",
     "school": "[SCHOOL]",
+    "probable-nhs-number": "[NHS-NUMBER]",
+    "credential": "[CREDENTIAL]",
 }
 
 

@@ -27,10 +27,10 @@ from bot.screening.classifier import ConductClassifier, load_classifier
 from bot.screening.data import ScreeningData, check_citations, load_screening_data
 from bot.screening.evidence import Evidence
 from bot.screening.exemplars import ExemplarIndex
-from bot.screening.identifiers import DIRECT, QUASI, SELF_EVIDENT, IdentifierDetector
+from bot.screening.identifiers import DIRECT, QUASI, REDACTED, SELF_EVIDENT, IdentifierDetector
 from bot.screening.jigsaw import jigsaw_evidence
 from bot.screening.policy import FlagPolicy
-from bot.screening.redact import redact
+from bot.screening.safe_excerpt import safe_excerpt
 from bot.screening.text import Prepared, prepare
 from bot.types import Category, Finding, Message, Screening
 from guidance_corpus import SCREENING_DIR
@@ -168,14 +168,14 @@ class Screener:
             jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
             if jigsaw is not None:
                 lowered.append(jigsaw)
-            direct = [f for f in findings if f.kind in DIRECT]
-            redacted_text = redact(prep.original, direct)
+            direct = [f for f in findings if f.kind in REDACTED]  # identifiers and credentials
+            redacted_text = safe_excerpt(prep, findings)  # privacy hook: only known-safe words leave
             flag = self.policy.decide(lowered, redacted_text, direct, sensitivity)
             shown = direct
             if flag is not None and jigsaw is not None and jigsaw.source in flag.rule_ids:
                 # The details that made up the jigsaw are hidden too.
                 shown = sorted(direct + [f for f in findings if f.kind in QUASI], key=lambda f: f.start)
-                redacted_text = redact(prep.original, shown)
+                redacted_text = safe_excerpt(prep, shown)
                 flag = self.policy.decide(lowered, redacted_text, shown, sensitivity)
             screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
             out.append(Analysis(prep, tuple(findings), tuple(lowered), mitigation, screening))

@@ -1,12 +1,15 @@
 """Prepare a raw chat message for screening.
 
-:func:`prepare` returns three views of one message:
+:func:`prepare` returns four views of one message:
 
-- ``text``: the message with zero-width and bidi control characters removed, compatibility
-  forms folded (NFKC, so full-width digits read as digits), typographic dashes and quotes
-  made plain, and chat markup that cannot hold patient data (user mentions, link targets)
-  blanked with spaces. Detectors search this view; :meth:`Prepared.to_original` maps any span
-  of it back to the raw message, so redaction always works on what was posted.
+- ``text``: the message normalised by :func:`bot.screening.normalise.normalise` (format
+  characters dropped, NFKC, digits of any script as ASCII digits, look-alike letters folded
+  to Latin, dashes and quotes made plain), with chat markup (user mentions, link targets,
+  URLs) blanked with spaces. :meth:`Prepared.to_original` maps any span of it back to the
+  raw message, and :meth:`Prepared.to_text` the other way.
+- ``scan``: the same normalised text with markup, links and URLs unwrapped instead of
+  blanked, and code and emphasis marks as spaces: the view the identifier detectors search,
+  so a number inside a link or a code span is still found.
 - ``folded``: ``text`` lowercased with apostrophes dropped and whitespace runs collapsed. The
   rule lexicons match this view (``dont``, ``shes``), so rules need no case or quote variants.
 - ``model``: ``text`` with whitespace collapsed and capped at :data:`MODEL_CHARS` characters,
@@ -18,25 +21,13 @@ Every step is a single pass over the text, so the cost grows linearly with its l
 from __future__ import annotations
 
 import re
-import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property
 
-MODEL_CHARS = 600
+from bot.screening.normalise import normalise, unwrap
 
-# Format characters that render as nothing but can split a number or word in two.
-_INVISIBLE = frozenset(
-    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
-    + list(range(0x200B, 0x2010))
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2060, 0x2070))
-    + list(range(0xFE00, 0xFE10))
-)
-_PLAIN = {
-    0x2010: "-", 0x2011: "-", 0x2012: "-", 0x2013: "-", 0x2014: "-", 0x2015: "-", 0x2212: "-",
-    0x2018: "'", 0x2019: "'", 0x201B: "'", 0x2032: "'", 0x02BC: "'", 0x0060: "'", 0x00B4: "'",
-    0x201C: '"', 0x201D: '"', 0x201F: '"',
-}
+MODEL_CHARS = 600
 
 # Chat markup. Slack: <@U123>, <#C123|name>, <!here>, <https://x|label>, <mailto:a@b|a@b>.
 # Discord: <@123>, <@!123>, <@&123>, <#123>, <:name:123>, <t:123:R>.
@@ -56,11 +47,19 @@ class Prepared:
     original: str
     text: str
     offsets: tuple[int, ...] | None = None  # offsets[i]: where text[i] came from; None = same
+    normalised: str = ""  # ``text`` before chat markup was blanked (same length)
 
     @cached_property
     def folded(self) -> str:
         """``text`` folded for the lexicons (worked out on first use)."""
         return fold(self.text)
+
+    @cached_property
+    def scan(self) -> str:
+        """``text`` as the identifier detectors search it: chat markup, links and URLs
+        unwrapped, code and emphasis marks as spaces (same length and offsets as
+        ``text``; :func:`bot.screening.normalise.unwrap`)."""
+        return unwrap(self.normalised or self.text)
 
     @cached_property
     def model(self) -> str:
@@ -73,30 +72,12 @@ class Prepared:
             return start, end
         return self.offsets[start], self.offsets[end - 1] + 1
 
-
-def _fold_characters(raw: str) -> tuple[str, tuple[int, ...] | None]:
-    """Drop invisible characters and fold compatibility forms, keeping an offset map."""
-    if raw.isascii() and "`" not in raw:
-        return raw, None
-    out: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(raw):
-        code = ord(ch)
-        if code < 128 and ch != "`":
-            out.append(ch)
-            offsets.append(i)
-            continue
-        if code in _INVISIBLE:
-            continue
-        plain = _PLAIN.get(code)
-        if plain is None:
-            if unicodedata.category(ch) in ("Cf", "Cc", "Cs", "Co", "Cn") and not ch.isspace():
-                continue
-            plain = unicodedata.normalize("NFKC", ch) if not ch.isspace() else " "
-        for piece in plain:
-            out.append(piece)
-            offsets.append(i)
-    return "".join(out), tuple(offsets)
+    def to_text(self, start: int, end: int) -> tuple[int, int]:
+        """The span of ``text`` that came from ``original[start:end]`` (the inverse of
+        :meth:`to_original`, widened to whole characters)."""
+        if self.offsets is None or start >= end:
+            return start, end
+        return bisect_left(self.offsets, start), bisect_left(self.offsets, end)
 
 
 def _blank_markup(text: str) -> str:
@@ -123,6 +104,5 @@ def model_text(text: str, limit: int = MODEL_CHARS) -> str:
 def prepare(raw: str) -> Prepared:
     """All views of one raw message. Never raises for any ``str``."""
     raw = raw if isinstance(raw, str) else str(raw)
-    folded_chars, offsets = _fold_characters(raw)
-    text = _blank_markup(folded_chars)
-    return Prepared(raw, text, offsets)
+    normal = normalise(raw)
+    return Prepared(raw, _blank_markup(normal.text), normal.offsets, normal.text)

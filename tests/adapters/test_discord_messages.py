@@ -13,7 +13,8 @@ from bot.store import open_records
 from bot.types import FlagStatus
 from tests.adapters.discord_world import BOT_ID, LOUNGE, MODS, POLICY_QUESTION, THREAD, WARD, World, discord_world
 from tests.fakes import discord_payloads as p
-from tests.privacy import identifiers_in, leaks, log_text, sqlite_text
+from tests.generated import ADAPTER_MESSAGES, generate
+from tests.privacy import identifiers_in, leaks, leaks_among, log_text, sqlite_text
 
 pytestmark = pytest.mark.asyncio
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
@@ -233,3 +234,22 @@ async def test_flag_and_outcome_land_in_the_sqlite_audit_trail_without_patient_d
     finally:
         store.close()
     assert needles and leaks(needles, sqlite_text(tmp_path / "data" / "gmcbot.sqlite3")) == []
+
+
+async def test_generated_identifiers_never_reach_discord_records_or_logs(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12, Discord side: generated messages (tests/generated.py, every written form)
+    posted in a monitored channel with a moderators' channel; nothing the bot sent, stored
+    or logged holds a generated value."""
+    caplog.set_level(logging.DEBUG)
+    generated = [generate(seed) for seed in range(ADAPTER_MESSAGES)]
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        for g in generated:
+            await w.post(g.text)
+        sent = [c.body for c in w.fake.find() if c.method != "GET"]
+        everything = "\n".join([str(sent), str(list(w.records.flags.values())), str(w.records.feedback),
+                                log_text(caplog.records)])
+        assert len(w.fake.channel_posts(MODS)) >= sum(g.about_patient for g in generated)
+    needles = [n for g in generated for n in g.needles]
+    assert [needles[i].text for i in sorted(leaks_among(needles, everything))] == []

@@ -20,7 +20,8 @@ from bot.render import citation_line
 from bot.types import ChannelSettings, FlagStatus, Platform
 from tests.adapters.slack_harness import SlackHarness, find_button, payload, running_slack
 from tests.fakes.slack_api import BOT_USER_ID, RESPONSE_METHOD, TEAM_ID, Call, FakeSlackApi
-from tests.privacy import identifiers_in, leaks, log_text, risky_lines
+from tests.generated import ADAPTER_MESSAGES, generate
+from tests.privacy import identifiers_in, leaks, leaks_among, log_text, risky_lines
 
 QUESTION = "can I accept a friend request from a patient on facebook?"
 FLAGGED = "Patient in resus is John Carter, NHS no 943 476 5919"
@@ -131,6 +132,33 @@ def test_feedback_is_stored(slack: SlackHarness, action_id: str, helpful: bool) 
     assert records[0].helpful is helpful and records[0].platform == "slack"
     assert records[0].citation_ids == tuple(c.id for c in expected.citations)
     assert records[0].user_hash and records[0].user_hash != "U0ANN"
+    # The button carried a reference; the record has the question's safe excerpt.
+    assert records[0].question_redacted == slack.bot.excerpt(QUESTION)
+
+
+IDENTIFYING_QUESTION = "can I post about Mrs Edna Higginbottom NHS 943 476 5919 on facebook if she agrees?"
+TYPED = ("Edna", "Higginbottom", "943 476 5919", "9434765919", "if she agrees")
+
+
+def test_public_answers_carry_no_question_text(slack: SlackHarness) -> None:
+    """Issue 12: an answer posted in a channel (after a mention, or shared) carries ids and
+    references only; no payload anyone else can read holds what the asker typed."""
+    event = payload("event_app_mention")["event"] | {"text": f"<@{BOT_USER_ID}> {IDENTIFYING_QUESTION}"}
+    slack.event(event)
+    mention_answer = slack.fake.wait_for("chat.postMessage")[0]
+    blocks = answer_blocks(slack, IDENTIFYING_QUESTION)
+    slack.action(find_button(blocks, bk.SHARE), name="share")
+    shared = slack.fake.wait_for("chat.postMessage", count=2)[1]
+    for post in (mention_answer, shared):
+        dump = post.text_dump()
+        assert [t for t in TYPED if t.lower() in dump.lower()] == []
+        for button in (b for block in blocks_of(post) if block["type"] == "actions" for b in block["elements"]):
+            assert set(json.loads(button.get("value", "{}")) or {}) <= {"r", "c", "l"}
+    # The shared answer's buttons still work: feedback is stored with the excerpt only.
+    slack.action(find_button(blocks_of(shared), bk.HELPFUL), name="thanks")
+    slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/thanks"))
+    (record,) = slack.bot.records.feedback  # type: ignore[attr-defined]
+    assert record.question_redacted == "can I post about [NAME] NHS [NHS-NUMBER] on facebook if she agrees?"
 
 
 def test_more_shows_further_paragraphs(slack: SlackHarness) -> None:
@@ -209,6 +237,27 @@ def test_no_identifier_from_risky_messages_reaches_slack_logs_or_records(
     haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
                           *(repr(f) for f in flags)])
     assert leaks(needles, haystack) == []
+
+
+def test_generated_identifiers_never_reach_slack_records_or_logs(
+        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12, Slack side: generated messages (tests/generated.py, every written form)
+    through the real Bolt app; nothing sent to Slack, stored or logged holds a generated value."""
+    quiet_body_loggers()
+    caplog.set_level(logging.DEBUG)
+    monitor(slack)
+    generated = [generate(seed) for seed in range(ADAPTER_MESSAGES)]
+    for i, g in enumerate(generated):
+        slack.event(slack.message(g.text, user=f"U0GEN{i:05d}"))
+    expected = sum(1 for g in generated if slack.bot.screen(g.text).flagged)
+    assert expected >= sum(g.about_patient for g in generated)
+    slack.fake.wait_for("chat.postMessage", count=expected, timeout=60)
+    slack.fake.settle()
+    flags = slack.bot.records.flags.values()  # type: ignore[attr-defined]
+    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
+                          *(repr(f) for f in flags)])
+    needles = [n for g in generated for n in g.needles]
+    assert [needles[i].text for i in sorted(leaks_among(needles, haystack))] == []
 
 
 def test_poster_and_moderator_buttons_are_recorded(slack: SlackHarness) -> None:

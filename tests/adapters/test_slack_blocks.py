@@ -85,7 +85,7 @@ def assert_within_limits(blocks: list[dict[str, Any]]) -> None:
 def test_answer_shows_digest_context_line_notes_link_and_buttons() -> None:
     c = citation(status=DocStatus.SUPERSEDED, numbering=Numbering.RECONSTRUCTED)
     answer = Answer("can I post about a patient?", AnswerStatus.ANSWERED, (c, citation(number="15"), citation(number="16")))
-    blocks = bk.answer_blocks(answer, "the IG team", shareable=True)
+    blocks = bk.answer_blocks(answer, "the IG team", shareable=True, ref="0a1b2c3d4e5f6071")
     assert blocks[0]["text"]["text"] == c.paragraph.text
     context = [e["text"] for e in blocks[1]["elements"]]
     assert context[0] == citation_line(c) and "paragraph 14" in context[0] and "Confidentiality" in context[0]
@@ -94,7 +94,9 @@ def test_answer_shows_digest_context_line_notes_link_and_buttons() -> None:
     for action_id in (bk.SHARE, bk.HELPFUL, bk.NOT_HELPFUL, bk.MORE):
         find_button(blocks, action_id)
     rated = json.loads(find_button(blocks, bk.HELPFUL)["value"])
-    assert rated == {"q": "can I post about a patient?", "c": ["gmc-sm-2024:14", "gmc-sm-2024:15", "gmc-sm-2024:16"]}
+    assert rated == {"r": "0a1b2c3d4e5f6071", "c": ["gmc-sm-2024:14", "gmc-sm-2024:15", "gmc-sm-2024:16"]}
+    # The question itself travels in no button (issue 12): values carry references only.
+    assert "post about" not in json.dumps(blocks)
 
 
 def test_visible_answer_has_no_share_button_and_names_the_sharer() -> None:

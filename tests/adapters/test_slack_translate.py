@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from adapters.slack.translate import (
     VALUE_LIMIT,
+    ButtonValue,
     CommandKind,
     Route,
     clip_plain,
@@ -110,9 +111,11 @@ def test_slash_command_payload_is_a_question() -> None:
     assert command.question == "can I accept a friend request from a patient on facebook?"
 
 
-def test_share_button_value_round_trips() -> None:
+def test_share_button_value_carries_references_only() -> None:
     action = payload("block_actions_share")["actions"][0]
-    assert decode_value(action["value"]) == ("can i accept a friend request from a patient on facebook?", ())
+    assert decode_value(action["value"]) == ButtonValue("5f0c2a9e71b3d4e8", ("gmc-sm-2024:3", "gmc-sm-2013:11"))
+    # A value in the old form (the question itself) decodes to nothing usable.
+    assert decode_value('{"q": "patient John Carter, can I post?"}') == ButtonValue()
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -182,14 +185,18 @@ def test_safe_mrkdwn_never_pings_and_respects_the_limit(text: str, limit: int) -
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=5000), st.lists(st.text(max_size=60), max_size=8))
-def test_button_values_fit_and_round_trip_when_short(question: str, ids: list[str]) -> None:
-    value = encode_value(question, ids)
+@given(st.text(max_size=5000), st.lists(st.text(max_size=60) | st.from_regex(r"[a-z]{2,8}-[a-z]{2,4}-20\d\d:\d{1,3}",
+                                                                          fullmatch=True), max_size=8), st.booleans())
+def test_button_values_fit_and_carry_no_text(typed: str, ids: list[str], low: bool) -> None:
+    ref = "0123456789abcdef"
+    value = encode_value(ref, [*ids, typed])
     assert len(value) <= VALUE_LIMIT
-    decoded_q, decoded_ids = decode_value(value)
-    assert question.startswith(decoded_q)
-    if len(value) < VALUE_LIMIT - 100 and len(ids) <= 5:
-        assert decoded_q == question
+    decoded = decode_value(encode_value(ref, ids, low))
+    assert decoded.ref == ref and decoded.low_confidence == low
+    assert set(decoded.citation_ids) <= set(ids) and len(decoded.citation_ids) <= 5
+    # Nothing but id-shaped strings travels: arbitrary typed text never does.
+    if typed.strip() and not re.fullmatch(r"[A-Za-z0-9_.:*-]{1,100}", typed):
+        assert json.dumps(typed)[1:-1] not in value or typed in json.dumps(ids)
 
 
 json_values = st.recursive(

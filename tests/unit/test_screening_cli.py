@@ -69,3 +69,27 @@ def test_eval_messages_json_keys(tmp_path: Path) -> None:
     first = data["lines"][0]
     assert set(first) == {"id", "flagged", "category", "cited", "hit", "expected"}
     assert all("text" not in line for line in data["lines"])  # per-line results hold no message text
+
+
+def test_check_jsonl_screens_a_file_in_order(tmp_path: Path) -> None:
+    lines = [{"id": "a", "text": ISSUE_EXAMPLE}, {"id": "b", "text": "Bed 12 is free"},
+             {"id": "c", "text": "password is Winter2024!"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    out = gmcbot("check", "--jsonl", str(source), "--json", data=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["flagged"] for r in rows] == [True, False, True]
+    assert rows[0]["redacted"] == "Patient in resus is [NAME], NHS no [NHS-NUMBER]"
+    assert "Winter2024" not in out.stdout and "Carter" not in out.stdout
+    one = json.loads(gmcbot("check", "--json", lines[1]["text"], data=tmp_path).stdout)
+    assert rows[1] == one
+
+
+def test_check_jsonl_reports_bad_lines_in_place(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "Bed 12 is free"}\nnot json\n{"no_text": 1}\n', encoding="utf-8")
+    out = gmcbot("check", "--jsonl", str(source), data=tmp_path)
+    assert out.returncode == 1
+    assert out.stdout.splitlines()[0].startswith("line 1: No risk found")
+    assert "line 2: not a JSON object" in out.stdout and "line 3: not a JSON object" in out.stdout

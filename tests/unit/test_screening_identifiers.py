@@ -31,14 +31,17 @@ def test_issued_england_number_needs_no_context(detector: IdentifierDetector) ->
     assert kinds(detector, "chase the bloods for 726 018 1591 please") == [("nhs-number", "726 018 1591")]
 
 
-def test_failing_check_digit_is_not_an_nhs_number(detector: IdentifierDetector) -> None:
+def test_failing_check_digit_is_a_probable_number_only_when_labelled(detector: IdentifierDetector) -> None:
     assert kinds(detector, "Datix ref 9078666610 closed") == []
-    assert kinds(detector, "NHS no 943 476 5918") == []  # last digit wrong
+    # A mistyped number labelled as an NHS number still identifies (issue 12).
+    assert kinds(detector, "NHS no 943 476 5918") == [("probable-nhs-number", "943 476 5918")]
+    assert kinds(detector, "NHS 485 777 3456") == [("probable-nhs-number", "485 777 3456")]
 
 
-def test_unissued_range_counts_only_beside_nhs_words(detector: IdentifierDetector) -> None:
-    # 9434765919 passes modulus 11 but sits in a range that is not issued.
-    assert kinds(detector, "order 9434765919 has shipped") == []
+def test_unissued_range_counts_without_nhs_words(detector: IdentifierDetector) -> None:
+    # 9434765919 passes modulus 11 but sits in a range that is not issued: still treated as
+    # a health number, labelled or not (issue 12: unlabelled NHS numbers passed).
+    assert kinds(detector, "order 9434765919 has shipped") == [("nhs-number", "9434765919")]
 
 
 def test_repeated_digits_and_test_range_are_not_patients(detector: IdentifierDetector) -> None:
@@ -59,7 +62,8 @@ def test_chi_beside_chi_word_with_other_check_scheme(detector: IdentifierDetecto
 
 
 def test_chi_with_impossible_date_is_not_a_chi(detector: IdentifierDetector) -> None:
-    assert kinds(detector, "CHI 3213541236") == []
+    # Not a CHI number, but labelled as one: a probable (mistyped) identifier.
+    assert kinds(detector, "CHI 3213541236") == [("probable-nhs-number", "3213541236")]
 
 
 def test_northern_ireland_hc_number(detector: IdentifierDetector) -> None:
@@ -177,6 +181,8 @@ def test_full_width_digits(detector: IdentifierDetector) -> None:
 
 def test_slack_markup(detector: IdentifierDetector) -> None:
     assert kinds(detector, "<@U12345678> can you look?") == []
-    assert kinds(detector, "see <https://intranet/x?id=7260181591|the page>") == []
+    assert kinds(detector, "see <https://intranet/x|the page>") == []
+    # A number in a link target or URL path is read (issue 12).
+    assert kinds(detector, "see <https://intranet/x?id=7260181591|the page>") == [("nhs-number", "7260181591")]
     text = "pt email <mailto:kev.morgan77@gmail.com|kev.morgan77@gmail.com>"
     assert [k for k, _ in kinds(detector, text)] == ["email", "email"]

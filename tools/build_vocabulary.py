@@ -1,0 +1,124 @@
+"""Build ``guidance_corpus/screening/vocabulary/words.txt`` and ``name_words.txt``.
+
+The safe excerpt (``bot/screening/safe_excerpt.py``) keeps a word only when it is in this
+vocabulary, so the vocabulary must hold common English and the clinical and chat terms of
+staff channels, and no personal names. Run from the repository root::
+
+    python tools/build_vocabulary.py
+
+Sources (all permissive licences):
+
+- the ``TOP`` most frequent words of the English frequency list shipped with
+  ``pyspellchecker`` (MIT);
+- the lower-case words (SCOWL marks proper nouns with capitals) of the British English
+  word list of SCOWL (Debian package ``wbritish``, ``/usr/share/dict/british-english``;
+  permissive licence, notice in ``vocabulary/SOURCES.md``);
+- ``vocabulary/clinical.txt`` (hand-written for gmcbot);
+- words of the guidance corpus digests that are also in that frequency list.
+
+Every word that is a first name or surname in Faker's person lists (all locales; MIT) or
+among the US census first names and most common surnames (public domain, shipped in the
+``names`` package; MIT) is removed. A word removed that way but needed to make sense of a message (one of the
+``COMMON`` most frequent words, or a clinical term, e.g. "may", "ward") goes to
+``name_words.txt`` instead: the excerpt keeps those only where they cannot be a name (in
+lower case, away from unknown words and names).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import json
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "guidance_corpus" / "screening" / "vocabulary"
+TOP = 30_000
+COMMON = 3_000
+CENSUS_SURNAMES = 30_000  # the most common US census surnames taken
+WORD = re.compile(r"^[a-z][a-z'&0-9-]*$")
+
+
+def name_parts() -> set[str]:
+    """Every first-name and surname part (lower case) of Faker's person lists for every
+    locale, of the US census first names and of its most common surnames."""
+    import faker.providers.person as person
+    import names
+
+    parts: set[str] = set()
+    census = Path(names.__file__).parent
+    for file, limit in (("dist.male.first", None), ("dist.female.first", None), ("dist.all.last", CENSUS_SURNAMES)):
+        lines = (census / file).read_text(encoding="ascii").splitlines()[:limit]
+        parts.update(line.split()[0].lower() for line in lines if line.strip())
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
+        for attr in dir(provider):
+            # first_names, last_names, male_last_names, unisex_last_names, middle_names, ...
+            if "name" not in attr or "format" in attr or "language" in attr or attr.startswith("_"):
+                continue
+            value = getattr(provider, attr)
+            if callable(value) or isinstance(value, str) or not isinstance(value, (dict, list, tuple, set)):
+                continue
+            for item in (value.keys() if isinstance(value, dict) else value):
+                for name in (item if isinstance(item, tuple) else (item,)):
+                    if isinstance(name, str):
+                        parts.update(p for p in re.split(r"[\s'’-]+", name.lower()) if p)
+    return parts
+
+
+def frequency_list() -> list[str]:
+    import spellchecker
+
+    path = Path(spellchecker.__file__).parent / "resources" / "en.json.gz"
+    counts: dict[str, int] = json.loads(gzip.decompress(path.read_bytes()))
+    return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if WORD.match(w)]
+
+
+BRITISH = Path("/usr/share/dict/british-english")
+
+
+def british_words() -> set[str]:
+    if not BRITISH.is_file():
+        raise SystemExit(f"{BRITISH} is missing: apt-get install wbritish")
+    return {w for w in BRITISH.read_text(encoding="utf-8").split() if re.fullmatch(r"[a-z]+", w)}
+
+
+def read_list(path: Path) -> set[str]:
+    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
+    return {w for w in lines if w}
+
+
+def corpus_words(known: set[str]) -> set[str]:
+    words: set[str] = set()
+    for path in (ROOT / "guidance_corpus" / "documents").glob("*.md"):
+        words.update(w for w in re.findall(r"[a-z]+", path.read_text(encoding="utf-8").lower()) if w in known)
+    return words
+
+
+def main() -> int:
+    ranked = frequency_list()
+    known = set(ranked)
+    clinical = read_list(OUT / "clinical.txt")
+    common = set(ranked[:COMMON]) | clinical
+    candidates = set(ranked[:TOP]) | british_words() | clinical | corpus_words(known)
+    names = name_parts()
+    # Apostrophes and hyphens: the excerpt checks each part itself ("o'brien" is no word).
+    candidates = {w for w in candidates if w in clinical or re.fullmatch(r"[a-z]+", w)}
+    words = sorted(w for w in candidates if w not in names)
+    name_words = sorted(w for w in candidates if w in names and w in common and len(w) > 1)
+    header = ("# Generated by tools/build_vocabulary.py; do not edit (edit clinical.txt or the tool).\n"
+              "# {what}\n")
+    (OUT / "words.txt").write_text(header.format(what="Words the safe excerpt keeps as written.")
+                                   + "\n".join(words) + "\n", encoding="utf-8")
+    (OUT / "name_words.txt").write_text(
+        header.format(what="Common words that are also names: kept only where they cannot be a name.")
+        + "\n".join(name_words) + "\n", encoding="utf-8")
+    print(f"words.txt: {len(words)} words; name_words.txt: {len(name_words)} words", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
