@@ -86,6 +86,10 @@ def test_answer_shows_digest_context_line_notes_link_and_buttons() -> None:
     c = citation(status=DocStatus.SUPERSEDED, numbering=Numbering.RECONSTRUCTED)
     answer = Answer("can I post about a patient?", AnswerStatus.ANSWERED, (c, citation(number="15"), citation(number="16")))
     blocks = bk.answer_blocks(answer, "the IG team", shareable=True, ref="0a1b2c3d4e5f6071")
+    # A superseded lead is introduced as history first (the citation helper's other
+    # citations are all superseded too, so none is named as in force).
+    assert blocks[0]["type"] == "context" and "superseded" in blocks[0]["elements"][0]["text"]
+    blocks = blocks[1:]
     assert blocks[0]["text"]["text"] == c.paragraph.text
     context = [e["text"] for e in blocks[1]["elements"]]
     assert context[0] == citation_line(c) and "paragraph 14" in context[0] and "Confidentiality" in context[0]
