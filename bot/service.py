@@ -25,7 +25,7 @@ from bot.query import expand_for_search, normalise_question
 from bot.records import MemoryRecords, Records
 from bot.retrieval import Method, Retriever
 from bot.types import Actor, Answer, AnswerStatus, ChannelSettings, Flag, FlagStatus, Message, Platform, Screening
-from index.embedders import Embedder, make_embedder
+from index.embedders import Embedder, make_embedder, resolve_backend
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,14 @@ def storable(message: Message) -> Message:
     if not _LONE_SURROGATE.search(message.text):
         return message
     return dataclasses.replace(message, text=_LONE_SURROGATE.sub("\ufffd", message.text))
+
+
+def embedder_for(settings: Settings, task: str = "answer", notify: Callable[[str], None] | None = None) -> Embedder:
+    """The embedder ``settings`` name for a task, ``answer`` or ``screen`` (shared per
+    process; see ``index.embedders.make_embedder``): with ``embed_backend = "auto"``,
+    answering runs on PyTorch and screening on the int8 ONNX graph."""
+    return make_embedder(settings.embedder, settings.embed_precision,
+                         resolve_backend(settings.embed_backend, task), settings.model_dir, notify=notify)
 
 
 class GuidanceBot:
@@ -60,7 +68,9 @@ class GuidanceBot:
         pending = getattr(self.records, "pending", None)
         if isinstance(pending, int):  # a store with an outage queue (SqlRecords)
             self.metrics.track_pending(lambda: int(getattr(self.records, "pending", 0)))
-        self.embedder = embedder or make_embedder(settings.embedder, settings.embed_precision)
+        self.embedder = embedder or embedder_for(settings, "answer", notify)
+        # Screening's embedder: the same one when given, else the task's own (ONNX int8 by default).
+        self.screen_embedder = embedder or embedder_for(settings, "screen", notify)
         self._progress = progress
         self._notify = notify
         self._lock = threading.RLock()
@@ -98,10 +108,26 @@ class GuidanceBot:
 
     def warm_up(self, screening: bool = False) -> None:
         """Load corpus, model and index now, so the first question is fast (and, with
-        ``screening``, the screener, so the first screened message is fast too)."""
+        ``screening``, the screener and its model, so the first screened message is fast too)."""
         self.retriever.embed(["warm up"])
         if screening:
             self._get_screener()
+            warm = getattr(self.screen_embedder, "warm_up", None)
+            if callable(warm):
+                warm()
+
+    def prepare(self, force: bool = False) -> None:
+        """Make everything a later process reuses from the data folder: the search index
+        (rebuilt with ``force``), the ONNX model screening runs on and the exemplar
+        vectors (``gmcbot index build``, which ``make install`` runs)."""
+        for embedder in (self.embedder, self.screen_embedder):
+            make = getattr(embedder, "prepare", None)
+            if callable(make):
+                make()
+        if force:
+            self.rebuild_index()
+        _ = self.retriever
+        self._get_screener()
 
     def rebuild_index(self) -> None:
         """Rebuild the index from the corpus, even if the saved one matches."""
@@ -165,7 +191,7 @@ class GuidanceBot:
                 if self._screener is None:
                     from bot.screening import Screener
 
-                    self._screener = Screener(self.settings, self.corpus, self.embedder)
+                    self._screener = Screener(self.settings, self.corpus, self.screen_embedder)
         return self._screener
 
     def screen(self, message: Message | str, sensitivity: str = "normal") -> Screening:

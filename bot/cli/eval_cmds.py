@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 from bot.cli.common import make_bot
-from bot.evaluation import read_jsonl, score_messages, score_questions
-from bot.retrieval import Method
+
+# bot.retrieval.Method's values, spelled out so that `gmcbot --help` imports no numpy
+# (tests/unit/test_cli.py checks they match).
+METHODS = ("dense", "bm25", "hybrid")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "hit@3, mrr, decline_accuracy and false_decline_rate.")
     q.add_argument("file", type=Path)
     q.add_argument("--json", action="store_true", help="print exactly those keys as one JSON object")
-    q.add_argument("--method", choices=[m.value for m in Method], default=Method.HYBRID.value,
+    q.add_argument("--method", choices=METHODS, default="hybrid",
                    help="ranking method (default: hybrid, the shipped one)")
     q.set_defaults(func=cmd_questions)
     m = esub.add_parser("messages", help="recall, false alarms and citation figures on a messages file",
@@ -39,6 +41,9 @@ def _print(scores: dict[str, float | int], as_json: bool) -> None:
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
+    from bot.evaluation import read_jsonl, score_questions
+    from bot.retrieval import Method
+
     rows = read_jsonl(args.file, ("question", "relevant"))
     bot = make_bot(args)
     answers = bot.ask_many([r["question"] for r in rows], top=3, method=Method(args.method))
@@ -47,6 +52,8 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_messages(args: argparse.Namespace) -> int:
+    from bot.evaluation import read_jsonl, score_messages
+
     rows = read_jsonl(args.file, ("text", "risky"))
     bot = make_bot(args)
     results = bot.screen_many([r["text"] for r in rows])
