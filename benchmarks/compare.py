@@ -210,8 +210,9 @@ def run(ctx: Context) -> Section:
         "folder, as after `make install`; wall seconds include the interpreter and every import. CPU seconds are "
         "the child's user and system time: on a shared machine they move less with other work than wall time. "
         "Warm figures come from one process per tree (`benchmarks/tree_probe.py`): 200 single-question asks, and "
-        "`screen_many` on 200 distinct messages. Before, both tasks embed with PyTorch (bfloat16 where the CPU has "
-        "it); after, answering stays on PyTorch and screening runs on the int8 ONNX graph."))
+        "`screen_many` on 200 distinct messages. Before, both tasks embed with PyTorch through sentence-transformers "
+        "(bfloat16 where the CPU has it); after, with ONNX Runtime: answering on the float32 graph, screening on "
+        "the int8 graph."))
 
     sizes = install_sizes()
     torch_mib = sum(sizes.get(p, 0.0) for p in TORCH_STACK)
@@ -224,11 +225,11 @@ def run(ctx: Context) -> Section:
          ["PyTorch path: " + ", ".join(TORCH_STACK), f"{torch_mib:.0f}"],
          ["  of which torch", f"{sizes.get('torch', 0.0):.0f}"],
          ["ONNX path: " + ", ".join(ONNX_STACK), f"{onnx_mib:.0f}"],
-         ["the int8 graph in the data folder (models/minilm-onnx-int8)",
+         ["the float32 and int8 graphs in the data folder (models/minilm-onnx)",
           fmt_mib(sum(f.stat().st_size for f in (data["after"] / "models").rglob("*") if f.is_file()))],
-         ["onnx (needed only to make the graph)", f"{sizes.get('onnx', 0.0):.0f}"]],
-        "torch stays installed: it makes the ONNX graph at set-up and answers questions. A process that only "
-        "screens (`gmcbot check`) loads the ONNX path and never imports torch."))
+         ["onnx (needed only to make the graphs)", f"{sizes.get('onnx', 0.0):.0f}"]],
+        "torch stays installed: it makes the ONNX graphs at set-up (and is the reference backend). A process "
+        "that answers or screens loads only the ONNX path and never imports torch."))
     section.headline = {
         "fresh": {name: {c: {k: round(med(name, c, k), 3) for k in ("wall_s", "cpu_s", "rss_bytes")}
                          for c in commands} for name in trees},

@@ -216,18 +216,24 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-BACKENDS = ("onnx", "torch")
+BACKENDS = ("onnx-fp32", "onnx-int8", "torch")
+SETTINGS = ("auto", "onnx", "torch")
 # ``embed_backend = "auto"``: what each task runs on. Screening holds every quality gate
 # with the int8 ONNX graph; answering does not (one development question falls out of the
-# top three, docs/benchmarks.md), so it stays on the PyTorch reference.
-AUTO_BACKENDS = {"answer": "torch", "screen": "onnx"}
+# top three, docs/benchmarks.md), so it runs on the float32 graph, which gives PyTorch's
+# float32 vectors (cosine 1.0000) without importing torch.
+AUTO_BACKENDS = {"answer": "onnx-fp32", "screen": "onnx-int8"}
 
 
 def resolve_backend(backend: str, task: str) -> str:
-    """``onnx`` or ``torch`` for a task (``answer`` or ``screen``) under a setting."""
+    """``onnx-fp32``, ``onnx-int8`` or ``torch`` for a task (``answer`` or ``screen``)
+    under an ``embed_backend`` setting: ``auto`` (the default above), ``onnx`` (int8 for
+    both tasks) or ``torch`` (the PyTorch reference for both)."""
     if backend == "auto":
         return AUTO_BACKENDS[task]
-    if backend not in BACKENDS:
+    if backend == "onnx":
+        return "onnx-int8"
+    if backend not in SETTINGS:
         raise ConfigError(f"unknown embed_backend '{backend}' (use auto, onnx or torch)")
     return backend
 
@@ -246,12 +252,13 @@ def make_embedder(name: str, precision: str = "auto", backend: str = "torch", ca
                   notify: Callable[[str], None] | None = None) -> Embedder:
     """The embedder a setting names: ``minilm`` (default) or ``hashing``. MiniLM runs on
     a ``backend``: ``torch`` (sentence-transformers on PyTorch, the reference, at an
-    ``embed_precision``) or ``onnx`` (the int8 graph made from the packaged weights and
-    kept in ``cache_dir``, see :mod:`index.onnx_minilm`). One instance per configuration
+    ``embed_precision``), ``onnx-fp32`` or ``onnx-int8`` (``onnx`` means int8: the graphs
+    made from the packaged weights and kept in ``cache_dir``, see :mod:`index.onnx_minilm`). One instance per configuration
     per process, so the model is loaded once however many bots are built."""
     if name == "hashing":
         key: tuple[str, ...] = (name,)
     elif name == "minilm":
+        backend = "onnx-int8" if backend == "onnx" else backend
         if backend not in BACKENDS:
             raise ConfigError(f"unknown embed_backend '{backend}' (use auto, onnx or torch)")
         resolved = resolve_precision(precision)
@@ -268,5 +275,5 @@ def make_embedder(name: str, precision: str = "auto", backend: str = "torch", ca
             else:
                 from index.onnx_minilm import OnnxMiniLM
 
-                _SHARED[key] = OnnxMiniLM(folder, notify=notify)
+                _SHARED[key] = OnnxMiniLM(folder, notify=notify, variant=backend.removeprefix("onnx-"))
         return _SHARED[key]

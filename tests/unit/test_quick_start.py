@@ -53,10 +53,10 @@ def test_cli_choices_spelled_out_match_their_sources() -> None:
     assert SENSITIVITIES == STORED
 
 
-def test_auto_backend_answers_on_torch_and_screens_on_onnx() -> None:
-    assert resolve_backend("auto", "answer") == "torch"
-    assert resolve_backend("auto", "screen") == "onnx"
-    assert resolve_backend("onnx", "answer") == "onnx" and resolve_backend("torch", "screen") == "torch"
+def test_auto_backend_answers_on_fp32_and_screens_on_int8() -> None:
+    assert resolve_backend("auto", "answer") == "onnx-fp32"
+    assert resolve_backend("auto", "screen") == "onnx-int8"
+    assert resolve_backend("onnx", "answer") == "onnx-int8" and resolve_backend("torch", "screen") == "torch"
     with pytest.raises(ConfigError, match="embed_backend"):
         resolve_backend("tensorflow", "answer")
     with pytest.raises(ConfigError, match="embed_backend"):
@@ -71,17 +71,19 @@ def test_the_bot_picks_an_embedder_per_task(tmp_path: Path) -> None:
     from index.onnx_minilm import OnnxMiniLM
 
     bot = GuidanceBot(Settings(data_dir=tmp_path))  # nothing loads until used
-    assert isinstance(bot.embedder, SentenceTransformerEmbedder)
-    assert isinstance(bot.screen_embedder, OnnxMiniLM) and bot.screen_embedder.cache_dir == (tmp_path / "models").resolve()
+    assert isinstance(bot.embedder, OnnxMiniLM) and bot.embedder.variant == "fp32"
+    assert isinstance(bot.screen_embedder, OnnxMiniLM) and bot.screen_embedder.variant == "int8"
+    assert bot.screen_embedder.cache_dir == bot.embedder.cache_dir == (tmp_path / "models").resolve()
     same = GuidanceBot(Settings(data_dir=tmp_path, embed_backend="torch"))
-    assert same.screen_embedder is same.embedder
+    assert same.screen_embedder is same.embedder and isinstance(same.embedder, SentenceTransformerEmbedder)
 
 
 def _fake_graph(folder: Path, source_sha: str, body: bytes = b"graph") -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / onnx_minilm.GRAPH).write_bytes(body)
+    for variant, name in onnx_minilm.GRAPHS.items():
+        (folder / name).write_bytes(body + variant.encode())
     manifest = {"recipe": onnx_minilm.RECIPE, "source_sha256": source_sha,
-                "graph_sha256": onnx_minilm._sha256(folder / onnx_minilm.GRAPH)}
+                "graph_sha256": {v: onnx_minilm._sha256(folder / n) for v, n in onnx_minilm.GRAPHS.items()}}
     (folder / onnx_minilm.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -94,7 +96,7 @@ def test_a_cached_graph_is_used_only_while_it_matches(tmp_path: Path) -> None:
     (folder / onnx_minilm.GRAPH).write_bytes(b"tampered")
     assert "checksum" in str(onnx_minilm.check_graph(folder, "abc"))
     (folder / onnx_minilm.GRAPH).unlink()
-    assert onnx_minilm.check_graph(folder, "abc") == "graph file missing"
+    assert onnx_minilm.check_graph(folder, "abc") == "int8 graph file missing"
 
 
 def test_a_damaged_graph_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,7 +110,7 @@ def test_a_damaged_graph_is_made_again(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(onnx_minilm, "make_graph", fake_make)
     told: list[str] = []
     graph, sha = onnx_minilm.ensure_graph(tmp_path, tmp_path, "abc", told.append)
-    assert made and graph.read_bytes() == b"fresh" and "Making the ONNX int8 model" in told[0]
+    assert made and graph.read_bytes() == b"freshint8" and "Making the ONNX models" in told[0]
     again = onnx_minilm.ensure_graph(tmp_path, tmp_path, "abc", told.append)
     assert again == (graph, sha) and len(made) == 1  # reused
     graph.write_bytes(b"bit rot")
