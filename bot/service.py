@@ -8,6 +8,7 @@ once, lazily, under a lock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 # A lone UTF-16 surrogate is valid in a JSON string (``"\\ud800"``) but cannot be encoded
 # as UTF-8, so it could not be stored, logged or sent on; screening sees U+FFFD instead.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Questions first: screening waits (at most this long) for questions being embedded to
+# finish, so an answer never shares the cores with a screening batch (issue 20).
+ASKS_FIRST_WAIT = 0.5
 
 
 def storable(message: Message) -> Message:
@@ -77,6 +81,8 @@ class GuidanceBot:
         self._corpus: Corpus | None = None
         self._retriever: Retriever | None = None
         self._screener: object | None = None
+        self._asks_embedding = 0
+        self._turns = threading.Condition()
 
     # -- loading -------------------------------------------------------------------
     @property
@@ -175,7 +181,8 @@ class GuidanceBot:
                 answers[i] = Answer(q, AnswerStatus.NO_MATCH, (), cut)
         if todo:
             retriever = self.retriever
-            vectors = retriever.embed([search[i] for i in todo])
+            with self._asking():
+                vectors = retriever.embed([search[i] for i in todo])
             for row, i in enumerate(todo):
                 ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
                 answers[i] = make_answer(prepared[i][0], self.corpus, ranking, top=top,
@@ -183,6 +190,23 @@ class GuidanceBot:
                                          truncated=prepared[i][1], default_audience=self.settings.audience,
                                          prefer_docs=self.local_docs)
         return [a for a in answers if a is not None]
+
+    @contextlib.contextmanager
+    def _asking(self):  # type: ignore[no-untyped-def]
+        with self._turns:
+            self._asks_embedding += 1
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._asks_embedding -= 1
+                if not self._asks_embedding:
+                    self._turns.notify_all()
+
+    def _after_asks(self) -> None:
+        """Wait (up to :data:`ASKS_FIRST_WAIT`) while questions are being embedded."""
+        with self._turns:
+            self._turns.wait_for(lambda: self._asks_embedding == 0, timeout=ASKS_FIRST_WAIT)
 
     # -- screening -----------------------------------------------------------------
     def _get_screener(self):  # type: ignore[no-untyped-def]
@@ -202,9 +226,11 @@ class GuidanceBot:
     def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:
         """Screen several messages, batching the model work."""
         items = [storable(m if isinstance(m, Message) else Message(text=m)) for m in messages]
-        start = time.perf_counter()
         try:
-            results: list[Screening] = list(self._get_screener().screen_many(items, sensitivity))
+            screener = self._get_screener()
+            self._after_asks()
+            start = time.perf_counter()
+            results: list[Screening] = list(screener.screen_many(items, sensitivity))
         except Exception:
             self.metrics.failures.labels("screen").inc()
             raise

@@ -227,15 +227,83 @@ def ensure_graph(cache_dir: Path, source: Path, source_sha256: str,
 
 
 # -- running the graph (needs onnxruntime, tokenizers, numpy) --------------------------------
+class _Request:
+    __slots__ = ("done", "error", "result", "texts")
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self.done = False
+        self.result: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
+class Coalescer:
+    """One forward pass at a time, shared: callers that arrive while a pass runs wait,
+    and the next pass embeds all of their texts together (oldest first, up to
+    ``max_rows``), so a server's threads asking one text each are served in batches.
+    Whoever finds no pass running runs the next one; every caller returns as soon as its
+    own texts are done."""
+
+    def __init__(self, run: Callable[[list[str]], np.ndarray], max_rows: int = 64) -> None:
+        self._run = run
+        self.max_rows = max_rows
+        self._cond = threading.Condition()
+        self._pending: list[_Request] = []
+        self._busy = False
+        self.passes = 0
+
+    def _take(self) -> list[_Request]:
+        batch: list[_Request] = []
+        rows = 0
+        while self._pending and (not batch or rows + len(self._pending[0].texts) <= self.max_rows):
+            request = self._pending.pop(0)
+            batch.append(request)
+            rows += len(request.texts)
+        return batch
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        mine = _Request(texts)
+        with self._cond:
+            self._pending.append(mine)
+        while True:
+            with self._cond:
+                while not mine.done and self._busy:
+                    self._cond.wait()
+                if mine.done:
+                    if mine.error is not None:
+                        raise mine.error
+                    assert mine.result is not None
+                    return mine.result
+                self._busy = True
+                batch = self._take()
+            try:
+                vectors = self._run([t for r in batch for t in r.texts])
+                start = 0
+                for r in batch:
+                    r.result = vectors[start:start + len(r.texts)]
+                    start += len(r.texts)
+            except BaseException as exc:  # noqa: BLE001 - handed to every caller in the batch
+                for r in batch:
+                    r.error = exc
+            finally:
+                with self._cond:
+                    for r in batch:
+                        r.done = True
+                    self.passes += 1
+                    self._busy = False
+                    self._cond.notify_all()
+
+
 class OnnxMiniLM:
     """all-MiniLM-L6-v2 as an ONNX graph (``variant`` ``fp32`` or ``int8``) run by ONNX
     Runtime on the CPU.
 
     ``prepare()`` (called by ``embedder_id`` and ``encode``) locates the installed model,
     makes or checks the graph in ``cache_dir``; the session loads on the first ``encode``
-    (or ``warm_up``). One forward pass at a time, like the PyTorch embedder: ONNX Runtime
-    already spreads a pass over the cores. Texts are sorted by length and run in batches
-    of ``batch_size``, so a batch pads little."""
+    (or ``warm_up``). One forward pass at a time, like the PyTorch embedder (ONNX Runtime
+    already spreads a pass over the cores), through a :class:`Coalescer`: concurrent
+    callers (a server's worker threads) share the next pass. Texts are sorted by length and
+    run in batches of ``batch_size``, so a batch pads little."""
 
     dim = 384
 
@@ -248,7 +316,11 @@ class OnnxMiniLM:
         self.cache_dir = cache_dir
         self._model_dir = model_dir
         self.batch_size = batch_size
-        self.threads = threads or os.cpu_count() or 1
+        # ``OMP_NUM_THREADS`` (docs/deploy.md: one worker process per core sets it to 1)
+        # bounds ONNX Runtime's pool as it bounds torch's.
+        env_threads = os.environ.get("OMP_NUM_THREADS", "")
+        self.threads = threads or (int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else 0) \
+            or os.cpu_count() or 1
         self.notify = notify
         self._graph: Path | None = None
         self._graph_sha = ""
@@ -256,7 +328,7 @@ class OnnxMiniLM:
         self._session: object | None = None
         self._tokenizer: object | None = None
         self._lock = threading.Lock()
-        self._encode_lock = threading.Lock()
+        self._coalescer = Coalescer(self._encode_now)
 
     def prepare(self) -> None:
         """Make or check the graph (no model is loaded)."""
@@ -338,11 +410,14 @@ class OnnxMiniLM:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        self._load()
+        return self._coalescer(list(texts))
+
+    def _encode_now(self, texts: list[str]) -> np.ndarray:
         session, tokenizer = self._load()
         order = np.argsort([-len(t) for t in texts], kind="stable")  # like lengths together: less padding
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        with self._encode_lock:
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                out[rows] = self._batch(session, tokenizer, [texts[i] for i in rows])
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            out[rows] = self._batch(session, tokenizer, [texts[i] for i in rows])
         return out

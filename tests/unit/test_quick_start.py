@@ -116,3 +116,57 @@ def test_a_damaged_graph_is_made_again(tmp_path: Path, monkeypatch: pytest.Monke
     graph.write_bytes(b"bit rot")
     onnx_minilm.ensure_graph(tmp_path, tmp_path, "abc", told.append)
     assert len(made) == 2 and "checksum" in told[-1]
+
+
+def test_concurrent_callers_share_forward_passes() -> None:
+    import threading
+    import time
+
+    import numpy as np
+
+    from index.onnx_minilm import Coalescer
+
+    calls: list[int] = []
+
+    def run(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        time.sleep(0.05)
+        return np.array([[float(t)] for t in texts], dtype=np.float32)
+
+    shared = Coalescer(run)
+    results: dict[int, float] = {}
+
+    def ask(i: int) -> None:
+        results[i] = float(shared([str(i)])[0, 0])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == {i: float(i) for i in range(12)}  # each caller gets its own row back
+    assert len(calls) < 12 and sum(calls) == 12  # and the passes were shared
+
+    def broken(texts: list[str]) -> np.ndarray:
+        raise RuntimeError("model failed")
+
+    with pytest.raises(RuntimeError, match="model failed"):
+        Coalescer(broken)(["x"])
+
+
+def test_screening_waits_for_questions_being_embedded(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from bot.service import GuidanceBot
+
+    bot = GuidanceBot(Settings(data_dir=tmp_path, embedder="hashing"))
+    bot.screen("warm up")
+    order: list[str] = []
+    with bot._asking():
+        waiter = threading.Thread(target=lambda: (bot.screen("Bed 12 is free"), order.append("screened")))
+        waiter.start()
+        time.sleep(0.2)
+        order.append("asked")
+    waiter.join(5)
+    assert order == ["asked", "screened"]
