@@ -1,8 +1,12 @@
 """The console adapter: questions typed at a terminal, answers printed with citations.
-Lines starting with ``check `` are screened instead of answered."""
+Lines starting with ``check `` are screened instead of answered; ``help`` or ``?`` shows
+how to use it, ``quit`` leaves. Replies are wrapped to the terminal's width, between
+words (a link is never split)."""
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import TYPE_CHECKING, TextIO
 
 from bot.render import render_answer, render_screening
@@ -12,27 +16,70 @@ if TYPE_CHECKING:
 
 BANNER = (
     "gmcbot console: ask about UK professional guidance on social media and messaging.\n"
-    "Type a question and press Enter. 'check MESSAGE' screens a message; 'quit' leaves."
+    "Type a question and press Enter. 'check MESSAGE' screens a message; 'help' shows how; 'quit' leaves."
 )
+USAGE = (
+    "How to use the console:\n"
+    "  QUESTION         answer from the guidance, with the cited paragraph and its link\n"
+    "                   e.g. can I reply to a patient on Twitter?\n"
+    "  check MESSAGE    screen a staff message for the risks the guidance names\n"
+    "                   e.g. check Bed 12 is free for the next admission\n"
+    "  help or ?        show this\n"
+    "  quit             leave (also exit, or Ctrl+D)"
+)
+CHECK_USAGE = "Give the message to screen after 'check', e.g. check Bed 12 is free for the next admission"
+QUIT_WORDS = frozenset({"quit", "exit", ":q", "q"})
+HELP_WORDS = frozenset({"help", "?", "h", "/help", "--help", "usage"})
+MIN_WIDTH, MAX_WIDTH = 40, 100
+
+
+def terminal_width(stream: TextIO | None = None) -> int:
+    """The terminal's width (``$COLUMNS`` first), kept between 40 and 100 columns."""
+    columns = shutil.get_terminal_size((88, 24)).columns
+    return max(MIN_WIDTH, min(MAX_WIDTH, columns))
+
+
+def wrap(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped at ``width`` between words, continuation lines
+    indented like the line they continue (and past a bullet). Words longer than the
+    width, such as links, stay whole."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body))
+        hang = indent + ("  " if body[:2] in ("• ", "- ", "— ") else "")
+        out.extend(textwrap.wrap(body, width, initial_indent=indent, subsequent_indent=hang,
+                                 break_long_words=False, break_on_hyphens=False) or [line])
+    return "\n".join(out)
 
 
 class ConsoleAdapter:
     name = "console"
 
-    def __init__(self, stdin: TextIO, stdout: TextIO, sample: str | None = None) -> None:
+    def __init__(self, stdin: TextIO, stdout: TextIO, sample: str | None = None, width: int | None = None) -> None:
         self.stdin = stdin
         self.stdout = stdout
         self.sample = sample
+        self.width = width
 
     def _say(self, text: str) -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(wrap(text, self.width or terminal_width()) + "\n")
         self.stdout.flush()
 
     def handle(self, bot: GuidanceBot, line: str) -> str:
         """The console's reply to one line (pure apart from the core call)."""
-        if line.lower().startswith("check "):
-            return render_screening(bot.screen(line[6:]))
-        return render_answer(bot.ask(line), bot.settings.ask_who)
+        words = line.split(maxsplit=1)
+        first = words[0].lower() if words else ""
+        if line.strip().lower() in HELP_WORDS:
+            return USAGE
+        if first == "check":
+            rest = words[1].strip() if len(words) > 1 else ""
+            return render_screening(bot.screen(rest)) if rest else CHECK_USAGE
+        width = min(88, (self.width or terminal_width()))
+        return render_answer(bot.ask(line), bot.settings.ask_who, width=width)
 
     def run(self, bot: GuidanceBot) -> None:
         self._say(BANNER)
@@ -51,7 +98,7 @@ class ConsoleAdapter:
             line = line.strip()
             if not line:
                 continue
-            if line.lower() in ("quit", "exit", ":q"):
+            if line.lower() in QUIT_WORDS:
                 break
             if not interactive:
                 self._say(f"\n> {line}\n")

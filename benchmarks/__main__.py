@@ -19,13 +19,13 @@ from pathlib import Path
 
 from benchmarks.common import FULL, ROOT, SMOKE, Context, Section, machine_info
 
-SECTION_NAMES = ("retrieval", "screening", "speed", "memory", "scale", "embedding", "load")
+SECTION_NAMES = ("compare", "retrieval", "screening", "speed", "memory", "scale", "embedding", "load")
 
 
 def _sections() -> dict[str, Callable[[Context], Section]]:
-    from benchmarks import embedding, load, memory, retrieval, scale, screening, speed
+    from benchmarks import compare, embedding, load, memory, retrieval, scale, screening, speed
 
-    return {"retrieval": retrieval.run, "screening": screening.run, "speed": speed.run,
+    return {"compare": compare.run, "retrieval": retrieval.run, "screening": screening.run, "speed": speed.run,
             "memory": memory.run, "scale": scale.run, "embedding": embedding.run, "load": load.run}
 
 

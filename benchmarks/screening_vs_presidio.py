@@ -275,11 +275,12 @@ def pipeline_rate(samples: Sequence[Sample], embedder_name: str, batch: int = 64
     from bot.config import Settings
     from bot.corpus import load_corpus
     from bot.screening import Screener
+    from bot.service import embedder_for
     from bot.types import Message
-    from index.embedders import make_embedder
 
-    embedder = make_embedder(embedder_name)
-    screener = Screener(Settings(embedder=embedder_name), load_corpus(), embedder)
+    settings = Settings(embedder=embedder_name)
+    embedder = embedder_for(settings, "screen")  # the shipped screening backend (int8 ONNX for MiniLM)
+    screener = Screener(settings, load_corpus(), embedder)
     messages = [Message(text=f"{s.text} [{i}]") for i, s in enumerate(samples)]  # distinct texts
     screener.screen_many(messages[:batch])  # warm up the model
     start = time.perf_counter()

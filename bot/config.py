@@ -34,6 +34,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     embedder: str = "minilm"
     embed_precision: str = "auto"
+    embed_backend: str = "auto"
     corpus_dirs: tuple[Path, ...] = ()
     import_dir: Path | None = None
     prefer_local: bool = False
@@ -83,6 +84,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def model_dir(self) -> Path:
+        """Where models made on this machine live (the ONNX int8 graph)."""
+        return self.data_dir / "models"
 
     @property
     def effective_database_url(self) -> str:

@@ -8,6 +8,7 @@ once, lazily, under a lock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -38,13 +39,16 @@ from bot.types import (
     Platform,
     Screening,
 )
-from index.embedders import Embedder, make_embedder
+from index.embedders import Embedder, make_embedder, resolve_backend
 
 log = logging.getLogger(__name__)
 
 # A lone UTF-16 surrogate is valid in a JSON string (``"\\ud800"``) but cannot be encoded
 # as UTF-8, so it could not be stored, logged or sent on; screening sees U+FFFD instead.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Questions first: screening waits (at most this long) for questions being embedded to
+# finish, so an answer never shares the cores with a screening batch (issue 20).
+ASKS_FIRST_WAIT = 0.5
 
 
 def storable(message: Message) -> Message:
@@ -53,6 +57,14 @@ def storable(message: Message) -> Message:
     if not _LONE_SURROGATE.search(message.text):
         return message
     return dataclasses.replace(message, text=_LONE_SURROGATE.sub("\ufffd", message.text))
+
+
+def embedder_for(settings: Settings, task: str = "answer", notify: Callable[[str], None] | None = None) -> Embedder:
+    """The embedder ``settings`` name for a task, ``answer`` or ``screen`` (shared per
+    process; see ``index.embedders.make_embedder``): with ``embed_backend = "auto"``,
+    answering runs on PyTorch and screening on the int8 ONNX graph."""
+    return make_embedder(settings.embedder, settings.embed_precision,
+                         resolve_backend(settings.embed_backend, task), settings.model_dir, notify=notify)
 
 
 class GuidanceBot:
@@ -73,13 +85,17 @@ class GuidanceBot:
         pending = getattr(self.records, "pending", None)
         if isinstance(pending, int):  # a store with an outage queue (SqlRecords)
             self.metrics.track_pending(lambda: int(getattr(self.records, "pending", 0)))
-        self.embedder = embedder or make_embedder(settings.embedder, settings.embed_precision)
+        self.embedder = embedder or embedder_for(settings, "answer", notify)
+        # Screening's embedder: the same one when given, else the task's own (ONNX int8 by default).
+        self.screen_embedder = embedder or embedder_for(settings, "screen", notify)
         self._progress = progress
         self._notify = notify
         self._lock = threading.RLock()
         self._corpus: Corpus | None = None
         self._retriever: Retriever | None = None
         self._screener: object | None = None
+        self._asks_embedding = 0
+        self._turns = threading.Condition()
 
     # -- loading -------------------------------------------------------------------
     @property
@@ -111,10 +127,26 @@ class GuidanceBot:
 
     def warm_up(self, screening: bool = False) -> None:
         """Load corpus, model and index now, so the first question is fast (and, with
-        ``screening``, the screener, so the first screened message is fast too)."""
+        ``screening``, the screener and its model, so the first screened message is fast too)."""
         self.retriever.embed(["warm up"])
         if screening:
             self._get_screener()
+            warm = getattr(self.screen_embedder, "warm_up", None)
+            if callable(warm):
+                warm()
+
+    def prepare(self, force: bool = False) -> None:
+        """Make everything a later process reuses from the data folder: the search index
+        (rebuilt with ``force``), the ONNX model screening runs on and the exemplar
+        vectors (``gmcbot index build``, which ``make install`` runs)."""
+        for embedder in (self.embedder, self.screen_embedder):
+            make = getattr(embedder, "prepare", None)
+            if callable(make):
+                make()
+        if force:
+            self.rebuild_index()
+        _ = self.retriever
+        self._get_screener()
 
     def rebuild_index(self) -> None:
         """Rebuild the index from the corpus, even if the saved one matches."""
@@ -163,7 +195,8 @@ class GuidanceBot:
                 answers[i] = Answer(q, AnswerStatus.NO_MATCH, (), cut)
         if todo:
             retriever = self.retriever
-            vectors = retriever.embed([search[i] for i in todo])
+            with self._asking():
+                vectors = retriever.embed([search[i] for i in todo])
             for row, i in enumerate(todo):
                 ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
                 answers[i] = make_answer(prepared[i][0], self.corpus, ranking, top=top,
@@ -172,6 +205,23 @@ class GuidanceBot:
                                          prefer_docs=self.local_docs, routes=self.settings.routes)
         return [a for a in answers if a is not None]
 
+    @contextlib.contextmanager
+    def _asking(self):  # type: ignore[no-untyped-def]
+        with self._turns:
+            self._asks_embedding += 1
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._asks_embedding -= 1
+                if not self._asks_embedding:
+                    self._turns.notify_all()
+
+    def _after_asks(self) -> None:
+        """Wait (up to :data:`ASKS_FIRST_WAIT`) while questions are being embedded."""
+        with self._turns:
+            self._turns.wait_for(lambda: self._asks_embedding == 0, timeout=ASKS_FIRST_WAIT)
+
     # -- screening -----------------------------------------------------------------
     def _get_screener(self):  # type: ignore[no-untyped-def]
         if self._screener is None:
@@ -179,7 +229,7 @@ class GuidanceBot:
                 if self._screener is None:
                     from bot.screening import Screener
 
-                    self._screener = Screener(self.settings, self.corpus, self.embedder)
+                    self._screener = Screener(self.settings, self.corpus, self.screen_embedder)
         return self._screener
 
     def screen(self, message: Message | str, sensitivity: str = "normal") -> Screening:
@@ -190,9 +240,11 @@ class GuidanceBot:
     def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:
         """Screen several messages, batching the model work."""
         items = [storable(m if isinstance(m, Message) else Message(text=m)) for m in messages]
-        start = time.perf_counter()
         try:
-            results: list[Screening] = list(self._get_screener().screen_many(items, sensitivity))
+            screener = self._get_screener()
+            self._after_asks()
+            start = time.perf_counter()
+            results: list[Screening] = list(screener.screen_many(items, sensitivity))
         except Exception:
             self.metrics.failures.labels("screen").inc()
             raise

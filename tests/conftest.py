@@ -55,21 +55,25 @@ def hashing_bot(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def minilm():  # type: ignore[no-untyped-def]
-    """The real all-MiniLM-L6-v2 embedder (one instance per session)."""
-    from index.embedders import make_embedder
+def minilm(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real all-MiniLM-L6-v2 embedder answering runs on by default (one instance per
+    session; its ONNX graphs made once, in a session folder)."""
+    from index.embedders import make_embedder, resolve_backend
 
-    embedder = make_embedder("minilm")
+    embedder = make_embedder("minilm", backend=resolve_backend("auto", "answer"),
+                             cache_dir=tmp_path_factory.mktemp("models"))
     embedder.encode(["warm up"])
     return embedder
 
 
 @pytest.fixture(scope="session")
 def minilm_bot(minilm, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A GuidanceBot with the real model, its index built once per session."""
+    """A GuidanceBot with the real model in the shipped configuration (the default
+    backend for each task), its index built once per session."""
     from bot.config import Settings
     from bot.service import GuidanceBot
 
-    bot = GuidanceBot(Settings(data_dir=tmp_path_factory.mktemp("minilm-data")), embedder=minilm)
+    data_dir = tmp_path_factory.mktemp("minilm-data")
+    bot = GuidanceBot(Settings(data_dir=data_dir))
     bot.warm_up()
     return bot

@@ -2,8 +2,10 @@
 listener.
 
 Contract (see ``adapters/base.py``):
-- every core call goes through ``asyncio.to_thread``, so the gateway heartbeat never waits
-  for the model or the database;
+- every core call runs on one of the cog's two thread pools, so the gateway heartbeat never
+  waits for the model or the database: questions on the ask pool, everything else
+  (screening, claims, settings, feedback) on the work pool, so answers never wait behind
+  screening;
 - every interaction is answered exactly once: ``/gmc`` replies directly when the answer is
   ready within ``answer_budget`` seconds, otherwise defers and follows up; buttons defer
   and then edit or follow up;
@@ -21,7 +23,9 @@ import dataclasses
 import functools
 import logging
 import traceback
-from typing import Any, Literal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal, TypeVar
 
 import discord
 from discord import app_commands
@@ -57,6 +61,10 @@ log = logging.getLogger(__name__)
 
 # Discord wants a first response within 3 s; past this budget /gmc defers instead.
 ANSWER_BUDGET = 2.0
+# Threads for core calls: questions have their own, so answers never queue behind screening.
+ASK_WORKERS = 2
+WORK_WORKERS = 8
+T = TypeVar("T")
 NONE = discord.AllowedMentions.none()
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. *can I reply to a patient on Twitter?*"
@@ -90,6 +98,24 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self.settings = settings
         self.answer_budget = answer_budget
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._asks = ThreadPoolExecutor(ASK_WORKERS, thread_name_prefix="gmcbot-discord-ask")
+        self._work = ThreadPoolExecutor(WORK_WORKERS, thread_name_prefix="gmcbot-discord-work")
+
+    async def cog_unload(self) -> None:
+        self._asks.shutdown(wait=False, cancel_futures=True)
+        self._work.shutdown(wait=False, cancel_futures=True)
+
+    async def _ask(self, question: str) -> Any:
+        """``GuidanceBot.ask`` on the ask pool."""
+        return await self._core(self._asks, self.guidance.ask, question)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Any other core call (screening, claims, settings, records) on the work pool."""
+        return await self._core(self._work, fn, *args)
+
+    @staticmethod
+    async def _core(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
 
     def _over_limit(self, user_id: int) -> Reply | None:
         """The polite refusal when this user has asked too often in the last minute."""
@@ -107,7 +133,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         if refusal is not None:
             await answer_once(interaction, refusal)
             return
-        task = asyncio.ensure_future(asyncio.to_thread(self.guidance.ask, question))
+        task = asyncio.ensure_future(self._ask(question))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.answer_budget)
             if not done:
@@ -159,10 +185,10 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         if sensitivity is not None:
             changes["sensitivity"] = sensitivity
         try:
-            current = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
+            current = await self._call(self.guidance.channel_settings, Platform.DISCORD,
                                               str(interaction.guild_id), str(channel_id))
             if changes:
-                current = await asyncio.to_thread(self.guidance.update_channel_settings,
+                current = await self._call(self.guidance.update_channel_settings,
                                                   dataclasses.replace(current, **changes))
                 log.info("settings changed for guild %s channel %s: %s", interaction.guild_id, channel_id,
                          ",".join(sorted(changes)))
@@ -196,7 +222,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         content = message.content if message else ""
         await interaction.response.defer()
         try:
-            await asyncio.to_thread(self.guidance.record_feedback, Platform.DISCORD.value, actor_of(interaction.user),
+            await self._call(self.guidance.record_feedback, Platform.DISCORD.value, actor_of(interaction.user),
                                     question_from_content(content), parse_citation_ids(citation_ids), helpful)
         except Exception as exc:  # noqa: BLE001
             log_failure(f"feedback interaction {interaction.id}", exc)
@@ -224,7 +250,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             decide = functools.partial(self.guidance.decide_flag, flag_id, status, actor_of(interaction.user),
                                        Role.POSTER, source=Platform.DISCORD.value)
         try:
-            decision = await asyncio.to_thread(decide)
+            decision = await self._call(decide)
         except Exception as exc:  # noqa: BLE001
             log_failure(f"flag outcome interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
@@ -271,7 +297,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
                 await self._answer_in_place(message, message.content)
             return
         channel_id = settings_channel_id(message.channel, message.channel.id)
-        settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD, str(guild.id),
+        settings = await self._call(self.guidance.channel_settings, Platform.DISCORD, str(guild.id),
                                            str(channel_id))
         mentioned = addressed_to(message, me)
         if not (settings.monitored or mentioned) or not await self._claim(message):
@@ -283,7 +309,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
 
     async def _claim(self, message: discord.Message) -> bool:
         """True the first time this message is seen (gateway events can be replayed)."""
-        return await asyncio.to_thread(self.guidance.claim_event, Platform.DISCORD.value, f"message:{message.id}")
+        return await self._call(self.guidance.claim_event, Platform.DISCORD.value, f"message:{message.id}")
 
     async def _answer_in_place(self, message: discord.Message, question: str) -> None:
         if not question.strip():
@@ -292,7 +318,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             reply = refusal
         else:
             try:
-                answer = await asyncio.to_thread(self.guidance.ask, question)
+                answer = await self._ask(question)
             except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
                 log_failure(f"answering message {message.id}", exc)
                 reply = Reply(content=SORRY)
@@ -306,11 +332,11 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
 
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
         core = message_to_core(message)
-        screening = await asyncio.to_thread(self.guidance.screen, core, settings.sensitivity)
+        screening = await self._call(self.guidance.screen, core, settings.sensitivity)
         flag = screening.flag
         if flag is None:
             return
-        flag_id = await asyncio.to_thread(self.guidance.record_flag, core, flag)
+        flag_id = await self._call(self.guidance.record_flag, core, flag)
         log.info("flagged message %s in guild %s channel %s: %s (%s), flag %s", message.id, core.conversation.workspace,
                  core.conversation.channel, flag.category.value, flag.severity.value, flag_id)
         await self._notify_poster(message, flag, flag_id)

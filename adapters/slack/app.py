@@ -11,7 +11,8 @@ Commands and buttons ``ack()`` first; events are acknowledged by Bolt before the
 listener runs (``process_before_response=False``), so the core is always called after
 Slack has its answer. Listeners only translate: the work (the core, Web API calls)
 goes to a :class:`~adapters.slack.work.WorkQueue`, so acknowledgements never wait
-behind answers on Bolt's small listener pool, nor on the database. Each queued event
+behind answers on Bolt's small listener pool, nor on the database; questions (``/gmc``,
+mentions, DMs, Share and More) go in its ask lane, so answers never wait behind screening. Each queued event
 job first claims the event's ``event_id`` and drops a duplicate (Slack's retry of an
 event already claimed, also by another worker sharing the database); the request's
 signature was verified before. A global middleware counts requests by kind. Nothing
@@ -45,7 +46,7 @@ from adapters.slack.translate import (
     text_of,
     user_ref,
 )
-from adapters.slack.work import DEFAULT_WORKERS, WorkQueue
+from adapters.slack.work import ASK, DEFAULT_WORKERS, WORK, WorkQueue
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.review import NOT_MODERATOR, Outcome, Role
@@ -114,14 +115,16 @@ class SlackHandlers:
             app.action(action_id)(self._button(action_id, handle))
 
     def _button(self, action_id: str, handle: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[..., None]:
+        lane = ASK if action_id in (bk.SHARE, bk.MORE) else WORK  # these answer the question again
         def listener(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
-            self._guard(f"action {action_id}", lambda: handle(body, action))
+            self._guard(f"action {action_id}", lambda: handle(body, action), lane=lane)
         return listener
 
-    def _guard(self, what: str, work: Callable[[], Any], claim: str = "") -> None:
+    def _guard(self, what: str, work: Callable[[], Any], claim: str = "", lane: str = WORK) -> None:
         """Queue ``work`` to run after the acknowledgement, catching its failures; with
-        ``claim`` (an Events API ``event_id``), only if that event was not claimed before."""
+        ``claim`` (an Events API ``event_id``), only if that event was not claimed before.
+        Questions go in the ``ask`` lane, which never waits behind screening."""
         def job() -> None:
             try:
                 if claim and not self.bot.claim_event(PLATFORM, claim):
@@ -131,7 +134,7 @@ class SlackHandlers:
                 work()
             except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
                 log.error("slack %s failed: %s", what, type(exc).__name__)
-        self.work.submit(job)
+        self.work.submit(job, lane)
 
     # -- middleware and errors ----------------------------------------------------------
     def count_request(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
@@ -175,7 +178,7 @@ class SlackHandlers:
         ack()
         where = Where(team=text_of(body, "team_id"), user=text_of(body, "user_id"),
                       channel=text_of(body, "channel_id"), response_url=text_of(body, "response_url"))
-        self._guard("command", lambda: self._command(where, text_of(body, "text")))
+        self._guard("command", lambda: self._command(where, text_of(body, "text")), lane=ASK)
 
     def _command(self, where: Where, text: str) -> None:
         command = parse_command(text)
@@ -199,7 +202,8 @@ class SlackHandlers:
         where = Where(team=text_of(body, "team_id"), user=text_of(event, "user"), channel=text_of(event, "channel"),
                       thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"))
         question = mention_question(text_of(event, "text"), str(context.get("bot_user_id") or ""))
-        self._guard("mention", lambda: self._answer_visibly(where, question), claim=text_of(body, "event_id"))
+        self._guard("mention", lambda: self._answer_visibly(where, question), claim=text_of(body, "event_id"),
+                    lane=ASK)
 
     def _answer_visibly(self, where: Where, question: str) -> None:
         """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty)."""
@@ -225,7 +229,7 @@ class SlackHandlers:
         if route is Route.QUESTION:
             where = Where(team=team, user=message.actor.user_id, channel=message.conversation.channel)
             self._guard("direct message", lambda: self._answer_visibly(where, message.text),
-                        claim=text_of(body, "event_id"))
+                        claim=text_of(body, "event_id"), lane=ASK)
         else:
             self._guard("screening", lambda: self._screen(message), claim=text_of(body, "event_id"))
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from bot.cli.common import make_bot
 from bot.render import render_answer
 
 SAMPLE_QUESTION = "can I reply to a patient on Twitter?"
+CONSOLE_MARKER = "console-started"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,9 +23,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask.set_defaults(func=cmd_ask, parser=ask)
 
     con = sub.add_parser("console", help="interactive session: type questions, get cited answers",
-                         description="An interactive session. The sample question is answered first; "
-                         "type a question per line, or 'quit'.")
-    con.add_argument("--no-sample", action="store_true", help="skip answering the sample question first")
+                         description="An interactive session. On the very first start the sample question "
+                         "is answered first; type a question per line, 'check MESSAGE', 'help', or 'quit'.")
+    con.add_argument("--no-sample", action="store_true", help="never answer the sample question first")
+    con.add_argument("--sample", action="store_true", help="answer the sample question first, even after the first start")
     con.set_defaults(func=cmd_console)
 
 
@@ -50,6 +53,23 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     bot = make_bot(args)
     adapter = ConsoleAdapter(stdin=sys.stdin, stdout=sys.stdout,
-                             sample=None if args.no_sample else SAMPLE_QUESTION)
+                             sample=SAMPLE_QUESTION if first_start(bot.settings.data_dir, args) else None)
     adapter.run(bot)
     return 0
+
+
+def first_start(data_dir: Path, args: argparse.Namespace) -> bool:
+    """Whether to answer the sample question: on the console's very first start in this
+    data folder (remembered by a marker file), or when asked with ``--sample``."""
+    if args.no_sample:
+        return False
+    marker = data_dir / CONSOLE_MARKER
+    if marker.exists() and not args.sample:
+        return False
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text("The gmcbot console has started here before: it answers the sample question only "
+                          "on its first start (or with --sample).\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only data folder: the sample is shown again next time
+    return True

@@ -10,7 +10,10 @@ from typing import Any
 
 from bot.cli.common import make_bot
 from bot.evaluation import message_lines, question_lines, read_jsonl, score_messages, score_questions
-from bot.retrieval import Method
+
+# bot.retrieval.Method's values, spelled out so that `gmcbot --help` imports no numpy
+# (tests/unit/test_cli.py checks they match).
+METHODS = ("dense", "bm25", "hybrid")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--json", action="store_true",
                    help="print those keys as one JSON object, with a 'lines' list (id, status, cited, hit)")
     q.add_argument("--misses", action="store_true", help="also print every line that missed, readably")
-    q.add_argument("--method", choices=[m.value for m in Method], default=Method.HYBRID.value,
+    q.add_argument("--method", choices=METHODS, default="hybrid",
                    help="ranking method (default: hybrid, the shipped one)")
     q.set_defaults(func=cmd_questions)
     m = esub.add_parser("messages", help="recall, false alarms and citation figures on a messages file",
@@ -56,6 +59,9 @@ def _print(scores: dict[str, float | int], lines: list[dict[str, Any]], args: ar
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
+    from bot.evaluation import read_jsonl, score_questions
+    from bot.retrieval import Method
+
     rows = read_jsonl(args.file, ("question", "relevant"))
     bot = make_bot(args)
     answers = bot.ask_many([r["question"] for r in rows], top=3, method=Method(args.method))
@@ -64,6 +70,8 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_messages(args: argparse.Namespace) -> int:
+    from bot.evaluation import read_jsonl, score_messages
+
     rows = read_jsonl(args.file, ("text", "risky"))
     bot = make_bot(args)
     results = bot.screen_many([r["text"] for r in rows])

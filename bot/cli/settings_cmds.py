@@ -13,8 +13,11 @@ import dataclasses
 import json
 
 from bot.cli.common import records_from
-from bot.store.models import SENSITIVITIES
 from bot.types import ChannelSettings, Platform
+
+# bot.store.models.SENSITIVITIES, spelled out so that `gmcbot --help` imports no
+# SQLAlchemy (tests/unit/test_cli.py checks they match).
+SENSITIVITIES = ("low", "normal", "high")
 
 ON_OFF = {"on": True, "off": False}
 PLATFORMS = [p.value for p in Platform if p is not Platform.CONSOLE]

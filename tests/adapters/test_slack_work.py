@@ -65,3 +65,31 @@ def test_pending_counts_and_waits() -> None:
     assert pending.wait_idle(0.05) == 1
     threading.Timer(0.1, pending.end).start()
     assert pending.wait_idle(5) == 0
+
+
+def test_asks_never_wait_behind_queued_work() -> None:
+    """Every general worker busy on screening: an ask still runs at once on the ask lane's
+    own worker; and a free general worker takes waiting asks before older work."""
+    gate = threading.Event()
+    order: list[str] = []
+    work = WorkQueue(workers=2, ask_workers=1)
+    for _ in range(2):
+        work.submit(gate.wait)  # both general workers stuck on slow screening
+    for i in range(5):
+        work.submit(lambda i=i: order.append(f"screen{i}"))
+    answered = threading.Event()
+    assert work.submit(lambda: (order.append("ask"), answered.set()), lane="ask")
+    assert answered.wait(2) and order == ["ask"]
+    assert work.waiting("work") >= 5  # the screening still waits
+    with pytest.raises(ValueError):
+        work.submit(lambda: None, lane="express")
+
+    late = WorkQueue(workers=1, ask_workers=0)
+    hold = threading.Event()
+    late.submit(hold.wait)
+    late.submit(lambda: order.append("old work"))
+    late.submit(lambda: order.append("new ask"), lane="ask")
+    hold.set()
+    gate.set()
+    assert late.drain(5) == 0 and work.drain(5) == 0
+    assert order.index("new ask") < order.index("old work")

@@ -40,7 +40,6 @@ from bot.config import Settings
 from bot.evaluation import read_jsonl
 from bot.service import GuidanceBot
 from bot.types import ChannelSettings, Platform
-from index.embedders import make_embedder
 from tests.adapters.slack_harness import SIGNING_SECRET, SlackHarness
 from tests.fakes.slack_api import BOT_USER_ID, RESPONSE_METHOD, TEAM_ID, Call, FakeSlackApi
 
@@ -100,12 +99,12 @@ class ServedSlack:
         return "\n".join(self.lines)
 
 
-def child_env(fake: FakeSlackApi, token: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+def child_env(fake: FakeSlackApi, token: str, extra: dict[str, str] | None = None, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GMCBOT_", "SLACK_"))}
     env.update({"SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "GMCBOT_SLACK_API_URL": fake.api_url, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                 "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")})
+                "PYTHONPATH": str(root) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")})
     env.update(extra or {})
     return env
 
@@ -113,12 +112,13 @@ def child_env(fake: FakeSlackApi, token: str, extra: dict[str, str] | None = Non
 @contextmanager
 def served_slack(fake: FakeSlackApi, data_dir: Path, *, embedder: str = "hashing", token: str = "xoxb-test",
                  env: dict[str, str] | None = None, args: Sequence[str] = (),
-                 start_timeout: float = 120.0) -> Iterator[ServedSlack]:
+                 start_timeout: float = 120.0, root: Path = ROOT) -> Iterator[ServedSlack]:
     """Start the CLI's HTTP server on 127.0.0.1:0 and wait until it says it is ready.
-    On leaving, the child is sent SIGTERM (if still running) and waited for."""
+    On leaving, the child is sent SIGTERM (if still running) and waited for. ``root`` is
+    the source tree the child runs (another checkout for before/after benchmarks)."""
     cmd = [sys.executable, "-m", "bot.cli", "--data-dir", str(data_dir), "--embedder", embedder,
            "serve", "slack", "--http", "--port", "0", *args]
-    process = subprocess.Popen(cmd, cwd=data_dir, env=child_env(fake, token, env), stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(cmd, cwd=data_dir, env=child_env(fake, token, env, root), stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     served = ServedSlack(process)
     ready = threading.Event()
@@ -187,19 +187,19 @@ def eval_texts() -> tuple[list[str], list[tuple[str, bool]]]:
     return questions, messages
 
 
-def settings_for(data_dir: Path, embedder: str, database_url: str = "") -> Settings:
-    return Settings(data_dir=data_dir, embedder=embedder, database_url=database_url)
+def settings_for(data_dir: Path, embedder: str, database_url: str = "", embed_backend: str = "auto") -> Settings:
+    return Settings(data_dir=data_dir, embedder=embedder, database_url=database_url, embed_backend=embed_backend)
 
 
-def prepare_world(data_dir: Path, embedder: str, database_url: str = "") -> GuidanceBot:
+def prepare_world(data_dir: Path, embedder: str, database_url: str = "", embed_backend: str = "auto") -> GuidanceBot:
     """Build the index and screening cache the child will load, and set the ward channel
     monitored with a moderators' channel, in the store the child will open (SQLite in
     ``data_dir`` unless ``database_url``)."""
     from bot.store import open_records
 
-    settings = settings_for(data_dir, embedder, database_url)
+    settings = settings_for(data_dir, embedder, database_url, embed_backend)
     records = open_records(settings)
-    bot = GuidanceBot(settings, embedder=make_embedder(embedder), records=records)
+    bot = GuidanceBot(settings, records=records)
     bot.warm_up(screening=True)
     bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, WARD_CHANNEL, monitored=True,
                                                 moderators_channel=MODS_CHANNEL))
@@ -367,6 +367,8 @@ class Tally:
     moderator_posts: int
     ack_seconds: list[float]
     answer_seconds: list[float]
+    question_seconds: list[float] = field(default_factory=list)
+    notice_seconds: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -379,6 +381,9 @@ class Tally:
             "ack_p50_ms": pct(self.ack_seconds, 50) * 1000, "ack_p95_ms": pct(self.ack_seconds, 95) * 1000,
             "ack_max_ms": max(self.ack_seconds, default=float("nan")) * 1000,
             "answer_p50_ms": pct(self.answer_seconds, 50) * 1000, "answer_p95_ms": pct(self.answer_seconds, 95) * 1000,
+            "question_p50_ms": pct(self.question_seconds, 50) * 1000,
+            "question_p95_ms": pct(self.question_seconds, 95) * 1000,
+            "notice_p50_ms": pct(self.notice_seconds, 50) * 1000, "notice_p95_ms": pct(self.notice_seconds, 95) * 1000,
         }
 
 
@@ -396,6 +401,10 @@ def tally(fake: FakeSlackApi, items: Sequence[Item], flag_refs: Sequence[str]) -
     unexpected = [i for i in found if i not in expecting]
     sorry = sum(1 for calls in found.values() for c in calls if "Sorry, something went wrong" in c.text_dump())
     answer_seconds = [found[it.index][0].at - it.sent for it in owed if it.index in found and it.status == 200]
+    question_seconds = [found[it.index][0].at - it.sent for it in owed
+                        if it.index in found and it.status == 200 and it.expect == "answer"]
+    notice_seconds = [found[it.index][0].at - it.sent for it in owed
+                      if it.index in found and it.status == 200 and it.expect == "flag"]
     flag_items = [it for it in owed if it.expect == "flag"]
     refs = [r for r in flag_refs]
     missing = sum(1 for it in flag_items if not any(r.endswith(_permalink_key(it.ts)) for r in refs))
@@ -410,6 +419,7 @@ def tally(fake: FakeSlackApi, items: Sequence[Item], flag_refs: Sequence[str]) -
         unexpected=unexpected, sorry=sorry, flags_expected=len(flag_items), flags_stored=len(refs),
         flags_missing=missing, flags_doubled=doubled, moderator_posts=len(moderators),
         ack_seconds=[it.ack_seconds for it in acked], answer_seconds=answer_seconds,
+        question_seconds=question_seconds, notice_seconds=notice_seconds,
     )
 
 
@@ -428,18 +438,24 @@ def dump(result: dict[str, Any]) -> str:
 
 # -- one whole run ---------------------------------------------------------------------------------
 def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing", *,
-             database_url: str = "", token: str = "xoxb-test", deliver_timeout: float = 120.0) -> dict[str, Any]:
+             database_url: str = "", token: str = "xoxb-test", deliver_timeout: float = 120.0,
+             root: Path = ROOT, embed_backend: str = "auto") -> dict[str, Any]:
     """Start the server, send ``events`` deliveries (plus retries) from ``senders``
     threads, wait for every outcome, scrape ``/metrics``, stop it with SIGTERM and count.
     The audit store is SQLite in the data folder unless ``database_url``. Returns the
     figures (see :meth:`Tally.summary`) with throughput, peak RSS and the shutdown's exit
-    code and seconds."""
+    code and seconds. ``root`` is the source tree the server runs and ``embed_backend``
+    the backend the plan's expected outcomes are screened with (``torch`` for a tree that
+    predates the ONNX backend)."""
     data_dir = work_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    bot = prepare_world(data_dir, embedder, database_url)
+    bot = prepare_world(data_dir, embedder, database_url, embed_backend)
     items = make_plan(events, bot)
     env = {"GMCBOT_DATABASE_URL": database_url} if database_url else {}
-    with FakeSlackApi() as fake, served_slack(fake, data_dir, embedder=embedder, token=token, env=env) as served:
+    if root == ROOT:
+        env["GMCBOT_EMBED_BACKEND"] = embed_backend
+    with FakeSlackApi() as fake, served_slack(fake, data_dir, embedder=embedder, token=token, env=env,
+                                              root=root) as served:
         started = time.monotonic()
         send_seconds = fire(served.url, fake, items, senders)
         wait_for_deliveries(fake, items, deliver_timeout)

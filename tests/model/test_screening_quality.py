@@ -54,8 +54,10 @@ BARS = {
 
 
 @pytest.fixture(scope="module")
-def screening_bot(minilm, tmp_path_factory):  # type: ignore[no-untyped-def]
-    bot = GuidanceBot(Settings(data_dir=tmp_path_factory.mktemp("screening-model")), embedder=minilm)
+def screening_bot(tmp_path_factory):  # type: ignore[no-untyped-def]
+    # The shipped configuration: screening on its default backend (the int8 ONNX graph,
+    # made here from the packaged weights).
+    bot = GuidanceBot(Settings(data_dir=tmp_path_factory.mktemp("screening-model")))
     bot.screen("warm up")
     return bot
 

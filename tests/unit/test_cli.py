@@ -92,3 +92,30 @@ def test_missing_model_package_says_what_to_install(tmp_path: Path) -> None:
 def test_any_unicode_question_works(tmp_path: Path, question: str) -> None:
     out = gmcbot("ask", "--json", question, data=tmp_path)
     assert out.returncode == 0 and "Traceback" not in out.stderr
+
+
+def test_console_answers_the_sample_only_on_the_first_start(tmp_path: Path) -> None:
+    first = gmcbot("console", data=tmp_path, stdin="quit\n")
+    assert first.returncode == 0 and "can I reply to a patient on Twitter?" in first.stdout
+    again = gmcbot("console", data=tmp_path, stdin="quit\n")
+    assert again.returncode == 0 and "can I reply to a patient on Twitter?" not in again.stdout
+    forced = gmcbot("console", "--sample", data=tmp_path, stdin="quit\n")
+    assert "can I reply to a patient on Twitter?" in forced.stdout
+
+
+def test_console_help_and_bare_check_give_usage_not_answers(tmp_path: Path) -> None:
+    out = gmcbot("console", "--no-sample", data=tmp_path, stdin="help\n?\ncheck\nquit\nwhat about Twitter?\n")
+    assert out.returncode == 0, out.stderr
+    assert "Nothing in the guidance corpus" not in out.stdout
+    assert out.stdout.count("How to use the console") == 2
+    assert "Give the message to screen after 'check'" in out.stdout
+    assert "what about Twitter?" not in out.stdout  # quit left before it
+
+
+def test_console_wraps_to_the_terminal_width_between_words(tmp_path: Path) -> None:
+    out = gmcbot("console", "--no-sample", data=tmp_path, env={"COLUMNS": "50"},
+                 stdin="can I accept a friend request from a patient on Facebook?\n")
+    lines = out.stdout.splitlines()
+    assert any("—" in line for line in lines)  # the citation line
+    for line in lines:
+        assert len(line) <= 50 or " " not in line.strip(), line  # only an unbreakable word (a link) runs over

@@ -1,0 +1,54 @@
+"""The ONNX graphs answering (float32) and screening (int8) run on: made reproducibly from
+the packaged weights, close to the PyTorch reference, and what the default configuration
+uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.corpus import load_corpus
+from bot.retrieval import passage_views
+from index import onnx_minilm
+from index.embedders import MINILM_WEIGHTS_SHA256, locate_minilm
+
+pytestmark = pytest.mark.model
+
+
+def test_the_graph_is_made_reproducibly(tmp_path: Path) -> None:
+    source = locate_minilm()
+    first = onnx_minilm.ensure_graph(tmp_path / "a", source, MINILM_WEIGHTS_SHA256)
+    second = onnx_minilm.ensure_graph(tmp_path / "b", source, MINILM_WEIGHTS_SHA256)
+    assert first[1] == second[1] == onnx_minilm._sha256(first[0])  # same bytes, checksum recorded
+    fp32 = onnx_minilm.ensure_graph(tmp_path / "a", source, MINILM_WEIGHTS_SHA256, variant="fp32")
+    assert fp32[1] == onnx_minilm.ensure_graph(tmp_path / "b", source, MINILM_WEIGHTS_SHA256, variant="fp32")[1]
+    manifest = onnx_minilm.read_manifest(first[0].parent) or {}
+    assert manifest["source_sha256"] == MINILM_WEIGHTS_SHA256 and manifest["recipe"] == onnx_minilm.RECIPE
+
+
+@pytest.mark.parametrize(("variant", "mean", "least"), [("fp32", 0.9999, 0.9995), ("int8", 0.99, 0.97)])
+def test_vectors_stay_close_to_the_pytorch_reference(minilm, variant: str, mean: float,  # type: ignore[no-untyped-def]
+                                                     least: float) -> None:
+    from index.embedders import make_embedder
+
+    corpus = load_corpus()
+    texts = [t for p in corpus.paragraphs[:40] for _, t in passage_views(p, corpus.documents[p.doc_id])]
+    reference = make_embedder("minilm", "float32", backend="torch")
+    onnx = make_embedder("minilm", backend=f"onnx-{variant}", cache_dir=minilm.cache_dir)
+    cosine = np.sum(onnx.encode(texts) * reference.encode(texts), axis=1)
+    print(f"{variant}: cosine to PyTorch float32 over {len(texts)} texts: mean {cosine.mean():.5f}, "
+          f"min {cosine.min():.5f}")
+    assert cosine.mean() >= mean and cosine.min() >= least
+
+
+def test_the_default_configuration_answers_on_fp32_and_screens_on_int8(minilm_bot) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    assert minilm_bot.screen_embedder.embedder_id.startswith("onnx-int8/")
+    assert minilm_bot.embedder.embedder_id.startswith("onnx-fp32/")
+    assert minilm_bot.screen("Patient in resus is John Carter, NHS no 943 476 5919").flag is not None
+    if "torch" in sys.modules:  # another test loaded the reference; a fresh process must not
+        return
+    assert "torch" not in sys.modules
