@@ -59,7 +59,6 @@ def _print(scores: dict[str, float | int], lines: list[dict[str, Any]], args: ar
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
-    from bot.evaluation import read_jsonl, score_questions
     from bot.retrieval import Method
 
     rows = read_jsonl(args.file, ("question", "relevant"))
@@ -70,7 +69,6 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_messages(args: argparse.Namespace) -> int:
-    from bot.evaluation import read_jsonl, score_messages
 
     rows = read_jsonl(args.file, ("text", "risky"))
     bot = make_bot(args)

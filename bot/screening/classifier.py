@@ -8,10 +8,9 @@ The trained weights live in ``guidance_corpus/screening/classifier/`` as ``model
 with a manifest ``model.json`` (classes, per-category thresholds, the embedder the
 weights belong to, the training data's digest, the seed, and the SHA-256 of
 ``model.npz``). :func:`load_classifier` refuses a file whose checksum does not match.
-Weights are only used with the embedder they were trained on (the precision suffix of
-the embedder id is ignored: bfloat16 vectors are within 3e-5 cosine of float32); with
-another embedder (the hashing one in fast tests) screening falls back to the exemplar
-sets. ``make train`` (:mod:`bot.screening.training`) rebuilds the files reproducibly.
+Weights are only used with the model they were trained on, on any backend (PyTorch at
+either precision, or the ONNX graphs made from the same weights); with another embedder
+(the hashing one in fast tests) screening uses the rules and exemplar sets alone. ``make train`` (:mod:`bot.screening.training`) rebuilds the files reproducibly.
 
 Per-category thresholds are probability levels calibrated out of fold on the training
 data (:mod:`bot.screening.training`); :meth:`ConductClassifier.evidence` maps a
@@ -54,9 +53,11 @@ class ClassifierFileError(GmcbotError):
     """The classifier's files are missing, damaged or do not match their manifest."""
 
 
-def base_embedder_id(embedder_id: str) -> str:
-    """The embedder id without its precision suffix (``+bf16``)."""
-    return embedder_id.split("+", 1)[0]
+def model_family(embedder_id: str) -> str:
+    """The model an embedder id names, whatever runs it: ``all-MiniLM-L6-v2@gt-0.1.0``
+    for PyTorch at either precision and for the ONNX graphs made from the same weights."""
+    name = embedder_id.split("/", 1)[-1]
+    return name.split("+", 1)[0].split("#", 1)[0]
 
 
 def sha256_of(path: Path) -> str:
@@ -91,7 +92,9 @@ class ConductClassifier:
         return np.hstack([np.asarray(vectors, dtype=np.float32), words])
 
     def applies_to(self, embedder_id: str) -> bool:
-        return base_embedder_id(embedder_id) == base_embedder_id(self.embedder_id)
+        """True for an embedder of the model the weights were trained on (any backend:
+        the ONNX graphs' vectors are within 0.01 cosine of PyTorch's)."""
+        return model_family(embedder_id) == model_family(self.embedder_id)
 
     def probabilities(self, vectors: np.ndarray, folded: Sequence[str]) -> np.ndarray:
         """``(messages, classes)`` softmax probabilities for messages given by their

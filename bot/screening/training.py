@@ -148,9 +148,12 @@ def calibrate(probs: np.ndarray, y: np.ndarray, target_fpr: float = TARGET_FPR) 
 
 
 def embed(texts: Sequence[str], embedder_name: str = "minilm") -> tuple[np.ndarray, str]:
-    from index.embedders import make_embedder
+    """Vectors from the embedder screening runs on (the configured ``embed_backend``)."""
+    from bot.config import load_settings
+    from bot.service import embedder_for
 
-    embedder = make_embedder(embedder_name, "float32")
+    settings = load_settings(embedder=embedder_name)
+    embedder = embedder_for(settings, "screen")
     prepared = [prepare(t).model for t in texts]
     return np.asarray(embedder.encode(prepared), dtype=np.float32), embedder.embedder_id
 
