@@ -35,7 +35,7 @@ ISSUE_BAR = Bar(0.90, 0.05, 0.80, 0.80)
 GAUGE = Bar(0.70, 0.10, 0.80, 0.0)
 # Blind set F (eval/blind/set_f): first touch 0.714 / 0.071 / 0.80 / 0.567 at add090a;
 # 0.83 / 0.095 / 0.83 / 0.57 with the learned classifier. A gauge a little below that.
-GAUGE_F = Bar(0.78, 0.11, 0.75, 0.50)
+GAUGE_F = Bar(0.80, 0.11, 0.75, 0.50)
 # The development set and the held-out sets written for this project (figures in
 # guidance_corpus/screening/README.md). A, B and C were each scored once before any rule
 # changed for them, then used to broaden the rules, so they carry the issue's bar. D was
@@ -50,6 +50,8 @@ BARS = {
     DATA / "messages_holdout_d.jsonl": GAUGE,
     DATA / "messages_holdout_e.jsonl": Bar(0.80, 0.05, 0.85, 0.60),  # 0.86 / 0.042 / 0.94 / 0.68 measured
     EVAL_DIR / "blind" / "set_f" / "messages_f.jsonl": GAUGE_F,
+    # Blind set G, first touch 0.738 / 0.143 / 0.97 / 0.71 after the classifier: a gauge below it.
+    EVAL_DIR / "blind" / "set_g" / "messages_g.jsonl": Bar(0.70, 0.16, 0.90, 0.65),
 }
 
 
