@@ -217,6 +217,8 @@ def generate(seed: int) -> Generated:
         text = f"Can you ring about {written}? {details}"
     # A short run of digits (a date of birth run together) also occurs inside random ids:
     # look for it as a whole word.
-    needles = [Needle(n.text, n.kind, word=True) if n.text.isdigit() and len(n.text) < 8 else n for n in needles]
+    # A postcode run together ("CF09DF") may be hex, as in stored random ids: whole word too.
+    needles = [Needle(n.text, n.kind, word=True) if (n.text.isdigit() and len(n.text) < 8)
+               or (n.kind == "postcode" and " " not in n.text) else n for n in needles]
     about = template in (2, 3, 4) or bool({"nhs-number", "chi-number", "hc-number", "dob"} & set(kinds))
     return Generated(text, tuple(n for n in needles if len(n.text) >= 4 or n.word), tuple(kinds), about)

@@ -95,8 +95,9 @@ class NameFinder:
                 return None
             if self.is_name_word(word):
                 unknown += 1
-            elif not (word.lower() in self.vocab.name_words and word.lower() not in self.not_a_name):
-                break
+            elif not (word.lower() in self.vocab.name_words
+                      and (word.lower() not in self.not_a_name or word[:1].isupper())):
+                break  # "Mr Guy Rousseau": a capitalised everyday name word still counts
             end = start + m.end()
             count += 1
         if end is None or not unknown or count < least:

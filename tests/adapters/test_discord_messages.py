@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.logsetup import quiet_body_loggers
 from bot.store import open_records
 from bot.types import FlagStatus
 from tests.adapters.discord_world import BOT_ID, LOUNGE, MODS, POLICY_QUESTION, THREAD, WARD, World, discord_world
@@ -241,6 +242,7 @@ async def test_generated_identifiers_never_reach_discord_records_or_logs(
     """Issue 12, Discord side: generated messages (tests/generated.py, every written form)
     posted in a monitored channel with a moderators' channel; nothing the bot sent, stored
     or logged holds a generated value."""
+    quiet_body_loggers()  # as the runner does: discord.py logs whole payloads at DEBUG
     caplog.set_level(logging.DEBUG)
     generated = [generate(seed) for seed in range(ADAPTER_MESSAGES)]
     async with discord_world(tmp_path) as w:
