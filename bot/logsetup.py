@@ -39,7 +39,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     quiet_body_loggers()
-    for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "filelock", "huggingface_hub"):
+    for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "filelock", "huggingface_hub", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
 
 
