@@ -32,6 +32,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord.buttons import edit_kwargs, send_kwargs
+from adapters.discord.carried import carried_message, carried_text
 from adapters.discord.translate import (
     Reply,
     actor_of,
@@ -39,7 +40,6 @@ from adapters.discord.translate import (
     answer_reply,
     channel_notice,
     feedback_done_reply,
-    message_to_core,
     moderator_notice,
     outcome_reply,
     parse_citation_ids,
@@ -330,8 +330,38 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         except discord.HTTPException as exc:
             log.warning("could not answer message %s: HTTP %s code %s", message.id, exc.status, exc.code)
 
+    # >>> carried (issue 19): edits re-screened; a message is screened with all it carries
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edited message in a monitored channel is screened again, as Slack's are. Only
+        real edits count (``edited_timestamp`` set, and what the message carries changed
+        when the old one is cached): link previews arriving later are not edits."""
+        message = payload.message
+        me = self.client.user
+        edited = payload.data.get("edited_timestamp") if isinstance(payload.data, dict) else None
+        if me is None or payload.guild_id is None or message.guild is None or not edited \
+                or message.author.bot or message.webhook_id is not None or message.author.id == me.id:
+            return
+        before = payload.cached_message
+        if before is not None and carried_text(before) == carried_text(message) \
+                and before.attachments == message.attachments:
+            return
+        try:
+            channel_id = settings_channel_id(message.channel, message.channel.id)
+            settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
+                                               str(message.guild.id), str(channel_id))
+            if not settings.monitored:
+                return
+            if not await asyncio.to_thread(self.guidance.claim_event, Platform.DISCORD.value,
+                                           f"edit:{message.id}:{edited}"):
+                return
+            await self._screen(message, settings)
+        except Exception as exc:  # noqa: BLE001 - never let a message's failure reach discord.py's logger
+            log_failure(f"edited message {message.id}", exc)
+    # <<< carried
+
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
-        core = message_to_core(message)
+        core = await carried_message(message)
         screening = await self._call(self.guidance.screen, core, settings.sensitivity)
         flag = screening.flag
         if flag is None:

@@ -1,0 +1,107 @@
+"""Issue 19 on Discord: edits, forwards and text attachments are screened with the
+message, through discord.py's own gateway parsers and the fake API (its fake CDN serves
+the attachments, read into memory)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from adapters.discord.carried import TEXT_SIZE_CAP
+from tests.adapters.discord_world import GUILD_ID, LOUNGE, MODS, WARD, World, discord_world
+from tests.adapters.test_discord_messages import FLAGGED, ORDINARY, assert_no_identifier
+from tests.fakes import discord_payloads as p
+
+pytestmark = pytest.mark.asyncio
+
+
+def cdn_reads(w: World) -> list[str]:
+    return [c.path for c in w.fake.find("GET", r"^/attachments/")]
+
+
+async def test_an_edit_that_adds_an_nhs_number_is_flagged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        original = await w.post(ORDINARY)
+        assert not w.records.flags
+        await w.driver.message_update(p.edited(original, FLAGGED))
+        assert len(w.records.flags) == 1 and len(w.fake.dm_posts(w.poster["id"])) == 1
+        assert len(w.fake.channel_posts(MODS)) == 1
+        assert_no_identifier(w, caplog)
+
+
+async def test_an_edit_is_screened_even_when_the_original_is_not_cached(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor()
+        original = p.message(p.snowflake(), WARD, w.poster, ORDINARY, guild_id=GUILD_ID,
+                             author_member=p.member(w.poster))
+        await w.driver.message_update(p.edited(original, FLAGGED))  # never seen before
+        assert len(w.records.flags) == 1
+
+
+async def test_updates_that_are_not_edits_are_ignored_and_a_replayed_edit_counts_once(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor()
+        original = await w.post(ORDINARY)
+        await w.driver.message_update({**original, "content": FLAGGED})  # no edited_timestamp: a link preview
+        assert not w.records.flags
+        edit = p.edited(original, FLAGGED)
+        await w.driver.message_update(edit)
+        await w.driver.message_update(edit)
+        assert len(w.records.flags) == 1
+
+
+async def test_an_edit_in_an_unmonitored_channel_is_not_screened(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor(WARD)
+        original = await w.post(ORDINARY, channel=LOUNGE)
+        await w.driver.message_update(p.edited(original, FLAGGED))
+        assert not w.records.flags
+
+
+async def test_a_forwarded_message_is_screened_as_the_forwarders_post(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        payload = p.forward(p.snowflake(), WARD, w.poster, p.snapshot(FLAGGED), guild_id=GUILD_ID,
+                            author_member=p.member(w.poster), source_channel=LOUNGE, source_message=p.snowflake())
+        await w.driver.message_create(payload)
+        [record] = w.records.flags.values()
+        assert record.category == "patient-identifiable"
+        assert len(w.fake.dm_posts(w.poster["id"])) == 1
+        assert_no_identifier(w, caplog)
+
+
+async def test_a_small_text_attachment_is_read_in_memory_and_screened(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        body = ("Handover notes\n" + FLAGGED + "\n").encode()
+        url = w.fake.add_file("message.txt", body)
+        attachment = p.file_attachment("message.txt", url, len(body), "text/plain; charset=utf-8")
+        await w.post("", attachments=[attachment])
+        assert len(cdn_reads(w)) == 1
+        assert len(w.records.flags) == 1
+        assert_no_identifier(w, caplog)
+
+
+async def test_a_text_attachment_over_the_cap_is_not_fetched(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor()
+        body = (FLAGGED + " " * TEXT_SIZE_CAP).encode()
+        url = w.fake.add_file("message.txt", body)
+        await w.post(ORDINARY, attachments=[p.file_attachment("message.txt", url, len(body), "text/plain")])
+        assert cdn_reads(w) == [] and not w.records.flags
+
+
+async def test_alt_text_and_file_names_are_screened(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor()
+        image = {**p.image_attachment("scan.png"), "description": FLAGGED}
+        await w.post("", attachments=[image])
+        assert len(w.records.flags) == 1
