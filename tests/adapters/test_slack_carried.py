@@ -1,0 +1,87 @@
+"""Issue 19 on Slack: text in blocks, shared messages, attachment and file text and
+snippet previews are screened with the message, through the real Bolt app and the fake
+Web API; nothing of the identifier reaches what is posted, stored or logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from adapters.slack.carried import CARRIED_LIMIT, blocks_text, carried_text
+from adapters.slack.translate import Route, route_message
+from bot.logsetup import quiet_body_loggers
+from tests.adapters.slack_harness import SlackHarness, payload
+from tests.adapters.test_slack_app import FLAGGED, monitor
+from tests.privacy import identifiers_in, leaks, log_text
+
+CARRYING = ("event_message_blocks_only", "event_message_shared", "event_message_changed_identifier",
+            "event_message_snippet")
+
+
+@pytest.mark.parametrize("name", CARRYING)
+def test_what_a_message_carries_is_screened_and_never_repeated(
+        slack: SlackHarness, caplog: pytest.LogCaptureFixture, name: str) -> None:
+    quiet_body_loggers()
+    caplog.set_level(logging.DEBUG)
+    monitor(slack)
+    body = payload(name)
+    slack.event(body["event"], event_id=body["event_id"])
+    notice = slack.fake.wait_for("chat.postEphemeral")[0]
+    assert notice.params["user"] == "U0ANN"
+    slack.fake.wait_for("chat.postMessage")
+    slack.fake.settle()
+    [record] = slack.bot.records.flags.values()  # type: ignore[attr-defined]
+    assert record.category == "patient-identifiable"
+    needles = identifiers_in(FLAGGED, slack.bot.screen(FLAGGED))
+    assert {n.kind for n in needles} >= {"nhs-number", "name"}
+    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records), repr(record)])
+    assert leaks(needles, haystack) == []
+
+
+def _routed(name: str) -> str:
+    route, message = route_message(payload(name)["event"], "T0TRUST", "U0GMCBOT")
+    assert route is Route.SCREEN and message is not None
+    return message.text
+
+
+def test_blocks_only_text_is_read() -> None:
+    text = _routed("event_message_blocks_only")
+    assert "NHS no 943 476 5919" in text and "Bay 3 update @someone" in text
+
+
+def test_a_shared_message_is_read_once_and_link_previews_are_not() -> None:
+    text = _routed("event_message_shared")
+    assert "John Carter" in text and "Posted in #ward-9" in text
+    preview = {"type": "message", "user": "U0ANN", "channel": "C0WARD", "ts": "1.2", "text": "see the policy",
+               "attachments": [{"title": "John Carter's blog", "from_url": "https://example.org/"}]}
+    assert carried_text(preview) == "see the policy"
+
+
+def test_text_equal_to_its_blocks_is_not_doubled() -> None:
+    event = payload("event_message_changed_identifier")["event"]["message"]
+    assert carried_text(event) == FLAGGED
+
+
+def test_section_fields_context_and_images_are_read() -> None:
+    blocks: list[Any] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Bed 4*"}, "fields": [{"type": "plain_text", "text": "f1"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "ctx"}, {"type": "image", "alt_text": "alt1"}]},
+        {"type": "image", "alt_text": "ward board", "title": {"type": "plain_text", "text": "board"}},
+        {"type": "rich_text", "elements": [{"type": "rich_text_preformatted",
+                                            "elements": [{"type": "link", "url": "https://x.example"}]}]},
+    ]
+    assert blocks_text(blocks).split("\n") == ["*Bed 4*", "f1", "ctx", "alt1", "ward board", "board", "https://x.example"]
+
+
+@pytest.mark.parametrize("junk", [None, 1, "x", [], {"blocks": "no"}, {"attachments": [1, None, {"fields": 3}]},
+                                  {"blocks": [{"type": "rich_text", "elements": [[[]]]}]}])
+def test_anything_is_accepted_without_raising(junk: Any) -> None:
+    carried_text(junk)
+    blocks_text(junk)
+
+
+def test_what_is_carried_is_capped() -> None:
+    body = {"text": "a", "files": [{"preview": "x " * CARRIED_LIMIT}]}
+    assert len(carried_text(body)) == CARRIED_LIMIT
