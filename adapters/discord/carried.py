@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import discord
 
@@ -126,12 +126,18 @@ async def fetch_images(message: discord.Message, timeout: float = FETCH_TIMEOUT)
     return [raw[a.id] for a in wanted if a.id in raw]
 
 
-async def carried_message(message: discord.Message, extra: Iterable[str] = ()) -> Message:
+async def carried_message(message: discord.Message,
+                          read_image: Callable[[bytes], str] | None = None) -> Message:
     """The core message for ``message`` with everything it carries (text files fetched);
-    ``extra`` adds text read elsewhere (an image's text)."""
+    with ``read_image`` (:meth:`bot.service.GuidanceBot.read_image`, run in a worker
+    thread), the text of its images too."""
     fetched = await fetch_texts(message)
     text = carried_text(message, fetched)
-    more = [t for t in extra if t.strip()]
+    more: list[str] = []
+    if read_image is not None:
+        for data in await fetch_images(message):
+            more.append(await asyncio.to_thread(read_image, data))
+    more = [t for t in more if t.strip()]
     if more:
         text = "\n".join([text, *more])[:CARRIED_LIMIT]
     return dataclasses.replace(message_to_core(message), text=text, has_image=carries_image(message))

@@ -361,7 +361,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
     # <<< carried
 
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
-        core = await carried_message(message)
+        core = await carried_message(message, self.guidance.read_image)
         screening = await self._call(self.guidance.screen, core, settings.sensitivity)
         flag = screening.flag
         if flag is None:

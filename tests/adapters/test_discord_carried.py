@@ -13,6 +13,7 @@ from adapters.discord.carried import TEXT_SIZE_CAP
 from tests.adapters.discord_world import GUILD_ID, LOUNGE, MODS, WARD, World, discord_world
 from tests.adapters.test_discord_messages import FLAGGED, ORDINARY, assert_no_identifier
 from tests.fakes import discord_payloads as p
+from tests.unit.test_images import SECRETS, WHITEBOARD, png
 
 pytestmark = pytest.mark.asyncio
 
@@ -102,6 +103,23 @@ async def test_a_text_attachment_over_the_cap_is_not_fetched(tmp_path: Path) -> 
 async def test_alt_text_and_file_names_are_screened(tmp_path: Path) -> None:
     async with discord_world(tmp_path) as w:
         w.monitor()
-        image = {**p.image_attachment("scan.png"), "description": FLAGGED}
-        await w.post("", attachments=[image])
+        body = png(["Handover at 8pm"])
+        url = w.fake.add_file("scan.png", body, "image/png")
+        await w.post("", attachments=[p.file_attachment("scan.png", url, len(body), "image/png", FLAGGED)])
         assert len(w.records.flags) == 1
+
+
+async def test_an_image_is_read_in_memory_and_screened(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        body = png([WHITEBOARD])
+        url = w.fake.add_file("IMG_2041.png", body, "image/png")
+        await w.post("for the late team", attachments=[p.file_attachment("IMG_2041.png", url, len(body), "image/png")])
+        assert len(cdn_reads(w)) == 1
+        [record] = w.records.flags.values()
+        assert record.category in ("patient-identifiable", "patient-image")
+        everything = "\n".join([str([c.body for c in w.fake.find() if c.method != "GET"]), repr(record),
+                                caplog.text])
+        for secret in SECRETS:
+            assert secret not in everything

@@ -85,3 +85,41 @@ def test_anything_is_accepted_without_raising(junk: Any) -> None:
 def test_what_is_carried_is_capped() -> None:
     body = {"text": "a", "files": [{"preview": "x " * CARRIED_LIMIT}]}
     assert len(carried_text(body)) == CARRIED_LIMIT
+
+
+# -- images (read in memory from the fake's url_private, with the bot token) -------------------
+def test_a_shared_image_is_read_and_screened_without_repeating_the_patient(
+        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.unit.test_images import SECRETS, WHITEBOARD, png
+
+    quiet_body_loggers()
+    caplog.set_level(logging.DEBUG)
+    monitor(slack)
+    data = png([WHITEBOARD])
+    event = payload("event_message_file_share")["event"]
+    event["files"][0].update({"name": "IMG_2041.png", "mimetype": "image/png", "size": len(data),
+                              "url_private": slack.fake.add_file("IMG_2041.png", data)})
+    slack.event(event)
+    slack.fake.wait_for("chat.postEphemeral", timeout=60)
+    slack.fake.settle()
+    assert [token for _, token in slack.fake.file_reads] == ["xoxb-test"]
+    [record] = slack.bot.records.flags.values()  # type: ignore[attr-defined]
+    assert record.category in ("patient-identifiable", "patient-image")
+    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records), repr(record)])
+    for secret in SECRETS:
+        assert secret not in haystack
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://files.slack.com/files-pri/T0-F1/a.png", True),
+    ("https://files.slack-gov.com/files-pri/T0-F1/a.png", True),
+    ("http://files.slack.com/files-pri/T0-F1/a.png", False),
+    ("https://files.slack.com.evil.example/a.png", False),
+    ("https://evil.example/a.png", False),
+    ("http://127.0.0.1:5000/files-pri/a.png", True),  # the configured API host (the tests' fake)
+    ("http://127.0.0.1:5001/files-pri/a.png", False),
+])
+def test_the_token_goes_only_to_slack_file_hosts(url: str, ok: bool) -> None:
+    from adapters.slack.files import allowed
+
+    assert allowed(url, "http://127.0.0.1:5000/api/") is ok
