@@ -254,6 +254,15 @@ class GuidanceBot:
             log.warning("image not read: %s", type(exc).__name__)
             self.metrics.failures.labels("image").inc()
             return ""
+
+    def report(self, message: Message) -> Flag:
+        """The flag for a message someone reported ("Report to gmcbot"): always a flag,
+        with what screening found (at high sensitivity) and the report as its reasons."""
+        from bot.screening.report import reported_flag
+
+        flag = reported_flag(self._get_screener(), storable(message))
+        self.metrics.flags.labels(flag.category.value).inc()
+        return flag
     # <<< images
 
     def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:

@@ -32,6 +32,7 @@ from slack_sdk.web import WebClient
 
 from adapters.ratelimit import RateLimiter
 from adapters.slack import blocks as bk
+from adapters.slack import report
 from adapters.slack.client import Sender, make_client
 from adapters.slack.files import download, image_files, screened_body
 from adapters.slack.translate import (
@@ -114,6 +115,7 @@ class SlackHandlers:
         }
         for action_id, handle in buttons.items():
             app.action(action_id)(self._button(action_id, handle))
+        app.shortcut(report.CALLBACK_ID)(report.listener(self))  # issue 19: "Report to gmcbot"
 
     def _button(self, action_id: str, handle: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[..., None]:
         lane = ASK if action_id in (bk.SHARE, bk.MORE) else WORK  # these answer the question again

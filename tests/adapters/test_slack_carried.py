@@ -123,3 +123,37 @@ def test_the_token_goes_only_to_slack_file_hosts(url: str, ok: bool) -> None:
     from adapters.slack.files import allowed
 
     assert allowed(url, "http://127.0.0.1:5000/api/") is ok
+
+
+# -- "Report to gmcbot" (message shortcut) --------------------------------------------------------
+def report(slack: SlackHarness, message: dict[str, Any], user: str = "U0BOB") -> None:
+    import json as _json
+    from urllib.parse import urlencode
+
+    body = {"type": "message_action", "callback_id": "gmc_report", "trigger_id": "1.2.3", "token": "XXYYZZ",
+            "action_ts": "1700002000.1", "team": {"id": "T0TRUST", "domain": "trust"},
+            "user": {"id": user, "team_id": "T0TRUST"}, "channel": {"id": "C0WARD", "name": "ward-7"},
+            "message_ts": message["ts"], "message": message, "response_url": slack.fake.response_url("report"),
+            "is_enterprise_install": False}
+    status, _ = slack.post(urlencode({"payload": _json.dumps(body)}), "application/x-www-form-urlencoded")
+    assert status == 200
+
+
+@pytest.mark.parametrize("text", ["Morning all, the coffee machine on level 2 is fixed.", FLAGGED])
+def test_report_always_opens_a_flag_for_the_moderators(slack: SlackHarness, text: str,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    monitor(slack)
+    report(slack, {"type": "message", "user": "U0ANN", "text": text, "ts": "1700001900.000100"})
+    mods = slack.fake.wait_for("chat.postMessage")[0]
+    assert mods.params["channel"] == "C0MODS"
+    thanks = slack.fake.wait_for("response_url")[0]
+    assert "passed this message to the moderators" in thanks.params["text"]
+    [record] = slack.bot.records.flags.values()  # type: ignore[attr-defined]
+    assert "report:manual" in record.rule_ids and record.user_hash  # the poster, pseudonymised
+    assert slack.fake.calls_to("chat.postEphemeral") == []  # the poster is not told who reported them
+    if text == FLAGGED:
+        assert record.category == "patient-identifiable"
+        needles = identifiers_in(FLAGGED, slack.bot.screen(FLAGGED))
+        haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records), repr(record)])
+        assert leaks(needles, haystack) == []
