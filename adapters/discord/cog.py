@@ -67,6 +67,10 @@ WORK_WORKERS = 8
 T = TypeVar("T")
 NONE = discord.AllowedMentions.none()
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+REPORT_NAME = "Report to gmcbot"
+REPORT_THANKS = "Thanks. I've passed this message to the moderators for review."
+REPORT_RECORDED = ("Thanks. I've recorded this message for review; no moderators' channel is set here, "
+                   "so an IG lead will see it in the review console.")
 EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. *can I reply to a patient on Twitter?*"
 
 
@@ -358,6 +362,38 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             await self._screen(message, settings)
         except Exception as exc:  # noqa: BLE001 - never let a message's failure reach discord.py's logger
             log_failure(f"edited message {message.id}", exc)
+
+    async def cog_load(self) -> None:
+        self.client.tree.add_command(app_commands.ContextMenu(name=REPORT_NAME, callback=self.report_message,
+                                                              allowed_contexts=app_commands.AppCommandContext(
+                                                                  guild=True, dm_channel=False, private_channel=False)))
+
+    async def cog_unload(self) -> None:
+        self.client.tree.remove_command(REPORT_NAME, type=discord.AppCommandType.message)
+
+    async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """"Report to gmcbot" (message context menu): screen the message on demand and always
+        open a flag (:meth:`GuidanceBot.report`) with the redacted notice to the moderators'
+        channel; the reporter is answered privately and the poster is not told who reported."""
+        if interaction.guild_id is None or message.guild is None:
+            await answer_once(interaction, Reply(content="Reports work in server channels."))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            core = await carried_message(message, self.guidance.read_image)
+            flag = await asyncio.to_thread(self.guidance.report, core)
+            flag_id = await asyncio.to_thread(self.guidance.record_flag, core, flag)
+            settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
+                                               str(message.guild.id), core.conversation.channel)
+        except Exception as exc:  # noqa: BLE001 - the reporter still gets an answer
+            log_failure(f"report interaction {interaction.id}", exc)
+            await answer_once(interaction, Reply(content=SORRY))
+            return
+        log.info("reported message %s in guild %s: flag %s (%s)", message.id, message.guild.id, flag_id,
+                 flag.category.value)
+        await self._notify_moderators(message, flag, flag_id, settings)
+        told = settings.moderators_channel or self.settings.moderators_channel
+        await answer_once(interaction, Reply(content=REPORT_THANKS if told else REPORT_RECORDED))
     # <<< carried
 
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:

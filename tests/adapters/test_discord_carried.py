@@ -123,3 +123,35 @@ async def test_an_image_is_read_in_memory_and_screened(tmp_path: Path, caplog: p
                                 caplog.text])
         for secret in SECRETS:
             assert secret not in everything
+
+
+async def report(w: World, message: p.Json, user: p.Json | None = None) -> p.Json:
+    """Run "Report to gmcbot" (a message context menu command) through the real tree."""
+    from tests.adapters.discord_world import APP_ID
+
+    user = user or w.admin
+    data = {"id": str(p.snowflake()), "name": "Report to gmcbot", "type": 3, "target_id": message["id"],
+            "guild_id": str(GUILD_ID), "resolved": {"messages": {message["id"]: message}}}
+    payload = p.interaction(2, data, app_id=APP_ID, user_json=user, guild_id=GUILD_ID,
+                            channel=p.text_channel(WARD, GUILD_ID, "ward-7"))
+    await w.driver.slash_command(payload)
+    return payload
+
+
+@pytest.mark.parametrize("text", [ORDINARY, FLAGGED])
+async def test_report_to_gmcbot_always_opens_a_flag_for_the_moderators(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        message = p.message(p.snowflake(), WARD, w.poster, text, guild_id=GUILD_ID, author_member=p.member(w.poster))
+        interaction = await report(w, message)
+        [record] = w.records.flags.values()
+        assert "report:manual" in record.rule_ids and record.channel == str(WARD)
+        assert len(w.fake.channel_posts(MODS)) == 1
+        assert w.fake.dm_posts(w.poster["id"]) == []  # the poster is not told who reported them
+        answers = [c.body for c in w.responses(interaction) if c.method in ("POST", "PATCH")]
+        assert any("passed this message to the moderators" in str(b) for b in answers)
+        if text == FLAGGED:
+            assert record.category == "patient-identifiable"
+            assert_no_identifier(w, caplog)

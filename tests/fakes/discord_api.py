@@ -247,7 +247,8 @@ class FakeDiscordAPI:
 
     async def _sync_commands(self, request: web.Request) -> web.Response:
         commands = json.loads(await request.read())
-        return reply(200, [{**c, "id": str(snowflake()), "application_id": str(self.application_id), "version": "1",
+        # Discord answers context menu commands with an empty description.
+        return reply(200, [{"description": "", **c, "id": str(snowflake()), "application_id": str(self.application_id), "version": "1",
                             "default_member_permissions": c.get("default_member_permissions")} for c in commands])
 
     def _message_from(self, channel_id: str, body: Json, flags: int = 0) -> Json:
