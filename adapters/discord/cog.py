@@ -106,6 +106,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self._work = ThreadPoolExecutor(WORK_WORKERS, thread_name_prefix="gmcbot-discord-work")
 
     async def cog_unload(self) -> None:
+        self.client.tree.remove_command(REPORT_NAME, type=discord.AppCommandType.message)  # issue 19
         self._asks.shutdown(wait=False, cancel_futures=True)
         self._work.shutdown(wait=False, cancel_futures=True)
 
@@ -367,9 +368,6 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self.client.tree.add_command(app_commands.ContextMenu(name=REPORT_NAME, callback=self.report_message,
                                                               allowed_contexts=app_commands.AppCommandContext(
                                                                   guild=True, dm_channel=False, private_channel=False)))
-
-    async def cog_unload(self) -> None:
-        self.client.tree.remove_command(REPORT_NAME, type=discord.AppCommandType.message)
 
     async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """"Report to gmcbot" (message context menu): screen the message on demand and always
