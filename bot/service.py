@@ -237,6 +237,34 @@ class GuidanceBot:
         is the channel's setting: "low", "normal" or "high"."""
         return self.screen_many([message], sensitivity)[0]
 
+    # >>> images (issue 19)
+    def read_image(self, data: bytes) -> str:
+        """The text to screen for an image received in a monitored channel (read in memory
+        by offline OCR, :mod:`bot.screening.images`): its lines and what it looks like. An
+        image that can't be read, or no OCR engine, gives ``""``; nothing read is logged."""
+        from bot.screening import images
+
+        if not images.available():
+            return ""
+        try:
+            return images.image_text(images.read_image(data))
+        except images.ImageError:
+            return ""
+        except Exception as exc:  # noqa: BLE001 - an unreadable image still leaves the message screened
+            log.warning("image not read: %s", type(exc).__name__)
+            self.metrics.failures.labels("image").inc()
+            return ""
+
+    def report(self, message: Message) -> Flag:
+        """The flag for a message someone reported ("Report to gmcbot"): always a flag,
+        with what screening found (at high sensitivity) and the report as its reasons."""
+        from bot.screening.report import reported_flag
+
+        flag = reported_flag(self._get_screener(), storable(message))
+        self.metrics.flags.labels(flag.category.value).inc()
+        return flag
+    # <<< images
+
     def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:
         """Screen several messages, batching the model work."""
         items = [storable(m if isinstance(m, Message) else Message(text=m)) for m in messages]

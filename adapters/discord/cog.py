@@ -32,6 +32,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord.buttons import edit_kwargs, send_kwargs
+from adapters.discord.carried import carried_message, carried_text
 from adapters.discord.translate import (
     Reply,
     actor_of,
@@ -39,7 +40,6 @@ from adapters.discord.translate import (
     answer_reply,
     channel_notice,
     feedback_done_reply,
-    message_to_core,
     moderator_notice,
     outcome_reply,
     parse_citation_ids,
@@ -67,6 +67,10 @@ WORK_WORKERS = 8
 T = TypeVar("T")
 NONE = discord.AllowedMentions.none()
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+REPORT_NAME = "Report to gmcbot"
+REPORT_THANKS = "Thanks. I've passed this message to the moderators for review."
+REPORT_RECORDED = ("Thanks. I've recorded this message for review; no moderators' channel is set here, "
+                   "so an IG lead will see it in the review console.")
 EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. *can I reply to a patient on Twitter?*"
 
 
@@ -102,6 +106,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self._work = ThreadPoolExecutor(WORK_WORKERS, thread_name_prefix="gmcbot-discord-work")
 
     async def cog_unload(self) -> None:
+        self.client.tree.remove_command(REPORT_NAME, type=discord.AppCommandType.message)  # issue 19
         self._asks.shutdown(wait=False, cancel_futures=True)
         self._work.shutdown(wait=False, cancel_futures=True)
 
@@ -330,8 +335,67 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         except discord.HTTPException as exc:
             log.warning("could not answer message %s: HTTP %s code %s", message.id, exc.status, exc.code)
 
+    # >>> carried (issue 19): edits re-screened; a message is screened with all it carries
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edited message in a monitored channel is screened again, as Slack's are. Only
+        real edits count (``edited_timestamp`` set, and what the message carries changed
+        when the old one is cached): link previews arriving later are not edits."""
+        message = payload.message
+        me = self.client.user
+        edited = payload.data.get("edited_timestamp") if isinstance(payload.data, dict) else None
+        if me is None or payload.guild_id is None or message.guild is None or not edited \
+                or message.author.bot or message.webhook_id is not None or message.author.id == me.id:
+            return
+        before = payload.cached_message
+        if before is not None and carried_text(before) == carried_text(message) \
+                and before.attachments == message.attachments:
+            return
+        try:
+            channel_id = settings_channel_id(message.channel, message.channel.id)
+            settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
+                                               str(message.guild.id), str(channel_id))
+            if not settings.monitored:
+                return
+            if not await asyncio.to_thread(self.guidance.claim_event, Platform.DISCORD.value,
+                                           f"edit:{message.id}:{edited}"):
+                return
+            await self._screen(message, settings)
+        except Exception as exc:  # noqa: BLE001 - never let a message's failure reach discord.py's logger
+            log_failure(f"edited message {message.id}", exc)
+
+    async def cog_load(self) -> None:
+        self.client.tree.add_command(app_commands.ContextMenu(name=REPORT_NAME, callback=self.report_message,
+                                                              allowed_contexts=app_commands.AppCommandContext(
+                                                                  guild=True, dm_channel=False, private_channel=False)))
+
+    async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """"Report to gmcbot" (message context menu): screen the message on demand and always
+        open a flag (:meth:`GuidanceBot.report`) with the redacted notice to the moderators'
+        channel; the reporter is answered privately and the poster is not told who reported."""
+        if interaction.guild_id is None or message.guild is None:
+            await answer_once(interaction, Reply(content="Reports work in server channels."))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            core = await carried_message(message, self.guidance.read_image)
+            flag = await asyncio.to_thread(self.guidance.report, core)
+            flag_id = await asyncio.to_thread(self.guidance.record_flag, core, flag)
+            settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
+                                               str(message.guild.id), core.conversation.channel)
+        except Exception as exc:  # noqa: BLE001 - the reporter still gets an answer
+            log_failure(f"report interaction {interaction.id}", exc)
+            await answer_once(interaction, Reply(content=SORRY))
+            return
+        log.info("reported message %s in guild %s: flag %s (%s)", message.id, message.guild.id, flag_id,
+                 flag.category.value)
+        await self._notify_moderators(message, flag, flag_id, settings)
+        told = settings.moderators_channel or self.settings.moderators_channel
+        await answer_once(interaction, Reply(content=REPORT_THANKS if told else REPORT_RECORDED))
+    # <<< carried
+
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
-        core = message_to_core(message)
+        core = await carried_message(message, self.guidance.read_image)
         screening = await self._call(self.guidance.screen, core, settings.sensitivity)
         flag = screening.flag
         if flag is None:

@@ -32,7 +32,9 @@ from slack_sdk.web import WebClient
 
 from adapters.ratelimit import RateLimiter
 from adapters.slack import blocks as bk
+from adapters.slack import report
 from adapters.slack.client import Sender, make_client
+from adapters.slack.files import download, image_files, screened_body
 from adapters.slack.translate import (
     ButtonValue,
     CommandKind,
@@ -113,6 +115,7 @@ class SlackHandlers:
         }
         for action_id, handle in buttons.items():
             app.action(action_id)(self._button(action_id, handle))
+        app.shortcut(report.CALLBACK_ID)(report.listener(self))  # issue 19: "Report to gmcbot"
 
     def _button(self, action_id: str, handle: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[..., None]:
         lane = ASK if action_id in (bk.SHARE, bk.MORE) else WORK  # these answer the question again
@@ -231,14 +234,15 @@ class SlackHandlers:
             self._guard("direct message", lambda: self._answer_visibly(where, message.text),
                         claim=text_of(body, "event_id"), lane=ASK)
         else:
-            self._guard("screening", lambda: self._screen(message), claim=text_of(body, "event_id"))
+            self._guard("screening", lambda: self._screen(message, event), claim=text_of(body, "event_id"))
 
     # -- screening --------------------------------------------------------------------------------
-    def _screen(self, message: Message) -> None:
+    def _screen(self, message: Message, event: dict[str, Any] | None = None) -> None:
         conv = message.conversation
         channel_settings = self.bot.channel_settings(Platform.SLACK, conv.workspace, conv.channel)
         if not channel_settings.monitored:
             return
+        message = self._with_images(message, event)
         flag = self.bot.screen(message, channel_settings.sensitivity).flag
         if flag is None:
             return
@@ -252,6 +256,17 @@ class SlackHandlers:
         if moderators:
             self.sender.post_message(moderators, bk.moderator_fallback(flag),
                                      bk.moderator_blocks(flag, flag_id, conv.channel, permalink))
+
+    # >>> images (issue 19): image files read into memory and their text screened with the message
+    def _with_images(self, message: Message, event: dict[str, Any] | None) -> Message:
+        texts = []
+        for file_id, url in image_files(screened_body(event)) if message.has_image else []:
+            data = download(file_id, url, self.settings.slack_bot_token, self.settings.slack_api_url)
+            if data:
+                texts.append(self.bot.read_image(data))
+        texts = [t for t in texts if t.strip()]
+        return dataclasses.replace(message, text="\n".join([message.text, *texts])) if texts else message
+    # <<< images
 
     # -- buttons ----------------------------------------------------------------------------------
     @staticmethod

@@ -176,23 +176,26 @@ def _has_image(data: Mapping[str, Any]) -> bool:
 
 def route_message(event: Any, team_id: str, bot_user_id: str) -> tuple[Route, Message | None]:
     """Route a ``message`` event: ignore bots (ours and others), joins, deletions and
-    edits that did not change the text (link unfurls); answer DMs; screen the rest."""
+    edits that did not change what the message carries (link unfurls); answer DMs;
+    screen the rest with everything it carries (:func:`adapters.slack.carried.carried_text`)."""
     if not isinstance(event, Mapping) or text_of(event, "type") != "message":
         return Route.IGNORE, None
     subtype = text_of(event, "subtype")
     if subtype not in _SCREENED_SUBTYPES or _from_bot(event, bot_user_id):
         return Route.IGNORE, None
     body: Mapping[str, Any] = event
+    from adapters.slack.carried import blocks_text, carried_text  # (issue 19) imports this module
+
     if subtype == "message_changed":
         body = mapping_of(event, "message")
-        if text_of(body, "text") == text_of(mapping_of(event, "previous_message"), "text"):
+        if carried_text(body) == carried_text(mapping_of(event, "previous_message")):
             return Route.IGNORE, None
     user = text_of(body, "user")
     channel = text_of(event, "channel")
     if not user or not channel or _from_bot(body, bot_user_id):
         return Route.IGNORE, None
     is_direct = text_of(event, "channel_type") == "im"
-    text = to_plain(text_of(body, "text"))
+    text = (to_plain(text_of(body, "text")) or blocks_text(body.get("blocks"))) if is_direct else carried_text(body)
     has_image = _has_image(body)
     if is_direct and (subtype == "message_changed" or not text.strip()):
         return Route.IGNORE, None

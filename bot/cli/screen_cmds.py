@@ -6,9 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli.common import make_bot
 from bot.render import render_screening
+
+if TYPE_CHECKING:
+    from bot.types import Screening
 
 # The keys of ``gmcbot check --json``, in order (issue 3).
 JSON_KEYS = ("flagged", "category", "categories", "severity", "reasons", "citations", "redacted", "findings")
@@ -29,6 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="screen every line of FILE (JSON Lines objects with a 'text' field, e.g. an "
                        "evaluation set; - for standard input) in one process and print one result per "
                        "line, in order (with --json: one JSON object per line)")
+    check.add_argument("--image-file", metavar="PATH",
+                       help="read the text in this image (offline OCR, in memory) and screen it with the message")
     check.set_defaults(func=cmd_check, parser=check)
 
 
@@ -95,6 +101,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.jsonl:
         return cmd_check_jsonl(args)
     text = _read_text(args)
+    if getattr(args, "image_file", None):  # issue 19: an image's text, screened like a message
+        from bot.cli.image_check import image_message
+
+        image = image_message(args, text)
+        if image is None:
+            return 2
+        return _print(args, make_bot(args, progress=False).screen(image))
     if text is None:
         args.parser.print_usage(sys.stderr)
         print('gmcbot check: give a message, e.g. gmcbot check "Bed 12 is free"', file=sys.stderr)
@@ -102,7 +115,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.types import Message
 
     bot = make_bot(args, progress=False)
-    result = bot.screen(Message(text=text, has_image=args.image))
+    return _print(args, bot.screen(Message(text=text, has_image=args.image)))
+
+
+def _print(args: argparse.Namespace, result: Screening) -> int:
     if args.json:
         data = result.to_json()
         print(json.dumps({key: data[key] for key in JSON_KEYS}, ensure_ascii=False))

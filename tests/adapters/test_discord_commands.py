@@ -165,7 +165,8 @@ async def test_commands_are_registered_with_least_privilege_defaults(tmp_path: P
         sync = w.fake.find("PUT", r"/applications/\d+/commands$")
         assert len(sync) == 1
         commands = {c["name"]: c for c in sync[0].body}
-        assert set(commands) == {"gmc", "gmc-settings"}
+        assert set(commands) == {"gmc", "gmc-settings", "Report to gmcbot"}
+        assert commands["Report to gmcbot"]["type"] == 3 and commands["Report to gmcbot"]["contexts"] == [0]
         assert commands["gmc"]["options"][0]["name"] == "question" and commands["gmc"]["options"][0]["required"]
         assert int(commands["gmc-settings"]["default_member_permissions"]) == p.MANAGE_GUILD
         assert commands["gmc-settings"]["contexts"] == [0]

@@ -169,7 +169,7 @@ def test_manifest_asks_for_the_least_scopes_and_the_events_the_app_handles() -> 
     manifest = yaml.safe_load((root / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     scopes = manifest["oauth_config"]["scopes"]["bot"]
     assert sorted(scopes) == sorted(["commands", "chat:write", "app_mentions:read", "im:history",
-                                     "channels:history", "groups:history", "users:read"])
+                                     "channels:history", "groups:history", "users:read", "files:read"])
     guide = (root / "docs" / "slack.md").read_text(encoding="utf-8")
     assert all(f"| `{scope}` |" in guide for scope in scopes)
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {

@@ -65,6 +65,7 @@ class FakeDiscordAPI:
     dm_channels: dict[str, str] = field(default_factory=dict)  # channel id -> user id
     closed_dms: set[str] = field(default_factory=set)
     messages: dict[str, Json] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # CDN path -> (body, content type)
     _scripts: list[_Script] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -125,6 +126,13 @@ class FakeDiscordAPI:
         with self._lock:
             self.users[u["id"]] = u
 
+    def add_file(self, name: str, data: bytes, content_type: str = "text/plain; charset=utf-8") -> str:
+        """Serve ``data`` as an attachment on the fake CDN; returns its URL."""
+        path = f"/attachments/{snowflake()}/{name}"
+        with self._lock:
+            self.files[path] = (data, content_type)
+        return self.base_url.replace(API_PREFIX, "") + path
+
     # -- inspection ----------------------------------------------------------------------
     def find(self, method: str | None = None, path: str = "") -> list[Call]:
         """Recorded calls, filtered by method and a regex searched in the path."""
@@ -174,7 +182,15 @@ class FakeDiscordAPI:
         app.router.add_get(p + "/gateway", self._gateway)
         app.router.add_get(p + "/gateway/bot", self._gateway)
         app.router.add_get("/gateway-ws", self._gateway_ws)
+        app.router.add_get("/attachments/{id}/{name}", self._cdn)
         return app
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        with self._lock:
+            found = self.files.get(request.path)
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(status=200, body=found[0], headers={"Content-Type": found[1]})
 
     async def _gateway(self, request: web.Request) -> web.Response:
         """Point the client at a local gateway that accepts and then says nothing, so a
@@ -214,7 +230,7 @@ class FakeDiscordAPI:
             except web.HTTPNotFound:
                 response = reply(404, {"message": "404: Not Found", "code": 0})
         call.status = response.status
-        if isinstance(response, web.Response) and response.body:
+        if isinstance(response, web.Response) and response.body and response.content_type == "application/json":
             call.response = json.loads(response.body)  # type: ignore[arg-type]
         return response
 
@@ -231,7 +247,8 @@ class FakeDiscordAPI:
 
     async def _sync_commands(self, request: web.Request) -> web.Response:
         commands = json.loads(await request.read())
-        return reply(200, [{**c, "id": str(snowflake()), "application_id": str(self.application_id), "version": "1",
+        # Discord answers context menu commands with an empty description.
+        return reply(200, [{"description": "", **c, "id": str(snowflake()), "application_id": str(self.application_id), "version": "1",
                             "default_member_permissions": c.get("default_member_permissions")} for c in commands])
 
     def _message_from(self, channel_id: str, body: Json, flags: int = 0) -> Json:

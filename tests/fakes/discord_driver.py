@@ -40,6 +40,10 @@ class DiscordDriver:
         """Feed a MESSAGE_CREATE event and wait for the listeners to finish."""
         await self._settling(lambda: self.client._connection.parse_message_create(cast(Any, payload)))
 
+    async def message_update(self, payload: Json) -> None:
+        """Feed a MESSAGE_UPDATE event (an edit) and wait for the listeners to finish."""
+        await self._settling(lambda: self.client._connection.parse_message_update(cast(Any, payload)))
+
     async def slash_command(self, payload: Json) -> None:
         """Run an application command interaction through the tree (awaited to completion)."""
         interaction: Any = discord.Interaction(data=cast(Any, payload), state=self.client._connection)

@@ -154,3 +154,34 @@ def slash_data(command_id: int, name: str, options: list[Json], guild_id: int | 
 
 def button_data(custom_id: str) -> Json:
     return {"custom_id": custom_id, "component_type": 2}
+
+
+def file_attachment(name: str, url: str, size: int, content_type: str, description: str | None = None) -> Json:
+    """An attachment served by the fake CDN (``FakeDiscordAPI.add_file``)."""
+    data: Json = {"id": str(snowflake()), "filename": name, "size": size, "url": url, "proxy_url": url,
+                  "content_type": content_type}
+    if description is not None:
+        data["description"] = description
+    return data
+
+
+def forward(message_id: int, channel_id: int, author: Json, snapshot: Json, *, guild_id: int,
+            author_member: Json, source_channel: int, source_message: int) -> Json:
+    """A forwarded message (MESSAGE_CREATE): empty content, a FORWARD reference (type 1)
+    and the forwarded message in ``message_snapshots``, as Discord sends it."""
+    data = message(message_id, channel_id, author, "", guild_id=guild_id, author_member=author_member)
+    data["message_reference"] = {"type": 1, "message_id": str(source_message), "channel_id": str(source_channel),
+                                 "guild_id": str(guild_id)}
+    data["message_snapshots"] = [{"message": snapshot}]
+    return data
+
+
+def snapshot(content: str, attachments: Sequence[Json] = ()) -> Json:
+    """The forwarded message inside ``message_snapshots``."""
+    return {"type": 0, "content": content, "embeds": [], "attachments": list(attachments), "timestamp": timestamp(),
+            "edited_timestamp": None, "flags": 0, "mentions": [], "mention_roles": [], "components": []}
+
+
+def edited(original: Json, content: str) -> Json:
+    """A MESSAGE_UPDATE body: the message with new content and ``edited_timestamp`` set."""
+    return {**original, "content": content, "edited_timestamp": timestamp()}

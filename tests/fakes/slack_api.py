@@ -126,6 +126,8 @@ class FakeSlackApi:
         self._seen: set[tuple[str, str]] = set()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.files: dict[str, bytes] = {}  # path -> body, served to a bearer token (url_private)
+        self.file_reads: list[tuple[str, str]] = []  # (path, token) of each file download
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -176,6 +178,26 @@ class FakeSlackApi:
     def response_url(self, name: str = "r1") -> str:
         return f"{self.url}/respond/{name}"
 
+    def add_file(self, name: str, data: bytes) -> str:
+        """Serve ``data`` as a file's ``url_private`` (it needs the bot token); returns the URL."""
+        path = f"/files-pri/{TEAM_ID}-F{next(self._ts):08d}/{name}"
+        with self._lock:
+            self.files[path] = data
+        return self.url + path
+
+    def _file(self, request: BaseHTTPRequestHandler, path: str) -> None:
+        auth = request.headers.get("Authorization", "")
+        with self._lock:
+            data = self.files.get(path)
+            self.file_reads.append((path, auth[7:] if auth.startswith("Bearer ") else ""))
+        status = 200 if data is not None and auth.startswith("Bearer xoxb-") else 404
+        body = data if status == 200 and data is not None else b"not found"
+        request.send_response(status)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
     # -- inspection -------------------------------------------------------------------------
     def calls_to(self, method: str, ok_only: bool = True) -> list[Call]:
         with self._lock:
@@ -217,6 +239,9 @@ class FakeSlackApi:
     # -- answers ----------------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(request.path)
+        if parts.path.startswith("/files-pri/"):
+            self._file(request, parts.path)
+            return
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         params: dict[str, Any] = dict(parse_qsl(parts.query))
