@@ -215,10 +215,10 @@ def generate(seed: int) -> Generated:
         text = f"Handover: pt {written}\n{details}\nNEWS 3, obs stable"
     else:
         text = f"Can you ring about {written}? {details}"
-    # A short run of digits (a date of birth run together) also occurs inside random ids:
-    # look for it as a whole word.
-    # A postcode run together ("CF09DF") may be hex, as in stored random ids: whole word too.
-    needles = [Needle(n.text, n.kind, word=True) if (n.text.isdigit() and len(n.text) < 8)
+    # A run of digits (a number or date run together) or a compact postcode ("CF09DF")
+    # turns up by chance inside the random hex ids stored beside thousands of flags: look
+    # for them as whole words (a leaked one stands alone).
+    needles = [Needle(n.text, n.kind, word=True) if n.text.isdigit()
                or (n.kind == "postcode" and " " not in n.text) else n for n in needles]
     about = template in (2, 3, 4) or bool({"nhs-number", "chi-number", "hc-number", "dob"} & set(kinds))
     return Generated(text, tuple(n for n in needles if len(n.text) >= 4 or n.word), tuple(kinds), about)
