@@ -39,7 +39,11 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     quiet_body_loggers()
-    for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "filelock", "huggingface_hub"):
+    # alembic.runtime.plugins logs "setup plugin" lines when alembic is first imported,
+    # which (now that `gmcbot` imports the store only when a command needs it) happens
+    # after logging is set up.
+    for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "filelock", "huggingface_hub",
+                  "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
 
 
