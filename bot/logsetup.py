@@ -39,6 +39,9 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     quiet_body_loggers()
+    # alembic logs "setup plugin" lines when it is first imported, which (now that
+    # `gmcbot` imports the store only when a command needs it) happens after logging is
+    # set up; held at WARNING like the other libraries.
     for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "filelock", "huggingface_hub", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
 
