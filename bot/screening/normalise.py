@@ -40,9 +40,26 @@ INVISIBLE = frozenset(
     + list(range(0xFE00, 0xFE10))
 )
 PLAIN = {
-    0x2010: "-", 0x2011: "-", 0x2012: "-", 0x2013: "-", 0x2014: "-", 0x2015: "-", 0x2212: "-",
-    0x2018: "'", 0x2019: "'", 0x201B: "'", 0x2032: "'", 0x02BC: "'", 0x0060: "'", 0x00B4: "'",
-    0x201C: '"', 0x201D: '"', 0x201F: '"', 0x2024: ".", 0x2027: ".", 0xFF0E: ".",
+    0x2010: "-",
+    0x2011: "-",
+    0x2012: "-",
+    0x2013: "-",
+    0x2014: "-",
+    0x2015: "-",
+    0x2212: "-",
+    0x2018: "'",
+    0x2019: "'",
+    0x201B: "'",
+    0x2032: "'",
+    0x02BC: "'",
+    0x0060: "'",
+    0x00B4: "'",
+    0x201C: '"',
+    0x201D: '"',
+    0x201F: '"',
+    0x2024: ".",
+    0x2027: ".",
+    0xFF0E: ".",
 }
 # Scripts whose letters are folded when they imitate Latin ones.
 _FOLDED_SCRIPTS = ("CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "LATIN", "COPTIC", "LISU", "MODIFIER")
@@ -80,9 +97,33 @@ def look_alikes() -> dict[str, str]:
 
 
 # Letters the confusables data maps to a sequence or leaves out, but that pass for Latin.
-_EXTRA_LOOK_ALIKES = {"ı": "i", "ȷ": "j", "ɡ": "g", "ʀ": "R", "ʏ": "Y", "ᴀ": "A", "ʙ": "B", "ᴄ": "C", "ᴅ": "D",
-                      "ᴇ": "E", "ɢ": "G", "ʜ": "H", "ɪ": "I", "ᴊ": "J", "ᴋ": "K", "ʟ": "L", "ᴍ": "M", "ɴ": "N",
-                      "ᴏ": "O", "ᴘ": "P", "ᴛ": "T", "ᴜ": "U", "ᴠ": "V", "ᴡ": "W", "ᴢ": "Z"}
+_EXTRA_LOOK_ALIKES = {
+    "ı": "i",
+    "ȷ": "j",
+    "ɡ": "g",
+    "ʀ": "R",
+    "ʏ": "Y",
+    "ᴀ": "A",
+    "ʙ": "B",
+    "ᴄ": "C",
+    "ᴅ": "D",
+    "ᴇ": "E",
+    "ɢ": "G",
+    "ʜ": "H",
+    "ɪ": "I",
+    "ᴊ": "J",
+    "ᴋ": "K",
+    "ʟ": "L",
+    "ᴍ": "M",
+    "ɴ": "N",
+    "ᴏ": "O",
+    "ᴘ": "P",
+    "ᴛ": "T",
+    "ᴜ": "U",
+    "ᴠ": "V",
+    "ᴡ": "W",
+    "ᴢ": "Z",
+}
 
 
 def _char(ch: str) -> str:
@@ -126,8 +167,15 @@ def _fold_look_alikes(chars: list[str]) -> None:
         i = j
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def normalise(raw: str) -> Normalised:
-    """``raw`` normalised (see the module docstring). Never raises for any ``str``."""
+    """``raw`` normalised (see the module docstring). Never raises for any ``str``.
+
+    ASCII control characters other than tab and line breaks become spaces (one for one, so
+    offsets are unchanged): dropping them would join the words either side into one."""
+    raw = _ASCII_CONTROL.sub(" ", raw)
     if raw.isascii() and "`" not in raw:
         return Normalised(raw, None)
     chars: list[str] = []
@@ -176,7 +224,7 @@ def _unwrap_link(m: re.Match[str]) -> str:
     """``<target|label>`` as `` target label `` (same length); a mailto address is kept whole."""
     target, label = m.group(1), m.group(2)
     if target.startswith("mailto:"):
-        target = " " * len("mailto:") + target[len("mailto:"):]
+        target = " " * len("mailto:") + target[len("mailto:") :]
     else:
         target = _open_url(target)
     return " " + target + ("" if label is None else " " + label) + " "

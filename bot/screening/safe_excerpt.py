@@ -57,32 +57,94 @@ _TOKEN = re.compile(
 # A UK postcode in any case, even one no detector reported (the excerpt hides its shape).
 _POSTCODE_SHAPE = re.compile(r"(?<![^\W_])[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}(?![^\W_])", re.IGNORECASE)
 _ALNUM_PARTS = re.compile(r"\d+|[^\W\d_]+")
-_UNITS = frozenset({"mg", "mcg", "ug", "g", "kg", "ml", "l", "mmol", "mm", "cm", "m", "km", "pm", "am", "h", "hr", "hrs",
-                    "min", "mins", "wk", "wks", "yr", "yrs", "yo", "st", "nd", "rd", "th", "x", "iu", "mmhg", "bpm",
-                    "k", "s", "d", "f", "t", "o", "y"})
+_UNITS = frozenset(
+    {
+        "mg",
+        "mcg",
+        "ug",
+        "g",
+        "kg",
+        "ml",
+        "l",
+        "mmol",
+        "mm",
+        "cm",
+        "m",
+        "km",
+        "pm",
+        "am",
+        "h",
+        "hr",
+        "hrs",
+        "min",
+        "mins",
+        "wk",
+        "wks",
+        "yr",
+        "yrs",
+        "yo",
+        "st",
+        "nd",
+        "rd",
+        "th",
+        "x",
+        "iu",
+        "mmhg",
+        "bpm",
+        "k",
+        "s",
+        "d",
+        "f",
+        "t",
+        "o",
+        "y",
+    }
+)
 _CONTRACTIONS = ("n't", "'s", "'ll", "'re", "'ve", "'d", "'m", "'")
 # Day and month names are kept capitalised (beside known words); not those that are common
 # first names (April, May, June, August).
-_CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-                       "february", "march", "july", "september", "october", "november", "december"})
+_CALENDAR = frozenset(
+    {
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "july",
+        "september",
+        "october",
+        "november",
+        "december",
+    }
+)
 # Closed-class words (and every word of one or two letters) are kept in lower case even
 # though some are names somewhere ("will", "may", "so"): too common to identify anyone.
-FUNCTION_WORDS = frozenset("""
+FUNCTION_WORDS = frozenset(
+    """
 the and are was were you your her his she him they them their our ours with for not but all any can
 will may might must has had have been being from this that these those who whom whose what when
 how why its out off too very just now then than some more most much many such each both here there
 where yes over into onto upon about after before again also only still even ever never well does did
 done doing would could should shall let lets get got one ones own same other another every which
 while until till since because though although whether nor yet per via near next last first
-""".split())
+""".split()
+)
 _SENTENCE_END = frozenset(".!?:;\n")
 _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~…")
 
 
 def _merge(prepared: Prepared, findings: Sequence[Finding]) -> list[tuple[int, int, str]]:
     """Finding spans in ``prepared.normalised`` coordinates, sorted, overlaps merged."""
-    spans = sorted((*prepared.to_text(max(0, f.start), min(len(prepared.original), f.end)), f.kind)
-                   for f in findings if f.end > f.start)
+    spans = sorted(
+        (*prepared.to_text(max(0, f.start), min(len(prepared.original), f.end)), f.kind)
+        for f in findings
+        if f.end > f.start
+    )
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in spans:
         if merged and start < merged[-1][1]:
@@ -110,8 +172,13 @@ class _Writer:
             return
         if piece == " " and (not self.parts or self.last() in (" ", "\n", "\n\n")):
             return
-        if piece.startswith("[") and piece.endswith("]") and len(self.parts) >= 2 \
-                and self.last() == " " and self.parts[-2] == piece:
+        if (
+            piece.startswith("[")
+            and piece.endswith("]")
+            and len(self.parts) >= 2
+            and self.last() == " "
+            and self.parts[-2] == piece
+        ):
             self.parts.pop()  # "[WORD] [WORD]" is written "[WORD]"
             self.size -= 1
             return
@@ -146,8 +213,11 @@ class _Excerpt:
             return False
         if "-" in low:
             # "post-op", "follow-up"; a part that is also a name only in lower case ("Young-White")
-            return all(self.known_word(part) or (word.islower() and part in self.vocab.name_words)
-                       for part in low.split("-") if part)
+            return all(
+                self.known_word(part) or (word.islower() and part in self.vocab.name_words)
+                for part in low.split("-")
+                if part
+            )
         return False
 
     def name_word(self, word: str) -> bool:
@@ -162,8 +232,7 @@ class _Excerpt:
             return True
         parts = _ALNUM_PARTS.findall(token)
         digits = sum(len(p) for p in parts if p.isdigit())
-        return digits <= MAX_DIGITS and all(
-            p.isdigit() or p.lower() in _UNITS or self.known_word(p) for p in parts)
+        return digits <= MAX_DIGITS and all(p.isdigit() or p.lower() in _UNITS or self.known_word(p) for p in parts)
 
     # -- the excerpt ------------------------------------------------------------------------------
     def tokens(self, text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
@@ -210,8 +279,14 @@ class _Excerpt:
             return j
         return None
 
-    def piece(self, kind: str, value: str, tokens: list[tuple[str, str]],
-              around: tuple[int | None, int | None], sentence_start: bool) -> str:
+    def piece(
+        self,
+        kind: str,
+        value: str,
+        tokens: list[tuple[str, str]],
+        around: tuple[int | None, int | None],
+        sentence_start: bool,
+    ) -> str:
         if kind == "finding":
             return value
         if kind == "markup":
@@ -232,10 +307,13 @@ class _Excerpt:
         if value in _PUNCTUATION:
             return value
         category = unicodedata.category(value)
-        return value if category in ("So", "Sk", "Sm", "Sc") else ""
+        if category in ("So", "Sk", "Sm", "Sc"):
+            return value
+        return " " if category.startswith(("P", "Z", "C")) else ""  # a dropped mark still parts two words
 
-    def word_ok(self, word: str, tokens: list[tuple[str, str]], around: tuple[int | None, int | None],
-                sentence_start: bool) -> bool:
+    def word_ok(
+        self, word: str, tokens: list[tuple[str, str]], around: tuple[int | None, int | None], sentence_start: bool
+    ) -> bool:
         if self.known_word(word) or (len(word) <= 2 and word.isascii()):
             return True
         if not self.name_word(word):
@@ -244,13 +322,20 @@ class _Excerpt:
             return True
         prev, nxt = (tokens[j] if j is not None else None for j in around)
         for other in (prev, nxt):
-            if other is not None and ((other[0] == "finding" and other[1] in ("[NAME]", "[ADDRESS]", "[SCHOOL]"))
-                                      or (other[0] == "word" and not self.common(other[1]))):
+            if other is not None and (
+                (other[0] == "finding" and other[1] in ("[NAME]", "[ADDRESS]", "[SCHOOL]"))
+                or (other[0] == "word" and not self.common(other[1]))
+            ):
                 return False  # beside a name or an unknown word, it may be part of a name
         if word.islower() or word.lower() in _CALENDAR:
             return True
-        return sentence_start and nxt is not None and nxt[0] == "word" and self.common(nxt[1]) \
+        return (
+            sentence_start
+            and nxt is not None
+            and nxt[0] == "word"
+            and self.common(nxt[1])
             and (nxt[1].islower() or nxt[1] == "I")
+        )
 
 
 def excerpt_of(detector: IdentifierDetector, text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -261,16 +346,18 @@ def excerpt_of(detector: IdentifierDetector, text: str, limit: int = EXCERPT_CHA
     return safe_excerpt(prepared, findings, limit=limit)
 
 
-def safe_excerpt(prepared: Prepared, findings: Sequence[Finding], vocabulary: Vocabulary | None = None,
-                 limit: int = EXCERPT_CHARS) -> str:
+def safe_excerpt(
+    prepared: Prepared, findings: Sequence[Finding], vocabulary: Vocabulary | None = None, limit: int = EXCERPT_CHARS
+) -> str:
     """The safe excerpt of a prepared message; ``findings`` (spans of the raw message) become
     their typed placeholders. See the module docstring for what is kept."""
     excerpt = _Excerpt(vocabulary or load_vocabulary())
     text = prepared.normalised or prepared.text
     # Tokenise only what can be shown: a little past the limit is enough.
     stop = min(len(text), limit * 4 + 200)
-    shapes = [Finding("postcode", *prepared.to_original(m.start(), m.end()))
-              for m in _POSTCODE_SHAPE.finditer(text, 0, stop)]
+    shapes = [
+        Finding("postcode", *prepared.to_original(m.start(), m.end())) for m in _POSTCODE_SHAPE.finditer(text, 0, stop)
+    ]
     spans = [(s, min(e, stop), k) for s, e, k in _merge(prepared, [*findings, *shapes]) if s < stop]
     tokens = excerpt.tokens(text[:stop], spans)
     out = excerpt.render(tokens, limit)
