@@ -51,8 +51,17 @@ def wrap(text: str, width: int) -> str:
         body = line.lstrip(" ")
         indent = " " * (len(line) - len(body))
         hang = indent + ("  " if body[:2] in ("• ", "- ", "— ") else "")
-        out.extend(textwrap.wrap(body, width, initial_indent=indent, subsequent_indent=hang,
-                                 break_long_words=False, break_on_hyphens=False) or [line])
+        out.extend(
+            textwrap.wrap(
+                body,
+                width,
+                initial_indent=indent,
+                subsequent_indent=hang,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [line]
+        )
     return "\n".join(out)
 
 

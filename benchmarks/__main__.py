@@ -25,17 +25,28 @@ SECTION_NAMES = ("compare", "retrieval", "screening", "speed", "memory", "scale"
 def _sections() -> dict[str, Callable[[Context], Section]]:
     from benchmarks import compare, embedding, load, memory, retrieval, scale, screening, speed
 
-    return {"compare": compare.run, "retrieval": retrieval.run, "screening": screening.run, "speed": speed.run,
-            "memory": memory.run, "scale": scale.run, "embedding": embedding.run, "load": load.run}
+    return {
+        "compare": compare.run,
+        "retrieval": retrieval.run,
+        "screening": screening.run,
+        "speed": speed.run,
+        "memory": memory.run,
+        "scale": scale.run,
+        "embedding": embedding.run,
+        "load": load.run,
+    }
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run: checks the code, not the speed")
     parser.add_argument("--runs", type=int, help="repetitions behind each median (default 3; 1 with --smoke)")
-    parser.add_argument("--out", type=Path,
-                        help="folder for benchmarks.md and its plots (default docs/ for a full run of every "
-                             "section, else a temporary folder)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="folder for benchmarks.md and its plots (default docs/ for a full run of every "
+        "section, else a temporary folder)",
+    )
     parser.add_argument("--only", help=f"comma-separated sections to run, from {', '.join(SECTION_NAMES)}")
     args = parser.parse_args(argv)
     if args.only:
@@ -60,9 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     info_start = machine_info()
     with tempfile.TemporaryDirectory(prefix="gmcbot-bench-") as tmp:
         default_out = ROOT / "docs" if not args.smoke and not args.only else Path(tmp) / "report"
-        ctx = Context(smoke=args.smoke, runs=args.runs or (1 if args.smoke else 3),
-                      out_dir=args.out or default_out, work_dir=Path(tmp), sizes=SMOKE if args.smoke else FULL,
-                      embedder_name="hashing" if args.smoke else "minilm")
+        ctx = Context(
+            smoke=args.smoke,
+            runs=args.runs or (1 if args.smoke else 3),
+            out_dir=args.out or default_out,
+            work_dir=Path(tmp),
+            sizes=SMOKE if args.smoke else FULL,
+            embedder_name="hashing" if args.smoke else "minilm",
+        )
         done: list[Section] = []
         failures: dict[str, str] = {}
         for name in chosen:

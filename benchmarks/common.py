@@ -116,18 +116,25 @@ class Table:
     note: str = ""
 
     def markdown(self) -> str:
-        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
-                 "|" + "|".join("---" for _ in self.columns) + "|"]
+        lines = [
+            f"**{self.title}**",
+            "",
+            "| " + " | ".join(self.columns) + " |",
+            "|" + "|".join("---" for _ in self.columns) + "|",
+        ]
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         if self.note:
             lines += ["", self.note]
         return "\n".join(lines)
 
     def text(self) -> str:
-        widths = [max(len(c), *(len(r[i]) for r in self.rows)) if self.rows else len(c)
-                  for i, c in enumerate(self.columns)]
+        widths = [
+            max(len(c), *(len(r[i]) for r in self.rows)) if self.rows else len(c) for i, c in enumerate(self.columns)
+        ]
+
         def line(cells: Sequence[str]) -> str:
             return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
         out = [self.title, line(self.columns), line(["-" * w for w in widths])]
         out += [line(r) for r in self.rows]
         return "\n".join(out)
@@ -149,6 +156,7 @@ class Section:
 
 
 # -- statistics -------------------------------------------------------------------
+
 
 def percentiles(samples: Sequence[float], points: Sequence[float] = (50, 95, 99)) -> list[float]:
     """Percentiles (linear interpolation) of ``samples``."""
@@ -202,6 +210,7 @@ def current_rss() -> int:
 
 # -- the machine and the child processes ------------------------------------------
 
+
 def machine_info() -> dict[str, Any]:
     """What the figures were measured on."""
     cpu = platform.processor() or "unknown CPU"
@@ -210,8 +219,11 @@ def machine_info() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal"))
+        mem_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
     except (OSError, StopIteration, ValueError):
         mem_kib = 0
     versions = {}
@@ -240,8 +252,15 @@ def run_child(module: str, args: Sequence[str], timeout: float = 300.0) -> dict[
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
-    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])

@@ -41,8 +41,9 @@ def baseline_tree(ctx: Context) -> Path | None:
         return target
     target.mkdir(parents=True, exist_ok=True)
     try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", BASELINE],
-                                 capture_output=True, check=True, timeout=120)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", BASELINE], capture_output=True, check=True, timeout=120
+        )
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True, timeout=120)
     except (OSError, subprocess.SubprocessError):
         return None
@@ -58,8 +59,14 @@ def _env(tree: Path) -> dict[str, str]:
 def fresh(tree: Path, args: list[str], cwd: Path, timeout: float = 600.0) -> dict[str, float]:
     """One fresh ``python -m bot.cli ARGS`` from ``tree``: wall and CPU seconds, peak RSS."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=_env(tree),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=_env(tree),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = start + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -73,7 +80,7 @@ def fresh(tree: Path, args: list[str], cwd: Path, timeout: float = 600.0) -> dic
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        raise RuntimeError(f"gmcbot {' '.join(args)} exited {code}: {err.strip().splitlines()[-1:] }")
+        raise RuntimeError(f"gmcbot {' '.join(args)} exited {code}: {err.strip().splitlines()[-1:]}")
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_bytes": usage.ru_maxrss * 1024.0}
 
 
@@ -81,9 +88,15 @@ def tree_probe(tree: Path, data_dir: Path, asks: int, messages: int, runs: int, 
     import json
 
     script = (ROOT / "benchmarks" / "tree_probe.py").read_text(encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", script, str(data_dir), str(EVAL_DIR), str(asks), str(messages),
-                           str(runs), embedder], cwd=data_dir, env=_env(tree), capture_output=True, text=True, timeout=1200,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(data_dir), str(EVAL_DIR), str(asks), str(messages), str(runs), embedder],
+        cwd=data_dir,
+        env=_env(tree),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"tree probe exited {proc.returncode}: {proc.stderr.strip().splitlines()[-3:]}")
@@ -114,8 +127,16 @@ def install_sizes() -> dict[str, float]:
     return sizes
 
 
-TORCH_STACK = ("torch", "transformers", "sentence-transformers", "scikit-learn", "scipy", "safetensors",
-               "huggingface-hub", "tokenizers")
+TORCH_STACK = (
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "scikit-learn",
+    "scipy",
+    "safetensors",
+    "huggingface-hub",
+    "tokenizers",
+)
 ONNX_STACK = ("onnxruntime", "tokenizers")
 
 
@@ -153,33 +174,82 @@ def run(ctx: Context) -> Section:
         return median([t[key] for t in timings[name][command]])
 
     asks, messages = (10, 16) if ctx.smoke else (200, 200)
-    warm = {name: tree_probe(tree, data[name], asks, messages, 1 if ctx.smoke else ctx.runs, embedder)
-            for name, tree in trees.items()}
+    warm = {
+        name: tree_probe(tree, data[name], asks, messages, 1 if ctx.smoke else ctx.runs, embedder)
+        for name, tree in trees.items()
+    }
 
     rows = []
     for command in commands:
         b, a = med("before", command, "wall_s"), med("after", command, "wall_s")
-        rows.append([f"fresh `gmcbot {command}`{' TEXT' if command == 'check' else ' QUESTION' if command == 'ask' else ''}"
-                     " (s, wall)", f"{b:.2f}", f"{a:.2f}", _ratio(b, a)])
+        rows.append(
+            [
+                f"fresh `gmcbot {command}`{' TEXT' if command == 'check' else ' QUESTION' if command == 'ask' else ''}"
+                " (s, wall)",
+                f"{b:.2f}",
+                f"{a:.2f}",
+                _ratio(b, a),
+            ]
+        )
         b, a = med("before", command, "cpu_s"), med("after", command, "cpu_s")
         rows.append(["  the same, CPU seconds", f"{b:.2f}", f"{a:.2f}", _ratio(b, a)])
-    rows.append(["set-up: `gmcbot index build`, empty data folder (s)", f"{setup['before']['wall_s']:.1f}",
-                 f"{setup['after']['wall_s']:.1f}", "-"])
+    rows.append(
+        [
+            "set-up: `gmcbot index build`, empty data folder (s)",
+            f"{setup['before']['wall_s']:.1f}",
+            f"{setup['after']['wall_s']:.1f}",
+            "-",
+        ]
+    )
     wb, wa = warm["before"], warm["after"]
-    rows.append(["warm `ask` p50 (ms)", f"{wb['ask_p50_s'] * 1000:.1f}", f"{wa['ask_p50_s'] * 1000:.1f}",
-                 _ratio(wb["ask_p50_s"], wa["ask_p50_s"])])
-    rows.append(["warm `ask` p95 (ms)", f"{wb['ask_p95_s'] * 1000:.1f}", f"{wa['ask_p95_s'] * 1000:.1f}",
-                 _ratio(wb["ask_p95_s"], wa["ask_p95_s"])])
-    rows.append([f"screening, batched, {messages} distinct messages (msg/s)", f"{wb['screen_per_s']:.0f}",
-                 f"{wa['screen_per_s']:.0f}", _ratio(wa["screen_per_s"], wb["screen_per_s"])])
-    rows.append(["peak RSS, fresh `check` (MiB)", fmt_mib(med("before", "check", "rss_bytes")),
-                 fmt_mib(med("after", "check", "rss_bytes")),
-                 _ratio(med("before", "check", "rss_bytes"), med("after", "check", "rss_bytes"))])
-    rows.append(["peak RSS, fresh `ask` (MiB)", fmt_mib(med("before", "ask", "rss_bytes")),
-                 fmt_mib(med("after", "ask", "rss_bytes")),
-                 _ratio(med("before", "ask", "rss_bytes"), med("after", "ask", "rss_bytes"))])
-    rows.append(["resident, warm process answering and screening (MiB)", fmt_mib(wb["resident_bytes"]),
-                 fmt_mib(wa["resident_bytes"]), _ratio(wb["resident_bytes"], wa["resident_bytes"])])
+    rows.append(
+        [
+            "warm `ask` p50 (ms)",
+            f"{wb['ask_p50_s'] * 1000:.1f}",
+            f"{wa['ask_p50_s'] * 1000:.1f}",
+            _ratio(wb["ask_p50_s"], wa["ask_p50_s"]),
+        ]
+    )
+    rows.append(
+        [
+            "warm `ask` p95 (ms)",
+            f"{wb['ask_p95_s'] * 1000:.1f}",
+            f"{wa['ask_p95_s'] * 1000:.1f}",
+            _ratio(wb["ask_p95_s"], wa["ask_p95_s"]),
+        ]
+    )
+    rows.append(
+        [
+            f"screening, batched, {messages} distinct messages (msg/s)",
+            f"{wb['screen_per_s']:.0f}",
+            f"{wa['screen_per_s']:.0f}",
+            _ratio(wa["screen_per_s"], wb["screen_per_s"]),
+        ]
+    )
+    rows.append(
+        [
+            "peak RSS, fresh `check` (MiB)",
+            fmt_mib(med("before", "check", "rss_bytes")),
+            fmt_mib(med("after", "check", "rss_bytes")),
+            _ratio(med("before", "check", "rss_bytes"), med("after", "check", "rss_bytes")),
+        ]
+    )
+    rows.append(
+        [
+            "peak RSS, fresh `ask` (MiB)",
+            fmt_mib(med("before", "ask", "rss_bytes")),
+            fmt_mib(med("after", "ask", "rss_bytes")),
+            _ratio(med("before", "ask", "rss_bytes"), med("after", "ask", "rss_bytes")),
+        ]
+    )
+    rows.append(
+        [
+            "resident, warm process answering and screening (MiB)",
+            fmt_mib(wb["resident_bytes"]),
+            fmt_mib(wa["resident_bytes"]),
+            _ratio(wb["resident_bytes"], wa["resident_bytes"]),
+        ]
+    )
 
     load: dict[str, dict[str, Any]] = {}
     if not ctx.smoke:
@@ -188,65 +258,109 @@ def run(ctx: Context) -> Section:
 
         events, senders = FULL_SIZES
         for name, tree in trees.items():
-            load[name] = run_load(ctx.data_dir(f"compare-load-{name}"), events, senders, embedder, root=tree,
-                                  embed_backend="torch" if name == "before" else "auto")
+            load[name] = run_load(
+                ctx.data_dir(f"compare-load-{name}"),
+                events,
+                senders,
+                embedder,
+                root=tree,
+                embed_backend="torch" if name == "before" else "auto",
+            )
         lb, la = load["before"], load["after"]
-        rows.append([f"Slack burst, {events} events from {senders} senders: answer p95 (ms)",
-                     f"{lb['question_p95_ms']:.0f}", f"{la['question_p95_ms']:.0f}",
-                     _ratio(lb["question_p95_ms"], la["question_p95_ms"])])
-        rows.append(["  the same burst: flag notice p95 (ms)", f"{lb['notice_p95_ms']:.0f}",
-                     f"{la['notice_p95_ms']:.0f}", _ratio(lb["notice_p95_ms"], la["notice_p95_ms"])])
-        rows.append(["  the same burst: ack p95 (ms) / lost / duplicated",
-                     f"{lb['ack_p95_ms']:.0f} / {lb['lost']} / {lb['duplicated']}",
-                     f"{la['ack_p95_ms']:.0f} / {la['lost']} / {la['duplicated']}", "-"])
-        rows.append(["  the same burst: server peak RSS (MiB)", f"{lb['peak_rss_mib']:.0f}", f"{la['peak_rss_mib']:.0f}",
-                     "-"])
+        rows.append(
+            [
+                f"Slack burst, {events} events from {senders} senders: answer p95 (ms)",
+                f"{lb['question_p95_ms']:.0f}",
+                f"{la['question_p95_ms']:.0f}",
+                _ratio(lb["question_p95_ms"], la["question_p95_ms"]),
+            ]
+        )
+        rows.append(
+            [
+                "  the same burst: flag notice p95 (ms)",
+                f"{lb['notice_p95_ms']:.0f}",
+                f"{la['notice_p95_ms']:.0f}",
+                _ratio(lb["notice_p95_ms"], la["notice_p95_ms"]),
+            ]
+        )
+        rows.append(
+            [
+                "  the same burst: ack p95 (ms) / lost / duplicated",
+                f"{lb['ack_p95_ms']:.0f} / {lb['lost']} / {lb['duplicated']}",
+                f"{la['ack_p95_ms']:.0f} / {la['lost']} / {la['duplicated']}",
+                "-",
+            ]
+        )
+        rows.append(
+            ["  the same burst: server peak RSS (MiB)", f"{lb['peak_rss_mib']:.0f}", f"{la['peak_rss_mib']:.0f}", "-"]
+        )
 
-    section.tables.append(Table(
-        f"Before ({BASELINE_SHORT}) and after, one run, {embedder} embedder; fresh-process figures are medians of "
-        f"{runs} alternating starts, warm figures medians of {1 if ctx.smoke else ctx.runs} passes",
-        ["measure", "before", "after", "better by"], rows,
-        "Fresh processes start with the index (and, after, the ONNX model and exemplar vectors) already in the data "
-        "folder, as after `make install`; wall seconds include the interpreter and every import. CPU seconds are "
-        "the child's user and system time: on a shared machine they move less with other work than wall time. "
-        "Warm figures come from one process per tree (`benchmarks/tree_probe.py`): 200 single-question asks, and "
-        "`screen_many` on 200 distinct messages. Before, both tasks embed with PyTorch through sentence-transformers "
-        "(bfloat16 where the CPU has it); after, with ONNX Runtime: answering on the float32 graph, screening on "
-        "the int8 graph."))
+    section.tables.append(
+        Table(
+            f"Before ({BASELINE_SHORT}) and after, one run, {embedder} embedder; fresh-process figures are medians of "
+            f"{runs} alternating starts, warm figures medians of {1 if ctx.smoke else ctx.runs} passes",
+            ["measure", "before", "after", "better by"],
+            rows,
+            "Fresh processes start with the index (and, after, the ONNX model and exemplar vectors) already in the data "
+            "folder, as after `make install`; wall seconds include the interpreter and every import. CPU seconds are "
+            "the child's user and system time: on a shared machine they move less with other work than wall time. "
+            "Warm figures come from one process per tree (`benchmarks/tree_probe.py`): 200 single-question asks, and "
+            "`screen_many` on 200 distinct messages. Before, both tasks embed with PyTorch through sentence-transformers "
+            "(bfloat16 where the CPU has it); after, with ONNX Runtime: answering on the float32 graph, screening on "
+            "the int8 graph.",
+        )
+    )
 
     sizes = install_sizes()
     torch_mib = sum(sizes.get(p, 0.0) for p in TORCH_STACK)
     onnx_mib = sum(sizes.get(p, 0.0) for p in ONNX_STACK)
-    section.tables.append(Table(
-        "Install size on disk (MiB), and what each runtime path loads",
-        ["what", "MiB"],
-        [["every installed distribution (the .venv `make install` makes, with dev and bench extras)",
-          f"{sizes['(all installed)']:.0f}"],
-         ["PyTorch path: " + ", ".join(TORCH_STACK), f"{torch_mib:.0f}"],
-         ["  of which torch", f"{sizes.get('torch', 0.0):.0f}"],
-         ["ONNX path: " + ", ".join(ONNX_STACK), f"{onnx_mib:.0f}"],
-         ["the float32 and int8 graphs in the data folder (models/minilm-onnx)",
-          fmt_mib(sum(f.stat().st_size for f in (data["after"] / "models").rglob("*") if f.is_file()))],
-         ["onnx (needed only to make the graphs)", f"{sizes.get('onnx', 0.0):.0f}"]],
-        "torch stays installed: it makes the ONNX graphs at set-up (and is the reference backend). A process "
-        "that answers or screens loads only the ONNX path and never imports torch."))
+    section.tables.append(
+        Table(
+            "Install size on disk (MiB), and what each runtime path loads",
+            ["what", "MiB"],
+            [
+                [
+                    "every installed distribution (the .venv `make install` makes, with dev and bench extras)",
+                    f"{sizes['(all installed)']:.0f}",
+                ],
+                ["PyTorch path: " + ", ".join(TORCH_STACK), f"{torch_mib:.0f}"],
+                ["  of which torch", f"{sizes.get('torch', 0.0):.0f}"],
+                ["ONNX path: " + ", ".join(ONNX_STACK), f"{onnx_mib:.0f}"],
+                [
+                    "the float32 and int8 graphs in the data folder (models/minilm-onnx)",
+                    fmt_mib(sum(f.stat().st_size for f in (data["after"] / "models").rglob("*") if f.is_file())),
+                ],
+                ["onnx (needed only to make the graphs)", f"{sizes.get('onnx', 0.0):.0f}"],
+            ],
+            "torch stays installed: it makes the ONNX graphs at set-up (and is the reference backend). A process "
+            "that answers or screens loads only the ONNX path and never imports torch.",
+        )
+    )
     section.headline = {
-        "fresh": {name: {c: {k: round(med(name, c, k), 3) for k in ("wall_s", "cpu_s", "rss_bytes")}
-                         for c in commands} for name in trees},
+        "fresh": {
+            name: {c: {k: round(med(name, c, k), 3) for k in ("wall_s", "cpu_s", "rss_bytes")} for c in commands}
+            for name in trees
+        },
         "setup_s": {name: round(setup[name]["wall_s"], 1) for name in trees},
-        "warm": warm, "load": load, "install_mib": {k: round(v, 1) for k, v in sizes.items()
-                                                  if k in (*TORCH_STACK, *ONNX_STACK, "onnx", "(all installed)")},
+        "warm": warm,
+        "load": load,
+        "install_mib": {
+            k: round(v, 1) for k, v in sizes.items() if k in (*TORCH_STACK, *ONNX_STACK, "onnx", "(all installed)")
+        },
     }
-    summary = (f"Before ({BASELINE_SHORT}) -> after: fresh `check` {med('before', 'check', 'wall_s'):.2f} -> "
-               f"{med('after', 'check', 'wall_s'):.2f} s, fresh `ask` {med('before', 'ask', 'wall_s'):.2f} -> "
-               f"{med('after', 'ask', 'wall_s'):.2f} s, `--help` {med('before', '--help', 'wall_s'):.2f} -> "
-               f"{med('after', '--help', 'wall_s'):.2f} s; warm ask p50/p95 {wb['ask_p50_s'] * 1000:.0f}/"
-               f"{wb['ask_p95_s'] * 1000:.0f} -> {wa['ask_p50_s'] * 1000:.0f}/{wa['ask_p95_s'] * 1000:.0f} ms; "
-               f"screening {wb['screen_per_s']:.0f} -> {wa['screen_per_s']:.0f} msg/s batched; "
-               f"peak RSS of `check` {fmt_mib(med('before', 'check', 'rss_bytes'))} -> "
-               f"{fmt_mib(med('after', 'check', 'rss_bytes'))} MiB")
+    summary = (
+        f"Before ({BASELINE_SHORT}) -> after: fresh `check` {med('before', 'check', 'wall_s'):.2f} -> "
+        f"{med('after', 'check', 'wall_s'):.2f} s, fresh `ask` {med('before', 'ask', 'wall_s'):.2f} -> "
+        f"{med('after', 'ask', 'wall_s'):.2f} s, `--help` {med('before', '--help', 'wall_s'):.2f} -> "
+        f"{med('after', '--help', 'wall_s'):.2f} s; warm ask p50/p95 {wb['ask_p50_s'] * 1000:.0f}/"
+        f"{wb['ask_p95_s'] * 1000:.0f} -> {wa['ask_p50_s'] * 1000:.0f}/{wa['ask_p95_s'] * 1000:.0f} ms; "
+        f"screening {wb['screen_per_s']:.0f} -> {wa['screen_per_s']:.0f} msg/s batched; "
+        f"peak RSS of `check` {fmt_mib(med('before', 'check', 'rss_bytes'))} -> "
+        f"{fmt_mib(med('after', 'check', 'rss_bytes'))} MiB"
+    )
     if load:
-        summary += (f"; burst answer p95 {load['before']['question_p95_ms']:.0f} -> "
-                    f"{load['after']['question_p95_ms']:.0f} ms")
+        summary += (
+            f"; burst answer p95 {load['before']['question_p95_ms']:.0f} -> {load['after']['question_p95_ms']:.0f} ms"
+        )
     section.summary.append(summary + ".")
     return section

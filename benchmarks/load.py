@@ -47,29 +47,68 @@ def measure(work_dir: Path, events: int, senders: int, embedder: str, postgres: 
 
 
 def _row(r: dict[str, Any]) -> list[str]:
-    return [r["embedder"], r["database"].split("+", 1)[0], str(r["events"]), str(r["senders"]), str(r["requests"]),
-            f"{r['acked_within_3s']}/{r['requests']}", str(r["lost"]), str(r["duplicated"]),
-            f"{r['flags_stored']}/{r['flags_expected']}", fmt(r["ack_p50_ms"], 0), fmt(r["ack_p95_ms"], 0),
-            fmt(r["ack_max_ms"], 0), fmt(r["question_p50_ms"], 0), fmt(r["question_p95_ms"], 0),
-            fmt(r["notice_p50_ms"], 0), fmt(r["notice_p95_ms"], 0),
-            fmt(r["requests_per_s"], 0), fmt(r["events_per_s_end_to_end"], 0), fmt(r["peak_rss_mib"], 0),
-            fmt(r["server_cpu_seconds"], 1), f"{r['exit_code']} in {r['shutdown_seconds']:.1f} s"]
+    return [
+        r["embedder"],
+        r["database"].split("+", 1)[0],
+        str(r["events"]),
+        str(r["senders"]),
+        str(r["requests"]),
+        f"{r['acked_within_3s']}/{r['requests']}",
+        str(r["lost"]),
+        str(r["duplicated"]),
+        f"{r['flags_stored']}/{r['flags_expected']}",
+        fmt(r["ack_p50_ms"], 0),
+        fmt(r["ack_p95_ms"], 0),
+        fmt(r["ack_max_ms"], 0),
+        fmt(r["question_p50_ms"], 0),
+        fmt(r["question_p95_ms"], 0),
+        fmt(r["notice_p50_ms"], 0),
+        fmt(r["notice_p95_ms"], 0),
+        fmt(r["requests_per_s"], 0),
+        fmt(r["events_per_s_end_to_end"], 0),
+        fmt(r["peak_rss_mib"], 0),
+        fmt(r["server_cpu_seconds"], 1),
+        f"{r['exit_code']} in {r['shutdown_seconds']:.1f} s",
+    ]
 
 
-COLUMNS = ["embedder", "store", "events", "senders", "requests", "acked ≤ 3 s", "lost", "duplicated", "flags stored",
-           "ack p50 ms", "ack p95 ms", "ack max ms", "answer p50 ms", "answer p95 ms", "notice p50 ms",
-           "notice p95 ms", "acks/s", "events/s end to end",
-           "peak RSS MiB", "server CPU s", "SIGTERM exit"]
+COLUMNS = [
+    "embedder",
+    "store",
+    "events",
+    "senders",
+    "requests",
+    "acked ≤ 3 s",
+    "lost",
+    "duplicated",
+    "flags stored",
+    "ack p50 ms",
+    "ack p95 ms",
+    "ack max ms",
+    "answer p50 ms",
+    "answer p95 ms",
+    "notice p50 ms",
+    "notice p95 ms",
+    "acks/s",
+    "events/s end to end",
+    "peak RSS MiB",
+    "server CPU s",
+    "SIGTERM exit",
+]
 
 
 def table(results: Sequence[dict[str, Any]]) -> Table:
-    return Table("Load: Slack HTTP mode, a burst from concurrent senders", COLUMNS, [_row(r) for r in results],
-                 note="Requests include Slack-style retries of some events (same event id, a retry header); each "
-                      "event is expected to produce exactly one answer or one flag (private notice, moderators' "
-                      "notice, audit record), or nothing for a safe message. Ack times are measured by the senders "
-                      "(connect to response); answer times (questions: `/gmc` and mentions) and notice times (the private "
-                      "notice of a flagged message) from sending to the reply reaching the fake Web API. "
-                      "Senders, fake API and server share this machine's cores.")
+    return Table(
+        "Load: Slack HTTP mode, a burst from concurrent senders",
+        COLUMNS,
+        [_row(r) for r in results],
+        note="Requests include Slack-style retries of some events (same event id, a retry header); each "
+        "event is expected to produce exactly one answer or one flag (private notice, moderators' "
+        "notice, audit record), or nothing for a safe message. Ack times are measured by the senders "
+        "(connect to response); answer times (questions: `/gmc` and mentions) and notice times (the private "
+        "notice of a flagged message) from sending to the reply reaching the fake Web API. "
+        "Senders, fake API and server share this machine's cores.",
+    )
 
 
 def run(ctx: Context) -> Section:
@@ -81,8 +120,9 @@ def run(ctx: Context) -> Section:
     notes: list[str] = []
     for name, postgres in runs:
         try:
-            results.append(measure(ctx.data_dir(f"load-{name}-{'pg' if postgres else 'sqlite'}"), events, senders,
-                                   name, postgres))
+            results.append(
+                measure(ctx.data_dir(f"load-{name}-{'pg' if postgres else 'sqlite'}"), events, senders, name, postgres)
+            )
         except Exception as exc:
             if not postgres:
                 raise
@@ -94,7 +134,8 @@ def run(ctx: Context) -> Section:
         f"{first['acked_within_3s']}/{first['requests']} acknowledged within 3 s (p95 {first['ack_p95_ms']:.0f} ms), "
         f"{first['lost']} lost, {first['duplicated']} duplicated, answers p95 {first['question_p95_ms']:.0f} ms "
         f"(flag notices p95 {first['notice_p95_ms']:.0f} ms), "
-        f"{first['events_per_s_end_to_end']:.0f} events/s, peak RSS {first['peak_rss_mib']:.0f} MiB")
+        f"{first['events_per_s_end_to_end']:.0f} events/s, peak RSS {first['peak_rss_mib']:.0f} MiB"
+    )
     section.headline = {f"{r['embedder']}-{r['database'].split('+', 1)[0]}": r for r in results}
     return section
 
@@ -104,8 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=FULL_SIZES[0])
     parser.add_argument("--senders", type=int, default=FULL_SIZES[1])
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
-    parser.add_argument("--postgres", action="store_true",
-                        help="audit store in a scratch schema on $GMCBOT_TEST_POSTGRES_URL (default: SQLite)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="audit store in a scratch schema on $GMCBOT_TEST_POSTGRES_URL (default: SQLite)",
+    )
     parser.add_argument("--work-dir", type=Path, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
     if args.events < 1 or args.senders < 1:
@@ -116,8 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = measure(args.work_dir or Path(tmp), args.events, args.senders, args.embedder, args.postgres)
     print(table([result]).text())
     print(json.dumps(result, default=str))
-    return 0 if result["lost"] == 0 and result["duplicated"] == 0 and result["acked_within_3s"] == result["requests"] \
+    return (
+        0
+        if result["lost"] == 0 and result["duplicated"] == 0 and result["acked_within_3s"] == result["requests"]
         else 1
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,14 @@ def _save(fig: object, path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def grouped_bars(path: Path, groups: Sequence[str], series: Mapping[str, Sequence[float]], title: str,
-                 ylabel: str, ylim: tuple[float, float] | None = None) -> str:
+def grouped_bars(
+    path: Path,
+    groups: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    title: str,
+    ylabel: str,
+    ylim: tuple[float, float] | None = None,
+) -> str:
     """One cluster of bars per group, one bar per series."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -47,8 +53,13 @@ def grouped_bars(path: Path, groups: Sequence[str], series: Mapping[str, Sequenc
     return _save(fig, path)
 
 
-def lines_by_size(path: Path, sizes: Sequence[int], panels: Mapping[str, Mapping[str, Sequence[float]]],
-                  title: str, log_y: Sequence[str] = ()) -> str:
+def lines_by_size(
+    path: Path,
+    sizes: Sequence[int],
+    panels: Mapping[str, Mapping[str, Sequence[float]]],
+    title: str,
+    log_y: Sequence[str] = (),
+) -> str:
     """One panel per metric, each a line per index kind against corpus size (log x)."""
     plt = _pyplot()
     cols = 2
@@ -70,7 +81,7 @@ def lines_by_size(path: Path, sizes: Sequence[int], panels: Mapping[str, Mapping
         ax.set_title(metric, fontsize=9)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)

@@ -24,25 +24,35 @@ def extend(ctx: Context, section: Section) -> None:
     except ImportError as exc:
         section.notes.append(f"Identifier stage against Presidio: not run ({exc}).")
         return
-    out: dict[str, Any] = module.compare(SMOKE_MESSAGES if ctx.smoke else FULL_MESSAGES, ctx.runs,
-                                         ctx.embedder_name)
+    out: dict[str, Any] = module.compare(SMOKE_MESSAGES if ctx.smoke else FULL_MESSAGES, ctx.runs, ctx.embedder_name)
     results = out["results"]
-    section.tables.append(Table(
-        f"Identifier stage against Presidio's pattern recognizers: {out['messages']} generated messages, "
-        f"{out['identifier_messages']} carrying patient identifiers, the rest look-alikes; one process",
-        ["detector", "precision", "recall", "look-alike messages flagged", "messages/s"],
-        [[r["name"], f"{r['precision']:.3f}", f"{r['recall']:.3f}",
-          f"{r['false_positive_messages']}/{r['look_alike_messages']}", f"{r['messages_per_second']:.0f}"]
-         for r in results],
-        f"Messages/s is the best of {ctx.runs} passes (benchmarks/screening_vs_presidio.py's method). Presidio runs "
-        "a blank spaCy pipeline (no NER model) with its UK NHS, UK postcode, UK NINO, phone (GB), email and date "
-        "recognizers.",
-    ))
+    section.tables.append(
+        Table(
+            f"Identifier stage against Presidio's pattern recognizers: {out['messages']} generated messages, "
+            f"{out['identifier_messages']} carrying patient identifiers, the rest look-alikes; one process",
+            ["detector", "precision", "recall", "look-alike messages flagged", "messages/s"],
+            [
+                [
+                    r["name"],
+                    f"{r['precision']:.3f}",
+                    f"{r['recall']:.3f}",
+                    f"{r['false_positive_messages']}/{r['look_alike_messages']}",
+                    f"{r['messages_per_second']:.0f}",
+                ]
+                for r in results
+            ],
+            f"Messages/s is the best of {ctx.runs} passes (benchmarks/screening_vs_presidio.py's method). Presidio runs "
+            "a blank spaCy pipeline (no NER model) with its UK NHS, UK postcode, UK NINO, phone (GB), email and date "
+            "recognizers.",
+        )
+    )
     if out.get("note"):
         section.notes.append(out["note"])
     if "pipeline" in out:
-        section.notes.append(f"Full screening pipeline on the same generated messages ({out['pipeline']['embedder']} "
-                             f"embedder, batches of 64): {out['pipeline']['messages_per_second']:.0f} messages/s.")
+        section.notes.append(
+            f"Full screening pipeline on the same generated messages ({out['pipeline']['embedder']} "
+            f"embedder, batches of 64): {out['pipeline']['messages_per_second']:.0f} messages/s."
+        )
     section.headline["presidio"] = out
     if "speedup" in out and len(results) == 2:
         ours, theirs = results
@@ -52,9 +62,22 @@ def extend(ctx: Context, section: Section) -> None:
             f"{theirs['messages_per_second']:.0f} messages/s), precision {ours['precision']:.3f} against "
             f"{theirs['precision']:.3f}, recall {ours['recall']:.3f} against {theirs['recall']:.3f}, look-alikes "
             f"flagged {ours['false_positive_messages']} against {theirs['false_positive_messages']} "
-            f"of {ours['look_alike_messages']}.")
-        section.plots.append(grouped_bars(
-            ctx.plot_dir / "presidio.png", ["precision", "recall", "look-alikes not flagged"],
-            {r["name"]: [r["precision"], r["recall"],
-                         1 - r["false_positive_messages"] / max(1, r["look_alike_messages"])] for r in results},
-            "Identifier detection: gmcbot against Presidio (generated messages)", "share", ylim=(0, 1.1)))
+            f"of {ours['look_alike_messages']}."
+        )
+        section.plots.append(
+            grouped_bars(
+                ctx.plot_dir / "presidio.png",
+                ["precision", "recall", "look-alikes not flagged"],
+                {
+                    r["name"]: [
+                        r["precision"],
+                        r["recall"],
+                        1 - r["false_positive_messages"] / max(1, r["look_alike_messages"]),
+                    ]
+                    for r in results
+                },
+                "Identifier detection: gmcbot against Presidio (generated messages)",
+                "share",
+                ylim=(0, 1.1),
+            )
+        )

@@ -56,17 +56,21 @@ def main() -> None:
     from benchmarks.common import current_rss
 
     resident = current_rss()
-    print(json.dumps({
-        "interpreter_s": T_START - args.t0,
-        "imports_s": imported - args.t0,
-        "first_answer_s": first_answer - args.t0,
-        "answer_status": answer.status.value,
-        "rss_first_answer_bytes": rss_answer_kib * 1024,
-        "rss_serving_bytes": rss_serving_kib * 1024,
-        "resident_after_serving_bytes": resident,
-        "screened": screened,
-        "screening_error": screening_error,
-    }))
+    print(
+        json.dumps(
+            {
+                "interpreter_s": T_START - args.t0,
+                "imports_s": imported - args.t0,
+                "first_answer_s": first_answer - args.t0,
+                "answer_status": answer.status.value,
+                "rss_first_answer_bytes": rss_answer_kib * 1024,
+                "rss_serving_bytes": rss_serving_kib * 1024,
+                "resident_after_serving_bytes": resident,
+                "screened": screened,
+                "screening_error": screening_error,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,13 +13,20 @@ from benchmarks.common import Context, Section
 
 def machine_line(info: dict[str, Any]) -> str:
     v = info["versions"]
-    return (f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}; "
-            f"torch {v['torch']}, sentence-transformers {v['sentence-transformers']}, faiss-cpu {v['faiss-cpu']}, "
-            f"onnxruntime {v['onnxruntime']}, numpy {v['numpy']}, presidio-analyzer {v['presidio-analyzer']}")
+    return (
+        f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}; "
+        f"torch {v['torch']}, sentence-transformers {v['sentence-transformers']}, faiss-cpu {v['faiss-cpu']}, "
+        f"onnxruntime {v['onnxruntime']}, numpy {v['numpy']}, presidio-analyzer {v['presidio-analyzer']}"
+    )
 
 
-def render(ctx: Context, sections: Sequence[Section], info_start: dict[str, Any],
-           info_end: dict[str, Any], failures: dict[str, str]) -> str:
+def render(
+    ctx: Context,
+    sections: Sequence[Section],
+    info_start: dict[str, Any],
+    info_end: dict[str, Any],
+    failures: dict[str, str],
+) -> str:
     took = time.time() - ctx.started
     lines = [
         "# Benchmarks",
@@ -30,17 +37,23 @@ def render(ctx: Context, sections: Sequence[Section], info_start: dict[str, Any]
         "",
         f"- **Machine:** {machine_line(info_start)}.",
         f"- **Load average** (1, 5, 15 min) at start {info_start['load_average']}, at end {info_end['load_average']}"
-        + (". Other work shared the machine during the run: the figures most sensitive to CPU contention "
-           "(one-message timings, p95/p99, the exact reads at scale) may read slow."
-           if max(info_start["load_average"][0], info_end["load_average"][0]) > 1.0 else "."),
+        + (
+            ". Other work shared the machine during the run: the figures most sensitive to CPU contention "
+            "(one-message timings, p95/p99, the exact reads at scale) may read slow."
+            if max(info_start["load_average"][0], info_end["load_average"][0]) > 1.0
+            else "."
+        ),
         f"- **Repetitions:** timings are medians of {ctx.runs} run{'s' if ctx.runs > 1 else ''} unless a table says otherwise (latency "
         "percentiles are the median over passes; cold start and memory over fresh processes). Quality "
         "figures are deterministic and come from one run.",
         "",
     ]
     if ctx.smoke:
-        lines += ["> Smoke run: tiny sizes and the hashing test embedder (the real model only in the embedding "
-                  "section), for CI. These figures mean nothing.", ""]
+        lines += [
+            "> Smoke run: tiny sizes and the hashing test embedder (the real model only in the embedding "
+            "section), for CI. These figures mean nothing.",
+            "",
+        ]
     headlines = [item for s in sections for item in s.summary]
     if headlines:
         lines += ["## Headlines", ""] + [f"- {h}" for h in headlines] + [""]
@@ -56,14 +69,25 @@ def render(ctx: Context, sections: Sequence[Section], info_start: dict[str, Any]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write(ctx: Context, sections: Sequence[Section], info_start: dict[str, Any],
-          info_end: dict[str, Any], failures: dict[str, str]) -> Path:
+def write(
+    ctx: Context,
+    sections: Sequence[Section],
+    info_start: dict[str, Any],
+    info_end: dict[str, Any],
+    failures: dict[str, str],
+) -> Path:
     """Write the report and the raw results; return the report's path."""
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     path = ctx.out_dir / "benchmarks.md"
     path.write_text(render(ctx, sections, info_start, info_end, failures), encoding="utf-8")
-    raw = {"machine": info_start, "machine_end": info_end, "runs": ctx.runs, "smoke": ctx.smoke,
-           "failures": failures, "headlines": [item for s in sections for item in s.summary],
-           "sections": {s.key: s.headline for s in sections}}
+    raw = {
+        "machine": info_start,
+        "machine_end": info_end,
+        "runs": ctx.runs,
+        "smoke": ctx.smoke,
+        "failures": failures,
+        "headlines": [item for s in sections for item in s.summary],
+        "sections": {s.key: s.headline for s in sections},
+    }
     (ctx.plot_dir / "results.json").write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")
     return path

@@ -41,8 +41,17 @@ def run(ctx: Context) -> Section:
     overall = Table(
         f"Overall: {answerable} answerable and {len(rows) - answerable} out-of-corpus questions, top 3 citations",
         ["method", "hit@1", "hit@3", "MRR", "decline accuracy", "false declines"],
-        [[LABELS[m], fmt(s.hit_at_1), fmt(s.hit_at_3), fmt(s.mrr), fmt(s.decline_accuracy),
-          fmt(s.false_decline_rate)] for m, (s, _) in results.items()],
+        [
+            [
+                LABELS[m],
+                fmt(s.hit_at_1),
+                fmt(s.hit_at_3),
+                fmt(s.mrr),
+                fmt(s.decline_accuracy),
+                fmt(s.false_decline_rate),
+            ]
+            for m, (s, _) in results.items()
+        ],
         "MRR counts the first relevant citation among the three returned (a decline is a miss).",
     )
     groups: dict[str, list[int]] = defaultdict(list)
@@ -56,20 +65,36 @@ def run(ctx: Context) -> Section:
         for method in (Method.BM25, Method.DENSE, Method.HYBRID):
             answers = results[method][1]
             s = score_questions(sub, [answers[i] for i in idx])
-            cells.append(f"{s.decline_accuracy:.2f} declined" if doc == OUTSIDE
-                         else f"{s.hit_at_1:.2f} / {s.hit_at_3:.2f}")
+            cells.append(
+                f"{s.decline_accuracy:.2f} declined" if doc == OUTSIDE else f"{s.hit_at_1:.2f} / {s.hit_at_3:.2f}"
+            )
         per_doc_rows.append(cells)
-    per_doc = Table("Per document (hit@1 / hit@3; the document of each question's first relevant paragraph)",
-                    ["document", "questions", "BM25 only", "dense only", "hybrid"], per_doc_rows)
+    per_doc = Table(
+        "Per document (hit@1 / hit@3; the document of each question's first relevant paragraph)",
+        ["document", "questions", "BM25 only", "dense only", "hybrid"],
+        per_doc_rows,
+    )
     section.tables += [overall, per_doc]
     metrics = ["hit@1", "hit@3", "MRR", "decline acc."]
     values = {LABELS[m]: [s.hit_at_1, s.hit_at_3, s.mrr, s.decline_accuracy] for m, (s, _) in results.items()}
-    section.plots.append(grouped_bars(ctx.plot_dir / "retrieval.png", metrics, values,
-                                      "Retrieval quality on the development questions", "score", ylim=(0, 1.05)))
+    section.plots.append(
+        grouped_bars(
+            ctx.plot_dir / "retrieval.png",
+            metrics,
+            values,
+            "Retrieval quality on the development questions",
+            "score",
+            ylim=(0, 1.05),
+        )
+    )
     section.headline = {LABELS[m]: s.to_json() for m, (s, _) in results.items()}
     section.summary.append(
         f"Retrieval on {len(rows)} development questions (hit@1 / hit@3 / MRR / decline accuracy): "
-        + "; ".join(f"{LABELS[m]} {s.hit_at_1:.3f} / {s.hit_at_3:.3f} / {s.mrr:.3f} / {s.decline_accuracy:.2f}"
-                    for m, (s, _) in results.items()) + ".")
+        + "; ".join(
+            f"{LABELS[m]} {s.hit_at_1:.3f} / {s.hit_at_3:.3f} / {s.mrr:.3f} / {s.decline_accuracy:.2f}"
+            for m, (s, _) in results.items()
+        )
+        + "."
+    )
     section.notes.append("Quality figures are deterministic (same inputs, same ranking): one run.")
     return section

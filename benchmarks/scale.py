@@ -41,17 +41,26 @@ def real_views(ctx: Context) -> RealViews:
 
         bot = ctx.bot()
         corpus = bot.corpus
-        text_of = {f"{p.id}#{view}": text for p in corpus.paragraphs
-                   for view, text in passage_views(p, corpus.documents[p.doc_id])}
+        text_of = {
+            f"{p.id}#{view}": text
+            for p in corpus.paragraphs
+            for view, text in passage_views(p, corpus.documents[p.doc_id])
+        }
         number = {p.id: i for i, p in enumerate(corpus.paragraphs)}
         keys = bot.retriever.loaded.ids
         stored = faiss.read_index(str(ctx.settings().index_dir / VECTORS))
-        vectors = stored.reconstruct_n(0, stored.ntotal) if isinstance(stored, faiss.IndexFlat) \
+        vectors = (
+            stored.reconstruct_n(0, stored.ntotal)
+            if isinstance(stored, faiss.IndexFlat)
             else ctx.embedder().encode([text_of[k] for k in keys])
+        )
         pids = [k.rsplit("#", 1) for k in keys]
         ctx.cache["real_views"] = RealViews(
-            np.asarray(vectors, dtype=np.float32), np.asarray([number[pid] for pid, _ in pids]),
-            np.asarray([{"full": 0, "base": 1}.get(view, 2) for _, view in pids]), [text_of[k] for k in keys])
+            np.asarray(vectors, dtype=np.float32),
+            np.asarray([number[pid] for pid, _ in pids]),
+            np.asarray([{"full": 0, "base": 1}.get(view, 2) for _, view in pids]),
+            [text_of[k] for k in keys],
+        )
     views: RealViews = ctx.cache["real_views"]
     return views
 
@@ -142,7 +151,7 @@ def measure_size(ctx: Context, vectors: np.ndarray, owners: np.ndarray, q: np.nd
             times.append(seconds)
         out[f"{kind}_build_s"] = median(times)
         out[f"{kind}_bytes"] = _size_bytes(built[kind], ctx.work_dir / f"scale-{kind}.faiss")
-        lat = [time_once(_search, built[kind], q[i:i + 1], 10) for i in range(len(q))]
+        lat = [time_once(_search, built[kind], q[i : i + 1], 10) for i in range(len(q))]
         out[f"{kind}_p50_s"], out[f"{kind}_p95_s"] = percentiles(lat, (50, 95))
     truth = _search(built["exact"], q, 10)
     out["hnsw_recall10"] = _recall(_search(built["hnsw"], q, 10), truth)
@@ -153,20 +162,25 @@ def measure_size(ctx: Context, vectors: np.ndarray, owners: np.ndarray, q: np.nd
     exact_lat: list[float] = []
     exact_orders: list[np.ndarray] = []
     for i in range(nb):
-        seconds, order = timed(_search, built["exact"], q[i:i + 1], rows)
+        seconds, order = timed(_search, built["exact"], q[i : i + 1], rows)
         exact_lat.append(seconds)
         exact_orders.append(order[0])
     out["exact_bot_p50_s"] = median(exact_lat)
     out["reads"] = {}
     for depth in sorted({d for d in (*READ_DEPTHS, APPROX_ROWS) if d < rows} | {min(rows, APPROX_ROWS)}):
-        lat = [time_once(_search, built["hnsw"], q[i:i + 1], depth) for i in range(nb)]
+        lat = [time_once(_search, built["hnsw"], q[i : i + 1], depth) for i in range(nb)]
         approx = _search(built["hnsw"], q[:nb], depth)
-        out["reads"][depth] = {"p50_s": median(lat),
-                               "recall": _recall(approx, np.stack([o[:depth] for o in exact_orders])),
-                               "cover": _paragraph_cover(owners, exact_orders, approx)}
+        out["reads"][depth] = {
+            "p50_s": median(lat),
+            "recall": _recall(approx, np.stack([o[:depth] for o in exact_orders])),
+            "cover": _paragraph_cover(owners, exact_orders, approx),
+        }
     shipped = out["reads"][min(rows, APPROX_ROWS)]
     out["hnsw_bot_p50_s"], out["hnsw_recall_read"], out["hnsw_paragraph_cover"] = (
-        shipped["p50_s"], shipped["recall"], shipped["cover"])
+        shipped["p50_s"],
+        shipped["recall"],
+        shipped["cover"],
+    )
     return out
 
 
@@ -190,8 +204,12 @@ def switch_point(results: list[dict[str, Any]]) -> dict[str, Any]:
             crossing = x0 + (DENSE_BUDGET_S - y0) * (x1 - x0) / (y1 - y0)
     first = next((r for r in results if crossing is not None and r["rows"] >= crossing), results[-1])
     depth = next((d for d in sorted(first["reads"]) if first["reads"][d]["cover"] >= MIN_RECALL), None)
-    return {"crossing_rows": crossing, "recommended": nice_floor(crossing) if crossing else None,
-            "read_depth": depth, "checked_size": first["paragraphs"]}
+    return {
+        "crossing_rows": crossing,
+        "recommended": nice_floor(crossing) if crossing else None,
+        "read_depth": depth,
+        "checked_size": first["paragraphs"],
+    }
 
 
 def run(ctx: Context) -> Section:
@@ -209,84 +227,153 @@ def run(ctx: Context) -> Section:
         results.append(res)
         del corpus
     sizes = [r["paragraphs"] for r in results]
-    section.tables.append(Table(
-        f"Build time and memory (median of {ctx.runs} builds; memory is the serialised index, vectors plus graph)",
-        ["paragraphs", "vectors", "exact build (s)", "HNSW build (s)", "IVF build (s)",
-         "exact (MiB)", "HNSW (MiB)", "IVF (MiB)"],
-        [[f"{r['paragraphs']:,}", f"{r['rows']:,}", f"{r['exact_build_s']:.2f}", f"{r['hnsw_build_s']:.2f}",
-          f"{r['ivf_build_s']:.2f}", fmt_mib(r["exact_bytes"]), fmt_mib(r["hnsw_bytes"]), fmt_mib(r["ivf_bytes"])]
-         for r in results],
-        "HNSW is the shipped approximate index (index/store.py: M 32, efConstruction 80, efSearch 64); "
-        f"IVF-Flat (√n lists, nprobe {IVF_NPROBE}, trained on the corpus) for comparison.",
-    ))
-    section.tables.append(Table(
-        f"Query latency and recall ({len(q)} single-vector queries; recall of the exact top 10)",
-        ["paragraphs", "exact p50 / p95 (ms)", "HNSW p50 / p95 (ms)", "IVF p50 / p95 (ms)",
-         "HNSW recall@10", f"HNSW recall@10, beam {APPROX_ROWS}", "IVF recall@10"],
-        [[f"{r['paragraphs']:,}",
-          f"{fmt_ms(r['exact_p50_s'])} / {fmt_ms(r['exact_p95_s'])}",
-          f"{fmt_ms(r['hnsw_p50_s'])} / {fmt_ms(r['hnsw_p95_s'])}",
-          f"{fmt_ms(r['ivf_p50_s'])} / {fmt_ms(r['ivf_p95_s'])}",
-          f"{r['hnsw_recall10']:.3f}", f"{r['hnsw_recall10_beam']:.3f}", f"{r['ivf_recall10']:.3f}"]
-         for r in results],
-        f"HNSW searches with its shipped beam (efSearch 64) for k = 10; the bot reads {APPROX_ROWS} rows, which "
-        f"widens the beam to {APPROX_ROWS} (the 'beam' column: the first 10 of those rows).",
-    ))
+    section.tables.append(
+        Table(
+            f"Build time and memory (median of {ctx.runs} builds; memory is the serialised index, vectors plus graph)",
+            [
+                "paragraphs",
+                "vectors",
+                "exact build (s)",
+                "HNSW build (s)",
+                "IVF build (s)",
+                "exact (MiB)",
+                "HNSW (MiB)",
+                "IVF (MiB)",
+            ],
+            [
+                [
+                    f"{r['paragraphs']:,}",
+                    f"{r['rows']:,}",
+                    f"{r['exact_build_s']:.2f}",
+                    f"{r['hnsw_build_s']:.2f}",
+                    f"{r['ivf_build_s']:.2f}",
+                    fmt_mib(r["exact_bytes"]),
+                    fmt_mib(r["hnsw_bytes"]),
+                    fmt_mib(r["ivf_bytes"]),
+                ]
+                for r in results
+            ],
+            "HNSW is the shipped approximate index (index/store.py: M 32, efConstruction 80, efSearch 64); "
+            f"IVF-Flat (√n lists, nprobe {IVF_NPROBE}, trained on the corpus) for comparison.",
+        )
+    )
+    section.tables.append(
+        Table(
+            f"Query latency and recall ({len(q)} single-vector queries; recall of the exact top 10)",
+            [
+                "paragraphs",
+                "exact p50 / p95 (ms)",
+                "HNSW p50 / p95 (ms)",
+                "IVF p50 / p95 (ms)",
+                "HNSW recall@10",
+                f"HNSW recall@10, beam {APPROX_ROWS}",
+                "IVF recall@10",
+            ],
+            [
+                [
+                    f"{r['paragraphs']:,}",
+                    f"{fmt_ms(r['exact_p50_s'])} / {fmt_ms(r['exact_p95_s'])}",
+                    f"{fmt_ms(r['hnsw_p50_s'])} / {fmt_ms(r['hnsw_p95_s'])}",
+                    f"{fmt_ms(r['ivf_p50_s'])} / {fmt_ms(r['ivf_p95_s'])}",
+                    f"{r['hnsw_recall10']:.3f}",
+                    f"{r['hnsw_recall10_beam']:.3f}",
+                    f"{r['ivf_recall10']:.3f}",
+                ]
+                for r in results
+            ],
+            f"HNSW searches with its shipped beam (efSearch 64) for k = 10; the bot reads {APPROX_ROWS} rows, which "
+            f"widens the beam to {APPROX_ROWS} (the 'beam' column: the first 10 of those rows).",
+        )
+    )
     depths = sorted({d for r in results for d in r["reads"]})
-    section.tables.append(Table(
-        f"The read the bot makes (median of {min(len(q), BOT_READ_QUERIES)} queries): exact reads every row; "
-        f"HNSW reads the top N rows (APPROX_ROWS, now {APPROX_ROWS}) with its beam widened to N",
-        ["paragraphs", "exact, all rows (ms)"] + [f"HNSW {d} rows: ms / cover" for d in depths],
-        [[f"{r['paragraphs']:,}", fmt_ms(r["exact_bot_p50_s"])]
-         + [f"{fmt_ms(r['reads'][d]['p50_s'])} / {r['reads'][d]['cover']:.3f}" if d in r["reads"] else "-"
-            for d in depths] for r in results],
-        "cover: share of the exact 10 best paragraphs (by their best view) with at least one view among the rows "
-        "read, i.e. that the bot's approximate path can still rank.",
-    ))
-    section.plots.append(lines_by_size(
-        ctx.plot_dir / "scale.png", sizes,
-        {"build time (s)": {k: [r[f"{k.lower()}_build_s"] for r in results] for k in ("exact", "HNSW", "IVF")},
-         "query latency p50, k=10 (ms)": {k: [r[f"{k.lower()}_p50_s"] * 1000 for r in results]
-                                          for k in ("exact", "HNSW", "IVF")},
-         "the bot's read, p50 (ms)": {"exact, all rows": [r["exact_bot_p50_s"] * 1000 for r in results],
-                                      f"HNSW, {APPROX_ROWS} rows": [r["hnsw_bot_p50_s"] * 1000 for r in results]},
-         "index memory (MiB)": {k: [r[f"{k.lower()}_bytes"] / 2**20 for r in results] for k in ("exact", "HNSW", "IVF")},
-         "recall@10 against exact": {"HNSW": [r["hnsw_recall10"] for r in results],
-                                     f"HNSW, beam {APPROX_ROWS}": [r["hnsw_recall10_beam"] for r in results],
-                                     "IVF": [r["ivf_recall10"] for r in results]},
-         "paragraphs in reach of the bot's read (cover)": {
-             f"HNSW, {d} rows": [r["reads"][d]["cover"] if d in r["reads"] else float("nan") for r in results]
-             for d in READ_DEPTHS}},
-        "Exact against approximate search by synthetic corpus size",
-        log_y=("build time (s)", "query latency p50, k=10 (ms)", "the bot's read, p50 (ms)", "index memory (MiB)"),
-    ))
+    section.tables.append(
+        Table(
+            f"The read the bot makes (median of {min(len(q), BOT_READ_QUERIES)} queries): exact reads every row; "
+            f"HNSW reads the top N rows (APPROX_ROWS, now {APPROX_ROWS}) with its beam widened to N",
+            ["paragraphs", "exact, all rows (ms)"] + [f"HNSW {d} rows: ms / cover" for d in depths],
+            [
+                [f"{r['paragraphs']:,}", fmt_ms(r["exact_bot_p50_s"])]
+                + [
+                    f"{fmt_ms(r['reads'][d]['p50_s'])} / {r['reads'][d]['cover']:.3f}" if d in r["reads"] else "-"
+                    for d in depths
+                ]
+                for r in results
+            ],
+            "cover: share of the exact 10 best paragraphs (by their best view) with at least one view among the rows "
+            "read, i.e. that the bot's approximate path can still rank.",
+        )
+    )
+    section.plots.append(
+        lines_by_size(
+            ctx.plot_dir / "scale.png",
+            sizes,
+            {
+                "build time (s)": {k: [r[f"{k.lower()}_build_s"] for r in results] for k in ("exact", "HNSW", "IVF")},
+                "query latency p50, k=10 (ms)": {
+                    k: [r[f"{k.lower()}_p50_s"] * 1000 for r in results] for k in ("exact", "HNSW", "IVF")
+                },
+                "the bot's read, p50 (ms)": {
+                    "exact, all rows": [r["exact_bot_p50_s"] * 1000 for r in results],
+                    f"HNSW, {APPROX_ROWS} rows": [r["hnsw_bot_p50_s"] * 1000 for r in results],
+                },
+                "index memory (MiB)": {
+                    k: [r[f"{k.lower()}_bytes"] / 2**20 for r in results] for k in ("exact", "HNSW", "IVF")
+                },
+                "recall@10 against exact": {
+                    "HNSW": [r["hnsw_recall10"] for r in results],
+                    f"HNSW, beam {APPROX_ROWS}": [r["hnsw_recall10_beam"] for r in results],
+                    "IVF": [r["ivf_recall10"] for r in results],
+                },
+                "paragraphs in reach of the bot's read (cover)": {
+                    f"HNSW, {d} rows": [r["reads"][d]["cover"] if d in r["reads"] else float("nan") for r in results]
+                    for d in READ_DEPTHS
+                },
+            },
+            "Exact against approximate search by synthetic corpus size",
+            log_y=("build time (s)", "query latency p50, k=10 (ms)", "the bot's read, p50 (ms)", "index memory (MiB)"),
+        )
+    )
     switch = switch_point(results)
     rows_per_paragraph = results[-1]["rows"] / results[-1]["paragraphs"]
     larger = [r for r in results if r["paragraphs"] > switch["checked_size"]]
     where = "the first measured size past the switch" if switch["crossing_rows"] else "the largest measured"
-    depth_text = (f"At {switch['checked_size']:,} paragraphs ({where}), reading "
-                  f"{switch['read_depth']:,} rows keeps at least {MIN_RECALL} of the exact 10 best paragraphs in "
-                  f"reach (bot.retrieval has APPROX_ROWS = {APPROX_ROWS})."
-                  if switch["read_depth"] else
-                  f"At {switch['checked_size']:,} paragraphs no read depth measured keeps {MIN_RECALL} of the exact "
-                  "10 best paragraphs in reach.")
+    depth_text = (
+        f"At {switch['checked_size']:,} paragraphs ({where}), reading "
+        f"{switch['read_depth']:,} rows keeps at least {MIN_RECALL} of the exact 10 best paragraphs in "
+        f"reach (bot.retrieval has APPROX_ROWS = {APPROX_ROWS})."
+        if switch["read_depth"]
+        else f"At {switch['checked_size']:,} paragraphs no read depth measured keeps {MIN_RECALL} of the exact "
+        "10 best paragraphs in reach."
+    )
     if larger:
-        depth_text += " Further out the reach falls: " + "; ".join(
-            f"{r['paragraphs']:,} paragraphs: " + ", ".join(f"{d} rows {v['cover']:.3f}" for d, v in r["reads"].items())
-            for r in larger) + "."
+        depth_text += (
+            " Further out the reach falls: "
+            + "; ".join(
+                f"{r['paragraphs']:,} paragraphs: "
+                + ", ".join(f"{d} rows {v['cover']:.3f}" for d, v in r["reads"].items())
+                for r in larger
+            )
+            + "."
+        )
     if switch["recommended"]:
-        verdict = (f"The exact read the bot makes passes the {DENSE_BUDGET_S * 1000:.0f} ms budget at about "
-                   f"{switch['crossing_rows']:,.0f} vectors (about {switch['crossing_rows'] / rows_per_paragraph:,.0f} "
-                   f"paragraphs at {rows_per_paragraph:.1f} vectors each). Recommended switch: "
-                   f"{switch['recommended']:,} vectors. " + depth_text)
+        verdict = (
+            f"The exact read the bot makes passes the {DENSE_BUDGET_S * 1000:.0f} ms budget at about "
+            f"{switch['crossing_rows']:,.0f} vectors (about {switch['crossing_rows'] / rows_per_paragraph:,.0f} "
+            f"paragraphs at {rows_per_paragraph:.1f} vectors each). Recommended switch: "
+            f"{switch['recommended']:,} vectors. " + depth_text
+        )
     else:
-        verdict = (f"The exact read stays under the {DENSE_BUDGET_S * 1000:.0f} ms budget at every measured size: "
-                   "no switch needed up to the largest size measured. " + depth_text)
+        verdict = (
+            f"The exact read stays under the {DENSE_BUDGET_S * 1000:.0f} ms budget at every measured size: "
+            "no switch needed up to the largest size measured. " + depth_text
+        )
     crossing = switch["crossing_rows"]
     agrees = crossing is not None and crossing / 2 <= APPROXIMATE_FROM <= crossing * 2
-    current = (f"index/store.py switches at APPROXIMATE_FROM = {APPROXIMATE_FROM:,} vectors: "
-               + ("within a factor of two of this run's crossing (consistent)." if agrees else
-                  "NOT within a factor of two of this run's crossing: revisit it."))
+    current = f"index/store.py switches at APPROXIMATE_FROM = {APPROXIMATE_FROM:,} vectors: " + (
+        "within a factor of two of this run's crossing (consistent)."
+        if agrees
+        else "NOT within a factor of two of this run's crossing: revisit it."
+    )
     section.notes += [
         "Synthetic corpora: each paragraph recombines the MiniLM sentence vectors of two or three real paragraphs, "
         "perturbed to cosine ~0.9, with passage and title views derived from them (benchmarks/synthetic.py). "
@@ -308,8 +395,14 @@ def run(ctx: Context) -> Section:
         f"({big['exact_bot_p50_s'] / big['hnsw_bot_p50_s']:.0f}x); k=10 exact {big['exact_p50_s'] * 1000:.1f} ms "
         f"against HNSW {big['hnsw_p50_s'] * 1000:.2f} ms ({big['exact_p50_s'] / big['hnsw_p50_s']:.0f}x) at "
         f"recall@10 {big['hnsw_recall10']:.3f}; HNSW build {big['hnsw_build_s']:.0f} s against exact "
-        f"{big['exact_build_s']:.1f} s, {big['hnsw_bytes'] / big['exact_bytes']:.2f}x the memory. " + verdict)
-    section.headline = {"sizes": results, "switch": switch, "approximate_from": APPROXIMATE_FROM,
-                        "approximate_from_consistent": agrees,
-                        "synthetic_check": check, "rows_per_paragraph": round(rows_per_paragraph, 2)}
+        f"{big['exact_build_s']:.1f} s, {big['hnsw_bytes'] / big['exact_bytes']:.2f}x the memory. " + verdict
+    )
+    section.headline = {
+        "sizes": results,
+        "switch": switch,
+        "approximate_from": APPROXIMATE_FROM,
+        "approximate_from_consistent": agrees,
+        "synthetic_check": check,
+        "rows_per_paragraph": round(rows_per_paragraph, 2),
+    }
     return section

@@ -34,12 +34,60 @@ from typing import Any
 
 Span = tuple[int, int]
 
-FIRST = ["John", "Sarah", "Harold", "Priya", "Kwame", "Aisha", "Tomasz", "Megan", "Declan", "Fatima",
-         "George", "Olivia", "Ravi", "Siobhan", "Ahmed", "Chloe", "Winston", "Mei", "Callum", "Grace"]
-LAST = ["Carter", "Whitlock", "Finchley", "Adeyemi", "Okafor", "Nowak", "Hughes", "Begum", "Murphy",
-        "Patel", "Thompson", "McAllister", "Osei", "Kowalski", "Fraser", "Lindqvist", "Ahmed", "Baker"]
-STREETS = ["Orchard Close", "Marsh Lane", "Station Road", "Elm Grove", "Victoria Street", "Mill Lane",
-           "Church View", "Park Avenue", "Meadow Drive", "Queens Crescent"]
+FIRST = [
+    "John",
+    "Sarah",
+    "Harold",
+    "Priya",
+    "Kwame",
+    "Aisha",
+    "Tomasz",
+    "Megan",
+    "Declan",
+    "Fatima",
+    "George",
+    "Olivia",
+    "Ravi",
+    "Siobhan",
+    "Ahmed",
+    "Chloe",
+    "Winston",
+    "Mei",
+    "Callum",
+    "Grace",
+]
+LAST = [
+    "Carter",
+    "Whitlock",
+    "Finchley",
+    "Adeyemi",
+    "Okafor",
+    "Nowak",
+    "Hughes",
+    "Begum",
+    "Murphy",
+    "Patel",
+    "Thompson",
+    "McAllister",
+    "Osei",
+    "Kowalski",
+    "Fraser",
+    "Lindqvist",
+    "Ahmed",
+    "Baker",
+]
+STREETS = [
+    "Orchard Close",
+    "Marsh Lane",
+    "Station Road",
+    "Elm Grove",
+    "Victoria Street",
+    "Mill Lane",
+    "Church View",
+    "Park Avenue",
+    "Meadow Drive",
+    "Queens Crescent",
+]
 PLACES = ["resus", "bay 2", "bed 9", "side room 4", "cubicle 6", "majors"]
 
 
@@ -124,40 +172,112 @@ def make_messages(n: int, seed: int = 7) -> list[Sample]:
     """``n`` messages, alternating identifier-bearing and look-alike ones."""
     rng = random.Random(seed)
     with_ids: list[Callable[[], Sample]] = [
-        lambda: _Builder().add(f"Patient in {rng.choice(PLACES)} is ").add(f"{rng.choice(FIRST)} {rng.choice(LAST)}", True)
-        .add(", NHS no ").add(_spaced(_nhs(rng, rng.choice("467")), rng.randint(0, 2)), True).add(" - family not told").sample(),
-        lambda: _Builder().add("can someone chase the bloods for ").add(_spaced(_nhs(rng, rng.choice("467")), rng.randint(0, 2)), True)
-        .add(" please, she's on ward 7").sample(),
-        lambda: _Builder().add(f"Mrs {rng.choice(LAST)}", True).add(f" in {rng.choice(PLACES)} is HIV positive, DOB ")
-        .add(_dob(rng), True).sample(),
-        lambda: _Builder().add(f"Bay {rng.randint(1, 9)} pt: ").add(f"{rng.choice(FIRST)} {rng.choice(LAST)}", True).add(", ")
-        .add(_mobile(rng), True).add(", lives at ").add(f"{rng.randint(1, 99)} {rng.choice(STREETS)}", True).add(", ")
-        .add(_postcode(rng), True).add(" - wants a call back").sample(),
-        lambda: _Builder().add("Hospital no. ").add(f"{rng.choice(['RX', 'K', 'AB'])}{rng.randint(1000000, 9999999)}", True)
-        .add(" - the guy who self-discharged, his wife keeps ringing").sample(),
-        lambda: _Builder().add("Transfer from Ninewells, CHI ").add(_chi(rng), True).add(", needs a side room").sample(),
-        lambda: _Builder().add("H&C ").add(_spaced(_nhs(rng, "3" + str(rng.randint(2, 9))), rng.randint(0, 2)), True)
-        .add(" for the ward round list").sample(),
-        lambda: _Builder().add("Pt's personal email is ").add(f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}{rng.randint(1, 99)}@gmail.com", True)
-        .add(", can someone send the leaflet").sample(),
-        lambda: _Builder().add("ring the daughter back on ").add(_mobile(rng), True)
-        .add(f" - she's next of kin for the lady in bay {rng.randint(1, 9)}").sample(),
-        lambda: _Builder().add("Her date of birth is ").add(_dob(rng), True).add(" if you need it for the request form").sample(),
-        lambda: _Builder().add("MRN ").add(f"AB{rng.randint(100000, 999999)}", True).add(" is the man kicking off in majors").sample(),
-        lambda: _Builder().add(f"Bed {rng.randint(1, 30)} is ").add(f"{rng.choice(FIRST)} {rng.choice(LAST)}", True)
-        .add(f", {rng.randint(18, 99)}, back with another fall").sample(),
+        lambda: (
+            _Builder()
+            .add(f"Patient in {rng.choice(PLACES)} is ")
+            .add(f"{rng.choice(FIRST)} {rng.choice(LAST)}", True)
+            .add(", NHS no ")
+            .add(_spaced(_nhs(rng, rng.choice("467")), rng.randint(0, 2)), True)
+            .add(" - family not told")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("can someone chase the bloods for ")
+            .add(_spaced(_nhs(rng, rng.choice("467")), rng.randint(0, 2)), True)
+            .add(" please, she's on ward 7")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add(f"Mrs {rng.choice(LAST)}", True)
+            .add(f" in {rng.choice(PLACES)} is HIV positive, DOB ")
+            .add(_dob(rng), True)
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add(f"Bay {rng.randint(1, 9)} pt: ")
+            .add(f"{rng.choice(FIRST)} {rng.choice(LAST)}", True)
+            .add(", ")
+            .add(_mobile(rng), True)
+            .add(", lives at ")
+            .add(f"{rng.randint(1, 99)} {rng.choice(STREETS)}", True)
+            .add(", ")
+            .add(_postcode(rng), True)
+            .add(" - wants a call back")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("Hospital no. ")
+            .add(f"{rng.choice(['RX', 'K', 'AB'])}{rng.randint(1000000, 9999999)}", True)
+            .add(" - the guy who self-discharged, his wife keeps ringing")
+            .sample()
+        ),
+        lambda: (
+            _Builder().add("Transfer from Ninewells, CHI ").add(_chi(rng), True).add(", needs a side room").sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("H&C ")
+            .add(_spaced(_nhs(rng, "3" + str(rng.randint(2, 9))), rng.randint(0, 2)), True)
+            .add(" for the ward round list")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("Pt's personal email is ")
+            .add(f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}{rng.randint(1, 99)}@gmail.com", True)
+            .add(", can someone send the leaflet")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("ring the daughter back on ")
+            .add(_mobile(rng), True)
+            .add(f" - she's next of kin for the lady in bay {rng.randint(1, 9)}")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("Her date of birth is ")
+            .add(_dob(rng), True)
+            .add(" if you need it for the request form")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add("MRN ")
+            .add(f"AB{rng.randint(100000, 999999)}", True)
+            .add(" is the man kicking off in majors")
+            .sample()
+        ),
+        lambda: (
+            _Builder()
+            .add(f"Bed {rng.randint(1, 30)} is ")
+            .add(f"{rng.choice(FIRST)} {rng.choice(LAST)}", True)
+            .add(f", {rng.randint(18, 99)}, back with another fall")
+            .sample()
+        ),
     ]
     look_alikes: list[Callable[[], Sample]] = [
         lambda: Sample(f"Datix ref {_bad_ten(rng)} closed, thanks everyone for the quick learning review"),
         lambda: Sample(f"Switchboard number changed to {_landline(rng)}, update your contacts"),
         lambda: Sample(f"Bleep {rng.randint(1000, 9999)} for the surgical reg tonight"),
-        lambda: Sample(f"Please email rota swaps to {rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}@nhs.net by Friday"),
-        lambda: Sample(f"Parking permits need renewing by {rng.randint(1, 28)}/{rng.randint(1, 12):02d}/2027, form on the intranet"),
+        lambda: Sample(
+            f"Please email rota swaps to {rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}@nhs.net by Friday"
+        ),
+        lambda: Sample(
+            f"Parking permits need renewing by {rng.randint(1, 28)}/{rng.randint(1, 12):02d}/2027, form on the intranet"
+        ),
         lambda: Sample(f"Bed {rng.randint(1, 30)} is now clean and free for the next admission"),
         lambda: Sample(f"Order {_bad_ten(rng)} for gloves has arrived in stores"),
         lambda: Sample(f"Dr {rng.choice(FIRST)} {rng.choice(LAST)} is covering nights, ext {rng.randint(1000, 9999)}"),
         lambda: Sample(f"Call me on {_mobile(rng)} if you can swap my Saturday"),
-        lambda: Sample(f"Mandatory training deadline is {rng.randint(1, 28)}/{rng.randint(1, 12)}, the IG module takes 40 mins"),
+        lambda: Sample(
+            f"Mandatory training deadline is {rng.randint(1, 28)}/{rng.randint(1, 12)}, the IG module takes 40 mins"
+        ),
         lambda: Sample(f"Incident {_bad_ten(rng)} escalated to the governance team"),
         lambda: Sample(f"Huge thanks to Mr {rng.choice(LAST)} for staying late to teach us knots"),
     ]
@@ -215,8 +335,14 @@ def presidio() -> Callable[[str], list[Span]]:
     engine = BlankSpacyEngine(models=[{"lang_code": "en", "model_name": "blank"}])
     engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])
-    for recognizer in (NhsRecognizer(), UkPostcodeRecognizer(), UkNinoRecognizer(), EmailRecognizer(),
-                       DateRecognizer(), PhoneRecognizer(supported_regions=("GB",))):
+    for recognizer in (
+        NhsRecognizer(),
+        UkPostcodeRecognizer(),
+        UkNinoRecognizer(),
+        EmailRecognizer(),
+        DateRecognizer(),
+        PhoneRecognizer(supported_regions=("GB",)),
+    ):
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
 
@@ -241,9 +367,14 @@ class Result:
     rate: float
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "precision": round(self.precision, 4), "recall": round(self.recall, 4),
-                "false_positive_messages": self.false_positive_messages,
-                "look_alike_messages": self.look_alike_messages, "messages_per_second": round(self.rate, 1)}
+        return {
+            "name": self.name,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "false_positive_messages": self.false_positive_messages,
+            "look_alike_messages": self.look_alike_messages,
+            "messages_per_second": round(self.rate, 1),
+        }
 
 
 def evaluate(name: str, detect: Callable[[str], list[Span]], samples: Sequence[Sample], repeat: int = 1) -> Result:
@@ -265,8 +396,14 @@ def evaluate(name: str, detect: Callable[[str], list[Span]], samples: Sequence[S
         if not sample.has_identifiers:
             look_alikes += 1
             fp_messages += bool(spans)
-    return Result(name, tp_spans / detected if detected else 1.0, covered / gold_total if gold_total else 1.0,
-                  fp_messages, look_alikes, best)
+    return Result(
+        name,
+        tp_spans / detected if detected else 1.0,
+        covered / gold_total if gold_total else 1.0,
+        fp_messages,
+        look_alikes,
+        best,
+    )
 
 
 def pipeline_rate(samples: Sequence[Sample], embedder_name: str, batch: int = 64) -> float:
@@ -285,7 +422,7 @@ def pipeline_rate(samples: Sequence[Sample], embedder_name: str, batch: int = 64
     screener.screen_many(messages[:batch])  # warm up the model
     start = time.perf_counter()
     for i in range(0, len(messages), batch):
-        screener.screen_many(messages[i:i + batch])
+        screener.screen_many(messages[i : i + batch])
     return len(messages) / (time.perf_counter() - start)
 
 
@@ -293,8 +430,10 @@ def table(results: Sequence[Result]) -> str:
     head = f"{'detector':<34} {'precision':>9} {'recall':>7} {'FP msgs':>11} {'msgs/s':>9}"
     lines = [head, "-" * len(head)]
     for r in results:
-        lines.append(f"{r.name:<34} {r.precision:>9.3f} {r.recall:>7.3f} "
-                     f"{f'{r.false_positive_messages}/{r.look_alike_messages}':>11} {r.rate:>9.0f}")
+        lines.append(
+            f"{r.name:<34} {r.precision:>9.3f} {r.recall:>7.3f} "
+            f"{f'{r.false_positive_messages}/{r.look_alike_messages}':>11} {r.rate:>9.0f}"
+        )
     return "\n".join(lines)
 
 
@@ -307,8 +446,13 @@ def compare(n: int, repeat: int, embedder: str | None) -> dict[str, Any]:
         results.append(evaluate("Presidio pattern recognizers", presidio(), samples, repeat))
     except ImportError as exc:
         note = f"Presidio not run: {exc} (pip install presidio-analyzer, the 'bench' extra)"
-    out: dict[str, Any] = {"messages": len(samples), "identifier_messages": sum(s.has_identifiers for s in samples),
-                           "results": [r.to_json() for r in results], "table": table(results), "note": note}
+    out: dict[str, Any] = {
+        "messages": len(samples),
+        "identifier_messages": sum(s.has_identifiers for s in samples),
+        "results": [r.to_json() for r in results],
+        "table": table(results),
+        "note": note,
+    }
     if len(results) == 2 and results[1].rate > 0:
         out["speedup"] = round(results[0].rate / results[1].rate, 1)
     if embedder:
@@ -321,8 +465,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI: 48 messages, hashing embedder")
     parser.add_argument("-n", type=int, default=1200, help="messages to generate (default 1200)")
     parser.add_argument("--repeat", type=int, default=3, help="timing passes; the best is reported")
-    parser.add_argument("--embedder", default="minilm", choices=("minilm", "hashing", "none"),
-                        help="embedder for the full-pipeline throughput (none skips it)")
+    parser.add_argument(
+        "--embedder",
+        default="minilm",
+        choices=("minilm", "hashing", "none"),
+        help="embedder for the full-pipeline throughput (none skips it)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args(argv)
     if args.smoke:

@@ -120,10 +120,13 @@ def check_against_model(real: RealViews, corpus: SyntheticCorpus, encode: object
     texts = recombined_texts(real, corpus, sample)
     model = np.asarray(encode(texts), dtype=np.float32)  # type: ignore[operator]
     n = len(texts)
-    clean = _unit(np.stack([real.vectors[corpus.sentence_sources[corpus.sentence_owner == p]].mean(axis=0)
-                            for p in range(n)]))
-    base = corpus.vectors[corpus.paragraphs: corpus.paragraphs + n]
-    return {"sample": float(n),
-            "cos_mean_of_sentences": float(np.mean(np.sum(model * clean, axis=1))),
-            "cos_synthetic_base": float(np.mean(np.sum(model * base, axis=1))),
-            "cos_mismatched": float(np.mean(np.sum(model * np.roll(base, 1, axis=0), axis=1)))}
+    clean = _unit(
+        np.stack([real.vectors[corpus.sentence_sources[corpus.sentence_owner == p]].mean(axis=0) for p in range(n)])
+    )
+    base = corpus.vectors[corpus.paragraphs : corpus.paragraphs + n]
+    return {
+        "sample": float(n),
+        "cos_mean_of_sentences": float(np.mean(np.sum(model * clean, axis=1))),
+        "cos_synthetic_base": float(np.mean(np.sum(model * base, axis=1))),
+        "cos_mismatched": float(np.mean(np.sum(model * np.roll(base, 1, axis=0), axis=1))),
+    }

@@ -30,10 +30,10 @@ def probe(data_dir: Path, eval_dir: Path, asks: int, messages: int, runs: int, e
     from bot.config import Settings
     from bot.service import GuidanceBot
 
-    questions = [json.loads(line)["question"] for line in (eval_dir / "questions.jsonl").open(encoding="utf-8")
-                 if line.strip()]
-    texts = [json.loads(line)["text"] for line in (eval_dir / "messages.jsonl").open(encoding="utf-8")
-             if line.strip()]
+    questions = [
+        json.loads(line)["question"] for line in (eval_dir / "questions.jsonl").open(encoding="utf-8") if line.strip()
+    ]
+    texts = [json.loads(line)["text"] for line in (eval_dir / "messages.jsonl").open(encoding="utf-8") if line.strip()]
     bot = GuidanceBot(Settings(data_dir=data_dir, embedder=embedder))
     bot.warm_up(screening=True)
     for q in questions[:5]:
@@ -57,11 +57,16 @@ def probe(data_dir: Path, eval_dir: Path, asks: int, messages: int, runs: int, e
         import os
 
         resident = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    return {"ask_p50_s": _median(p50s), "ask_p95_s": _median(p95s), "screen_per_s": _median(rates),
-            "resident_bytes": resident,
-            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            "torch_loaded": "torch" in sys.modules, "onnxruntime_loaded": "onnxruntime" in sys.modules,
-            "bot_file": sys.modules["bot"].__file__}
+    return {
+        "ask_p50_s": _median(p50s),
+        "ask_p95_s": _median(p95s),
+        "screen_per_s": _median(rates),
+        "resident_bytes": resident,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "torch_loaded": "torch" in sys.modules,
+        "onnxruntime_loaded": "onnxruntime" in sys.modules,
+        "bot_file": sys.modules["bot"].__file__,
+    }
 
 
 if __name__ == "__main__" or __name__ == "builtins":

@@ -45,7 +45,9 @@ OUTSIDE_MARGIN = 0.0
 HISTORY_RE = re.compile(
     r"\b(?:2012|2013|old|older|previous|earlier|superseded|replaced|history|historic(?:al)?|used to|"
     r"still (?:in force|valid|current|appl(?:y|ies))|what changed|changes? (?:in|since|between)|"
-    r"out of date|outdated|no longer)\b", re.IGNORECASE)
+    r"out of date|outdated|no longer)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -126,17 +128,20 @@ def make_answer(
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated, route_for(ranking.outside_topic, routes))
     if ranking.confidence < thresholds.decline_below:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
-    status = (AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from
-              else AnswerStatus.LOW_CONFIDENCE)
+    status = AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from else AnswerStatus.LOW_CONFIDENCE
     audience = detect_audience(question, default_audience)
     history = is_history_question(question)
     ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
     ranked = ordered[:top]
-    if (not history and top > 1 and corpus.documents[ranked[0].paragraph.doc_id].status is DocStatus.SUPERSEDED
-            and not any(corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT for c in ranked)):
+    if (
+        not history
+        and top > 1
+        and corpus.documents[ranked[0].paragraph.doc_id].status is DocStatus.SUPERSEDED
+        and not any(corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT for c in ranked)
+    ):
         # Only superseded text states the point: show the closest guidance in force beside it.
         in_force = [c for c in ordered if corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT]
         if in_force:
-            ranked = [ranked[0], in_force[0], *ranked[1:top - 1]]
+            ranked = [ranked[0], in_force[0], *ranked[1 : top - 1]]
     citations = tuple(Citation(c.paragraph, corpus.documents[c.paragraph.doc_id], c.dense) for c in ranked)
     return Answer(question, status, citations, truncated)

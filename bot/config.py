@@ -76,8 +76,9 @@ class Settings:
             key, sep, text = entry.partition("=")
             key = key.strip()
             if not sep or key not in DEFAULT_ROUTES or not text.strip():
-                raise ConfigError(f"decline_routes entry {entry!r}: use KEY=text with KEY one of "
-                                  f"{', '.join(DEFAULT_ROUTES)}")
+                raise ConfigError(
+                    f"decline_routes entry {entry!r}: use KEY=text with KEY one of {', '.join(DEFAULT_ROUTES)}"
+                )
             out[key] = text.strip()
         return out
 
@@ -180,7 +181,9 @@ def load_settings(
         if env_name in env:
             values[name] = _coerce(name, env[env_name], spec.type, f"${env_name}")
     if "GMCBOT_CORPUS_DIRS" in env and "corpus_dirs" not in values:
-        values["corpus_dirs"] = _coerce("corpus_dirs", env["GMCBOT_CORPUS_DIRS"], "tuple[Path, ...]", "$GMCBOT_CORPUS_DIRS")
+        values["corpus_dirs"] = _coerce(
+            "corpus_dirs", env["GMCBOT_CORPUS_DIRS"], "tuple[Path, ...]", "$GMCBOT_CORPUS_DIRS"
+        )
 
     for key, raw in overrides.items():
         if raw is None:

@@ -24,8 +24,18 @@ NUMBER_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 KEY_RE = re.compile(r"^([a-z_]+):\s*(.*)$")
 AUDIENCES = ("all", "doctors", "nurses", "ahp")
-DOC_KEYS = {"title", "audience", "publisher", "status", "in_effect", "url", "superseded_by",
-            "superseded_on", "source", "note"}
+DOC_KEYS = {
+    "title",
+    "audience",
+    "publisher",
+    "status",
+    "in_effect",
+    "url",
+    "superseded_by",
+    "superseded_on",
+    "source",
+    "note",
+}
 DOC_REQUIRED = ("title", "publisher", "status", "in_effect", "url")
 PARA_KEYS = {"heading", "numbering", "terms", "asks"}
 MAX_ASKS = 8
@@ -59,8 +69,16 @@ class Corpus:
         h = hashlib.sha256()
         for p in self.paragraphs:
             doc = self.documents[p.doc_id]
-            for part in (p.id, p.heading, p.text, ",".join(p.terms), ASK_SEPARATOR.join(p.all_asks), doc.title, doc.status.value,
-                         ",".join(doc.audience)):
+            for part in (
+                p.id,
+                p.heading,
+                p.text,
+                ",".join(p.terms),
+                ASK_SEPARATOR.join(p.all_asks),
+                doc.title,
+                doc.status.value,
+                ",".join(doc.audience),
+            ):
                 h.update(part.encode("utf-8"))
                 h.update(b"\x1f")
         return h.hexdigest()
@@ -104,7 +122,9 @@ def parse_document(path: Path, problems: list[str]) -> ParsedDocument | None:
         if line.strip():
             m = KEY_RE.match(line)
             if not m:
-                problems.append(f"{path}:{i + 1}: expected 'key: value' in the document header, got {line.strip()[:40]!r}")
+                problems.append(
+                    f"{path}:{i + 1}: expected 'key: value' in the document header, got {line.strip()[:40]!r}"
+                )
             elif m.group(1) not in DOC_KEYS:
                 problems.append(f"{path}:{i + 1}: unknown document field '{m.group(1)}'")
             elif m.group(1) in meta:
@@ -157,7 +177,9 @@ def parse_document(path: Path, problems: list[str]) -> ParsedDocument | None:
         head_line = i + 1
         number = lines[i][3:].strip()
         if not NUMBER_RE.match(number):
-            problems.append(f"{path}:{head_line}: paragraph number '{number}' must be lowercase letters, digits and hyphens (e.g. 18, 75c, confidentiality)")
+            problems.append(
+                f"{path}:{head_line}: paragraph number '{number}' must be lowercase letters, digits and hyphens (e.g. 18, 75c, confidentiality)"
+            )
         attrs: dict[str, str] = {}
         i += 1
         while i < len(lines) and lines[i].strip() and not lines[i].startswith("## "):
@@ -183,16 +205,19 @@ def parse_document(path: Path, problems: list[str]) -> ParsedDocument | None:
             try:
                 numbering = Numbering(attrs["numbering"])
             except ValueError:
-                problems.append(f"{path}:{head_line}: paragraph '{number}' has unknown numbering '{attrs['numbering']}' (use confirmed or reconstructed)")
+                problems.append(
+                    f"{path}:{head_line}: paragraph '{number}' has unknown numbering '{attrs['numbering']}' (use confirmed or reconstructed)"
+                )
         if not text:
             problems.append(f"{path}:{head_line}: paragraph '{number}' has empty text")
         terms = tuple(t.strip() for t in attrs.get("terms", "").split(",") if t.strip())
         asks = tuple(a.strip() for a in attrs.get("asks", "").split(ASK_SEPARATOR) if a.strip())
         if len(asks) > MAX_ASKS:
-            problems.append(f"{path}:{head_line}: paragraph '{number}' has {len(asks)} asks; keep to {MAX_ASKS} "
-                            "questions it answers best")
-        paragraphs.append(Paragraph(doc_id, number, attrs.get("heading", ""), text, numbering, terms, head_line,
-                                    asks))
+            problems.append(
+                f"{path}:{head_line}: paragraph '{number}' has {len(asks)} asks; keep to {MAX_ASKS} "
+                "questions it answers best"
+            )
+        paragraphs.append(Paragraph(doc_id, number, attrs.get("heading", ""), text, numbering, terms, head_line, asks))
     if not paragraphs:
         problems.append(f"{path}:{doc_line}: document '{doc_id}' has no paragraphs ('## <number>' lines)")
     if len(problems) > before:
@@ -250,9 +275,13 @@ def load_corpus(
     for pid in sorted(set(more_asks) - {p.id for parsed in docs.values() for p in parsed.paragraphs}):
         problems.append(f"{asks_path}: asks for unknown paragraph '{pid}'")
     for doc_id, parsed in list(docs.items()):
-        docs[doc_id] = ParsedDocument(parsed.document, [
-            dataclasses.replace(p, more_asks=tuple(a for a in more_asks.get(p.id, ()) if a not in p.asks))
-            for p in parsed.paragraphs])
+        docs[doc_id] = ParsedDocument(
+            parsed.document,
+            [
+                dataclasses.replace(p, more_asks=tuple(a for a in more_asks.get(p.id, ()) if a not in p.asks))
+                for p in parsed.paragraphs
+            ],
+        )
     for directory in extra_dirs:
         if not directory.is_dir():
             problems.append(f"{directory}: corpus folder does not exist")
@@ -262,7 +291,9 @@ def load_corpus(
             if not parsed:
                 continue
             if parsed.document.doc_id in docs:
-                problems.append(f"{path}:1: doc id '{parsed.document.doc_id}' is already used by {docs[parsed.document.doc_id].document.path}")
+                problems.append(
+                    f"{path}:1: doc id '{parsed.document.doc_id}' is already used by {docs[parsed.document.doc_id].document.path}"
+                )
                 continue
             docs[parsed.document.doc_id] = parsed
     if override_dir is not None and override_dir.is_dir():

@@ -109,9 +109,21 @@ class MemoryDecisions:
             if record is None or record.status is not change.expect_status or record.decided != change.expect_decided:
                 return False
             self.flags[change.flag_id] = dataclasses.replace(
-                record, status=change.status, decided=change.decided, reviewed=now, reviewer_hash=change.actor_hash)
-            self.events_log.append(FlagEvent(uuid.uuid4().hex, change.flag_id, now, change.actor_hash, change.role,
-                                             change.source, change.expect_status, change.status, change.decided))
+                record, status=change.status, decided=change.decided, reviewed=now, reviewer_hash=change.actor_hash
+            )
+            self.events_log.append(
+                FlagEvent(
+                    uuid.uuid4().hex,
+                    change.flag_id,
+                    now,
+                    change.actor_hash,
+                    change.role,
+                    change.source,
+                    change.expect_status,
+                    change.status,
+                    change.decided,
+                )
+            )
             return True
 
     def flag_events(self, flag_id: str | None = None) -> list[FlagEvent]:

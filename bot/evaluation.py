@@ -55,9 +55,14 @@ class QuestionScores:
     false_decline_rate: float
 
     def to_json(self) -> dict[str, float | int]:
-        return {"n": self.n, "hit@1": round(self.hit_at_1, 4), "hit@3": round(self.hit_at_3, 4),
-                "mrr": round(self.mrr, 4), "decline_accuracy": round(self.decline_accuracy, 4),
-                "false_decline_rate": round(self.false_decline_rate, 4)}
+        return {
+            "n": self.n,
+            "hit@1": round(self.hit_at_1, 4),
+            "hit@3": round(self.hit_at_3, 4),
+            "mrr": round(self.mrr, 4),
+            "decline_accuracy": round(self.decline_accuracy, 4),
+            "false_decline_rate": round(self.false_decline_rate, 4),
+        }
 
 
 def question_lines(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) -> list[dict[str, Any]]:
@@ -69,8 +74,15 @@ def question_lines(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) ->
         declined = answer.status is AnswerStatus.NO_MATCH
         relevant = row["relevant"]
         hit = declined if not relevant else (not declined and bool(cited) and is_relevant(cited[0], relevant))
-        out.append({"id": row.get("id", str(n)), "status": answer.status.value, "cited": cited,
-                    "hit": hit, "relevant": list(relevant)})
+        out.append(
+            {
+                "id": row.get("id", str(n)),
+                "status": answer.status.value,
+                "cited": cited,
+                "hit": hit,
+                "relevant": list(relevant),
+            }
+        )
     return out
 
 
@@ -83,13 +95,24 @@ def message_lines(rows: Sequence[dict[str, Any]], results: Sequence[Screening]) 
         flag = result.flag
         cited = [c.id for c in flag.citations] if flag else []
         if row["risky"]:
-            hit = (flag is not None and flag.category.value == row.get("category")
-                   and bool(cited) and is_relevant(cited[0], row.get("relevant", [])))
+            hit = (
+                flag is not None
+                and flag.category.value == row.get("category")
+                and bool(cited)
+                and is_relevant(cited[0], row.get("relevant", []))
+            )
         else:
             hit = flag is None
-        out.append({"id": row.get("id", str(n)), "flagged": flag is not None,
-                    "category": flag.category.value if flag else None, "cited": cited, "hit": hit,
-                    "expected": row.get("category") if row["risky"] else None})
+        out.append(
+            {
+                "id": row.get("id", str(n)),
+                "flagged": flag is not None,
+                "category": flag.category.value if flag else None,
+                "cited": cited,
+                "hit": hit,
+                "expected": row.get("category") if row["risky"] else None,
+            }
+        )
     return out
 
 
@@ -116,8 +139,9 @@ def score_questions(rows: Sequence[dict[str, Any]], answers: Sequence[Answer]) -
             hit3 += ranks[0] <= 3
             rr += 1.0 / ranks[0]
     a = max(answerable, 1)
-    return QuestionScores(len(rows), hit1 / a, hit3 / a, rr / a,
-                          declined_ok / outside if outside else 1.0, false_declines / a)
+    return QuestionScores(
+        len(rows), hit1 / a, hit3 / a, rr / a, declined_ok / outside if outside else 1.0, false_declines / a
+    )
 
 
 @dataclass(frozen=True)
@@ -130,11 +154,14 @@ class MessageScores:
     citation_accuracy: float
 
     def to_json(self) -> dict[str, float | int]:
-        return {"n": self.n, "recall": round(self.recall, 4),
-                "false_alarm_rate": round(self.false_alarm_rate, 4),
-                "precision": round(self.precision, 4),
-                "category_accuracy": round(self.category_accuracy, 4),
-                "citation_accuracy": round(self.citation_accuracy, 4)}
+        return {
+            "n": self.n,
+            "recall": round(self.recall, 4),
+            "false_alarm_rate": round(self.false_alarm_rate, 4),
+            "precision": round(self.precision, 4),
+            "category_accuracy": round(self.category_accuracy, 4),
+            "citation_accuracy": round(self.citation_accuracy, 4),
+        }
 
 
 def score_messages(rows: Sequence[dict[str, Any]], results: Sequence[Screening]) -> MessageScores:

@@ -24,29 +24,49 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.answers = Counter("gmcbot_answers", "Questions answered, by answer status", ["status"], registry=r)
-        self.answer_seconds = Histogram("gmcbot_answer_seconds", "Seconds per ask call (one or a batch)",
-                                        buckets=LATENCY_BUCKETS, registry=r)
-        self.screenings = Counter("gmcbot_screenings", "Messages screened, by outcome (flagged or clear)",
-                                  ["outcome"], registry=r)
-        self.screening_seconds = Histogram("gmcbot_screening_seconds", "Seconds per screen call (one or a batch)",
-                                           buckets=LATENCY_BUCKETS, registry=r)
+        self.answer_seconds = Histogram(
+            "gmcbot_answer_seconds", "Seconds per ask call (one or a batch)", buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.screenings = Counter(
+            "gmcbot_screenings", "Messages screened, by outcome (flagged or clear)", ["outcome"], registry=r
+        )
+        self.screening_seconds = Histogram(
+            "gmcbot_screening_seconds", "Seconds per screen call (one or a batch)", buckets=LATENCY_BUCKETS, registry=r
+        )
         self.flags = Counter("gmcbot_flags", "Flags raised by screening, by category", ["category"], registry=r)
-        self.failures = Counter("gmcbot_core_failures", "ask or screen calls that raised, by operation",
-                                ["operation"], registry=r)
-        self.platform_requests = Counter("gmcbot_platform_requests", "Inbound platform requests, by kind",
-                                         ["platform", "kind"], registry=r)
-        self.platform_errors = Counter("gmcbot_platform_errors", "Outbound platform API calls that failed "
-                                       "(after retries), by API method", ["platform", "method"], registry=r)
-        self.platform_retries = Counter("gmcbot_platform_retries", "Outbound platform API calls retried, by reason",
-                                        ["platform", "reason"], registry=r)
-        self.ack_seconds = Histogram("gmcbot_ack_seconds", "Seconds from receiving a platform request to answering "
-                                     "it (the acknowledgement)", ["platform"], buckets=LATENCY_BUCKETS, registry=r)
-        self.work_in_flight = Gauge("gmcbot_work_in_flight", "Listener jobs queued or running after the "
-                                    "acknowledgement", ["platform"], registry=r)
-        self.ready = Gauge("gmcbot_ready", "1 when the index is loaded and the bot is not shutting down",
-                           registry=r)
-        self.store_pending = Gauge("gmcbot_store_pending_writes", "Audit records waiting for the database",
-                                   registry=r)
+        self.failures = Counter(
+            "gmcbot_core_failures", "ask or screen calls that raised, by operation", ["operation"], registry=r
+        )
+        self.platform_requests = Counter(
+            "gmcbot_platform_requests", "Inbound platform requests, by kind", ["platform", "kind"], registry=r
+        )
+        self.platform_errors = Counter(
+            "gmcbot_platform_errors",
+            "Outbound platform API calls that failed (after retries), by API method",
+            ["platform", "method"],
+            registry=r,
+        )
+        self.platform_retries = Counter(
+            "gmcbot_platform_retries",
+            "Outbound platform API calls retried, by reason",
+            ["platform", "reason"],
+            registry=r,
+        )
+        self.ack_seconds = Histogram(
+            "gmcbot_ack_seconds",
+            "Seconds from receiving a platform request to answering it (the acknowledgement)",
+            ["platform"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.work_in_flight = Gauge(
+            "gmcbot_work_in_flight",
+            "Listener jobs queued or running after the acknowledgement",
+            ["platform"],
+            registry=r,
+        )
+        self.ready = Gauge("gmcbot_ready", "1 when the index is loaded and the bot is not shutting down", registry=r)
+        self.store_pending = Gauge("gmcbot_store_pending_writes", "Audit records waiting for the database", registry=r)
 
     def track_pending(self, count: Callable[[], int]) -> None:
         """Report ``count()`` as the store's waiting writes at each scrape."""

@@ -29,9 +29,13 @@ ABBREVIATIONS = {
     "pic": "photo",
     "pics": "photos",
 }
-_ABBR_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ABBREVIATIONS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_ABBR_RE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, ABBREVIATIONS), key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 # "X" the platform (not X-ray, not "Company X" at the end of a name) -> say Twitter too.
-_X_RE = re.compile(r"(?<![\w-])X(?![\w-])(?=\s+(?:bio|account|post|profile|feed|thread|handle|followers?)|\s*\(|\s+or\s+twitter)|\bon X\b")
+_X_RE = re.compile(
+    r"(?<![\w-])X(?![\w-])(?=\s+(?:bio|account|post|profile|feed|thread|handle|followers?)|\s*\(|\s+or\s+twitter)|\bon X\b"
+)
 _SLACK_LINK_RE = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _MARKUP_RE = re.compile(r"<[@#!][^>]*>|<mailto:[^>]*>|<https?://[^>]*>")
 _DISCORD_MENTION_RE = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>")
@@ -42,8 +46,11 @@ _INVISIBLE = {"Cf", "Cc", "Co", "Cs"}
 def clean_text(text: str) -> str:
     """NFKC-normalise, drop control and zero-width characters, collapse whitespace."""
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(" " if ch in "\t\n\r\x0b\x0c" else ch for ch in text
-                   if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE)
+    text = "".join(
+        " " if ch in "\t\n\r\x0b\x0c" else ch
+        for ch in text
+        if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 

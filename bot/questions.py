@@ -25,8 +25,13 @@ REF_CHARS = 16
 class QuestionRefs:
     """A bounded, expiring map from reference to a question's safe excerpt."""
 
-    def __init__(self, excerpt: Callable[[str], str], clock: Callable[[], float] = time.monotonic,
-                 limit: int = MAX_QUESTIONS, ttl: float = TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        excerpt: Callable[[str], str],
+        clock: Callable[[], float] = time.monotonic,
+        limit: int = MAX_QUESTIONS,
+        ttl: float = TTL_SECONDS,
+    ) -> None:
         self._excerpt = excerpt
         self._clock = clock
         self._limit = limit

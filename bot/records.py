@@ -68,8 +68,9 @@ class Records(DecisionRecords, Protocol):
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool: ...
 
-    def record_feedback(self, platform: str, actor: Actor, question_redacted: str,
-                        citation_ids: Sequence[str], helpful: bool) -> None: ...
+    def record_feedback(
+        self, platform: str, actor: Actor, question_redacted: str, citation_ids: Sequence[str], helpful: bool
+    ) -> None: ...
 
     def channel_settings(self, platform: Platform, workspace: str, channel: str) -> ChannelSettings: ...
 
@@ -109,11 +110,18 @@ class MemoryRecords(MemoryDecisions):
     def record_flag(self, message: Message, flag: Flag) -> str:
         conv = message.conversation
         record = FlagRecord(
-            flag_id=uuid.uuid4().hex, created=time.time(), platform=conv.platform.value,
-            workspace=conv.workspace, channel=conv.channel, message_ref=message.ref,
-            user_hash=pseudonymise(self.key, message.actor.user_id), category=flag.category.value,
-            severity=flag.severity.value, rule_ids=flag.rule_ids,
-            citation_ids=tuple(c.id for c in flag.citations), redacted=flag.redacted,
+            flag_id=uuid.uuid4().hex,
+            created=time.time(),
+            platform=conv.platform.value,
+            workspace=conv.workspace,
+            channel=conv.channel,
+            message_ref=message.ref,
+            user_hash=pseudonymise(self.key, message.actor.user_id),
+            category=flag.category.value,
+            severity=flag.severity.value,
+            rule_ids=flag.rule_ids,
+            citation_ids=tuple(c.id for c in flag.citations),
+            redacted=flag.redacted,
         )
         with self._lock:
             self.flags[record.flag_id] = record
@@ -125,21 +133,33 @@ class MemoryRecords(MemoryDecisions):
             if record is None:
                 return False
             self.flags[flag_id] = dataclasses.replace(
-                record, status=status, reviewed=time.time(),
+                record,
+                status=status,
+                reviewed=time.time(),
                 reviewer_hash=pseudonymise(self.key, reviewer.user_id) if reviewer else "",
             )
             return True
 
-    def record_feedback(self, platform: str, actor: Actor, question_redacted: str,
-                        citation_ids: Sequence[str], helpful: bool) -> None:
+    def record_feedback(
+        self, platform: str, actor: Actor, question_redacted: str, citation_ids: Sequence[str], helpful: bool
+    ) -> None:
         with self._lock:
-            self.feedback.append(FeedbackRecord(time.time(), platform, pseudonymise(self.key, actor.user_id),
-                                                question_redacted, tuple(citation_ids), helpful))
+            self.feedback.append(
+                FeedbackRecord(
+                    time.time(),
+                    platform,
+                    pseudonymise(self.key, actor.user_id),
+                    question_redacted,
+                    tuple(citation_ids),
+                    helpful,
+                )
+            )
 
     def channel_settings(self, platform: Platform, workspace: str, channel: str) -> ChannelSettings:
         with self._lock:
-            return self.settings.get((platform.value, workspace, channel),
-                                     ChannelSettings(platform, workspace, channel))
+            return self.settings.get(
+                (platform.value, workspace, channel), ChannelSettings(platform, workspace, channel)
+            )
 
     def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings:
         with self._lock:

@@ -6,14 +6,11 @@ import textwrap
 
 from bot.types import Answer, AnswerStatus, Citation, Screening
 
-NO_MATCH_TEXT = (
-    "Nothing in the guidance corpus answers that question, so I won't cite something "
-    "loosely related."
-)
+NO_MATCH_TEXT = "Nothing in the guidance corpus answers that question, so I won't cite something loosely related."
 
 
 def citation_line(c: Citation) -> str:
-    """"Document title, paragraph N (heading)" plus notes on numbering and status."""
+    """ "Document title, paragraph N (heading)" plus notes on numbering and status."""
     p, d = c.paragraph, c.document
     label = f"paragraph {p.number}" if p.number[:1].isdigit() else f"section {p.number}"
     return f"{d.title} ({d.publisher}), {label} ({p.heading})"

@@ -151,16 +151,26 @@ class Retriever:
         self._owners = np.asarray(owners, dtype=np.int64)
         self._kinds = np.asarray(kinds, dtype=np.int8)
         self.loaded: LoadedIndex = open_or_build(
-            index_dir, texts, keys, embedder, corpus.fingerprint,
-            progress=progress, notify=notify, force=force_rebuild,
+            index_dir,
+            texts,
+            keys,
+            embedder,
+            corpus.fingerprint,
+            progress=progress,
+            notify=notify,
+            force=force_rebuild,
         )
         self._scope = scope if scope is not None else load_out_of_scope()
-        self._scope_vectors = (embed_examples(embedder, list(self._scope.questions), index_dir / "scope")
-                               if self._scope.questions else np.zeros((0, embedder.dim), dtype=np.float32))
+        self._scope_vectors = (
+            embed_examples(embedder, list(self._scope.questions), index_dir / "scope")
+            if self._scope.questions
+            else np.zeros((0, embedder.dim), dtype=np.float32)
+        )
         self._tokenizer = _Tokenizer()
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        self._bm25.index([self._tokenizer.tokens(lexical_text(p)) or ["_"] for p in self.paragraphs],
-                         show_progress=False)
+        self._bm25.index(
+            [self._tokenizer.tokens(lexical_text(p)) or ["_"] for p in self.paragraphs], show_progress=False
+        )
 
     def _lexical(self, question: str) -> np.ndarray:
         tokens = self._tokenizer.tokens(question)
@@ -193,8 +203,9 @@ class Retriever:
     def embed(self, questions: Sequence[str]) -> np.ndarray:
         return self.embedder.encode(list(questions))
 
-    def rank(self, question: str, k: int = 10, method: Method = Method.HYBRID,
-             vector: np.ndarray | None = None) -> Ranking:
+    def rank(
+        self, question: str, k: int = 10, method: Method = Method.HYBRID, vector: np.ndarray | None = None
+    ) -> Ranking:
         """The top ``k`` candidates for ``question`` (already normalised), best first."""
         if vector is None:
             vector = self.embed([question])[0]
@@ -208,8 +219,10 @@ class Retriever:
         else:
             fused = _rrf(dense) + _rrf(lexical)
         order = np.argsort(-fused, kind="stable")[:k]
-        candidates = [Candidate(self.paragraphs[i], float(dense[i]), float(support[i]), float(lexical[i]),
-                                float(fused[i])) for i in order]
+        candidates = [
+            Candidate(self.paragraphs[i], float(dense[i]), float(support[i]), float(lexical[i]), float(fused[i]))
+            for i in order
+        ]
         return Ranking(candidates, float(support.max()) if len(support) else -1.0, inside, outside, topic)
 
     def _outside(self, vector: np.ndarray) -> tuple[float, str]:

@@ -76,10 +76,14 @@ class Outcome(enum.StrEnum):
 
 
 NOT_POSTER = "Only the person who posted the message can answer this notice."
-ALREADY_DECIDED = ("A moderator has already decided this flag, so it can't be changed from here. "
-                   "Ask a moderator if you think the decision is wrong.")
-NOT_MODERATOR = ("Only moderators can decide flags: from the moderators' channel for the channel it was "
-                 "raised in, or with the moderator role.")
+ALREADY_DECIDED = (
+    "A moderator has already decided this flag, so it can't be changed from here. "
+    "Ask a moderator if you think the decision is wrong."
+)
+NOT_MODERATOR = (
+    "Only moderators can decide flags: from the moderators' channel for the channel it was "
+    "raised in, or with the moderator role."
+)
 OWN_MESSAGE = "You can't decide a flag on your own message; another moderator will."
 NOT_FOR_POSTER = "The poster can say they'll remove the message or that it's a false alarm, nothing else."
 NOT_FOR_MODERATOR = "Moderators can confirm a flag or mark it a false alarm, nothing else."
@@ -99,8 +103,7 @@ class Decision:
         return self.outcome in (Outcome.CHANGED, Outcome.UNCHANGED)
 
 
-def refusal(record: FlagRecord, status: FlagStatus, acting_as: Role, *, is_poster: bool,
-            vouched: bool) -> str:
+def refusal(record: FlagRecord, status: FlagStatus, acting_as: Role, *, is_poster: bool, vouched: bool) -> str:
     """Why ``acting_as`` may not set ``record`` to ``status`` ('' when allowed).
     ``is_poster``: the actor's pseudonym is the flag's; ``vouched``: the adapter checked the
     actor holds ``acting_as`` (a moderator: the moderators' channel, a role, an account)."""
@@ -128,8 +131,15 @@ def next_state(record: FlagRecord, status: FlagStatus, acting_as: Role) -> tuple
     return status, record.decided or acting_as in DECIDERS
 
 
-def moderator_vouched(records: Records, record: FlagRecord, *, vouched: bool, workspace: str = "",
-                      from_channel: str = "", default_moderators: str = "") -> bool:
+def moderator_vouched(
+    records: Records,
+    record: FlagRecord,
+    *,
+    vouched: bool,
+    workspace: str = "",
+    from_channel: str = "",
+    default_moderators: str = "",
+) -> bool:
     """Whether a would-be moderator counts as one for this flag: the adapter vouched (a
     moderator role, a console account), or the click came from the moderators' channel set
     for the flag's channel (or the default one). Given ``workspace`` (a Slack team, a
@@ -149,9 +159,20 @@ def moderator_vouched(records: Records, record: FlagRecord, *, vouched: bool, wo
     return bool(moderators) and from_channel == moderators
 
 
-def decide(records: Records, flag_id: str, status: FlagStatus, actor: Actor, acting_as: Role, *,
-           vouched: bool = False, workspace: str = "", from_channel: str = "", default_moderators: str = "",
-           source: str = "", attempts: int = 3) -> Decision:
+def decide(
+    records: Records,
+    flag_id: str,
+    status: FlagStatus,
+    actor: Actor,
+    acting_as: Role,
+    *,
+    vouched: bool = False,
+    workspace: str = "",
+    from_channel: str = "",
+    default_moderators: str = "",
+    source: str = "",
+    attempts: int = 3,
+) -> Decision:
     """Apply one change under the rules above; never raises for the database being away.
     For a moderator, ``vouched``, ``workspace``, ``from_channel`` and ``default_moderators``
     go to :func:`moderator_vouched`."""
@@ -163,16 +184,22 @@ def decide(records: Records, flag_id: str, status: FlagStatus, actor: Actor, act
             actor_hash = records.pseudonym(actor.user_id)
             is_poster = bool(actor_hash) and actor_hash == record.user_hash
             is_moderator = acting_as in DECIDERS and moderator_vouched(
-                records, record, vouched=vouched, workspace=workspace, from_channel=from_channel,
-                default_moderators=default_moderators)
+                records,
+                record,
+                vouched=vouched,
+                workspace=workspace,
+                from_channel=from_channel,
+                default_moderators=default_moderators,
+            )
             why = refusal(record, FlagStatus(status), acting_as, is_poster=is_poster, vouched=is_moderator)
             if why:
                 return Decision(Outcome.REFUSED, why, record)
             new_status, decided = next_state(record, FlagStatus(status), acting_as)
             if (new_status, decided) == (record.status, record.decided):
                 return Decision(Outcome.UNCHANGED, "", record)
-            change = FlagChange(flag_id, record.status, record.decided, new_status, decided, actor_hash,
-                                acting_as.value, source)
+            change = FlagChange(
+                flag_id, record.status, record.decided, new_status, decided, actor_hash, acting_as.value, source
+            )
             if records.change_flag(change):
                 return Decision(Outcome.CHANGED, "", records.flag(flag_id))
             # Someone else changed it between our read and write: judge again on the new state.

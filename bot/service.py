@@ -63,8 +63,13 @@ def embedder_for(settings: Settings, task: str = "answer", notify: Callable[[str
     """The embedder ``settings`` name for a task, ``answer`` or ``screen`` (shared per
     process; see ``index.embedders.make_embedder``): with ``embed_backend = "auto"``,
     answering runs on PyTorch and screening on the int8 ONNX graph."""
-    return make_embedder(settings.embedder, settings.embed_precision,
-                         resolve_backend(settings.embed_backend, task), settings.model_dir, notify=notify)
+    return make_embedder(
+        settings.embedder,
+        settings.embed_precision,
+        resolve_backend(settings.embed_backend, task),
+        settings.model_dir,
+        notify=notify,
+    )
 
 
 class GuidanceBot:
@@ -115,8 +120,11 @@ class GuidanceBot:
             with self._lock:
                 if self._retriever is None:
                     self._retriever = Retriever(
-                        self.corpus, self.embedder, self.settings.index_dir,
-                        progress=self._progress, notify=self._notify,
+                        self.corpus,
+                        self.embedder,
+                        self.settings.index_dir,
+                        progress=self._progress,
+                        notify=self._notify,
                     )
         return self._retriever
 
@@ -152,8 +160,12 @@ class GuidanceBot:
         """Rebuild the index from the corpus, even if the saved one matches."""
         with self._lock:
             self._retriever = Retriever(
-                self.corpus, self.embedder, self.settings.index_dir,
-                progress=self._progress, notify=self._notify, force_rebuild=True,
+                self.corpus,
+                self.embedder,
+                self.settings.index_dir,
+                progress=self._progress,
+                notify=self._notify,
+                force_rebuild=True,
             )
 
     @functools.cached_property
@@ -163,8 +175,9 @@ class GuidanceBot:
         if not self.settings.prefer_local:
             return frozenset()
         dirs = [d.resolve() for d in self.settings.corpus_dirs]
-        return frozenset(d.doc_id for d in self.corpus.documents.values()
-                         if any(Path(d.path).resolve().parent == x for x in dirs))
+        return frozenset(
+            d.doc_id for d in self.corpus.documents.values() if any(Path(d.path).resolve().parent == x for x in dirs)
+        )
 
     # -- answering -----------------------------------------------------------------
     def ask(self, question: str, top: int = 3, method: Method = Method.HYBRID) -> Answer:
@@ -199,10 +212,17 @@ class GuidanceBot:
                 vectors = retriever.embed([search[i] for i in todo])
             for row, i in enumerate(todo):
                 ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
-                answers[i] = make_answer(prepared[i][0], self.corpus, ranking, top=top,
-                                         thresholds=thresholds_for(self.embedder.embedder_id),
-                                         truncated=prepared[i][1], default_audience=self.settings.audience,
-                                         prefer_docs=self.local_docs, routes=self.settings.routes)
+                answers[i] = make_answer(
+                    prepared[i][0],
+                    self.corpus,
+                    ranking,
+                    top=top,
+                    thresholds=thresholds_for(self.embedder.embedder_id),
+                    truncated=prepared[i][1],
+                    default_audience=self.settings.audience,
+                    prefer_docs=self.local_docs,
+                    routes=self.settings.routes,
+                )
         return [a for a in answers if a is not None]
 
     @contextlib.contextmanager
@@ -263,6 +283,7 @@ class GuidanceBot:
         flag = reported_flag(self._get_screener(), storable(message))
         self.metrics.flags.labels(flag.category.value).inc()
         return flag
+
     # <<< images
 
     def screen_many(self, messages: Sequence[Message | str], sensitivity: str = "normal") -> list[Screening]:
@@ -299,17 +320,35 @@ class GuidanceBot:
         return self.records.set_flag_status(flag_id, status, reviewer)
 
     # >>> review of flags (bot.review): every change goes through the state machine there.
-    def decide_flag(self, flag_id: str, status: FlagStatus, actor: Actor, acting_as: Role, *,
-                    vouched: bool = False, workspace: str = "", from_channel: str = "",
-                    source: str = "") -> Decision:
+    def decide_flag(
+        self,
+        flag_id: str,
+        status: FlagStatus,
+        actor: Actor,
+        acting_as: Role,
+        *,
+        vouched: bool = False,
+        workspace: str = "",
+        from_channel: str = "",
+        source: str = "",
+    ) -> Decision:
         """Change a flag if ``actor`` acting as ``acting_as`` may: a poster is checked by
         pseudonym; a moderator is ``vouched`` for by the adapter (a moderator role) or
         clicked in the moderators' channel of the flag's channel (``from_channel``), in
         the flag's ``workspace``. The change is recorded with the actor's pseudonym; a
         refusal's message is for the clicker only."""
-        return decide(self.records, flag_id, status, actor, acting_as, vouched=vouched, workspace=workspace,
-                      from_channel=from_channel, default_moderators=self.settings.moderators_channel,
-                      source=source)
+        return decide(
+            self.records,
+            flag_id,
+            status,
+            actor,
+            acting_as,
+            vouched=vouched,
+            workspace=workspace,
+            from_channel=from_channel,
+            default_moderators=self.settings.moderators_channel,
+            source=source,
+        )
 
     def _note_declines(self, questions: Sequence[str], answers: Sequence[Answer]) -> None:
         """Record the topic labels (never the words) of each question not answered."""
@@ -321,10 +360,12 @@ class GuidanceBot:
                     self.records.record_decline("", answer.status.value, topics_of(question))
                 except Exception as exc:  # noqa: BLE001 - a statistic must never cost an answer
                     log.warning("could not record a declined question: %s", type(exc).__name__)
+
     # <<< review of flags
 
-    def record_feedback(self, platform: str, actor: Actor, question: str,
-                        citation_ids: Sequence[str], helpful: bool) -> None:
+    def record_feedback(
+        self, platform: str, actor: Actor, question: str, citation_ids: Sequence[str], helpful: bool
+    ) -> None:
         """Store answer feedback; the question is reduced to its safe excerpt first."""
         self.records.record_feedback(platform, actor, self.excerpt(question), citation_ids, helpful)
 
@@ -345,8 +386,9 @@ class GuidanceBot:
         from bot.screening.data import load_screening_data
         from bot.screening.identifiers import IdentifierDetector
 
-        return IdentifierDetector.build(load_screening_data().identifiers, self.settings.staff_email_domains,
-                                        self.settings.mrn_pattern)
+        return IdentifierDetector.build(
+            load_screening_data().identifiers, self.settings.staff_email_domains, self.settings.mrn_pattern
+        )
 
     @functools.cached_property
     def questions(self) -> QuestionRefs:
@@ -357,8 +399,9 @@ class GuidanceBot:
         post can read); only the question's safe excerpt is kept, in memory."""
         return self.questions.add(question)
 
-    def record_feedback_ref(self, platform: str, actor: Actor, ref: str,
-                            citation_ids: Sequence[str], helpful: bool) -> None:
+    def record_feedback_ref(
+        self, platform: str, actor: Actor, ref: str, citation_ids: Sequence[str], helpful: bool
+    ) -> None:
         """Store feedback on the answer to the question ``ref`` names (see
         :meth:`question_ref`); an unknown or expired reference stores no question."""
         self.records.record_feedback(platform, actor, self.questions.get(ref), citation_ids, helpful)

@@ -191,9 +191,7 @@ class Message:
 
     text: str
     actor: Actor = field(default_factory=lambda: Actor(user_id=""))
-    conversation: Conversation = field(
-        default_factory=lambda: Conversation(platform=Platform.CONSOLE)
-    )
+    conversation: Conversation = field(default_factory=lambda: Conversation(platform=Platform.CONSOLE))
     ref: str = ""
     has_image: bool = False
 

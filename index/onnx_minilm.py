@@ -36,6 +36,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,8 +81,10 @@ def export_fp32(source: Path, target: Path) -> Path:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
     except ImportError as exc:
-        raise ModelUnavailable(f"making the ONNX model needs {exc.name}: run `pip install torch==2.13.0 "
-                               "transformers onnx`, or set embed_backend = \"torch\"") from None
+        raise ModelUnavailable(
+            f"making the ONNX model needs {exc.name}: run `pip install torch==2.13.0 "
+            'transformers onnx`, or set embed_backend = "torch"'
+        ) from None
     hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
     model = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
@@ -91,20 +94,27 @@ def export_fp32(source: Path, target: Path) -> Path:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.last_hidden_state
 
-    sample = tokenizer(["an example sentence", "a second, longer example sentence"], padding=True,
-                       return_tensors="pt")
+    sample = tokenizer(["an example sentence", "a second, longer example sentence"], padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "token_embeddings")}
     target.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        torch.onnx.export(TokenEmbeddings(model), tuple(sample[k] for k in INPUTS), str(target),
-                          input_names=list(INPUTS), output_names=["token_embeddings"], dynamic_axes=axes,
-                          opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            TokenEmbeddings(model),
+            tuple(sample[k] for k in INPUTS),
+            str(target),
+            input_names=list(INPUTS),
+            output_names=["token_embeddings"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
     return target
 
 
@@ -187,7 +197,7 @@ def make_graph(folder: Path, source: Path, source_sha256: str) -> dict[str, obje
             "graph_bytes": {variant: (tmp / name).stat().st_size for variant, name in GRAPHS.items()},
             "made_with": {name: _version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
             "steps": f"fp32: torch.onnx.export (TorchScript, opset {OPSET}) of the transformer; "
-                     "int8: onnxruntime.quantization.quantize_dynamic (QInt8, per channel) of the fp32 graph",
+            "int8: onnxruntime.quantization.quantize_dynamic (QInt8, per channel) of the fp32 graph",
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         old = None
@@ -203,9 +213,14 @@ def make_graph(folder: Path, source: Path, source_sha256: str) -> dict[str, obje
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def ensure_graph(cache_dir: Path, source: Path, source_sha256: str,
-                 notify: Callable[[str], None] | None = None,
-                 verify_source: Callable[[], None] | None = None, variant: str = "int8") -> tuple[Path, str]:
+def ensure_graph(
+    cache_dir: Path,
+    source: Path,
+    source_sha256: str,
+    notify: Callable[[str], None] | None = None,
+    verify_source: Callable[[], None] | None = None,
+    variant: str = "int8",
+) -> tuple[Path, str]:
     """The ``variant`` graph (``fp32`` or ``int8``) in ``cache_dir`` and its SHA-256, both
     graphs made first (after ``verify_source``) if missing, corrupt or from other weights
     or another recipe."""
@@ -216,8 +231,11 @@ def ensure_graph(cache_dir: Path, source: Path, source_sha256: str,
             if reason is not None:
                 if verify_source is not None:
                     verify_source()
-                message = ("Making the ONNX models from the installed MiniLM weights (once; about 10-30 s)"
-                           if reason == "no ONNX model yet" else f"Making the ONNX models again: {reason}")
+                message = (
+                    "Making the ONNX models from the installed MiniLM weights (once; about 10-30 s)"
+                    if reason == "no ONNX model yet"
+                    else f"Making the ONNX models again: {reason}"
+                )
                 log.info(message)
                 if notify is not None:
                     notify(message)
@@ -280,7 +298,7 @@ class Coalescer:
                 vectors = self._run([t for r in batch for t in r.texts])
                 start = 0
                 for r in batch:
-                    r.result = vectors[start:start + len(r.texts)]
+                    r.result = vectors[start : start + len(r.texts)]
                     start += len(r.texts)
             except BaseException as exc:  # noqa: BLE001 - handed to every caller in the batch
                 for r in batch:
@@ -307,9 +325,15 @@ class OnnxMiniLM:
 
     dim = 384
 
-    def __init__(self, cache_dir: Path, model_dir: Path | None = None, batch_size: int = 32,
-                 threads: int | None = None, notify: Callable[[str], None] | None = None,
-                 variant: str = "int8") -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        model_dir: Path | None = None,
+        batch_size: int = 32,
+        threads: int | None = None,
+        notify: Callable[[str], None] | None = None,
+        variant: str = "int8",
+    ) -> None:
         if variant not in GRAPHS:
             raise ValueError(f"unknown ONNX variant {variant!r}")
         self.variant = variant
@@ -319,8 +343,12 @@ class OnnxMiniLM:
         # ``OMP_NUM_THREADS`` (docs/deploy.md: one worker process per core sets it to 1)
         # bounds ONNX Runtime's pool as it bounds torch's.
         env_threads = os.environ.get("OMP_NUM_THREADS", "")
-        self.threads = threads or (int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else 0) \
-            or os.cpu_count() or 1
+        self.threads = (
+            threads
+            or (int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else 0)
+            or os.cpu_count()
+            or 1
+        )
         self.notify = notify
         self._graph: Path | None = None
         self._graph_sha = ""
@@ -340,9 +368,14 @@ class OnnxMiniLM:
 
                 source = locate_minilm(self._model_dir)
                 known = MINILM_WEIGHTS_SHA256 if self._model_dir is None else _sha256(source / "model.safetensors")
-                graph, sha = ensure_graph(self.cache_dir, source, known, self.notify,
-                                          lambda: verify_minilm(source, known=self._model_dir is None),
-                                          self.variant)
+                graph, sha = ensure_graph(
+                    self.cache_dir,
+                    source,
+                    known,
+                    self.notify,
+                    lambda: verify_minilm(source, known=self._model_dir is None),
+                    self.variant,
+                )
                 self._source, self._graph_sha, self._graph = source, sha, graph
 
     @property
@@ -370,8 +403,10 @@ class OnnxMiniLM:
                     import onnxruntime as ort  # type: ignore[import-untyped]
                     from tokenizers import Tokenizer
                 except ImportError as exc:
-                    raise ModelUnavailable(f"the ONNX backend needs {exc.name}: run `pip install onnxruntime "
-                                           "tokenizers`, or set embed_backend = \"torch\"") from None
+                    raise ModelUnavailable(
+                        f"the ONNX backend needs {exc.name}: run `pip install onnxruntime "
+                        'tokenizers`, or set embed_backend = "torch"'
+                    ) from None
                 from index.embedders import single_threaded_blas
 
                 single_threaded_blas()
@@ -395,12 +430,19 @@ class OnnxMiniLM:
         assert self._session is not None and self._tokenizer is not None
         return self._session, self._tokenizer
 
-    def _batch(self, session: object, tokenizer: object, texts: Sequence[str]) -> np.ndarray:
-        encoded = tokenizer.encode_batch(list(texts))  # type: ignore[attr-defined]
+    def _batch(self, session: Any, tokenizer: Any, texts: Sequence[str]) -> np.ndarray:
+        """Embed one batch: ``session`` is an onnxruntime InferenceSession, ``tokenizer`` a tokenizers.Tokenizer."""
+        encoded = tokenizer.encode_batch(list(texts))
         ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
-        tokens = session.run(None, {"input_ids": ids, "attention_mask": mask,  # type: ignore[attr-defined]
-                                    "token_type_ids": np.zeros_like(ids)})[0]
+        tokens = session.run(
+            None,
+            {
+                "input_ids": ids,
+                "attention_mask": mask,
+                "token_type_ids": np.zeros_like(ids),
+            },
+        )[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -418,6 +460,6 @@ class OnnxMiniLM:
         order = np.argsort([-len(t) for t in texts], kind="stable")  # like lengths together: less padding
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            rows = order[start:start + self.batch_size]
+            rows = order[start : start + self.batch_size]
             out[rows] = self._batch(session, tokenizer, [texts[i] for i in rows])
         return out

@@ -101,10 +101,11 @@ def build(
     from tqdm import tqdm
 
     chunks: list[np.ndarray] = []
-    bar = tqdm(total=len(texts), desc="Indexing guidance", unit="para", disable=not progress,
-               file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=len(texts), desc="Indexing guidance", unit="para", disable=not progress, file=sys.stderr, leave=False
+    )
     for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
+        batch = texts[start : start + batch_size]
         chunks.append(embedder.encode(batch))
         bar.update(len(batch))
     bar.close()

@@ -60,8 +60,9 @@ def minilm(tmp_path_factory):  # type: ignore[no-untyped-def]
     session; its ONNX graphs made once, in a session folder)."""
     from index.embedders import make_embedder, resolve_backend
 
-    embedder = make_embedder("minilm", backend=resolve_backend("auto", "answer"),
-                             cache_dir=tmp_path_factory.mktemp("models"))
+    embedder = make_embedder(
+        "minilm", backend=resolve_backend("auto", "answer"), cache_dir=tmp_path_factory.mktemp("models")
+    )
     embedder.encode(["warm up"])
     return embedder
 

@@ -31,12 +31,50 @@ from tests.privacy import Needle, spellings
 GENERATED_MESSAGES = int(os.environ.get("GMCBOT_FUZZ_MESSAGES", "0") or 0) or 400
 # Through the chat adapters (slower: real Bolt app, real discord.py, fake platform APIs).
 ADAPTER_MESSAGES = max(30, GENERATED_MESSAGES // 20)
-NAME_LOCALES = ("en_GB", "en_GB", "en_GB", "en_IE", "en_IN", "en_NG", "fr_FR", "de_DE", "pl_PL", "es_ES",
-                "it_IT", "tr_TR", "pt_PT", "ar_AA", "zh_CN", "hi_IN", "yo_NG", "ga_IE")
+NAME_LOCALES = (
+    "en_GB",
+    "en_GB",
+    "en_GB",
+    "en_IE",
+    "en_IN",
+    "en_NG",
+    "fr_FR",
+    "de_DE",
+    "pl_PL",
+    "es_ES",
+    "it_IT",
+    "tr_TR",
+    "pt_PT",
+    "ar_AA",
+    "zh_CN",
+    "hi_IN",
+    "yo_NG",
+    "ga_IE",
+)
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx")
 # Cyrillic letters that look like Latin ones.
-LOOK_ALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "A": "А", "E": "Е",
-               "O": "О", "P": "Р", "C": "С", "H": "Н", "K": "К", "M": "М", "T": "Т", "B": "В", "j": "ј", "s": "ѕ"}
+LOOK_ALIKES = {
+    "a": "а",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "c": "с",
+    "x": "х",
+    "y": "у",
+    "i": "і",
+    "A": "А",
+    "E": "Е",
+    "O": "О",
+    "P": "Р",
+    "C": "С",
+    "H": "Н",
+    "K": "К",
+    "M": "М",
+    "T": "Т",
+    "B": "В",
+    "j": "ј",
+    "s": "ѕ",
+}
 
 
 @dataclass(frozen=True)
@@ -73,11 +111,23 @@ def _ten(rng: random.Random, kind: str) -> str:
 
 def _number_form(rng: random.Random, digits: str) -> str:
     a, b, c = digits[:3], digits[3:6], digits[6:]
-    return rng.choice([
-        digits, f"{a} {b} {c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"{a}/{b}/{c}", f"{a}_{b}_{c}", f"{a} {b}\n{c}",
-        " ".join(digits), f"`{digits}`", f"<https://ehr.example.nhs.uk/record/{digits}|record>",
-        f"https://ehr.example.nhs.uk/patients/{digits}/notes", f"{digits[:6]} {digits[6:]}", f"*{a} {b} {c}*",
-    ])
+    return rng.choice(
+        [
+            digits,
+            f"{a} {b} {c}",
+            f"{a}-{b}-{c}",
+            f"{a}.{b}.{c}",
+            f"{a}/{b}/{c}",
+            f"{a}_{b}_{c}",
+            f"{a} {b}\n{c}",
+            " ".join(digits),
+            f"`{digits}`",
+            f"<https://ehr.example.nhs.uk/record/{digits}|record>",
+            f"https://ehr.example.nhs.uk/patients/{digits}/notes",
+            f"{digits[:6]} {digits[6:]}",
+            f"*{a} {b} {c}*",
+        ]
+    )
 
 
 def _look_alike(rng: random.Random, word: str) -> str:
@@ -145,14 +195,18 @@ def generate(seed: int) -> Generated:
     kinds.append("name")
 
     # One or two more identifiers.
-    extras = rng.sample(["health", "dob", "postcode", "phone", "email", "address", "credential", "hebrew-dob"],
-                        k=rng.choice([1, 2]))
+    extras = rng.sample(
+        ["health", "dob", "postcode", "phone", "email", "address", "credential", "hebrew-dob"], k=rng.choice([1, 2])
+    )
     for extra in extras:
         if extra == "health":
             kind = rng.choice(["nhs-number", "nhs-number", "chi-number", "hc-number"])
             digits = _ten(rng, kind)
-            label = {"nhs-number": rng.choice(["NHS", "NHS no", "nhs number", ""]),
-                     "chi-number": rng.choice(["CHI", "CHI no"]), "hc-number": rng.choice(["H&C", "H&C no"])}[kind]
+            label = {
+                "nhs-number": rng.choice(["NHS", "NHS no", "nhs number", ""]),
+                "chi-number": rng.choice(["CHI", "CHI no"]),
+                "hc-number": rng.choice(["H&C", "H&C no"]),
+            }[kind]
             parts.append(f"{label} {_number_form(rng, digits)}".strip())
             needles += [Needle(s, kind) for s in spellings(kind, digits)]
             kinds.append(kind)
@@ -171,8 +225,15 @@ def generate(seed: int) -> Generated:
         elif extra == "phone":
             local = f"07700 900{rng.randint(0, 999):03d}"
             digits = local.replace(" ", "")
-            written_phone = rng.choice([local, "+44 " + local[1:], "0044 " + local[1:], f"{digits[:5]}.{digits[5:8]}.{digits[8:]}",
-                                        gb.phone_number()])
+            written_phone = rng.choice(
+                [
+                    local,
+                    "+44 " + local[1:],
+                    "0044 " + local[1:],
+                    f"{digits[:5]}.{digits[5:8]}.{digits[8:]}",
+                    gb.phone_number(),
+                ]
+            )
             parts.append(f"call {written_phone}")
             phone_digits = re.sub(r"\D", "", written_phone)
             needles += [Needle(s, "phone") for s in spellings("phone", phone_digits)]
@@ -195,7 +256,9 @@ def generate(seed: int) -> Generated:
             needles.append(Needle(f"{number} {street}", "address"))
             kinds.append("address")
         else:
-            secret = rng.choice([gb.password(length=12), f"{rng.choice(['Winter', 'Summer', 'Spring'])}{rng.randint(2020, 2029)}!"])
+            secret = rng.choice(
+                [gb.password(length=12), f"{rng.choice(['Winter', 'Summer', 'Spring'])}{rng.randint(2020, 2029)}!"]
+            )
             pin = f"{rng.randint(0, 9999):04d}"
             parts.append(rng.choice([f"my password is {secret}", f"pw: {secret}", f"PIN {pin}", f"door code is {pin}"]))
             needles += [Needle(secret, "credential")]
@@ -218,7 +281,9 @@ def generate(seed: int) -> Generated:
     # A run of digits (a number or date run together) or a compact postcode ("CF09DF")
     # turns up by chance inside the random hex ids stored beside thousands of flags: look
     # for them as whole words (a leaked one stands alone).
-    needles = [Needle(n.text, n.kind, word=True) if n.text.isdigit()
-               or (n.kind == "postcode" and " " not in n.text) else n for n in needles]
+    needles = [
+        Needle(n.text, n.kind, word=True) if n.text.isdigit() or (n.kind == "postcode" and " " not in n.text) else n
+        for n in needles
+    ]
     about = template in (2, 3, 4) or bool({"nhs-number", "chi-number", "hc-number", "dob"} & set(kinds))
     return Generated(text, tuple(n for n in needles if len(n.text) >= 4 or n.word), tuple(kinds), about)

@@ -37,8 +37,9 @@ MESSAGE_SETS = (ROOT / "eval" / "messages.jsonl", *sorted((ROOT / "tests" / "dat
 
 # Direct identifiers: never stored, whatever the verdict. Quasi-identifiers (a street, a
 # school) are redacted only when they help identify a patient, i.e. when the message is flagged.
-DIRECT_KINDS = frozenset({"nhs-number", "chi-number", "hc-number", "dob", "postcode", "phone", "email",
-                          "hospital-number", "name", "address"})
+DIRECT_KINDS = frozenset(
+    {"nhs-number", "chi-number", "hc-number", "dob", "postcode", "phone", "email", "hospital-number", "name", "address"}
+)
 QUASI_KINDS = frozenset({"street", "school"})
 NUMBER_KINDS = frozenset({"nhs-number", "chi-number", "hc-number", "phone", "hospital-number"})
 TEN_DIGIT_GROUPS = ((3, 3, 4), (2, 2, 2, 4), (6, 4), (10,))
@@ -78,7 +79,7 @@ def spellings(kind: str, found: str) -> set[str]:
             for groups in TEN_DIGIT_GROUPS:
                 parts, at = [], 0
                 for size in groups:
-                    parts.append(digits[at:at + size])
+                    parts.append(digits[at : at + size])
                     at += size
                 out.update(sep.join(parts) for sep in SEPARATORS)
         if kind == "phone" and digits.startswith("0"):
@@ -98,11 +99,14 @@ def identifiers_in(text: str, screening: Screening) -> list[Needle]:
     for finding in screening.findings:
         if finding.kind not in kinds:
             continue
-        found = text[finding.start:finding.end]
+        found = text[finding.start : finding.end]
         needles += [Needle(s, finding.kind) for s in spellings(finding.kind, found)]
         if finding.kind == "name":
-            needles += [Needle(w, "name", word=True) for w in re.findall(r"[^\W\d_][\w'-]*", found)
-                        if len(w) >= 3 and w.lower() not in TITLES]
+            needles += [
+                Needle(w, "name", word=True)
+                for w in re.findall(r"[^\W\d_][\w'-]*", found)
+                if len(w) >= 3 and w.lower() not in TITLES
+            ]
     return needles
 
 
@@ -153,10 +157,32 @@ _EXCERPT_TOKEN = re.compile(
     r"|(?P<time>(?<![\d.:/-])(?:[01]?\d|2[0-3])[:.][0-5]\d(?:\s?[ap]m)?(?![\d:/]|\.\d))"
     r"|(?P<digits>\d+(?:(?:[ \t]{1,3}|[ \t]?[.,/:_-][ \t]?|[ \t]?\n[ \t]?)\d+)*)"
     r"|(?P<word>[^\W\d_]+(?:['-][^\W\d_]+)*'?)"
-    r"|(?P<other>\S)", re.DOTALL)
-PLACEHOLDER_NAMES = frozenset({"[NHS-NUMBER]", "[CHI-NUMBER]", "[HC-NUMBER]", "[DOB]", "[POSTCODE]", "[PHONE]",
-                               "[EMAIL]", "[HOSPITAL-NUMBER]", "[NAME]", "[ADDRESS]", "[SCHOOL]", "[CREDENTIAL]",
-                               "[REDACTED]", "[WORD]", "[NUMBER]", "[CODE]", "[LINK]", "[MENTION]", "[…]"})
+    r"|(?P<other>\S)",
+    re.DOTALL,
+)
+PLACEHOLDER_NAMES = frozenset(
+    {
+        "[NHS-NUMBER]",
+        "[CHI-NUMBER]",
+        "[HC-NUMBER]",
+        "[DOB]",
+        "[POSTCODE]",
+        "[PHONE]",
+        "[EMAIL]",
+        "[HOSPITAL-NUMBER]",
+        "[NAME]",
+        "[ADDRESS]",
+        "[SCHOOL]",
+        "[CREDENTIAL]",
+        "[REDACTED]",
+        "[WORD]",
+        "[NUMBER]",
+        "[CODE]",
+        "[LINK]",
+        "[MENTION]",
+        "[…]",
+    }
+)
 
 
 def unsafe_tokens(excerpt: str) -> list[str]:
@@ -210,14 +236,14 @@ def leaks_among(needles: Sequence[Needle], haystack: str) -> set[int]:
             found.add(i)
     if by_prefix:
         for start in range(len(folded) - 3):
-            ids = by_prefix.get(folded[start:start + 4])
+            ids = by_prefix.get(folded[start : start + 4])
             if ids is None:
                 continue
             for i in ids:
                 if i in found:
                     continue
                 n = needles[i]
-                if leaks([n], haystack[max(0, start - 1):start + len(n.text) + 1]):
+                if leaks([n], haystack[max(0, start - 1) : start + len(n.text) + 1]):
                     found.add(i)
         # exact-case needles whose folded prefix differs are checked directly
         for i, n in enumerate(needles):

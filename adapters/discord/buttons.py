@@ -28,8 +28,9 @@ class ButtonHandler(Protocol):
 
     async def on_feedback(self, interaction: discord.Interaction, helpful: bool, citation_ids: str) -> None: ...
 
-    async def on_flag_outcome(self, interaction: discord.Interaction, role: str, status: FlagStatus,
-                              flag_id: str) -> None: ...
+    async def on_flag_outcome(
+        self, interaction: discord.Interaction, role: str, status: FlagStatus, flag_id: str
+    ) -> None: ...
 
 
 def _handler(interaction: discord.Interaction) -> ButtonHandler | None:
@@ -53,11 +54,12 @@ def _rebuilt(item: discord.ui.Item[Any]) -> discord.ui.Button[Any]:
 
 
 class ShareButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(SHARE_ID) + r"\Z"):
-    """"Share in channel" on an ephemeral answer."""
+    """ "Share in channel" on an ephemeral answer."""
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> ShareButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ShareButton:
         return cls(_rebuilt(item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -67,7 +69,7 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.es
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FEEDBACK_TEMPLATE):
-    """"Helpful" / "Not helpful": ``gmc:fb:<1|0>:<cited ids>``."""
+    """ "Helpful" / "Not helpful": ``gmc:fb:<1|0>:<cited ids>``."""
 
     def __init__(self, button: discord.ui.Button[Any], helpful: bool = False, citation_ids: str = "") -> None:
         super().__init__(button)
@@ -75,8 +77,9 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FE
         self.citation_ids = citation_ids
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> FeedbackButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> FeedbackButton:
         return cls(_rebuilt(item), match["helpful"] == "1", match["ids"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -88,16 +91,22 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FE
 class FlagButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FLAG_TEMPLATE):
     """A flag's outcome: ``gmc:flag:<poster|mod>:<status>:<flag id>``."""
 
-    def __init__(self, button: discord.ui.Button[Any], role: str = "poster",
-                 status: FlagStatus = FlagStatus.FALSE_ALARM, flag_id: str = "") -> None:
+    def __init__(
+        self,
+        button: discord.ui.Button[Any],
+        role: str = "poster",
+        status: FlagStatus = FlagStatus.FALSE_ALARM,
+        flag_id: str = "",
+    ) -> None:
         super().__init__(button)
         self.role = role
         self.status = status
         self.flag_id = flag_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> FlagButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> FlagButton:
         return cls(_rebuilt(item), match["role"], FlagStatus(match["status"]), match["flag_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:

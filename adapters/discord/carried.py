@@ -108,8 +108,11 @@ async def _read_all(attachments: Sequence[discord.Attachment], cap: int, timeout
         task.cancel()
     if pending:
         log.info("%d attachment(s) not read within %.0f s", len(pending), timeout)
-    return {aid: data for aid, task in tasks.items()
-            if task in done and not task.cancelled() and task.exception() is None and (data := task.result())}
+    return {
+        aid: data
+        for aid, task in tasks.items()
+        if task in done and not task.cancelled() and task.exception() is None and (data := task.result())
+    }
 
 
 async def fetch_texts(message: discord.Message, timeout: float = FETCH_TIMEOUT) -> dict[int, str]:
@@ -126,8 +129,7 @@ async def fetch_images(message: discord.Message, timeout: float = FETCH_TIMEOUT)
     return [raw[a.id] for a in wanted if a.id in raw]
 
 
-async def carried_message(message: discord.Message,
-                          read_image: Callable[[bytes], str] | None = None) -> Message:
+async def carried_message(message: discord.Message, read_image: Callable[[bytes], str] | None = None) -> Message:
     """The core message for ``message`` with everything it carries (text files fetched);
     with ``read_image`` (:meth:`bot.service.GuidanceBot.read_image`, run in a worker
     thread), the text of its images too."""

@@ -69,8 +69,10 @@ NONE = discord.AllowedMentions.none()
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 REPORT_NAME = "Report to gmcbot"
 REPORT_THANKS = "Thanks. I've passed this message to the moderators for review."
-REPORT_RECORDED = ("Thanks. I've recorded this message for review; no moderators' channel is set here, "
-                   "so an IG lead will see it in the review console.")
+REPORT_RECORDED = (
+    "Thanks. I've recorded this message for review; no moderators' channel is set here, "
+    "so an IG lead will see it in the review console."
+)
 EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. *can I reply to a patient on Twitter?*"
 
 
@@ -95,8 +97,9 @@ async def answer_once(interaction: discord.Interaction, reply: Reply, ephemeral:
 class GuidanceCog(commands.Cog, name="GuidanceCog"):
     """Holds the core (:class:`GuidanceBot`) by composition; registered in ``setup_hook``."""
 
-    def __init__(self, client: commands.Bot, guidance: GuidanceBot, settings: Settings,
-                 answer_budget: float = ANSWER_BUDGET) -> None:
+    def __init__(
+        self, client: commands.Bot, guidance: GuidanceBot, settings: Settings, answer_budget: float = ANSWER_BUDGET
+    ) -> None:
         self.client = client
         self.guidance = guidance
         self.settings = settings
@@ -148,11 +151,16 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             log_failure(f"/gmc interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        reply = answer_reply(answer, self.settings.ask_who, echo_question=True,
-                             shareable=interaction.guild_id is not None, feedback=True)
+        reply = answer_reply(
+            answer, self.settings.ask_who, echo_question=True, shareable=interaction.guild_id is not None, feedback=True
+        )
         await answer_once(interaction, reply)
-        log.info("answered /gmc interaction %s: %s, %d citation(s)", interaction.id, answer.status.value,
-                 len(answer.citations))
+        log.info(
+            "answered /gmc interaction %s: %s, %d citation(s)",
+            interaction.id,
+            answer.status.value,
+            len(answer.citations),
+        )
 
     # -- /gmc-settings ---------------------------------------------------------------------
     @app_commands.command(name="gmc-settings", description="View or change gmcbot's settings for this channel")
@@ -190,13 +198,19 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         if sensitivity is not None:
             changes["sensitivity"] = sensitivity
         try:
-            current = await self._call(self.guidance.channel_settings, Platform.DISCORD,
-                                              str(interaction.guild_id), str(channel_id))
+            current = await self._call(
+                self.guidance.channel_settings, Platform.DISCORD, str(interaction.guild_id), str(channel_id)
+            )
             if changes:
-                current = await self._call(self.guidance.update_channel_settings,
-                                                  dataclasses.replace(current, **changes))
-                log.info("settings changed for guild %s channel %s: %s", interaction.guild_id, channel_id,
-                         ",".join(sorted(changes)))
+                current = await self._call(
+                    self.guidance.update_channel_settings, dataclasses.replace(current, **changes)
+                )
+                log.info(
+                    "settings changed for guild %s channel %s: %s",
+                    interaction.guild_id,
+                    channel_id,
+                    ",".join(sorted(changes)),
+                )
         except Exception as exc:  # noqa: BLE001 - the admin still gets an answer
             log_failure(f"/gmc-settings interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
@@ -208,8 +222,12 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
     async def on_share(self, interaction: discord.Interaction) -> None:
         """Post the ephemeral answer's embeds in the channel, then confirm privately."""
         message, channel = interaction.message, interaction.channel
-        if message is None or not message.embeds or interaction.guild_id is None \
-                or not isinstance(channel, discord.abc.Messageable):
+        if (
+            message is None
+            or not message.embeds
+            or interaction.guild_id is None
+            or not isinstance(channel, discord.abc.Messageable)
+        ):
             await answer_once(interaction, Reply(content="There is nothing I can share here."))
             return
         await interaction.response.defer(ephemeral=True)
@@ -227,8 +245,14 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         content = message.content if message else ""
         await interaction.response.defer()
         try:
-            await self._call(self.guidance.record_feedback, Platform.DISCORD.value, actor_of(interaction.user),
-                                    question_from_content(content), parse_citation_ids(citation_ids), helpful)
+            await self._call(
+                self.guidance.record_feedback,
+                Platform.DISCORD.value,
+                actor_of(interaction.user),
+                question_from_content(content),
+                parse_citation_ids(citation_ids),
+                helpful,
+            )
         except Exception as exc:  # noqa: BLE001
             log_failure(f"feedback interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
@@ -238,8 +262,9 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         await self._edit_original(interaction, reply)
 
     # >>> review of flags: every click goes through the core's rules (bot.review)
-    async def on_flag_outcome(self, interaction: discord.Interaction, role: str, status: FlagStatus,
-                              flag_id: str) -> None:
+    async def on_flag_outcome(
+        self, interaction: discord.Interaction, role: str, status: FlagStatus, flag_id: str
+    ) -> None:
         """Record a flag's outcome from the poster's DM (the poster only, until a moderator
         decides) or the moderators' channel (Manage Messages, in the flag's server).
         Refusals are answered privately (ephemeral)."""
@@ -248,12 +273,25 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             return
         await interaction.response.defer()
         if role == "mod":
-            decide = functools.partial(self.guidance.decide_flag, flag_id, status, actor_of(interaction.user),
-                                       Role.MODERATOR, vouched=True, workspace=str(interaction.guild_id or ""),
-                                       source=Platform.DISCORD.value)
+            decide = functools.partial(
+                self.guidance.decide_flag,
+                flag_id,
+                status,
+                actor_of(interaction.user),
+                Role.MODERATOR,
+                vouched=True,
+                workspace=str(interaction.guild_id or ""),
+                source=Platform.DISCORD.value,
+            )
         else:
-            decide = functools.partial(self.guidance.decide_flag, flag_id, status, actor_of(interaction.user),
-                                       Role.POSTER, source=Platform.DISCORD.value)
+            decide = functools.partial(
+                self.guidance.decide_flag,
+                flag_id,
+                status,
+                actor_of(interaction.user),
+                Role.POSTER,
+                source=Platform.DISCORD.value,
+            )
         try:
             decision = await self._call(decide)
         except Exception as exc:  # noqa: BLE001
@@ -267,12 +305,20 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         message = interaction.message
         jump = ""
         if message is not None:
-            links = [c.url for row in message.components for c in getattr(row, "children", [])
-                     if getattr(c, "url", None)]
+            links = [
+                c.url for row in message.components for c in getattr(row, "children", []) if getattr(c, "url", None)
+            ]
             jump = links[0] if links else ""
-        reply = outcome_reply(role, status, interaction.user.id, message.content if message else "",
-                              message.embeds if message else [], jump)
+        reply = outcome_reply(
+            role,
+            status,
+            interaction.user.id,
+            message.content if message else "",
+            message.embeds if message else [],
+            jump,
+        )
         await self._edit_original(interaction, reply)
+
     # <<< review of flags
 
     async def _edit_original(self, interaction: discord.Interaction, reply: Reply) -> None:
@@ -302,8 +348,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
                 await self._answer_in_place(message, message.content)
             return
         channel_id = settings_channel_id(message.channel, message.channel.id)
-        settings = await self._call(self.guidance.channel_settings, Platform.DISCORD, str(guild.id),
-                                           str(channel_id))
+        settings = await self._call(self.guidance.channel_settings, Platform.DISCORD, str(guild.id), str(channel_id))
         mentioned = addressed_to(message, me)
         if not (settings.monitored or mentioned) or not await self._claim(message):
             return
@@ -344,33 +389,49 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         message = payload.message
         me = self.client.user
         edited = payload.data.get("edited_timestamp") if isinstance(payload.data, dict) else None
-        if me is None or payload.guild_id is None or message.guild is None or not edited \
-                or message.author.bot or message.webhook_id is not None or message.author.id == me.id:
+        if (
+            me is None
+            or payload.guild_id is None
+            or message.guild is None
+            or not edited
+            or message.author.bot
+            or message.webhook_id is not None
+            or message.author.id == me.id
+        ):
             return
         before = payload.cached_message
-        if before is not None and carried_text(before) == carried_text(message) \
-                and before.attachments == message.attachments:
+        if (
+            before is not None
+            and carried_text(before) == carried_text(message)
+            and before.attachments == message.attachments
+        ):
             return
         try:
             channel_id = settings_channel_id(message.channel, message.channel.id)
-            settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
-                                               str(message.guild.id), str(channel_id))
+            settings = await asyncio.to_thread(
+                self.guidance.channel_settings, Platform.DISCORD, str(message.guild.id), str(channel_id)
+            )
             if not settings.monitored:
                 return
-            if not await asyncio.to_thread(self.guidance.claim_event, Platform.DISCORD.value,
-                                           f"edit:{message.id}:{edited}"):
+            if not await asyncio.to_thread(
+                self.guidance.claim_event, Platform.DISCORD.value, f"edit:{message.id}:{edited}"
+            ):
                 return
             await self._screen(message, settings)
         except Exception as exc:  # noqa: BLE001 - never let a message's failure reach discord.py's logger
             log_failure(f"edited message {message.id}", exc)
 
     async def cog_load(self) -> None:
-        self.client.tree.add_command(app_commands.ContextMenu(name=REPORT_NAME, callback=self.report_message,
-                                                              allowed_contexts=app_commands.AppCommandContext(
-                                                                  guild=True, dm_channel=False, private_channel=False)))
+        self.client.tree.add_command(
+            app_commands.ContextMenu(
+                name=REPORT_NAME,
+                callback=self.report_message,
+                allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+            )
+        )
 
     async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        """"Report to gmcbot" (message context menu): screen the message on demand and always
+        """ "Report to gmcbot" (message context menu): screen the message on demand and always
         open a flag (:meth:`GuidanceBot.report`) with the redacted notice to the moderators'
         channel; the reporter is answered privately and the poster is not told who reported."""
         if interaction.guild_id is None or message.guild is None:
@@ -381,17 +442,20 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             core = await carried_message(message, self.guidance.read_image)
             flag = await asyncio.to_thread(self.guidance.report, core)
             flag_id = await asyncio.to_thread(self.guidance.record_flag, core, flag)
-            settings = await asyncio.to_thread(self.guidance.channel_settings, Platform.DISCORD,
-                                               str(message.guild.id), core.conversation.channel)
+            settings = await asyncio.to_thread(
+                self.guidance.channel_settings, Platform.DISCORD, str(message.guild.id), core.conversation.channel
+            )
         except Exception as exc:  # noqa: BLE001 - the reporter still gets an answer
             log_failure(f"report interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        log.info("reported message %s in guild %s: flag %s (%s)", message.id, message.guild.id, flag_id,
-                 flag.category.value)
+        log.info(
+            "reported message %s in guild %s: flag %s (%s)", message.id, message.guild.id, flag_id, flag.category.value
+        )
         await self._notify_moderators(message, flag, flag_id, settings)
         told = settings.moderators_channel or self.settings.moderators_channel
         await answer_once(interaction, Reply(content=REPORT_THANKS if told else REPORT_RECORDED))
+
     # <<< carried
 
     async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
@@ -401,8 +465,15 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         if flag is None:
             return
         flag_id = await self._call(self.guidance.record_flag, core, flag)
-        log.info("flagged message %s in guild %s channel %s: %s (%s), flag %s", message.id, core.conversation.workspace,
-                 core.conversation.channel, flag.category.value, flag.severity.value, flag_id)
+        log.info(
+            "flagged message %s in guild %s channel %s: %s (%s), flag %s",
+            message.id,
+            core.conversation.workspace,
+            core.conversation.channel,
+            flag.category.value,
+            flag.severity.value,
+            flag_id,
+        )
         await self._notify_poster(message, flag, flag_id)
         await self._notify_moderators(message, flag, flag_id, settings)
         if self.settings.delete_flagged:
@@ -418,13 +489,16 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         except discord.HTTPException as exc:
             log.info("DM for flag %s refused: HTTP %s code %s; posting a channel notice", flag_id, exc.status, exc.code)
         try:
-            await message.channel.send(reference=message.to_reference(fail_if_not_exists=False),
-                                       **send_kwargs(channel_notice(message.author.id)))
+            await message.channel.send(
+                reference=message.to_reference(fail_if_not_exists=False),
+                **send_kwargs(channel_notice(message.author.id)),
+            )
         except discord.HTTPException as exc:
             log.warning("channel notice for flag %s failed: HTTP %s code %s", flag_id, exc.status, exc.code)
 
-    async def _notify_moderators(self, message: discord.Message, flag: Flag, flag_id: str,
-                                 settings: ChannelSettings) -> None:
+    async def _notify_moderators(
+        self, message: discord.Message, flag: Flag, flag_id: str, settings: ChannelSettings
+    ) -> None:
         """Post the redacted notice in the moderators' channel, if one is set in this server."""
         target = settings.moderators_channel or self.settings.moderators_channel
         guild = message.guild
@@ -448,5 +522,10 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         except discord.NotFound:
             pass
         except discord.HTTPException as exc:
-            log.warning("could not delete flagged message %s (flag %s): HTTP %s code %s; "
-                        "the bot needs Manage Messages", message.id, flag_id, exc.status, exc.code)
+            log.warning(
+                "could not delete flagged message %s (flag %s): HTTP %s code %s; the bot needs Manage Messages",
+                message.id,
+                flag_id,
+                exc.status,
+                exc.code,
+            )

@@ -35,8 +35,13 @@ DEFAULT_API_BASE = discord.http.Route.BASE
 def invite_permissions(delete_flagged: bool = False) -> discord.Permissions:
     """The least the bot needs: see channels, read history (to reply), send messages (also
     in threads) with embeds; Manage Messages only when flagged messages are deleted."""
-    perms = discord.Permissions(view_channel=True, read_message_history=True, send_messages=True,
-                                send_messages_in_threads=True, embed_links=True)
+    perms = discord.Permissions(
+        view_channel=True,
+        read_message_history=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+    )
     if delete_flagged:
         perms.manage_messages = True
     return perms
@@ -85,10 +90,22 @@ class GmcTree(app_commands.CommandTree):
 class GmcClient(commands.Bot):
     """The Discord client: a holder for the core, the cog and the buttons."""
 
-    def __init__(self, guidance: GuidanceBot, settings: Settings, *, sync_commands: bool = True,
-                 answer_budget: float = ANSWER_BUDGET) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=gateway_intents(), help_command=None,
-                         max_messages=None, allowed_mentions=discord.AllowedMentions.none(), tree_cls=GmcTree)
+    def __init__(
+        self,
+        guidance: GuidanceBot,
+        settings: Settings,
+        *,
+        sync_commands: bool = True,
+        answer_budget: float = ANSWER_BUDGET,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=gateway_intents(),
+            help_command=None,
+            max_messages=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=GmcTree,
+        )
         self.guidance = guidance
         self.gmc_settings = settings
         self.sync_commands = sync_commands
@@ -124,8 +141,10 @@ class DiscordAdapter:
     def run(self, bot: GuidanceBot) -> None:
         settings = bot.settings
         if not settings.discord_token:
-            raise ConfigError("DISCORD_TOKEN is not set: put the bot token from the Discord Developer Portal "
-                              "in the DISCORD_TOKEN environment variable (see docs/discord.md)")
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put the bot token from the Discord Developer Portal "
+                "in the DISCORD_TOKEN environment variable (see docs/discord.md)"
+            )
         set_api_base(settings.discord_api_url)
         quiet_library_logs()
         bot.warm_up()
@@ -134,11 +153,15 @@ class DiscordAdapter:
         try:
             client.run(settings.discord_token, log_handler=None)
         except discord.LoginFailure:
-            raise ConfigError("Discord rejected the token in DISCORD_TOKEN; reset it in the Developer Portal "
-                              "(Bot > Reset Token) and try again") from None
+            raise ConfigError(
+                "Discord rejected the token in DISCORD_TOKEN; reset it in the Developer Portal "
+                "(Bot > Reset Token) and try again"
+            ) from None
         except discord.PrivilegedIntentsRequired:
-            raise ConfigError("the Message Content intent is not enabled for this application: turn it on in the "
-                              "Developer Portal (Bot > Privileged Gateway Intents), see docs/discord.md") from None
+            raise ConfigError(
+                "the Message Content intent is not enabled for this application: turn it on in the "
+                "Developer Portal (Bot > Privileged Gateway Intents), see docs/discord.md"
+            ) from None
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

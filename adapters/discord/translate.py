@@ -191,7 +191,7 @@ def question_content(question: str) -> str:
 
 def question_from_content(content: str) -> str:
     """Inverse of :func:`question_content` (the clipped question; ``""`` if absent)."""
-    return content[len(QUESTION_PREFIX):] if content.startswith(QUESTION_PREFIX) else ""
+    return content[len(QUESTION_PREFIX) :] if content.startswith(QUESTION_PREFIX) else ""
 
 
 def citation_embed(c: Citation, lead: str = "", see_also: Sequence[Citation] = ()) -> discord.Embed:
@@ -207,8 +207,10 @@ def citation_embed(c: Citation, lead: str = "", see_also: Sequence[Citation] = (
     )
     embed.add_field(name="Notes", value=clip("\n".join(citation_notes(c)), FIELD_VALUE_LIMIT), inline=False)
     if see_also:
-        lines = [f"• {citation_line(s)}" + (f"\n  {safe_url(s.document.url)}" if safe_url(s.document.url) else "")
-                 for s in see_also]
+        lines = [
+            f"• {citation_line(s)}" + (f"\n  {safe_url(s.document.url)}" if safe_url(s.document.url) else "")
+            for s in see_also
+        ]
         embed.add_field(name="See also", value=clip("\n".join(lines), FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=clip(f"Cited paragraph: {c.id}", FOOTER_LIMIT))
     return embed
@@ -230,8 +232,9 @@ def link_button(url: str, label: str = "Official guidance", row: int = 0) -> tup
     return (ButtonSpec(label=label, url=url, style="link", row=row),) if url else ()
 
 
-def answer_reply(answer: Answer, ask_who: str = "", *, echo_question: bool = False,
-                 shareable: bool = False, feedback: bool = False) -> Reply:
+def answer_reply(
+    answer: Answer, ask_who: str = "", *, echo_question: bool = False, shareable: bool = False, feedback: bool = False
+) -> Reply:
     """An answer as one message: the best citation's embed (other citations listed under
     "See also"), the official link button and, on request, Share and feedback buttons."""
     best = answer.best
@@ -244,14 +247,18 @@ def answer_reply(answer: Answer, ask_who: str = "", *, echo_question: bool = Fal
     if feedback:
         ids = [c.id for c in answer.citations]
         buttons.append(ButtonSpec(label="Helpful", custom_id=feedback_custom_id(True, ids), style="success", row=1))
-        buttons.append(ButtonSpec(label="Not helpful", custom_id=feedback_custom_id(False, ids), style="secondary", row=1))
+        buttons.append(
+            ButtonSpec(label="Not helpful", custom_id=feedback_custom_id(False, ids), style="secondary", row=1)
+        )
     content = question_content(answer.question) if echo_question else ""
     return Reply(content=content, embeds=fit_embeds([embed]), buttons=tuple(buttons))
 
 
 def rate_limited_reply(per_minute: int) -> Reply:
-    return Reply(content=f"You've asked {per_minute} questions in the last minute, which is my limit. "
-                 "Please try again in a minute.")
+    return Reply(
+        content=f"You've asked {per_minute} questions in the last minute, which is my limit. "
+        "Please try again in a minute."
+    )
 
 
 def feedback_done_reply(content: str, embeds: Sequence[discord.Embed], helpful: bool) -> Reply:
@@ -267,8 +274,7 @@ def shared_reply(embeds: Sequence[discord.Embed], sharer_id: int) -> Reply:
     """The answer reposted in the channel (without the asker's question)."""
     copies = [discord.Embed.from_dict(e.to_dict()) for e in embeds[:10]]
     url = copies[0].url if copies and copies[0].url else ""
-    return Reply(content=f"<@{sharer_id}> shared this guidance:", embeds=fit_embeds(copies),
-                 buttons=link_button(url))
+    return Reply(content=f"<@{sharer_id}> shared this guidance:", embeds=fit_embeds(copies), buttons=link_button(url))
 
 
 def append_line(content: str, line: str) -> str:
@@ -297,7 +303,10 @@ def flag_buttons(role: str, flag_id: str, jump_url: str) -> tuple[ButtonSpec, ..
     """Link to the message, then the role's two outcome buttons (when the id encodes)."""
     buttons = list(link_button(jump_url, "Go to message"))
     if role == "poster":
-        choices = ((FlagStatus.REMOVED, "I'll remove it", "primary"), (FlagStatus.FALSE_ALARM, "False alarm", "secondary"))
+        choices = (
+            (FlagStatus.REMOVED, "I'll remove it", "primary"),
+            (FlagStatus.FALSE_ALARM, "False alarm", "secondary"),
+        )
     else:
         choices = ((FlagStatus.CONFIRMED, "Confirm", "danger"), (FlagStatus.FALSE_ALARM, "False alarm", "secondary"))
     for status, label, style in choices:
@@ -330,11 +339,13 @@ def poster_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, ask_
 
 def channel_notice(user_id: int) -> Reply:
     """The fallback when the poster's DMs are closed: names no details at all."""
-    return Reply(content=(
-        f"<@{user_id}>, I tried to send you a private note about a message you posted here, but your "
-        "direct messages are closed. Please review your message against your professional guidance, "
-        "or allow direct messages from this server so I can tell you more."
-    ))
+    return Reply(
+        content=(
+            f"<@{user_id}>, I tried to send you a private note about a message you posted here, but your "
+            "direct messages are closed. Please review your message against your professional guidance, "
+            "or allow direct messages from this server so I can tell you more."
+        )
+    )
 
 
 def moderator_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, poster_id: int) -> Reply:
@@ -353,8 +364,9 @@ def moderator_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, p
     if flag.citations:
         c = flag.citations[0]
         url = safe_url(c.document.url)
-        embed.add_field(name="Guidance", value=clip(citation_line(c) + (f"\n{url}" if url else ""), FIELD_VALUE_LIMIT),
-                        inline=False)
+        embed.add_field(
+            name="Guidance", value=clip(citation_line(c) + (f"\n{url}" if url else ""), FIELD_VALUE_LIMIT), inline=False
+        )
     embed.set_footer(text=clip(f"Flag {flag_id}", FOOTER_LIMIT))
     return Reply(embeds=fit_embeds([embed]), buttons=flag_buttons("mod", flag_id, jump_url))
 
@@ -367,12 +379,15 @@ OUTCOME_TEXT: dict[tuple[str, FlagStatus], str] = {
 }
 
 
-def outcome_reply(role: str, status: FlagStatus, actor_id: int, content: str,
-                  embeds: Sequence[discord.Embed], jump_url: str) -> Reply:
+def outcome_reply(
+    role: str, status: FlagStatus, actor_id: int, content: str, embeds: Sequence[discord.Embed], jump_url: str
+) -> Reply:
     """A notice after its outcome button was pressed: same embeds, outcome line added, only
     the jump link left."""
     line = OUTCOME_TEXT.get((role, status), f"Marked as {status.value}.").format(actor=actor_id)
-    return Reply(content=append_line(content, line), embeds=tuple(embeds), buttons=link_button(jump_url, "Go to message"))
+    return Reply(
+        content=append_line(content, line), embeds=tuple(embeds), buttons=link_button(jump_url, "Go to message")
+    )
 
 
 # -- settings --------------------------------------------------------------------------
@@ -433,8 +448,9 @@ def message_to_core(message: discord.Message) -> Message:
         is_direct=guild is None,
     )
     actor = Actor(user_id=str(message.author.id), is_bot=message.author.bot)
-    return Message(text=message.content, actor=actor, conversation=conv, ref=message.jump_url,
-                   has_image=has_image(message))
+    return Message(
+        text=message.content, actor=actor, conversation=conv, ref=message.jump_url, has_image=has_image(message)
+    )
 
 
 def actor_of(user: discord.abc.User) -> Actor:

@@ -54,24 +54,41 @@ COOKIE = "gmcbot_review"
 PRE_COOKIE = "gmcbot_signin"
 SIGNIN_PER_MINUTE = 10  # sign-in attempts per client address, against password spraying
 TOO_MANY = "Too many sign-in attempts from this address. Please wait a minute and try again."
-SIGNIN_FAILED = ("That name and password did not match an account, or the account is locked after "
-                 f"{MAX_FAILURES} failed attempts (it unlocks after {LOCK_MINUTES} minutes, or ask the IG lead).")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-DONE = {"changed": "Your decision is recorded.", "unchanged": "The flag already had that outcome.",
-        "refused": "That change is not allowed (see Help).", "unavailable": "The database is unavailable; try again."}
+SIGNIN_FAILED = (
+    "That name and password did not match an account, or the account is locked after "
+    f"{MAX_FAILURES} failed attempts (it unlocks after {LOCK_MINUTES} minutes, or ask the IG lead)."
+)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+DONE = {
+    "changed": "Your decision is recorded.",
+    "unchanged": "The flag already had that outcome.",
+    "refused": "That change is not allowed (see Help).",
+    "unavailable": "The database is unavailable; try again.",
+}
 PERMISSION_TEXT = {
-    Permission.VIEW: "view the queue, flags and trends", Permission.DECIDE: "decide flags",
-    Permission.EXPORT: "export CSV", Permission.RETENTION: "purge old records",
-    Permission.ACTIVITY: "see the console's activity log", Permission.ACCOUNTS: "manage accounts (command line)",
+    Permission.VIEW: "view the queue, flags and trends",
+    Permission.DECIDE: "decide flags",
+    Permission.EXPORT: "export CSV",
+    Permission.RETENTION: "purge old records",
+    Permission.ACTIVITY: "see the console's activity log",
+    Permission.ACCOUNTS: "manage accounts (command line)",
 }
 
 
 class Console:
     """Everything the routes share."""
 
-    def __init__(self, settings: Settings, records: SqlRecords, store: ReviewStore, oidc: Any = None,
-                 signin_per_minute: int = SIGNIN_PER_MINUTE) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        records: SqlRecords,
+        store: ReviewStore,
+        oidc: Any = None,
+        signin_per_minute: int = SIGNIN_PER_MINUTE,
+    ) -> None:
         self.settings = settings
         self.records = records
         self.store = store
@@ -79,10 +96,14 @@ class Console:
         self.explainer = Explainer()
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
         self.templates = Jinja2Templates(env=env)
-        self.templates.env.globals.update(STATUS_LABELS=STATUS_LABELS, CATEGORIES=[c.value for c in Category],
-                                          AGES=list(AGES), Permission=Permission, may=may)
-        self.templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), UTC).strftime(
-            "%Y-%m-%d %H:%M")
+        self.templates.env.globals.update(
+            STATUS_LABELS=STATUS_LABELS,
+            CATEGORIES=[c.value for c in Category],
+            AGES=list(AGES),
+            Permission=Permission,
+            may=may,
+        )
+        self.templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M")
         self._signin_key = hmac.new(store.derive("review-signin"), b"csrf", hashlib.sha256).digest()
         self.signin_limit = RateLimiter(signin_per_minute)
 
@@ -91,8 +112,9 @@ class Console:
         return request.url.scheme == "https" or self.settings.review_secure_cookies
 
     def set_cookie(self, request: Request, response: Response, name: str, value: str, max_age: int) -> None:
-        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
-                            secure=self.secure(request), path="/")
+        response.set_cookie(
+            name, value, max_age=max_age, httponly=True, samesite="lax", secure=self.secure(request), path="/"
+        )
 
     def session(self, request: Request) -> Session | None:
         return self.store.session(request.cookies.get(COOKIE, ""))
@@ -100,10 +122,10 @@ class Console:
     def signin_token(self, pre: str) -> str:
         return hmac.new(self._signin_key, pre.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def page(self, request: Request, template: str, session: Session | None, status_code: int = 200,
-             **context: Any) -> Response:
-        context.update(session=session, role=session.role if session else "",
-                       oidc=self.oidc is not None)
+    def page(
+        self, request: Request, template: str, session: Session | None, status_code: int = 200, **context: Any
+    ) -> Response:
+        context.update(session=session, role=session.role if session else "", oidc=self.oidc is not None)
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
 
     def audit(self, session: Session, action: str, detail: str = "") -> None:
@@ -133,13 +155,20 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oidc: Any = None,
-              signin_per_minute: int = SIGNIN_PER_MINUTE) -> Starlette:
+def build_app(
+    settings: Settings,
+    records: SqlRecords,
+    store: ReviewStore,
+    *,
+    oidc: Any = None,
+    signin_per_minute: int = SIGNIN_PER_MINUTE,
+) -> Starlette:
     c = Console(settings, records, store, oidc, signin_per_minute)
 
     def guarded(permission: Permission) -> Callable[[Callable[..., Any]], Callable[[Request], Awaitable[Response]]]:
         """A route needing a session whose role has ``permission``; the handler runs in a
         thread (the store is synchronous) with the form already read for POSTs."""
+
         def wrap(handler: Callable[..., Response]) -> Callable[[Request], Awaitable[Response]]:
             async def endpoint(request: Request) -> Response:
                 session = await run_in_threadpool(c.session, request)
@@ -149,23 +178,32 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
                     return PlainTextResponse("Sign in first.", status_code=401, headers={"HX-Redirect": "/signin"})
                 form = await request.form() if request.method == "POST" else None
                 if form is not None and not _csrf_ok(session, form, request):
-                    return PlainTextResponse("The form expired or did not come from this console. Reload the page "
-                                             "and try again.", status_code=403)
+                    return PlainTextResponse(
+                        "The form expired or did not come from this console. Reload the page and try again.",
+                        status_code=403,
+                    )
                 if not may(session.role, permission):
                     await run_in_threadpool(c.audit, session, "refused", permission.value)
                     return await run_in_threadpool(
-                        lambda: c.page(request, "error.html", session, 403, title="Not for your role",
-                                       message=f"Your role ({session.role}) cannot "
-                                               f"{PERMISSION_TEXT[permission]}."))
+                        lambda: c.page(
+                            request,
+                            "error.html",
+                            session,
+                            403,
+                            title="Not for your role",
+                            message=f"Your role ({session.role}) cannot {PERMISSION_TEXT[permission]}.",
+                        )
+                    )
                 return await run_in_threadpool(handler, request, session, form)
+
             return endpoint
+
         return wrap
 
     # -- sign-in --------------------------------------------------------------------------
     def signin_form(request: Request, status_code: int = 200, error: str = "", name: str = "") -> Response:
         pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
-        response = c.page(request, "signin.html", None, status_code, error=error, name=name,
-                          csrf=c.signin_token(pre))
+        response = c.page(request, "signin.html", None, status_code, error=error, name=name, csrf=c.signin_token(pre))
         c.set_cookie(request, response, PRE_COOKIE, pre, 3600)
         return response
 
@@ -214,8 +252,9 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
     # -- queue, flag, decisions -------------------------------------------------------------
     def queue_rows(filters: Filters) -> tuple[list[Any], int]:
         status = None if filters.status == "all" else FlagStatus(filters.status)
-        flags = filters.apply(records.flags(since=filters.since(now_utc()), status=status,
-                                            channel=filters.channel or None))
+        flags = filters.apply(
+            records.flags(since=filters.since(now_utc()), status=status, channel=filters.channel or None)
+        )
         now = now_utc().timestamp()
         return [c.explainer.row(f, now) for f in flags[:200]], len(flags)
 
@@ -224,22 +263,36 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
         filters = Filters.parse(request.query_params)
         rows, total = queue_rows(filters)
         c.audit(session, "view-queue", filters.describe())
-        template = "_queue_table.html" if _is_htmx(request) and request.headers.get("hx-target") == "queue" \
-            else "queue.html"
-        return c.page(request, template, session, rows=rows, total=total, filters=filters,
-                      export_query=urlencode(filters.query()))
+        template = (
+            "_queue_table.html" if _is_htmx(request) and request.headers.get("hx-target") == "queue" else "queue.html"
+        )
+        return c.page(
+            request, template, session, rows=rows, total=total, filters=filters, export_query=urlencode(filters.query())
+        )
 
     @guarded(Permission.VIEW)
     def flag_page(request: Request, session: Session, form: Any) -> Response:
         flag_id = request.path_params["flag_id"]
         record = records.flag(flag_id)
         if record is None:
-            return c.page(request, "error.html", session, 404, title="No such flag",
-                          message="That flag does not exist (it may have been purged).")
+            return c.page(
+                request,
+                "error.html",
+                session,
+                404,
+                title="No such flag",
+                message="That flag does not exist (it may have been purged).",
+            )
         c.audit(session, "view-flag", flag_id)
         done = DONE.get(request.query_params.get("done", ""), "")
-        return c.page(request, "flag.html", session, row=c.explainer.row(record, now_utc().timestamp()),
-                      events=records.flag_events(flag_id), done=done)
+        return c.page(
+            request,
+            "flag.html",
+            session,
+            row=c.explainer.row(record, now_utc().timestamp()),
+            events=records.flag_events(flag_id),
+            done=done,
+        )
 
     @guarded(Permission.DECIDE)
     def decide_flag(request: Request, session: Session, form: Any) -> Response:
@@ -248,16 +301,24 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
             status = FlagStatus(str(form.get("status", "")))
         except ValueError:
             return PlainTextResponse("Unknown decision.", status_code=400)
-        decision = decide(records, flag_id, status, Actor(user_id=session.identity),
-                          Role(session.role), vouched=True, source="console")
+        decision = decide(
+            records,
+            flag_id,
+            status,
+            Actor(user_id=session.identity),
+            Role(session.role),
+            vouched=True,
+            source="console",
+        )
         c.audit(session, "decide", f"{flag_id} {status.value} {decision.outcome.value}")
         if decision.flag is None:
             return c.page(request, "error.html", session, 404, title="No such flag", message=decision.message)
         notice = decision.message or f"Recorded: {STATUS_LABELS[status.value].lower()}."
         if _is_htmx(request):
             row = c.explainer.row(decision.flag, now_utc().timestamp())
-            return c.page(request, "_row.html", session, row=row, notice=notice, refused=not decision.ok,
-                          status_code=200)
+            return c.page(
+                request, "_row.html", session, row=row, notice=notice, refused=not decision.ok, status_code=200
+            )
         return RedirectResponse(f"/flags/{flag_id}?{urlencode({'done': decision.outcome.value})}", status_code=303)
 
     # -- trends, export, retention, activity ------------------------------------------------
@@ -269,8 +330,14 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
             weeks = 12
         now = now_utc()
         since = now - timedelta(weeks=weeks)
-        charts = trends(records.flags(since=since), records.flag_events(), records.feedback(since),
-                        records.declines(since), now, weeks)
+        charts = trends(
+            records.flags(since=since),
+            records.flag_events(),
+            records.feedback(since),
+            records.declines(since),
+            now,
+            weeks,
+        )
         c.audit(session, "view-trends", f"weeks={weeks}")
         return c.page(request, "trends.html", session, charts=charts, weeks=weeks)
 
@@ -282,8 +349,12 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
         if table == "flags":
             filters = Filters.parse({**request.query_params, "status": request.query_params.get("status", "all")})
             status = None if filters.status == "all" else FlagStatus(filters.status)
-            rows = [flag_json(f) for f in filters.apply(records.flags(since=filters.since(now_utc()), status=status,
-                                                                      channel=filters.channel or None))]
+            rows = [
+                flag_json(f)
+                for f in filters.apply(
+                    records.flags(since=filters.since(now_utc()), status=status, channel=filters.channel or None)
+                )
+            ]
             columns = [f.name for f in fields(FlagRecord)]
         else:
             rows = [feedback_json(f) for f in records.feedback()]
@@ -294,8 +365,11 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
         for row in rows:
             writer.writerow({k: _cell(v) for k, v in row.items()})
         c.audit(session, "export", f"{table} rows={len(rows)}")
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="gmcbot-{table}.csv"'})
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="gmcbot-{table}.csv"'},
+        )
 
     def days_of(form: Any) -> int | None:
         try:
@@ -307,15 +381,27 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
     @guarded(Permission.RETENTION)
     def retention(request: Request, session: Session, form: Any) -> Response:
         c.audit(session, "view-retention")
-        return c.page(request, "retention.html", session, retention_days=settings.retention_days,
-                      days=settings.retention_days or 365)
+        return c.page(
+            request,
+            "retention.html",
+            session,
+            retention_days=settings.retention_days,
+            days=settings.retention_days or 365,
+        )
 
     @guarded(Permission.RETENTION)
     def retention_preview(request: Request, session: Session, form: Any) -> Response:
         days = days_of(form)
         if days is None:
-            return c.page(request, "retention.html", session, 400, retention_days=settings.retention_days,
-                          days=365, error="Enter a number of days between 1 and 3650.")
+            return c.page(
+                request,
+                "retention.html",
+                session,
+                400,
+                retention_days=settings.retention_days,
+                days=365,
+                error="Enter a number of days between 1 and 3650.",
+            )
         counts = records.purge(timedelta(days=days), dry_run=True)
         c.audit(session, "purge-preview", f"days={days} flags={counts.flags} feedback={counts.feedback}")
         return c.page(request, "purge_confirm.html", session, days=days, counts=counts)
@@ -324,12 +410,20 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
     def retention_purge(request: Request, session: Session, form: Any) -> Response:
         days = days_of(form)
         if days is None or form.get("confirm") != "yes":
-            return c.page(request, "retention.html", session, 400, retention_days=settings.retention_days,
-                          days=days or 365, error="Nothing was deleted: confirm the purge on the next page.")
+            return c.page(
+                request,
+                "retention.html",
+                session,
+                400,
+                retention_days=settings.retention_days,
+                days=days or 365,
+                error="Nothing was deleted: confirm the purge on the next page.",
+            )
         counts = records.purge(timedelta(days=days))
         c.audit(session, "purge", f"days={days} flags={counts.flags} feedback={counts.feedback}")
-        return c.page(request, "retention.html", session, retention_days=settings.retention_days, days=days,
-                      purged=counts)
+        return c.page(
+            request, "retention.html", session, retention_days=settings.retention_days, days=days, purged=counts
+        )
 
     @guarded(Permission.ACTIVITY)
     def activity(request: Request, session: Session, form: Any) -> Response:
@@ -367,15 +461,19 @@ def build_app(settings: Settings, records: SqlRecords, store: ReviewStore, *, oi
             if request.method == "GET":
                 return RedirectResponse("/signin", status_code=303)
             return PlainTextResponse("Sign in first.", status_code=401)
-        return await run_in_threadpool(lambda: c.page(request, "error.html", session, 404, title="Not found",
-                                                      message="There is no page here."))
+        return await run_in_threadpool(
+            lambda: c.page(request, "error.html", session, 404, title="Not found", message="There is no page here.")
+        )
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("review console error: %s", type(exc).__name__)
         return PlainTextResponse("Something went wrong on our side; it has been logged.", status_code=500)
 
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={404: not_found, 405: not_found, 500: server_error})
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: not_found, 405: not_found, 500: server_error},
+    )
     app.state.console = c
     return app
 

@@ -31,7 +31,9 @@ def _svg(key: str, title: str, summary: str, body: list[str], height: int = HEIG
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{key}-title {key}-desc" class="chart" data-chart="{key}">'
         f'<title id="{key}-title">{escape(title)}</title><desc id="{key}-desc">{escape(summary)}</desc>'
-        + "".join(body) + "</svg>")
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def _axis(ymax: float, unit: str = "") -> list[str]:
@@ -41,8 +43,10 @@ def _axis(ymax: float, unit: str = "") -> list[str]:
         value = ymax * i / 4
         y = TOP + plot_h - plot_h * i / 4
         label = f"{value:.0f}{unit}" if ymax >= 4 or unit else f"{value:.1f}"
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(label)}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(label)}</text>'
+        )
     return parts
 
 
@@ -68,20 +72,29 @@ def stacked_bars(key: str, title: str, labels: list[str], series: dict[str, list
                 continue
             h = plot_h * values[i] / ymax
             y -= h
-            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
-                        f'fill="{PALETTE[s % len(PALETTE)]}" data-series="{escape(name)}" data-label="{escape(label)}" '
-                        f'data-value="{values[i]}"><title>{escape(f"{label}: {name} {values[i]}")}</title></rect>')
-        body.append(f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                    f'class="tick">{escape(label[-3:] if len(labels) > 6 else label)}</text>')
+            body.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[s % len(PALETTE)]}" data-series="{escape(name)}" data-label="{escape(label)}" '
+                f'data-value="{values[i]}"><title>{escape(f"{label}: {name} {values[i]}")}</title></rect>'
+            )
+        body.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+            f'class="tick">{escape(label[-3:] if len(labels) > 6 else label)}</text>'
+        )
     legend_y = HEIGHT - 18
     lx = LEFT
     for s, name in enumerate(series):
-        body.append(f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" fill="{PALETTE[s % len(PALETTE)]}"/>'
-                    f'<text x="{lx + 14}" y="{legend_y}" class="legend">{escape(name)}</text>')
+        body.append(
+            f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" fill="{PALETTE[s % len(PALETTE)]}"/>'
+            f'<text x="{lx + 14}" y="{legend_y}" class="legend">{escape(name)}</text>'
+        )
         lx += 18 + 7 * len(name)
     total = sum(totals)
-    summary = (f"{total} in all over {len(labels)} periods" + (f"; most in {labels[totals.index(max(totals))]}"
-                                                                 if total else "") + ".")
+    summary = (
+        f"{total} in all over {len(labels)} periods"
+        + (f"; most in {labels[totals.index(max(totals))]}" if total else "")
+        + "."
+    )
     headers = ("period", *series, "total")
     rows = tuple((label, *(str(series[n][i]) for n in series), str(totals[i])) for i, label in enumerate(labels))
     return Chart(key, title, summary, _svg(key, title, summary, body), headers, rows)
@@ -101,11 +114,13 @@ def bars(key: str, title: str, items: list[tuple[str, float]], *, unit: str = ""
         y = TOP + i * row_h
         w = plot_w * value / vmax
         shown = f"{value:.0%}" if percent else (f"{value:.1f}{unit}" if unit else f"{value:g}")
-        body.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="tick">{escape(label)}</text>'
-                    f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row_h - 8}" '
-                    f'fill="{PALETTE[i % len(PALETTE)]}" data-label="{escape(label)}" data-value="{value:g}">'
-                    f'<title>{escape(f"{label}: {shown}")}</title></rect>'
-                    f'<text x="{label_w + max(w, 1) + 6:.1f}" y="{y + 16}" class="value">{escape(shown)}</text>')
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="tick">{escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row_h - 8}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}" data-label="{escape(label)}" data-value="{value:g}">'
+            f"<title>{escape(f'{label}: {shown}')}</title></rect>"
+            f'<text x="{label_w + max(w, 1) + 6:.1f}" y="{y + 16}" class="value">{escape(shown)}</text>'
+        )
     if not items:
         body.append(f'<text x="{WIDTH / 2}" y="{TOP + 16}" text-anchor="middle" class="tick">No data yet</text>')
     summary = "; ".join(f"{label} {f'{v:.0%}' if percent else f'{v:g}{unit}'}" for label, v in items) or "No data yet."
@@ -113,8 +128,9 @@ def bars(key: str, title: str, items: list[tuple[str, float]], *, unit: str = ""
     return Chart(key, title, summary, _svg(key, title, summary, body, height), ("", "value"), rows)
 
 
-def line(key: str, title: str, labels: list[str], values: list[float | None], *, percent: bool = False,
-         unit: str = "") -> Chart:
+def line(
+    key: str, title: str, labels: list[str], values: list[float | None], *, percent: bool = False, unit: str = ""
+) -> Chart:
     """A line over periods; None leaves a gap (no data that period)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     known = [v for v in values if v is not None]
@@ -124,16 +140,20 @@ def line(key: str, title: str, labels: list[str], values: list[float | None], *,
     points: list[tuple[float, float] | None] = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = LEFT + i * slot + slot / 2
-        body.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" class="tick">'
-                    f'{escape(label[-3:] if len(labels) > 6 else label)}</text>')
+        body.append(
+            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" class="tick">'
+            f"{escape(label[-3:] if len(labels) > 6 else label)}</text>"
+        )
         if value is None:
             points.append(None)
             continue
         y = TOP + plot_h - plot_h * value / ymax
         points.append((x, y))
         shown = f"{value:.0%}" if percent else f"{value:.1f}{unit}"
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[0]}" data-label="{escape(label)}" '
-                    f'data-value="{value:.4g}"><title>{escape(f"{label}: {shown}")}</title></circle>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[0]}" data-label="{escape(label)}" '
+            f'data-value="{value:.4g}"><title>{escape(f"{label}: {shown}")}</title></circle>'
+        )
     run: list[str] = []
     for point in [*points, None]:
         if point is None:
@@ -143,7 +163,9 @@ def line(key: str, title: str, labels: list[str], values: list[float | None], *,
         else:
             run.append(f"{point[0]:.1f},{point[1]:.1f}")
     fmt = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.1f}{unit}")
-    summary = ("; ".join(f"{label} {fmt(v)}" for label, v in zip(labels, values, strict=True) if v is not None)
-               or "No data yet.")
+    summary = (
+        "; ".join(f"{label} {fmt(v)}" for label, v in zip(labels, values, strict=True) if v is not None)
+        or "No data yet."
+    )
     rows = tuple((label, fmt(v) if v is not None else "-") for label, v in zip(labels, values, strict=True))
     return Chart(key, title, summary, _svg(key, title, summary, body), ("period", "value"), rows)

@@ -82,9 +82,15 @@ class Explainer:
         return Cited(pid, f"{document.title}, paragraph {paragraph.number}", paragraph.heading, document.url)
 
     def row(self, f: FlagRecord, now: float) -> Row:
-        excerpt = f.redacted if len(f.redacted) <= EXCERPT else f.redacted[:EXCERPT - 1] + "…"
-        return Row(f, excerpt, self.reasons(f.rule_ids), self.cited(f.citation_ids), age_text(now - f.created),
-                   STATUS_LABELS.get(f.status.value, f.status.value))
+        excerpt = f.redacted if len(f.redacted) <= EXCERPT else f.redacted[: EXCERPT - 1] + "…"
+        return Row(
+            f,
+            excerpt,
+            self.reasons(f.rule_ids),
+            self.cited(f.citation_ids),
+            age_text(now - f.created),
+            STATUS_LABELS.get(f.status.value, f.status.value),
+        )
 
 
 @dataclass(frozen=True)
@@ -99,16 +105,23 @@ class Filters:
     def parse(cls, query: Any) -> Filters:
         status = str(query.get("status", "open"))
         age = str(query.get("age", ""))
-        return cls(status=status if status in (*STATUS_LABELS, "all") else "open",
-                   category=str(query.get("category", ""))[:64], platform=str(query.get("platform", ""))[:32],
-                   channel=str(query.get("channel", ""))[:64].strip(), age=age if age in AGES else "")
+        return cls(
+            status=status if status in (*STATUS_LABELS, "all") else "open",
+            category=str(query.get("category", ""))[:64],
+            platform=str(query.get("platform", ""))[:32],
+            channel=str(query.get("channel", ""))[:64].strip(),
+            age=age if age in AGES else "",
+        )
 
     def since(self, now: datetime) -> datetime | None:
         return now - AGES[self.age] if self.age else None
 
     def apply(self, flags: Sequence[FlagRecord]) -> list[FlagRecord]:
-        return [f for f in flags if (not self.category or f.category == self.category)
-                and (not self.platform or f.platform == self.platform)]
+        return [
+            f
+            for f in flags
+            if (not self.category or f.category == self.category) and (not self.platform or f.platform == self.platform)
+        ]
 
     def query(self) -> dict[str, str]:
         return {k: v for k, v in vars(self).items() if v}
@@ -130,8 +143,14 @@ def decided_at(events: Sequence[FlagEvent]) -> dict[str, float]:
     return out
 
 
-def trends(flags: Sequence[FlagRecord], events: Sequence[FlagEvent], feedback: Sequence[FeedbackRecord],
-           declines: Sequence[DeclineRecord], now: datetime, weeks: int) -> list[Chart]:
+def trends(
+    flags: Sequence[FlagRecord],
+    events: Sequence[FlagEvent],
+    feedback: Sequence[FeedbackRecord],
+    declines: Sequence[DeclineRecord],
+    now: datetime,
+    weeks: int,
+) -> list[Chart]:
     labels = weeks_back(now, weeks)
     index = {w: i for i, w in enumerate(labels)}
     categories = sorted({f.category for f in flags})
@@ -173,11 +192,19 @@ def trends(flags: Sequence[FlagRecord], events: Sequence[FlagEvent], feedback: S
         stacked_bars("per-category", "Flags per category per week", labels, per_cat),
         bars("outcomes", "Flags by outcome", outcome_items),
         line("false-alarms", "False-alarm rate of decided flags, by week raised", labels, fa_rate, percent=True),
-        line("time-to-decision", "Median time to a moderator's decision (hours), by week raised", labels,
-             median_wait, unit=" h"),
+        line(
+            "time-to-decision",
+            "Median time to a moderator's decision (hours), by week raised",
+            labels,
+            median_wait,
+            unit=" h",
+        ),
         line("helpfulness", "Answers rated helpful, by week", labels, helpful_rate, percent=True),
-        bars("declined-topics", "Topics of questions the bot declined", [(t, float(n)) for t, n in
-                                                                        topics.most_common(12)]),
+        bars(
+            "declined-topics",
+            "Topics of questions the bot declined",
+            [(t, float(n)) for t, n in topics.most_common(12)],
+        ),
     ]
 
 

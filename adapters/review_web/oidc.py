@@ -56,8 +56,7 @@ class EntraSignIn:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EntraSignIn:
-        return cls(settings.review_oidc_authority, settings.review_oidc_client_id,
-                   settings.review_oidc_client_secret)
+        return cls(settings.review_oidc_authority, settings.review_oidc_client_id, settings.review_oidc_client_secret)
 
     def metadata(self) -> dict[str, Any]:
         if self._meta is None:
@@ -98,24 +97,49 @@ class EntraSignIn:
             try:
                 meta = await run_in_threadpool(self.metadata)
             except (httpx.HTTPError, ValueError, KeyError):
-                return console.page(request, "error.html", None, 502, title="Sign-in unavailable",
-                                    message="The Microsoft sign-in service could not be reached.")
+                return console.page(
+                    request,
+                    "error.html",
+                    None,
+                    502,
+                    title="Sign-in unavailable",
+                    message="The Microsoft sign-in service could not be reached.",
+                )
             state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
             challenge = _b64(hashlib.sha256(verifier.encode("ascii")).digest())
-            query = urlencode({"client_id": self.client_id, "response_type": "code", "response_mode": "query",
-                               "redirect_uri": redirect_uri(request), "scope": "openid profile", "state": state,
-                               "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"})
+            query = urlencode(
+                {
+                    "client_id": self.client_id,
+                    "response_type": "code",
+                    "response_mode": "query",
+                    "redirect_uri": redirect_uri(request),
+                    "scope": "openid profile",
+                    "state": state,
+                    "nonce": nonce,
+                    "code_challenge": challenge,
+                    "code_challenge_method": "S256",
+                }
+            )
             response = RedirectResponse(f"{meta['authorization_endpoint']}?{query}", status_code=303)
-            console.set_cookie(request, response, FLOW_COOKIE, self._sign(key, {
-                "state": state, "nonce": nonce, "verifier": verifier, "exp": time.time() + FLOW_SECONDS}),
-                FLOW_SECONDS)
+            console.set_cookie(
+                request,
+                response,
+                FLOW_COOKIE,
+                self._sign(
+                    key, {"state": state, "nonce": nonce, "verifier": verifier, "exp": time.time() + FLOW_SECONDS}
+                ),
+                FLOW_SECONDS,
+            )
             return response
 
         async def callback(request: Request) -> Response:
             flow = self._unsign(key, request.cookies.get(FLOW_COOKIE, ""))
             code = request.query_params.get("code", "")
-            if flow is None or not code or not secrets.compare_digest(request.query_params.get("state", ""),
-                                                                      str(flow["state"])):
+            if (
+                flow is None
+                or not code
+                or not secrets.compare_digest(request.query_params.get("state", ""), str(flow["state"]))
+            ):
                 return console.page(request, "error.html", None, 400, title="Sign-in failed", message=FAILED)
             try:
                 claims = await run_in_threadpool(self.redeem, code, redirect_uri(request), flow)
@@ -127,8 +151,9 @@ class EntraSignIn:
             user = str(claims.get("preferred_username") or claims.get("oid") or claims["sub"])[:64]
             identity = f"oidc:{user}"
             if role is None:
-                await run_in_threadpool(console.store.log, console.store.pseudonym(identity), "", "sign-in-refused",
-                                        "oidc: no role")
+                await run_in_threadpool(
+                    console.store.log, console.store.pseudonym(identity), "", "sign-in-refused", "oidc: no role"
+                )
                 return console.page(request, "error.html", None, 403, title="No review role", message=NO_ROLE)
             token = await run_in_threadpool(console.store.start_session, user, role, identity, "oidc")
             await run_in_threadpool(console.store.log, console.store.pseudonym(identity), role, "sign-in", "oidc")
@@ -137,14 +162,21 @@ class EntraSignIn:
             response.delete_cookie(FLOW_COOKIE, path="/")
             return response
 
-        return [Route("/signin/entra", start, name="entra_start"),
-                Route("/signin/entra/callback", callback, name="entra_callback")]
+        return [
+            Route("/signin/entra", start, name="entra_start"),
+            Route("/signin/entra/callback", callback, name="entra_callback"),
+        ]
 
     def redeem(self, code: str, redirect_uri: str, flow: dict[str, Any]) -> dict[str, Any]:
         """Exchange the code for tokens and return the verified ID token's claims."""
         meta = self.metadata()
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "client_id": self.client_id, "code_verifier": str(flow["verifier"])}
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": self.client_id,
+            "code_verifier": str(flow["verifier"]),
+        }
         if self.client_secret:
             form["client_secret"] = self.client_secret
         response = httpx.post(str(meta["token_endpoint"]), data=form, timeout=self.timeout)
@@ -152,9 +184,15 @@ class EntraSignIn:
         id_token = str(response.json()["id_token"])
         assert self._jwks is not None
         signing_key = self._jwks.get_signing_key_from_jwt(id_token)
-        claims: dict[str, Any] = jwt.decode(id_token, signing_key.key, algorithms=["RS256"], audience=self.client_id,
-                                            issuer=str(meta["issuer"]), options={"require": ["exp", "iat", "sub"]},
-                                            leeway=60)
+        claims: dict[str, Any] = jwt.decode(
+            id_token,
+            signing_key.key,
+            algorithms=["RS256"],
+            audience=self.client_id,
+            issuer=str(meta["issuer"]),
+            options={"require": ["exp", "iat", "sub"]},
+            leeway=60,
+        )
         if not hmac.compare_digest(str(claims.get("nonce", "")), str(flow["nonce"])):
             raise ValueError("nonce mismatch")
         return claims

@@ -36,13 +36,26 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def make_server(app: Starlette, forwarded_allow_ips: str = "127.0.0.1") -> uvicorn.Server:
-    config = uvicorn.Config(app, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, access_log=False,
-                            server_header=False, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+        lifespan="off",
+    )
     return uvicorn.Server(config)
 
 
-def serve(settings: Settings, *, host: str, port: int, forwarded_allow_ips: str = "127.0.0.1",
-          say: Callable[[str], None] = print) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    forwarded_allow_ips: str = "127.0.0.1",
+    say: Callable[[str], None] = print,
+) -> None:
     app, close = make_app(settings)
     sock = bind(host, port)
     shown_host = f"[{host}]" if ":" in host else host

@@ -119,15 +119,18 @@ class SlackHandlers:
 
     def _button(self, action_id: str, handle: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[..., None]:
         lane = ASK if action_id in (bk.SHARE, bk.MORE) else WORK  # these answer the question again
+
         def listener(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             self._guard(f"action {action_id}", lambda: handle(body, action), lane=lane)
+
         return listener
 
     def _guard(self, what: str, work: Callable[[], Any], claim: str = "", lane: str = WORK) -> None:
         """Queue ``work`` to run after the acknowledgement, catching its failures; with
         ``claim`` (an Events API ``event_id``), only if that event was not claimed before.
         Questions go in the ``ask`` lane, which never waits behind screening."""
+
         def job() -> None:
             try:
                 if claim and not self.bot.claim_event(PLATFORM, claim):
@@ -137,6 +140,7 @@ class SlackHandlers:
                 work()
             except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
                 log.error("slack %s failed: %s", what, type(exc).__name__)
+
         self.work.submit(job, lane)
 
     # -- middleware and errors ----------------------------------------------------------
@@ -165,8 +169,11 @@ class SlackHandlers:
             return False
         n = self.settings.rate_limit_per_minute
         log.info("slack rate limit reached team=%s", where.team)
-        self.reply_private(where, f"You've asked {n} questions in the last minute, which is my limit. "
-                           "Please try again in a minute.", [])
+        self.reply_private(
+            where,
+            f"You've asked {n} questions in the last minute, which is my limit. Please try again in a minute.",
+            [],
+        )
         return True
 
     def _ask(self, question: str) -> Answer | None:
@@ -179,8 +186,12 @@ class SlackHandlers:
     # -- /gmc -----------------------------------------------------------------------------
     def on_command(self, ack: Callable[..., Any], body: dict[str, Any]) -> None:
         ack()
-        where = Where(team=text_of(body, "team_id"), user=text_of(body, "user_id"),
-                      channel=text_of(body, "channel_id"), response_url=text_of(body, "response_url"))
+        where = Where(
+            team=text_of(body, "team_id"),
+            user=text_of(body, "user_id"),
+            channel=text_of(body, "channel_id"),
+            response_url=text_of(body, "response_url"),
+        )
         self._guard("command", lambda: self._command(where, text_of(body, "text")), lane=ASK)
 
     def _command(self, where: Where, text: str) -> None:
@@ -194,25 +205,33 @@ class SlackHandlers:
             if answer is None:
                 self.reply_private(where, SORRY, [])
                 return
-            self.reply_private(where, bk.answer_fallback(answer, self.settings.ask_who),
-                               bk.answer_blocks(answer, self.settings.ask_who, shareable=True,
-                                                ref=self.bot.question_ref(command.question)))
+            self.reply_private(
+                where,
+                bk.answer_fallback(answer, self.settings.ask_who),
+                bk.answer_blocks(
+                    answer, self.settings.ask_who, shareable=True, ref=self.bot.question_ref(command.question)
+                ),
+            )
 
     # -- mentions and DMs ---------------------------------------------------------------------
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
         if event.get("bot_id") or not text_of(event, "user"):
             return
-        where = Where(team=text_of(body, "team_id"), user=text_of(event, "user"), channel=text_of(event, "channel"),
-                      thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"))
+        where = Where(
+            team=text_of(body, "team_id"),
+            user=text_of(event, "user"),
+            channel=text_of(event, "channel"),
+            thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"),
+        )
         question = mention_question(text_of(event, "text"), str(context.get("bot_user_id") or ""))
-        self._guard("mention", lambda: self._answer_visibly(where, question), claim=text_of(body, "event_id"),
-                    lane=ASK)
+        self._guard("mention", lambda: self._answer_visibly(where, question), claim=text_of(body, "event_id"), lane=ASK)
 
     def _answer_visibly(self, where: Where, question: str) -> None:
         """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty)."""
         if not question:
-            self.sender.post_message(where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who),
-                                     where.thread_ts)
+            self.sender.post_message(
+                where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
+            )
             return
         if self._limited(where):
             return
@@ -220,9 +239,12 @@ class SlackHandlers:
         if answer is None:
             self.sender.post_message(where.channel, SORRY, [], where.thread_ts)
             return
-        self.sender.post_message(where.channel, bk.answer_fallback(answer, self.settings.ask_who),
-                                 bk.answer_blocks(answer, self.settings.ask_who, shareable=False,
-                                                  ref=self.bot.question_ref(question)), where.thread_ts)
+        self.sender.post_message(
+            where.channel,
+            bk.answer_fallback(answer, self.settings.ask_who),
+            bk.answer_blocks(answer, self.settings.ask_who, shareable=False, ref=self.bot.question_ref(question)),
+            where.thread_ts,
+        )
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
         team = text_of(body, "team_id")
@@ -231,8 +253,12 @@ class SlackHandlers:
             return
         if route is Route.QUESTION:
             where = Where(team=team, user=message.actor.user_id, channel=message.conversation.channel)
-            self._guard("direct message", lambda: self._answer_visibly(where, message.text),
-                        claim=text_of(body, "event_id"), lane=ASK)
+            self._guard(
+                "direct message",
+                lambda: self._answer_visibly(where, message.text),
+                claim=text_of(body, "event_id"),
+                lane=ASK,
+            )
         else:
             self._guard("screening", lambda: self._screen(message, event), claim=text_of(body, "event_id"))
 
@@ -250,12 +276,17 @@ class SlackHandlers:
         flag_id = self.bot.record_flag(dataclasses.replace(message, ref=permalink or message.ref), flag)
         moderators = channel_settings.moderators_channel or self.settings.moderators_channel
         log.info("slack flag %s category=%s channel=%s", flag_id, flag.category.value, conv.channel)
-        self.sender.post_ephemeral(conv.channel, message.actor.user_id, bk.flag_notice_fallback(flag),
-                                   bk.flag_notice_blocks(flag, flag_id, moderators_told=bool(moderators)),
-                                   conv.thread)
+        self.sender.post_ephemeral(
+            conv.channel,
+            message.actor.user_id,
+            bk.flag_notice_fallback(flag),
+            bk.flag_notice_blocks(flag, flag_id, moderators_told=bool(moderators)),
+            conv.thread,
+        )
         if moderators:
-            self.sender.post_message(moderators, bk.moderator_fallback(flag),
-                                     bk.moderator_blocks(flag, flag_id, conv.channel, permalink))
+            self.sender.post_message(
+                moderators, bk.moderator_fallback(flag), bk.moderator_blocks(flag, flag_id, conv.channel, permalink)
+            )
 
     # >>> images (issue 19): image files read into memory and their text screened with the message
     def _with_images(self, message: Message, event: dict[str, Any] | None) -> Message:
@@ -266,15 +297,20 @@ class SlackHandlers:
                 texts.append(self.bot.read_image(data))
         texts = [t for t in texts if t.strip()]
         return dataclasses.replace(message, text="\n".join([message.text, *texts])) if texts else message
+
     # <<< images
 
     # -- buttons ----------------------------------------------------------------------------------
     @staticmethod
     def _where(body: dict[str, Any]) -> Where:
         container = mapping_of(body, "container")
-        return Where(team=text_of(mapping_of(body, "team"), "id"), user=text_of(mapping_of(body, "user"), "id"),
-                     channel=text_of(mapping_of(body, "channel"), "id") or text_of(container, "channel_id"),
-                     response_url=text_of(body, "response_url"), thread_ts=text_of(container, "thread_ts"))
+        return Where(
+            team=text_of(mapping_of(body, "team"), "id"),
+            user=text_of(mapping_of(body, "user"), "id"),
+            channel=text_of(mapping_of(body, "channel"), "id") or text_of(container, "channel_id"),
+            response_url=text_of(body, "response_url"),
+            thread_ts=text_of(container, "thread_ts"),
+        )
 
     def on_share(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Post the same answer visibly: as the bot, or through the response URL where
@@ -288,8 +324,10 @@ class SlackHandlers:
         blocks = bk.answer_blocks(answer, self.settings.ask_who, shareable=False, shared_by=where.user, ref=value.ref)
         if where.channel and self.sender.post_message(where.channel, text, blocks, where.thread_ts):
             return
-        self.sender.respond(where.response_url, {"response_type": "in_channel", "replace_original": False,
-                                                 "text": text, "blocks": blocks})
+        self.sender.respond(
+            where.response_url,
+            {"response_type": "in_channel", "replace_original": False, "text": text, "blocks": blocks},
+        )
 
     def on_feedback(self, body: dict[str, Any], action: dict[str, Any], helpful: bool) -> None:
         where = self._where(body)
@@ -328,8 +366,11 @@ class SlackHandlers:
         if not decision.ok:
             self.reply_private(where, decision.message, [])
             return
-        text = ("Thanks. Removing the message (⋮ › Delete message) is the right call."
-                if status is FlagStatus.REMOVED else "Thanks, I've recorded that as a false alarm.")
+        text = (
+            "Thanks. Removing the message (⋮ › Delete message) is the right call."
+            if status is FlagStatus.REMOVED
+            else "Thanks, I've recorded that as a false alarm."
+        )
         self.sender.respond(where.response_url, {"replace_original": True, "text": text})
 
     def on_review(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
@@ -337,11 +378,22 @@ class SlackHandlers:
         or by a workspace admin or owner (Slack's moderator role)."""
         where = self._where(body)
         flag_id = text_of(action, "value")
-        decide = functools.partial(self.bot.decide_flag, flag_id, status, Actor(user_id=where.user), Role.MODERATOR,
-                                   workspace=where.team, from_channel=where.channel, source=PLATFORM)
+        decide = functools.partial(
+            self.bot.decide_flag,
+            flag_id,
+            status,
+            Actor(user_id=where.user),
+            Role.MODERATOR,
+            workspace=where.team,
+            from_channel=where.channel,
+            source=PLATFORM,
+        )
         decision = decide()
-        if decision.outcome is Outcome.REFUSED and decision.message == NOT_MODERATOR \
-                and self.sender.is_admin(where.user):
+        if (
+            decision.outcome is Outcome.REFUSED
+            and decision.message == NOT_MODERATOR
+            and self.sender.is_admin(where.user)
+        ):
             decision = decide(vouched=True)
         log.info("slack flag %s review=%s outcome=%s", flag_id, status.value, decision.outcome.value)
         if not decision.ok:
@@ -350,8 +402,10 @@ class SlackHandlers:
         verdict = "confirmed" if status is FlagStatus.CONFIRMED else "marked a false alarm"
         note = f"{user_ref(where.user)} {verdict} this flag."
         original = mapping_of(body, "message").get("blocks")
-        self.sender.respond(where.response_url, {"replace_original": True, "text": note,
-                                                 "blocks": bk.reviewed_blocks(original, note)})
+        self.sender.respond(
+            where.response_url, {"replace_original": True, "text": note, "blocks": bk.reviewed_blocks(original, note)}
+        )
+
     # <<< review of flags
 
     # -- settings ---------------------------------------------------------------------------------
@@ -367,13 +421,18 @@ class SlackHandlers:
             current = self._update(current, monitored=value == "on")
         elif setting == "moderators":
             current = self._update(current, moderators_channel=value)
-        self.reply_private(where, bk.settings_fallback(current),
-                           bk.settings_blocks(current, self.settings.moderators_channel))
+        self.reply_private(
+            where, bk.settings_fallback(current), bk.settings_blocks(current, self.settings.moderators_channel)
+        )
 
     def _update(self, current: ChannelSettings, **changes: Any) -> ChannelSettings:
         updated = self.bot.update_channel_settings(dataclasses.replace(current, **changes))
-        log.info("slack settings channel=%s monitored=%s moderators=%s", updated.channel, updated.monitored,
-                 updated.moderators_channel or "-")
+        log.info(
+            "slack settings channel=%s monitored=%s moderators=%s",
+            updated.channel,
+            updated.monitored,
+            updated.moderators_channel or "-",
+        )
         return updated
 
     def on_monitor_button(self, body: dict[str, Any], action: dict[str, Any], on: bool) -> None:
@@ -384,16 +443,24 @@ class SlackHandlers:
             self.reply_private(where, NOT_ADMIN, [])
             return
         current = self._update(self.bot.channel_settings(Platform.SLACK, where.team, channel), monitored=on)
-        self.sender.respond(where.response_url, {
-            "replace_original": True, "text": bk.settings_fallback(current),
-            "blocks": bk.settings_blocks(current, self.settings.moderators_channel)})
+        self.sender.respond(
+            where.response_url,
+            {
+                "replace_original": True,
+                "text": bk.settings_fallback(current),
+                "blocks": bk.settings_blocks(current, self.settings.moderators_channel),
+            },
+        )
 
     # -- App Home ---------------------------------------------------------------------------------
     def on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         user = text_of(event, "user")
         if text_of(event, "tab") == "home" and user:
-            self._guard("home", lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)),
-                        claim=text_of(body, "event_id"))
+            self._guard(
+                "home",
+                lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)),
+                claim=text_of(body, "event_id"),
+            )
 
 
 def bolt_logger() -> logging.Logger:
@@ -405,8 +472,14 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = None, *,
-              socket_mode: bool = False, work: WorkQueue | None = None) -> App:
+def build_app(
+    bot: GuidanceBot,
+    settings: Settings,
+    client: WebClient | None = None,
+    *,
+    socket_mode: bool = False,
+    work: WorkQueue | None = None,
+) -> App:
     """The Bolt app for ``bot``. ``client`` defaults to :func:`make_client` (its retries
     counted in ``bot.metrics``); Bolt calls ``auth.test`` once here. Requests are verified
     with ``settings.slack_signing_secret``, which HTTP mode requires (Socket Mode needs
@@ -416,8 +489,13 @@ def build_app(bot: GuidanceBot, settings: Settings, client: WebClient | None = N
     on_retry = bot.metrics.retry_counter(PLATFORM)
     client = client or make_client(settings, on_retry=on_retry)
     work = work or make_work_queue(bot)
-    app = App(client=client, signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
-              process_before_response=False, logger=bolt_logger(), listener_executor=work.listeners)
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
+        process_before_response=False,
+        logger=bolt_logger(),
+        listener_executor=work.listeners,
+    )
     sender = Sender(client, on_error=bot.metrics.error_counter(PLATFORM), on_retry=on_retry)
     SlackHandlers(bot, settings, sender, work).register(app)
     return app

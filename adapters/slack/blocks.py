@@ -142,12 +142,18 @@ def answer_blocks(answer: Answer, ask_who: str, *, shareable: bool, shared_by: s
     core's reference to the question) and the cited paragraph ids, never the question."""
     best = answer.best
     if answer.status is AnswerStatus.NO_MATCH or best is None:
-        return [section(render_answer(answer, ask_who)),
-                context("Try rephrasing, or type `/gmc help` for example questions.")]
+        return [
+            section(render_answer(answer, ask_who)),
+            context("Try rephrasing, or type `/gmc help` for example questions."),
+        ]
     blocks: list[Block] = []
     if shared_by:
-        blocks.append({"type": "context", "elements": [
-            trusted_mrkdwn(f"{user_ref(shared_by)} shared this answer from the guidance.")]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [trusted_mrkdwn(f"{user_ref(shared_by)} shared this answer from the guidance.")],
+            }
+        )
     if answer.truncated:
         blocks.append(context("I read only the first 2,000 characters of your question."))
     if answer.status is AnswerStatus.LOW_CONFIDENCE:
@@ -172,7 +178,7 @@ def answer_fallback(answer: Answer, ask_who: str) -> str:
 
 def more_blocks(answer: Answer) -> list[Block]:
     """Up to :data:`MORE_LIMIT` further cited paragraphs, each with its link."""
-    further = answer.citations[1: 1 + MORE_LIMIT]
+    further = answer.citations[1 : 1 + MORE_LIMIT]
     if not further:
         return [section("I have no further paragraphs on that question.")]
     blocks: list[Block] = [context("Further guidance on your question:")]
@@ -187,16 +193,21 @@ def more_blocks(answer: Answer) -> list[Block]:
 def help_blocks(ask_who: str) -> list[Block]:
     """What the bot does, with example questions."""
     examples = "\n".join(f"• `/gmc {q}`" for q in EXAMPLE_QUESTIONS)
-    return fit([
-        section("*I answer questions about UK professional guidance on social media and messaging*, "
-                "privately, with the paragraph I rely on and a link to the official page."),
-        section("Try:\n" + examples),
-        section("You can also mention me in a channel (I answer in the thread) or message me directly. "
+    return fit(
+        [
+            section(
+                "*I answer questions about UK professional guidance on social media and messaging*, "
+                "privately, with the paragraph I rely on and a link to the official page."
+            ),
+            section("Try:\n" + examples),
+            section(
+                "You can also mention me in a channel (I answer in the thread) or message me directly. "
                 "In channels where an admin has turned screening on, I tell you privately if a message "
-                "may breach guidance; I never repost it."),
-        context(f"For anything the guidance does not cover, ask {ask_who}. "
-                "Workspace admins: `/gmc settings`."),
-    ])
+                "may breach guidance; I never repost it."
+            ),
+            context(f"For anything the guidance does not cover, ask {ask_who}. Workspace admins: `/gmc settings`."),
+        ]
+    )
 
 
 # -- flags -----------------------------------------------------------------------------------
@@ -222,8 +233,10 @@ def flag_notice_blocks(flag: Flag, flag_id: str, moderators_told: bool = False) 
         blocks += citation_blocks(best)
     told = " A redacted note has gone to the channel's moderators." if moderators_told else ""
     blocks.append(context("Only you can see this; I have not shared your message." + told))
-    buttons = [button("I'll remove it", FLAG_REMOVING, value=flag_id, style="primary"),
-               button("This is a false alarm", FLAG_FALSE_ALARM, value=flag_id)]
+    buttons = [
+        button("I'll remove it", FLAG_REMOVING, value=flag_id, style="primary"),
+        button("This is a false alarm", FLAG_FALSE_ALARM, value=flag_id),
+    ]
     if best is not None:
         buttons += link_button(best, "Read the guidance")
     blocks.append(actions(*buttons))
@@ -243,8 +256,10 @@ def _quote(text: str) -> str:
 def moderator_blocks(flag: Flag, flag_id: str, channel: str, permalink: str) -> list[Block]:
     """The moderators' notice: category, the flag's redacted excerpt, reasons, the cited
     paragraph reference, a permalink and Confirm / False alarm buttons."""
-    head = (f":warning: Possible *{safe_mrkdwn(_categories(flag), 500)}* "
-            f"(severity {safe_mrkdwn(flag.severity.value, 20)}) in {channel_ref(channel)}.")
+    head = (
+        f":warning: Possible *{safe_mrkdwn(_categories(flag), 500)}* "
+        f"(severity {safe_mrkdwn(flag.severity.value, 20)}) in {channel_ref(channel)}."
+    )
     blocks: list[Block] = [
         {"type": "section", "text": trusted_mrkdwn(head)},
         {"type": "section", "text": trusted_mrkdwn("*Redacted excerpt*\n" + _quote(flag.redacted))},
@@ -257,8 +272,10 @@ def moderator_blocks(flag: Flag, flag_id: str, channel: str, permalink: str) -> 
     link = usable_url(permalink)
     if link:
         buttons.append(button("View message", OPEN_LINK, url=link))
-    buttons += [button("Confirm", REVIEW_CONFIRM, value=flag_id, style="danger"),
-                button("False alarm", REVIEW_FALSE_ALARM, value=flag_id)]
+    buttons += [
+        button("Confirm", REVIEW_CONFIRM, value=flag_id, style="danger"),
+        button("False alarm", REVIEW_FALSE_ALARM, value=flag_id),
+    ]
     blocks.append(actions(*buttons))
     return fit(blocks)
 
@@ -272,8 +289,11 @@ def reviewed_blocks(original: Any, note: str) -> list[Block]:
     the notice is made of; its buttons and anything else are left out, so an odd block in
     the click payload cannot make Slack refuse the update), and a line saying who decided
     what (``note`` is trusted markup)."""
-    kept = [b for b in original if isinstance(b, dict) and b.get("type") in ("section", "context")] \
-        if isinstance(original, list) else []
+    kept = (
+        [b for b in original if isinstance(b, dict) and b.get("type") in ("section", "context")]
+        if isinstance(original, list)
+        else []
+    )
     return fit([*kept[: MAX_BLOCKS - 1], {"type": "context", "elements": [trusted_mrkdwn(note)]}])
 
 
@@ -287,17 +307,28 @@ def settings_blocks(cs: ChannelSettings, default_moderators: str = "") -> list[B
         mods = f"{channel_ref(default_moderators)} (the workspace default)"
     else:
         mods = "none"
-    toggle = (button("Turn screening off", MONITOR_OFF, value=cs.channel) if cs.monitored
-              else button("Turn screening on", MONITOR_ON, value=cs.channel, style="primary"))
-    return fit([
-        {"type": "section", "text": trusted_mrkdwn(f"*gmcbot settings for {channel_ref(cs.channel)}*")},
-        {"type": "section", "text": trusted_mrkdwn(
-            f"Screening: {state}. When on, I check each message posted here and tell the poster "
-            f"privately if it may breach guidance.\nModerators' channel: {mods}.")},
-        actions(toggle),
-        context("`/gmc settings monitor on|off` · `/gmc settings moderators #channel` · "
-                "`/gmc settings moderators off`. I must be a member of both channels (`/invite @gmcbot`)."),
-    ])
+    toggle = (
+        button("Turn screening off", MONITOR_OFF, value=cs.channel)
+        if cs.monitored
+        else button("Turn screening on", MONITOR_ON, value=cs.channel, style="primary")
+    )
+    return fit(
+        [
+            {"type": "section", "text": trusted_mrkdwn(f"*gmcbot settings for {channel_ref(cs.channel)}*")},
+            {
+                "type": "section",
+                "text": trusted_mrkdwn(
+                    f"Screening: {state}. When on, I check each message posted here and tell the poster "
+                    f"privately if it may breach guidance.\nModerators' channel: {mods}."
+                ),
+            },
+            actions(toggle),
+            context(
+                "`/gmc settings monitor on|off` · `/gmc settings moderators #channel` · "
+                "`/gmc settings moderators off`. I must be a member of both channels (`/invite @gmcbot`)."
+            ),
+        ]
+    )
 
 
 def settings_fallback(cs: ChannelSettings) -> str:

@@ -101,8 +101,9 @@ def blocks_text(blocks: Any, depth: int = 0) -> str:
                 lines.append(_text_object(block.get("text")))
             lines += [_text_object(f) for f in _list(block, "fields")]
         elif kind == "context":
-            lines += [_text_object(e) if _s(e, "type") != "image" else _s(e, "alt_text")
-                      for e in _list(block, "elements")]
+            lines += [
+                _text_object(e) if _s(e, "type") != "image" else _s(e, "alt_text") for e in _list(block, "elements")
+            ]
         elif kind == "image":
             lines.append(_s(block, "alt_text"))
             if isinstance(block, Mapping):
@@ -114,7 +115,8 @@ def blocks_text(blocks: Any, depth: int = 0) -> str:
 
 def _is_link_preview(attachment: Any) -> bool:
     shared = isinstance(attachment, Mapping) and (
-        attachment.get("is_share") or attachment.get("is_msg_unfurl") or _list(attachment, "message_blocks"))
+        attachment.get("is_share") or attachment.get("is_msg_unfurl") or _list(attachment, "message_blocks")
+    )
     return bool(not shared and (_s(attachment, "from_url") or _s(attachment, "original_url")))
 
 

@@ -44,8 +44,14 @@ _ERROR_CODE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
 class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
     """Retries every 5xx answer (slack_sdk's own handler covers only 500 and 503)."""
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest,
-                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         return response is not None and 500 <= response.status_code < 600
 
 
@@ -58,12 +64,24 @@ class CountingRetryHandler(RetryHandler):
         self.reason = reason
         self.on_retry = on_retry
 
-    def can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                  error: Exception | None = None) -> bool:
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         return self.inner.can_retry(state=state, request=request, response=response, error=error)
 
-    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
-                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
         self.on_retry(self.reason)
         self.inner.prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
@@ -74,8 +92,12 @@ def retry_handlers(on_retry: Callable[[str], None] | None = None) -> list[RetryH
     handlers: list[tuple[str, RetryHandler]] = [
         ("rate_limited", RateLimitErrorRetryHandler(max_retry_count=3)),
         ("server_error", AnyServerErrorRetryHandler(max_retry_count=2)),
-        ("connection", ConnectionErrorRetryHandler(max_retry_count=2, error_types=[
-            URLError, ConnectionError, TimeoutError, RemoteDisconnected])),
+        (
+            "connection",
+            ConnectionErrorRetryHandler(
+                max_retry_count=2, error_types=[URLError, ConnectionError, TimeoutError, RemoteDisconnected]
+            ),
+        ),
     ]
     if on_retry is None:
         return [h for _, h in handlers]
@@ -87,13 +109,21 @@ def api_base_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def make_client(settings: Settings, token: str | None = None, *, timeout: int = TIMEOUT_SECONDS,
-                on_retry: Callable[[str], None] | None = None) -> WebClient:
+def make_client(
+    settings: Settings,
+    token: str | None = None,
+    *,
+    timeout: int = TIMEOUT_SECONDS,
+    on_retry: Callable[[str], None] | None = None,
+) -> WebClient:
     """A ``WebClient`` for the bot token (or ``token``) with the retry handlers; each
     attempt waits at most ``timeout`` seconds for an answer."""
-    return WebClient(token=token if token is not None else settings.slack_bot_token,
-                     base_url=api_base_url(settings), timeout=timeout,
-                     retry_handlers=retry_handlers(on_retry))
+    return WebClient(
+        token=token if token is not None else settings.slack_bot_token,
+        base_url=api_base_url(settings),
+        timeout=timeout,
+        retry_handlers=retry_handlers(on_retry),
+    )
 
 
 def error_code(exc: BaseException) -> str:
@@ -111,8 +141,12 @@ class Sender:
     reported to ``on_error`` with the method name). Response URLs use the client's
     timeout and ``on_retry``. An empty ``blocks`` list is left out rather than sent empty."""
 
-    def __init__(self, client: WebClient, on_error: Callable[[str], None] | None = None,
-                 on_retry: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        on_error: Callable[[str], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
         self.client = client
         self.on_error = on_error
         self.on_retry = on_retry
@@ -126,19 +160,26 @@ class Sender:
         """Post visibly; returns the message ts, or ``""``."""
         try:
             response = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks or None, thread_ts=thread_ts or None,
-                unfurl_links=False, unfurl_media=False)
+                channel=channel,
+                text=text,
+                blocks=blocks or None,
+                thread_ts=thread_ts or None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("chat.postMessage", exc)
             return ""
         ts = response.get("ts")
         return ts if isinstance(ts, str) else "sent"
 
-    def post_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]],
-                       thread_ts: str = "") -> bool:
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = ""
+    ) -> bool:
         try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks or None,
-                                           thread_ts=thread_ts or None)
+            self.client.chat_postEphemeral(
+                channel=channel, user=user, text=text, blocks=blocks or None, thread_ts=thread_ts or None
+            )
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("chat.postEphemeral", exc)
             return False
@@ -149,8 +190,9 @@ class Sender:
         if not response_url:
             return False
         try:
-            response = WebhookClient(response_url, timeout=self.client.timeout,
-                                     retry_handlers=retry_handlers(self.on_retry)).send_dict(payload)
+            response = WebhookClient(
+                response_url, timeout=self.client.timeout, retry_handlers=retry_handlers(self.on_retry)
+            ).send_dict(payload)
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("response_url", exc)
             return False

@@ -1,4 +1,4 @@
-""""Report to gmcbot": the Slack message shortcut (callback id ``gmc_report``, issue 19).
+""" "Report to gmcbot": the Slack message shortcut (callback id ``gmc_report``, issue 19).
 
 Anyone can run it on a message (⋯ › More message shortcuts › Report to gmcbot). The
 message (with everything it carries, :mod:`adapters.slack.carried`) is screened on
@@ -28,8 +28,10 @@ log = logging.getLogger("adapters.slack")
 
 CALLBACK_ID = "gmc_report"
 THANKS = "Thanks. I've passed this message to the moderators for review."
-RECORDED = ("Thanks. I've recorded this message for review; no moderators' channel is set for this channel, "
-            "so an IG lead will see it in the review console.")
+RECORDED = (
+    "Thanks. I've recorded this message for review; no moderators' channel is set for this channel, "
+    "so an IG lead will see it in the review console."
+)
 NOTHING = "There is no message here I can report."
 
 
@@ -41,10 +43,17 @@ def reported_message(body: Mapping[str, Any]) -> Message | None:
     text = carried_text(message)
     if not channel or not poster or not text.strip():
         return None
-    return Message(text=text, actor=Actor(user_id=poster, is_bot=not text_of(message, "user")),
-                   conversation=Conversation(platform=Platform.SLACK, workspace=text_of(mapping_of(body, "team"), "id"),
-                                             channel=channel, thread=text_of(message, "thread_ts")),
-                   ref=text_of(message, "ts") or text_of(body, "message_ts"))
+    return Message(
+        text=text,
+        actor=Actor(user_id=poster, is_bot=not text_of(message, "user")),
+        conversation=Conversation(
+            platform=Platform.SLACK,
+            workspace=text_of(mapping_of(body, "team"), "id"),
+            channel=channel,
+            thread=text_of(message, "thread_ts"),
+        ),
+        ref=text_of(message, "ts") or text_of(body, "message_ts"),
+    )
 
 
 def handle_report(handlers: SlackHandlers, body: dict[str, Any]) -> None:
@@ -62,14 +71,17 @@ def handle_report(handlers: SlackHandlers, body: dict[str, Any]) -> None:
     moderators = settings.moderators_channel or handlers.settings.moderators_channel
     log.info("slack report flag %s category=%s channel=%s", flag_id, flag.category.value, conv.channel)
     if moderators:
-        handlers.sender.post_message(moderators, bk.moderator_fallback(flag),
-                                     bk.moderator_blocks(flag, flag_id, conv.channel, permalink))
+        handlers.sender.post_message(
+            moderators, bk.moderator_fallback(flag), bk.moderator_blocks(flag, flag_id, conv.channel, permalink)
+        )
     handlers.reply_private(where, THANKS if moderators else RECORDED, [])
 
 
 def listener(handlers: SlackHandlers) -> Callable[..., None]:
     """The Bolt listener: acknowledge at once, then do the work on the work queue."""
+
     def on_shortcut(ack: Callable[..., Any], body: dict[str, Any]) -> None:
         ack()
         handlers._guard("shortcut report", lambda: handle_report(handlers, body))
+
     return on_shortcut

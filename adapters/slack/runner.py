@@ -132,13 +132,20 @@ def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event
     return application
 
 
-def make_http_server(app: App, host: str = "127.0.0.1", port: int = 3000, bot: GuidanceBot | None = None,
-                     stopping: threading.Event | None = None, in_flight: Pending | None = None) -> WSGIServer:
+def make_http_server(
+    app: App,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    bot: GuidanceBot | None = None,
+    stopping: threading.Event | None = None,
+    in_flight: Pending | None = None,
+) -> WSGIServer:
     """A threaded HTTP server for ``app`` (``port`` 0 picks a free port; see
     ``server.server_port``), with health and metrics for ``bot`` when given (see
     :func:`wsgi_app`). Call ``serve_forever()`` and later ``shutdown()``."""
-    server = make_server(host, port, wsgi_app(app, bot, stopping), server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
+    server = make_server(
+        host, port, wsgi_app(app, bot, stopping), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
     server.in_flight = in_flight or Pending()
     return server
 
@@ -159,15 +166,21 @@ def stop_on_sigterm(stop: threading.Event) -> None:
 def check_credentials(settings: Settings, http: bool) -> None:
     """Clear errors for missing or misplaced credentials, before any network call."""
     if not settings.slack_bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from the "
-                          "app's OAuth & Permissions page into the environment (see docs/slack.md)")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from the "
+            "app's OAuth & Permissions page into the environment (see docs/slack.md)"
+        )
     if http and not settings.slack_signing_secret:
-        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it (Basic Information > App "
-                          "Credentials) to verify that requests come from Slack")
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (Basic Information > App "
+            "Credentials) to verify that requests come from Slack"
+        )
     if not http and not settings.slack_app_token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN is not set to an app-level token (xapp-...): Socket Mode needs one "
-                          "with the connections:write scope (Basic Information > App-Level Tokens), or run "
-                          "`gmcbot serve slack --http`")
+        raise ConfigError(
+            "SLACK_APP_TOKEN is not set to an app-level token (xapp-...): Socket Mode needs one "
+            "with the connections:write scope (Basic Information > App-Level Tokens), or run "
+            "`gmcbot serve slack --http`"
+        )
 
 
 def connect_app(bot: GuidanceBot, settings: Settings, socket_mode: bool, work: WorkQueue | None = None) -> App:
@@ -175,11 +188,15 @@ def connect_app(bot: GuidanceBot, settings: Settings, socket_mode: bool, work: W
     try:
         return build_app(bot, settings, socket_mode=socket_mode, work=work)
     except BoltError:
-        raise GmcbotError(f"Slack rejected SLACK_BOT_TOKEN at {api_base_url(settings)}auth.test; check the "
-                          "token (xoxb-...) and that the app is installed in the workspace") from None
+        raise GmcbotError(
+            f"Slack rejected SLACK_BOT_TOKEN at {api_base_url(settings)}auth.test; check the "
+            "token (xoxb-...) and that the app is installed in the workspace"
+        ) from None
     except (SlackClientError, OSError) as exc:
-        raise GmcbotError(f"cannot reach the Slack API at {api_base_url(settings)} "
-                          f"({type(exc).__name__}); check the network or GMCBOT_SLACK_API_URL") from None
+        raise GmcbotError(
+            f"cannot reach the Slack API at {api_base_url(settings)} "
+            f"({type(exc).__name__}); check the network or GMCBOT_SLACK_API_URL"
+        ) from None
 
 
 class SlackAdapter:
@@ -187,9 +204,17 @@ class SlackAdapter:
 
     name = "slack"
 
-    def __init__(self, settings: Settings, http: bool = False, host: str = "127.0.0.1", port: int = 3000,
-                 on_ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
-                 drain_seconds: float = DRAIN_SECONDS, on_listening: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        http: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        on_ready: Callable[[str], None] | None = None,
+        stop: threading.Event | None = None,
+        drain_seconds: float = DRAIN_SECONDS,
+        on_listening: Callable[[str], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.http = http
         self.host = host
@@ -218,8 +243,9 @@ class SlackAdapter:
         in_flight = Pending()
         server = make_http_server(app, self.host, self.port, bot=bot, stopping=self.stop, in_flight=in_flight)
         bot.metrics.ready.set_function(lambda: float(health(bot, self.stop)[0]))
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name="gmcbot-slack-http", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="gmcbot-slack-http", daemon=True
+        )
         thread.start()
         where = f"http://{self.host}:{server.server_port}{EVENTS_PATH}"
         try:
@@ -244,8 +270,10 @@ class SlackAdapter:
         try:
             handler.connect()
         except (SlackClientError, OSError) as exc:
-            raise GmcbotError(f"cannot open a Socket Mode connection ({type(exc).__name__}); check "
-                              "SLACK_APP_TOKEN and that Socket Mode is enabled for the app") from None
+            raise GmcbotError(
+                f"cannot open a Socket Mode connection ({type(exc).__name__}); check "
+                "SLACK_APP_TOKEN and that Socket Mode is enabled for the app"
+            ) from None
         self.on_ready("Socket Mode")
         try:
             self._wait_for_stop()
@@ -266,7 +294,8 @@ class SlackAdapter:
         if unfinished:
             log.error("slack adapter: %d job(s) unfinished after %.0f s at shutdown", unfinished, self.drain_seconds)
         elif pending:
-            log.info("slack adapter: finished %d queued job(s) in %.1f s at shutdown", pending,
-                     time.monotonic() - started)
+            log.info(
+                "slack adapter: finished %d queued job(s) in %.1f s at shutdown", pending, time.monotonic() - started
+            )
         bot.close()
         log.info("slack adapter stopped")

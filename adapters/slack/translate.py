@@ -204,8 +204,13 @@ def route_message(event: Any, team_id: str, bot_user_id: str) -> tuple[Route, Me
     message = Message(
         text=text,
         actor=Actor(user_id=user),
-        conversation=Conversation(platform=Platform.SLACK, workspace=team_id, channel=channel,
-                                  thread=text_of(body, "thread_ts"), is_direct=is_direct),
+        conversation=Conversation(
+            platform=Platform.SLACK,
+            workspace=team_id,
+            channel=channel,
+            thread=text_of(body, "thread_ts"),
+            is_direct=is_direct,
+        ),
         ref=text_of(body, "ts"),
         has_image=has_image,
     )
@@ -261,8 +266,11 @@ def _parse_settings(rest: str) -> Command:
         ref = _CHANNEL_REF_RE.match(arg)
         if ref or _CHANNEL_ID_RE.match(arg):
             return Command(CommandKind.SETTINGS, setting="moderators", value=ref.group(1) if ref else arg)
-        return Command(CommandKind.SETTINGS, error="Name the moderators' channel with #, e.g. "
-                       "`/gmc settings moderators #ig-moderators`, and make sure I am a member of it.")
+        return Command(
+            CommandKind.SETTINGS,
+            error="Name the moderators' channel with #, e.g. "
+            "`/gmc settings moderators #ig-moderators`, and make sure I am a member of it.",
+        )
     return Command(CommandKind.SETTINGS, error="I didn't recognise that setting. " + SETTINGS_USAGE)
 
 

@@ -88,9 +88,16 @@ class WorkQueue:
     in all; more are refused and logged. ``on_change`` hears the number of jobs queued or
     running."""
 
-    def __init__(self, workers: int = DEFAULT_WORKERS, limit: int = DEFAULT_LIMIT, *,
-                 on_change: Callable[[int], None] | None = None, name: str = "gmcbot-work",
-                 listeners: int = DEFAULT_LISTENERS, ask_workers: int = DEFAULT_ASK_WORKERS) -> None:
+    def __init__(
+        self,
+        workers: int = DEFAULT_WORKERS,
+        limit: int = DEFAULT_LIMIT,
+        *,
+        on_change: Callable[[int], None] | None = None,
+        name: str = "gmcbot-work",
+        listeners: int = DEFAULT_LISTENERS,
+        ask_workers: int = DEFAULT_ASK_WORKERS,
+    ) -> None:
         if workers < 1 or limit < 1 or listeners < 1 or ask_workers < 0:
             raise ValueError("workers, limit and listeners must be at least 1, ask_workers at least 0")
         self.workers = workers
@@ -104,10 +111,14 @@ class WorkQueue:
         self._active = 0
         self._closed = False
         self._stopping = False
-        self._threads = [threading.Thread(target=self._loop, args=((ASK, WORK),), name=f"{name}-{i}", daemon=True)
-                         for i in range(workers)]
-        self._threads += [threading.Thread(target=self._loop, args=((ASK,),), name=f"{name}-ask-{i}", daemon=True)
-                          for i in range(ask_workers)]
+        self._threads = [
+            threading.Thread(target=self._loop, args=((ASK, WORK),), name=f"{name}-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        self._threads += [
+            threading.Thread(target=self._loop, args=((ASK,),), name=f"{name}-ask-{i}", daemon=True)
+            for i in range(ask_workers)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -130,8 +141,11 @@ class WorkQueue:
         with self._cond:
             if self._closed or self._active >= self.limit:
                 self.refused += 1
-                log.error("slack work queue %s: a job was refused (%d refused so far)",
-                          "closed" if self._closed else "full", self.refused)
+                log.error(
+                    "slack work queue %s: a job was refused (%d refused so far)",
+                    "closed" if self._closed else "full",
+                    self.refused,
+                )
                 return False
             self._active += 1
             count = self._active

@@ -62,9 +62,12 @@ def when(timestamp: float | None) -> str:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    audit = sub.add_parser("audit", help="review the audit trail: flags, outcomes, feedback",
-                           description="Review what the bot flagged and how answers were received. "
-                           "Nothing here holds patient data: text is redacted, user ids pseudonymised.")
+    audit = sub.add_parser(
+        "audit",
+        help="review the audit trail: flags, outcomes, feedback",
+        description="Review what the bot flagged and how answers were received. "
+        "Nothing here holds patient data: text is redacted, user ids pseudonymised.",
+    )
     asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
     ls = asub.add_parser("list", help="list flags, newest first")
@@ -73,8 +76,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ls.set_defaults(func=cmd_list)
 
-    ex = asub.add_parser("export", help="write flags or feedback as CSV or JSON",
-                         description="Export for the IG team's own tools. Times are ISO 8601 UTC.")
+    ex = asub.add_parser(
+        "export",
+        help="write flags or feedback as CSV or JSON",
+        description="Export for the IG team's own tools. Times are ISO 8601 UTC.",
+    )
     ex.add_argument("--format", choices=("csv", "json"), required=True, help="output format")
     ex.add_argument("--table", choices=("flags", "feedback"), default="flags", help="what to export (default flags)")
     ex.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of standard output")
@@ -86,22 +92,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st.add_argument("--json", action="store_true", help="print JSON instead of text")
     st.set_defaults(func=cmd_stats)
 
-    pg = asub.add_parser("purge", help="delete flags and feedback older than an age",
-                         description="Delete flags and feedback older than the age given. The retention "
-                         "setting (retention_days) is also applied automatically.")
+    pg = asub.add_parser(
+        "purge",
+        help="delete flags and feedback older than an age",
+        description="Delete flags and feedback older than the age given. The retention "
+        "setting (retention_days) is also applied automatically.",
+    )
     pg.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 90d, 12w or 48h")
     pg.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     pg.set_defaults(func=cmd_purge)
 
-    rv = asub.add_parser("review", help="decide a flag as the IG lead (confirmed or false_alarm)",
-                         description="Decide a flag after review, as the IG lead, under the same rules as "
-                         "the chat buttons and the review console (docs/review.md); the change is recorded "
-                         "with the reviewer's pseudonym.")
+    rv = asub.add_parser(
+        "review",
+        help="decide a flag as the IG lead (confirmed or false_alarm)",
+        description="Decide a flag after review, as the IG lead, under the same rules as "
+        "the chat buttons and the review console (docs/review.md); the change is recorded "
+        "with the reviewer's pseudonym.",
+    )
     rv.add_argument("flag_id", metavar="FLAG_ID", help="the flag's id (from `gmcbot audit list`)")
-    rv.add_argument("status", choices=[FlagStatus.CONFIRMED.value, FlagStatus.FALSE_ALARM.value],
-                    help="the decision")
-    rv.add_argument("--reviewer", default="", metavar="WHO",
-                    help="who reviewed it (stored only as a pseudonym)")
+    rv.add_argument("status", choices=[FlagStatus.CONFIRMED.value, FlagStatus.FALSE_ALARM.value], help="the decision")
+    rv.add_argument("--reviewer", default="", metavar="WHO", help="who reviewed it (stored only as a pseudonym)")
     rv.set_defaults(func=cmd_review)
 
 
@@ -139,7 +149,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for f in flags:
         where = "/".join(x for x in (f.platform, f.workspace, f.channel) if x)
-        excerpt = f.redacted if len(f.redacted) <= EXCERPT_WIDTH else f.redacted[:EXCERPT_WIDTH - 1] + "…"
+        excerpt = f.redacted if len(f.redacted) <= EXCERPT_WIDTH else f.redacted[: EXCERPT_WIDTH - 1] + "…"
         print(f"{when(f.created)}  {f.flag_id}  {where}  {f.category} ({f.severity})  {f.status.value}")
         print(f"    cites {', '.join(f.citation_ids) or '-'}; rules {', '.join(f.rule_ids) or '-'}")
         print(f"    {excerpt}")
@@ -148,8 +158,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def flag_json(f: FlagRecord) -> dict[str, object]:
     data = asdict(f)
-    data.update(created=when(f.created), reviewed=when(f.reviewed), status=f.status.value,
-                rule_ids=list(f.rule_ids), citation_ids=list(f.citation_ids))
+    data.update(
+        created=when(f.created),
+        reviewed=when(f.reviewed),
+        status=f.status.value,
+        rule_ids=list(f.rule_ids),
+        citation_ids=list(f.citation_ids),
+    )
     return data
 
 
@@ -239,8 +254,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     reviewer = Actor(user_id=f"cli:{args.reviewer}")
     with _store(args) as records:
-        decision = decide(records, args.flag_id.strip(), FlagStatus(args.status), reviewer, Role.IG_LEAD,
-                          vouched=True, source="cli")
+        decision = decide(
+            records, args.flag_id.strip(), FlagStatus(args.status), reviewer, Role.IG_LEAD, vouched=True, source="cli"
+        )
     if decision.outcome is Outcome.UNKNOWN:
         print(f"gmcbot audit review: no flag with id '{args.flag_id}'", file=sys.stderr)
         return 1

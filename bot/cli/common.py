@@ -14,22 +14,37 @@ if TYPE_CHECKING:
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="settings file (default: $GMCBOT_CONFIG or ./gmcbot.toml if present)")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR",
-                        help="where the index, database and key live (default: $XDG_DATA_HOME/gmcbot)")
-    parser.add_argument("--embedder", choices=("minilm", "hashing"),
-                        help="embedding model: minilm (default) or hashing (fast, for tests only)")
-    parser.add_argument("--embed-backend", choices=("auto", "onnx", "torch"),
-                        help="how MiniLM runs: auto (default: ONNX Runtime, float32 for answering and int8 "
-                        "for screening), onnx (int8 for both) or torch (PyTorch, the reference, for both)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="settings file (default: $GMCBOT_CONFIG or ./gmcbot.toml if present)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the index, database and key live (default: $XDG_DATA_HOME/gmcbot)",
+    )
+    parser.add_argument(
+        "--embedder",
+        choices=("minilm", "hashing"),
+        help="embedding model: minilm (default) or hashing (fast, for tests only)",
+    )
+    parser.add_argument(
+        "--embed-backend",
+        choices=("auto", "onnx", "torch"),
+        help="how MiniLM runs: auto (default: ONNX Runtime, float32 for answering and int8 "
+        "for screening), onnx (int8 for both) or torch (PyTorch, the reference, for both)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at DEBUG level")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config, data_dir=args.data_dir, embedder=args.embedder,
-                         embed_backend=getattr(args, "embed_backend", None))
+    return load_settings(
+        args.config, data_dir=args.data_dir, embedder=args.embedder, embed_backend=getattr(args, "embed_backend", None)
+    )
 
 
 def records_from(args: argparse.Namespace) -> SqlRecords:

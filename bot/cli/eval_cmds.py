@@ -19,28 +19,46 @@ METHODS = ("dense", "bm25", "hybrid")
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ev = sub.add_parser("eval", help="measure answering or screening on an evaluation file")
     esub = ev.add_subparsers(dest="eval_command", metavar="SET", required=True)
-    q = esub.add_parser("questions", help="hit@1, hit@3, MRR and decline figures on a questions file",
-                        description="Run a questions file (corpus-spec format) and print n, hit@1, "
-                        "hit@3, mrr, decline_accuracy and false_decline_rate.")
+    q = esub.add_parser(
+        "questions",
+        help="hit@1, hit@3, MRR and decline figures on a questions file",
+        description="Run a questions file (corpus-spec format) and print n, hit@1, "
+        "hit@3, mrr, decline_accuracy and false_decline_rate.",
+    )
     q.add_argument("file", type=Path)
-    q.add_argument("--json", action="store_true",
-                   help="print those keys as one JSON object, with a 'lines' list (id, status, cited, hit)")
+    q.add_argument(
+        "--json",
+        action="store_true",
+        help="print those keys as one JSON object, with a 'lines' list (id, status, cited, hit)",
+    )
     q.add_argument("--misses", action="store_true", help="also print every line that missed, readably")
-    q.add_argument("--method", choices=METHODS, default="hybrid",
-                   help="ranking method (default: hybrid, the shipped one)")
+    q.add_argument(
+        "--method", choices=METHODS, default="hybrid", help="ranking method (default: hybrid, the shipped one)"
+    )
     q.set_defaults(func=cmd_questions)
-    m = esub.add_parser("messages", help="recall, false alarms and citation figures on a messages file",
-                        description="Screen a messages file (corpus-spec format) and print n, recall, "
-                        "false_alarm_rate, precision, category_accuracy and citation_accuracy.")
+    m = esub.add_parser(
+        "messages",
+        help="recall, false alarms and citation figures on a messages file",
+        description="Screen a messages file (corpus-spec format) and print n, recall, "
+        "false_alarm_rate, precision, category_accuracy and citation_accuracy.",
+    )
     m.add_argument("file", type=Path)
-    m.add_argument("--json", action="store_true",
-                   help="print those keys as one JSON object, with a 'lines' list (id, flagged, category, cited, hit)")
+    m.add_argument(
+        "--json",
+        action="store_true",
+        help="print those keys as one JSON object, with a 'lines' list (id, flagged, category, cited, hit)",
+    )
     m.add_argument("--misses", action="store_true", help="also print every line that missed, readably")
     m.set_defaults(func=cmd_messages)
 
 
-def _print(scores: dict[str, float | int], lines: list[dict[str, Any]], args: argparse.Namespace,
-           text_key: str, rows: list[dict[str, Any]]) -> None:
+def _print(
+    scores: dict[str, float | int],
+    lines: list[dict[str, Any]],
+    args: argparse.Namespace,
+    text_key: str,
+    rows: list[dict[str, Any]],
+) -> None:
     if args.json:
         print(json.dumps({**scores, "lines": lines}, ensure_ascii=False))
     else:
@@ -54,8 +72,10 @@ def _print(scores: dict[str, float | int], lines: list[dict[str, Any]], args: ar
             want = ", ".join(row.get("relevant") or []) or "decline"
             if "expected" in line:
                 want = f"{line['expected'] or 'not flagged'} ({want})"
-            print(f"- {line['id']}: {row[text_key][:160]}\n    got {got} {' '.join(line['cited'][:3])}\n"
-                  f"    want {want}", file=sys.stderr if args.json else sys.stdout)
+            print(
+                f"- {line['id']}: {row[text_key][:160]}\n    got {got} {' '.join(line['cited'][:3])}\n    want {want}",
+                file=sys.stderr if args.json else sys.stdout,
+            )
 
 
 def cmd_questions(args: argparse.Namespace) -> int:

@@ -30,7 +30,6 @@ def image_message(args: argparse.Namespace, text: str | None) -> Message | None:
         print(f"gmcbot check: cannot read {path.name}: {reason}", file=sys.stderr)
         return None
     if not reading.complete:
-        print("gmcbot check: the image's text could not be read in time; screening what is known",
-              file=sys.stderr)
+        print("gmcbot check: the image's text could not be read in time; screening what is known", file=sys.stderr)
     parts = [text or "", image_text(reading)]
     return Message(text="\n".join(p for p in parts if p.strip()), has_image=True)

@@ -24,9 +24,12 @@ ROLES = ("ig-lead", "moderator", "auditor")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    users = sub.add_parser("review-users", help="local accounts of the review console (gmcbot serve review)",
-                           description="Manage who can sign in to the review console. Roles: ig-lead "
-                           "(everything), moderator (view and decide flags), auditor (view, export, activity).")
+    users = sub.add_parser(
+        "review-users",
+        help="local accounts of the review console (gmcbot serve review)",
+        description="Manage who can sign in to the review console. Roles: ig-lead "
+        "(everything), moderator (view and decide flags), auditor (view, export, activity).",
+    )
     usub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = usub.add_parser("add", help="add an account (password from a prompt or standard input)")
     add.add_argument("name", metavar="NAME")

@@ -20,21 +20,31 @@ JSON_KEYS = ("flagged", "category", "categories", "severity", "reasons", "citati
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser(
-        "check", help="screen one staff message for the risks the guidance names",
+        "check",
+        help="screen one staff message for the risks the guidance names",
         description="Screen a message for patient identifiers, jigsaw identification and conduct risks. "
         "Prints the verdict with the reasons, the cited paragraph and the redacted text; it never "
-        "repeats an identifier it found. Use - to read the message from standard input.")
+        "repeats an identifier it found. Use - to read the message from standard input.",
+    )
     check.add_argument("text", nargs="*", help="the message (quote it), or - for standard input")
-    check.add_argument("--json", action="store_true",
-                       help="print one JSON object: flagged, category, categories, severity, reasons, "
-                       "citations, redacted, findings")
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: flagged, category, categories, severity, reasons, citations, redacted, findings",
+    )
     check.add_argument("--image", action="store_true", help="treat the message as carrying an image")
-    check.add_argument("--jsonl", metavar="FILE",
-                       help="screen every line of FILE (JSON Lines objects with a 'text' field, e.g. an "
-                       "evaluation set; - for standard input) in one process and print one result per "
-                       "line, in order (with --json: one JSON object per line)")
-    check.add_argument("--image-file", metavar="PATH",
-                       help="read the text in this image (offline OCR, in memory) and screen it with the message")
+    check.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help="screen every line of FILE (JSON Lines objects with a 'text' field, e.g. an "
+        "evaluation set; - for standard input) in one process and print one result per "
+        "line, in order (with --json: one JSON object per line)",
+    )
+    check.add_argument(
+        "--image-file",
+        metavar="PATH",
+        help="read the text in this image (offline OCR, in memory) and screen it with the message",
+    )
     check.set_defaults(func=cmd_check, parser=check)
 
 
@@ -78,7 +88,7 @@ def cmd_check_jsonl(args: argparse.Namespace) -> int:
     bot = make_bot(args, progress=False)
     bad = 0
     for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
+        chunk = rows[start : start + BATCH]
         messages = [Message(text=t, has_image=image or args.image) for t, image in chunk if t is not None]
         results = iter(bot.screen_many(messages))
         for n, (text, _) in enumerate(chunk, start + 1):

@@ -23,9 +23,11 @@ EXTRA_SERVE_MODULES: tuple[str, ...] = ("bot.cli.serve_discord", "bot.cli.serve_
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="run the bot on a chat platform (slack, discord) or the review console (review)",
-                           description="Run the bot on a chat platform until interrupted. Credentials "
-                           "come from the environment only.")
+    serve = sub.add_parser(
+        "serve",
+        help="run the bot on a chat platform (slack, discord) or the review console (review)",
+        description="Run the bot on a chat platform until interrupted. Credentials come from the environment only.",
+    )
     ssub = serve.add_subparsers(dest="serve_platform", metavar="PLATFORM", required=True)
     _register_slack(ssub)
     for name in EXTRA_SERVE_MODULES:
@@ -40,17 +42,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _register_slack(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     slack = ssub.add_parser(
-        "slack", help="run the Slack app (Socket Mode by default, or --http)",
+        "slack",
+        help="run the Slack app (Socket Mode by default, or --http)",
         description="Run the Slack app. Socket Mode (the default) needs SLACK_BOT_TOKEN and "
         "SLACK_APP_TOKEN and no public URL. HTTP mode (--http) needs SLACK_BOT_TOKEN and "
         "SLACK_SIGNING_SECRET and serves /slack/events. GMCBOT_SLACK_API_URL changes the "
-        "Web API base URL. See docs/slack.md.")
+        "Web API base URL. See docs/slack.md.",
+    )
     slack.add_argument("--http", action="store_true", help="serve HTTP instead of using Socket Mode")
     slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to bind (default 127.0.0.1)")
-    slack.add_argument("--port", type=int, default=3000, metavar="N",
-                       help="HTTP mode: port (default 3000; 0 picks a free one)")
-    slack.add_argument("--drain-seconds", type=float, default=20.0, metavar="S",
-                       help="on SIGTERM, how long queued answers and notices may take to finish (default 20)")
+    slack.add_argument(
+        "--port", type=int, default=3000, metavar="N", help="HTTP mode: port (default 3000; 0 picks a free one)"
+    )
+    slack.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="on SIGTERM, how long queued answers and notices may take to finish (default 20)",
+    )
     slack.set_defaults(func=cmd_serve_slack)
 
 
@@ -85,9 +95,15 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     say = configure_server_logging(args, settings)
     check_credentials(settings, http=args.http)  # fail fast, before opening the store or loading the model
     bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else say)
-    adapter = SlackAdapter(settings, http=args.http, host=args.host, port=args.port, drain_seconds=args.drain_seconds,
-                           on_listening=lambda where: say(f"gmcbot: listening on {where}; loading the index"),
-                           on_ready=lambda where: say(f"gmcbot: Slack app running ({where}); Ctrl+C stops"))
+    adapter = SlackAdapter(
+        settings,
+        http=args.http,
+        host=args.host,
+        port=args.port,
+        drain_seconds=args.drain_seconds,
+        on_listening=lambda where: say(f"gmcbot: listening on {where}; loading the index"),
+        on_ready=lambda where: say(f"gmcbot: Slack app running ({where}); Ctrl+C stops"),
+    )
     stop_on_sigterm(adapter.stop)
     adapter.run(bot)
     return 0

@@ -11,14 +11,20 @@ from bot.errors import ConfigError
 
 def register(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     review = ssub.add_parser(
-        "review", help="run the review console for IG leads, moderators and auditors",
+        "review",
+        help="run the review console for IG leads, moderators and auditors",
         description="Serve the review console (queue of flags, decisions, trends, export, retention) on "
         "HOST:PORT, reading the same database as the chat adapters. Accounts: gmcbot review-users. Put it "
-        "behind a TLS reverse proxy for anything but this machine. See docs/review.md.")
+        "behind a TLS reverse proxy for anything but this machine. See docs/review.md.",
+    )
     review.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     review.add_argument("--port", type=int, default=8080, metavar="N", help="port (default 8080; 0 picks a free one)")
-    review.add_argument("--forwarded-allow-ips", default="127.0.0.1", metavar="IPS",
-                        help="proxies trusted for X-Forwarded-Proto/For (default 127.0.0.1)")
+    review.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar="IPS",
+        help="proxies trusted for X-Forwarded-Proto/For (default 127.0.0.1)",
+    )
     review.set_defaults(func=cmd_serve_review)
 
 

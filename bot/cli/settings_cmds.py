@@ -24,22 +24,30 @@ PLATFORMS = [p.value for p in Platform if p is not Platform.CONSOLE]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = sub.add_parser("settings", help="view or change per-channel settings",
-                           description="Per-channel settings: whether the bot screens a channel, where "
-                           "moderator notices go, how sensitive screening is. Channels are not "
-                           "monitored until turned on.")
+    group = sub.add_parser(
+        "settings",
+        help="view or change per-channel settings",
+        description="Per-channel settings: whether the bot screens a channel, where "
+        "moderator notices go, how sensitive screening is. Channels are not "
+        "monitored until turned on.",
+    )
     ssub = group.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
 
-    ch = ssub.add_parser("channel", help="show one channel's settings, or change them",
-                         description="Show a channel's settings; with any of --monitored, --moderators "
-                         "or --sensitivity, change them and show the result.")
+    ch = ssub.add_parser(
+        "channel",
+        help="show one channel's settings, or change them",
+        description="Show a channel's settings; with any of --monitored, --moderators "
+        "or --sensitivity, change them and show the result.",
+    )
     ch.add_argument("platform", choices=PLATFORMS, help="the chat platform")
     ch.add_argument("channel", help="the channel id (Slack C…/G…, Discord channel snowflake)")
-    ch.add_argument("--workspace", default="", metavar="ID",
-                    help="Slack team id (T…) or Discord server id; as the bot sees it")
+    ch.add_argument(
+        "--workspace", default="", metavar="ID", help="Slack team id (T…) or Discord server id; as the bot sees it"
+    )
     ch.add_argument("--monitored", choices=sorted(ON_OFF), help="screen messages in this channel or not")
-    ch.add_argument("--moderators", metavar="CHANNEL",
-                    help="channel id for moderator notices (\"\" to use the bot-wide default)")
+    ch.add_argument(
+        "--moderators", metavar="CHANNEL", help='channel id for moderator notices ("" to use the bot-wide default)'
+    )
     ch.add_argument("--sensitivity", choices=SENSITIVITIES, help="how readily screening flags messages")
     ch.add_argument("--json", action="store_true", help="print JSON")
     ch.set_defaults(func=cmd_channel)
@@ -58,8 +66,10 @@ def settings_json(s: ChannelSettings) -> dict[str, object]:
 def render(s: ChannelSettings) -> str:
     where = "/".join(x for x in (s.platform.value, s.workspace, s.channel) if x)
     moderators = s.moderators_channel or "(bot-wide default)"
-    return (f"{where}: {'monitored' if s.monitored else 'not monitored'}, "
-            f"moderators {moderators}, sensitivity {s.sensitivity}")
+    return (
+        f"{where}: {'monitored' if s.monitored else 'not monitored'}, "
+        f"moderators {moderators}, sensitivity {s.sensitivity}"
+    )
 
 
 def cmd_channel(args: argparse.Namespace) -> int:

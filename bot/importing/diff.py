@@ -51,8 +51,12 @@ class DocDiff:
 
 def _is_corpus_file(path: Path) -> bool:
     lines = [x for x in path.read_text(encoding="utf-8", errors="replace").splitlines()[:12] if x.strip()]
-    return (len(lines) >= 2 and lines[0].startswith("# ") and bool(DOC_ID_RE.match(lines[0][2:].strip()))
-            and bool(KEY_RE.match(lines[1])))
+    return (
+        len(lines) >= 2
+        and lines[0].startswith("# ")
+        and bool(DOC_ID_RE.match(lines[0][2:].strip()))
+        and bool(KEY_RE.match(lines[1]))
+    )
 
 
 def _from_corpus_file(path: Path, label: str) -> Version:
@@ -67,7 +71,7 @@ def load_version(spec: str, settings: Settings) -> Version:
     """Resolve one diff argument (see the module docstring). Raises :class:`ImportFailed`
     when it is neither a file nor a known doc id."""
     if spec.startswith(SHIPPED_PREFIX):
-        doc_id = spec[len(SHIPPED_PREFIX):]
+        doc_id = spec[len(SHIPPED_PREFIX) :]
         path = DOCUMENTS_DIR / f"{doc_id}.md"
         if not DOC_ID_RE.match(doc_id) or not path.is_file():
             raise ImportFailed(f"'{doc_id}' is not a shipped document (see `gmcbot corpus list`)")
@@ -84,8 +88,10 @@ def load_version(spec: str, settings: Settings) -> Version:
     if spec not in corpus.documents:
         raise ImportFailed(f"'{spec}' is neither a file nor a doc id in the corpus (see `gmcbot corpus list`)")
     doc = corpus.document(spec)
-    return Version(f"{spec} ({doc.source}, {doc.path})",
-                   {p.number: (p.heading, p.text) for p in corpus.paragraphs if p.doc_id == spec})
+    return Version(
+        f"{spec} ({doc.source}, {doc.path})",
+        {p.number: (p.heading, p.text) for p in corpus.paragraphs if p.doc_id == spec},
+    )
 
 
 def _similar(a: str, b: str) -> float:
@@ -136,9 +142,12 @@ def _numeric_key(number: str) -> tuple[int, str]:
 
 def render_diff(d: DocDiff) -> str:
     """A readable report: a summary line, then each change."""
-    lines = [f"--- {d.old.label}", f"+++ {d.new.label}",
-             f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, "
-             f"{len(d.renumbered)} renumbered, {d.unchanged} unchanged"]
+    lines = [
+        f"--- {d.old.label}",
+        f"+++ {d.new.label}",
+        f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, "
+        f"{len(d.renumbered)} renumbered, {d.unchanged} unchanged",
+    ]
     for n in sorted(d.removed, key=_numeric_key):
         lines += ["", f"- removed {n} ({d.old.paragraphs[n][0]}): {d.old.paragraphs[n][1]}"]
     for n in sorted(d.added, key=_numeric_key):

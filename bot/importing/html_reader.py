@@ -17,11 +17,49 @@ from pathlib import Path
 from bot.importing.source import LineKind, SourceLine, SourceText
 from bot.importing.text_reader import decode_utf8
 
-BLOCKS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
-          "td", "th", "blockquote", "figure", "figcaption", "pre", "br", "hr", "body", "details", "summary"}
+BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "pre",
+    "br",
+    "hr",
+    "body",
+    "details",
+    "summary",
+}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-SKIPPED = {"script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
-           "button", "select", "iframe", "head"}
+SKIPPED = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "select",
+    "iframe",
+    "head",
+}
 VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "track", "wbr"}
 _SKIP_MARKERS = re.compile(r"footnote|endnote|breadcrumb|cookie|skip-?link|visually-hidden|sr-only")
 _SKIP_ROLES = {"navigation", "banner", "contentinfo", "doc-endnotes", "doc-footnote", "search"}

@@ -64,8 +64,9 @@ def prepare_import(settings: Settings, request: ImportRequest) -> PreparedImport
         if meta.superseded_by == request.doc_id:
             raise ImportFailed("--superseded-by must name another document")
         if meta.superseded_by not in known_doc_ids(settings):
-            raise ImportFailed(f"--superseded-by names unknown document '{meta.superseded_by}' "
-                               "(see `gmcbot corpus list`)")
+            raise ImportFailed(
+                f"--superseded-by names unknown document '{meta.superseded_by}' (see `gmcbot corpus list`)"
+            )
     aids = carried_aids(split.paragraphs, target.digest_paragraphs) if target.kind is Kind.OVERRIDE else {}
     text = render_document(request.doc_id, meta, split.paragraphs, aids)
     return PreparedImport(request, source, split, target, meta, aids, text)
@@ -76,9 +77,14 @@ def commit_import(settings: Settings, prepared: PreparedImport) -> Path:
     the previous state if not). Raises :class:`ImportFailed`; the index rebuilds itself
     on next use because the corpus fingerprint changed."""
     if prepared.problems:
-        raise ImportFailed(f"{prepared.request.file}: the numbering has {len(prepared.problems)} problem(s), "
-                           "so nothing was written:\n" + "\n".join("  " + p for p in prepared.problems))
+        raise ImportFailed(
+            f"{prepared.request.file}: the numbering has {len(prepared.problems)} problem(s), "
+            "so nothing was written:\n" + "\n".join("  " + p for p in prepared.problems)
+        )
     path = prepared.target.path
-    write_checked(path, prepared.text,
-                  lambda: load_corpus(extra_dirs=settings.corpus_dirs, override_dir=settings.effective_import_dir))
+    write_checked(
+        path,
+        prepared.text,
+        lambda: load_corpus(extra_dirs=settings.corpus_dirs, override_dir=settings.effective_import_dir),
+    )
     return path

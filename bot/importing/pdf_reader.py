@@ -33,8 +33,11 @@ class _Line:
     fragments: list[tuple[str, float, bool]] = field(default_factory=list)  # text, size, bold
 
     def text(self, body: float) -> str:
-        kept = [t for t, size, _ in self.fragments
-                if not (size < body * SMALL and _FOOTNOTE_MARK.match(t) and self._has_body(body))]
+        kept = [
+            t
+            for t, size, _ in self.fragments
+            if not (size < body * SMALL and _FOOTNOTE_MARK.match(t) and self._has_body(body))
+        ]
         return " ".join("".join(kept).split())
 
     def _has_body(self, body: float) -> bool:
@@ -121,8 +124,10 @@ def read_pdf(path: Path, data: bytes) -> SourceText:
     source = SourceText(str(path), "PDF", [], title=" ".join(meta_title.split()), pages=len(raw_pages))
     body = _body_size(raw_pages)
     if not body:
-        raise ImportFailed(f"{path}: the PDF has {len(raw_pages)} page(s) but no text layer (a scanned document?); "
-                           "run it through OCR, or import the HTML page or a text copy instead")
+        raise ImportFailed(
+            f"{path}: the PDF has {len(raw_pages)} page(s) but no text layer (a scanned document?); "
+            "run it through OCR, or import the HTML page or a text copy instead"
+        )
     texts = [[line.text(body) for line in lines] for lines in raw_pages]
     furniture = _furniture(texts)
     if furniture:
@@ -138,8 +143,9 @@ def read_pdf(path: Path, data: bytes) -> SourceText:
                 source.skip("footnote line(s) in small print")
                 continue
             large = size >= body * LARGE or (line.bold() and len(text) < 100)
-            source.lines.append(SourceLine(text, where, LineKind.HEADING if large and _heading_shaped(text)
-                                           else LineKind.TEXT))
+            source.lines.append(
+                SourceLine(text, where, LineKind.HEADING if large and _heading_shaped(text) else LineKind.TEXT)
+            )
     return source
 
 

@@ -67,13 +67,17 @@ def plan_import(settings: Settings, doc_id: str, local: bool = False, replace: b
     shipped = _files_by_id(DOCUMENTS_DIR)
     if doc_id in shipped:
         if local:
-            raise ImportFailed(f"'{doc_id}' is a shipped document; a trust's own policy needs a new doc id "
-                               "(e.g. local-sm-policy). To load the official text of this document, drop --local.")
+            raise ImportFailed(
+                f"'{doc_id}' is a shipped document; a trust's own policy needs a new doc id "
+                "(e.g. local-sm-policy). To load the official text of this document, drop --local."
+            )
         kind, folder = Kind.OVERRIDE, settings.effective_import_dir
     elif local:
         if not settings.corpus_dirs:
-            raise ImportFailed("--local needs a folder for the trust's own documents: set corpus_dirs in gmcbot.toml "
-                               "or GMCBOT_CORPUS_DIRS (e.g. to <data_dir>/local), then run the import again")
+            raise ImportFailed(
+                "--local needs a folder for the trust's own documents: set corpus_dirs in gmcbot.toml "
+                "or GMCBOT_CORPUS_DIRS (e.g. to <data_dir>/local), then run the import again"
+            )
         kind, folder = Kind.LOCAL, settings.corpus_dirs[0]
     else:
         kind, folder = Kind.OFFICIAL, settings.effective_import_dir
@@ -83,11 +87,14 @@ def plan_import(settings: Settings, doc_id: str, local: bool = False, replace: b
         if existing is None:
             continue
         if existing.resolve() != path.resolve():
-            raise ImportFailed(f"doc id '{doc_id}' is already used by {existing}; choose another doc id "
-                               "or remove that file first")
+            raise ImportFailed(
+                f"doc id '{doc_id}' is already used by {existing}; choose another doc id or remove that file first"
+            )
         if not replace:
-            raise ImportFailed(f"'{doc_id}' was already imported ({existing}); add --replace to replace it "
-                               "(see `gmcbot corpus diff` to compare the versions first)")
+            raise ImportFailed(
+                f"'{doc_id}' was already imported ({existing}); add --replace to replace it "
+                "(see `gmcbot corpus diff` to compare the versions first)"
+            )
     digest: Document | None = None
     paragraphs: tuple[Paragraph, ...] = ()
     if kind is Kind.OVERRIDE:

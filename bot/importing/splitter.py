@@ -41,8 +41,32 @@ _BULLET = re.compile(r"^(?:[\u2022\u25a0\u25aa\u25e6\u25cf\u2023\uf0a7\uf0b7]\s*
 _STARTS = "\"'(\u2018\u201c"
 _MONTH = re.compile(r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
 _ENDS_SENTENCE = (".", ":", ";", "?", "!", '"', "'", "\u2019", "\u201d", ")")
-CONNECTORS = {"and", "or", "but", "the", "a", "an", "of", "to", "in", "for", "with", "on", "by", "as",
-              "at", "from", "that", "your", "their", "be", "is", "are", "if", "not"}
+CONNECTORS = {
+    "and",
+    "or",
+    "but",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "on",
+    "by",
+    "as",
+    "at",
+    "from",
+    "that",
+    "your",
+    "their",
+    "be",
+    "is",
+    "are",
+    "if",
+    "not",
+}
 
 
 @dataclass
@@ -98,8 +122,14 @@ def _join(parts: list[str]) -> str:
 def heading_like(text: str) -> bool:
     """Short, starts with a capital, no closing full stop, not ending mid-phrase."""
     words = text.split()
-    return (bool(words) and len(text) <= 100 and len(words) <= 14 and text[0].isupper()
-            and not text.endswith((".", ",", ";", ":")) and words[-1].lower() not in CONNECTORS)
+    return (
+        bool(words)
+        and len(text) <= 100
+        and len(words) <= 14
+        and text[0].isupper()
+        and not text.endswith((".", ",", ";", ":"))
+        and words[-1].lower() not in CONNECTORS
+    )
 
 
 class _Splitter:
@@ -154,20 +184,20 @@ class _Splitter:
             # a jump (a gap, or an excerpt's first number) needs a sentence boundary; it is a
             # quotation of another document's paragraph if the numbering then resumes at last+1
             sentence_end = not self.prev or self.prev.endswith((".", "?", "!"))
-            return (self.at_boundary and (n <= self.last + MAX_GAP or sentence_end)
-                    and not self._resumes_before(n))
+            return self.at_boundary and (n <= self.last + MAX_GAP or sentence_end) and not self._resumes_before(n)
         if not self.at_boundary:
             return False
         if n in self.seen:
             self.duplicates.append(f"{where}: paragraph {n} appears twice (first at {self.seen[n]})")
         else:
-            self.problems.append(f"{where}: paragraph {n} comes after paragraph {self.last} ({self.seen[self.last]}); "
-                                 "numbers must go up")
+            self.problems.append(
+                f"{where}: paragraph {n} comes after paragraph {self.last} ({self.seen[self.last]}); numbers must go up"
+            )
         return True
 
     def _resumes_before(self, n: int) -> bool:
         """True when, after this line, paragraph last+1 starts before paragraph n+1 does."""
-        for line in self.source.lines[self.index + 1:]:
+        for line in self.source.lines[self.index + 1 :]:
             if line.kind is not LineKind.TEXT:
                 continue
             start = self._number_start(_clean(line.text))
@@ -195,7 +225,7 @@ class _Splitter:
 
     def _next_letter_follows(self) -> bool:
         """A bare 'a' opens a list only if a bare 'b' follows before the next paragraph or heading."""
-        for line in self.source.lines[self.index + 1:]:
+        for line in self.source.lines[self.index + 1 :]:
             text = _clean(line.text)
             if line.kind is LineKind.HEADING or (text and self._number_start(text)):
                 return False
@@ -236,7 +266,7 @@ class _Splitter:
             text = _clean(line.text)
             if not text:
                 continue
-            following = next((x for x in lines[i + 1:] if x.kind is LineKind.BREAK or _clean(x.text)), None)
+            following = next((x for x in lines[i + 1 :] if x.kind is LineKind.BREAK or _clean(x.text)), None)
             self._line(line, text, following)
             self.prev = text
 
@@ -260,8 +290,9 @@ class _Splitter:
         sub = self._sub_start(text) if line.kind is not LineKind.HEADING else None
         if sub and self.current is not None:
             letter, rest = sub
-            self.item = FoundParagraph(self.current.number + letter, self.heading, "", line.where,
-                                       lead=[rest] if rest else [])
+            self.item = FoundParagraph(
+                self.current.number + letter, self.heading, "", line.where, lead=[rest] if rest else []
+            )
             self.current.items.append(self.item)
             return
         if self._is_heading(line, following):
@@ -316,8 +347,17 @@ def split_paragraphs(source: SourceText) -> Split:
         where = f"; the text starts at {first.where}: {first.text.strip()[:60]!r}" if first else ""
         raise ImportFailed(
             f"{source.path}: no numbered paragraphs found in this {source.fmt} file{where}. Paragraphs must start "
-            "with their number (1, 2, 3 ...) at the start of a line; sub-items with (a), (b) ...")
+            "with their number (1, 2, 3 ...) at the start of a line; sub-items with (a), (b) ..."
+        )
     paragraphs = splitter.finish()
     used = list(dict.fromkeys(p.heading for p in paragraphs if p.heading))
-    return Split(source, paragraphs, used, _gaps(splitter.order), splitter.duplicates, splitter.problems,
-                 [(str(w), int(n)) for w, n in splitter.skipped], splitter.footnotes)
+    return Split(
+        source,
+        paragraphs,
+        used,
+        _gaps(splitter.order),
+        splitter.duplicates,
+        splitter.problems,
+        [(str(w), int(n)) for w, n in splitter.skipped],
+        splitter.footnotes,
+    )

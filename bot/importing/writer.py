@@ -39,6 +39,7 @@ class DocMeta:
 def merge_meta(given: Mapping[str, str | None], base: Document | None, title_hint: str) -> DocMeta:
     """Options win over the digest being replaced, which wins over the file's own title.
     Raises :class:`ImportFailed` naming every missing or malformed field."""
+
     def pick(key: str, fallback: str = "") -> str:
         value = given.get(key)
         if value:
@@ -56,8 +57,11 @@ def merge_meta(given: Mapping[str, str | None], base: Document | None, title_hin
         superseded_on=pick("superseded_on", (base.superseded_on or "") if base else ""),
         note=pick("note", base.note if base else ""),
     )
-    problems = [f"--{key.replace('_', '-')} is required for a new document"
-                for key in ("title", "publisher", "in_effect", "url") if not getattr(meta, key)]
+    problems = [
+        f"--{key.replace('_', '-')} is required for a new document"
+        for key in ("title", "publisher", "in_effect", "url")
+        if not getattr(meta, key)
+    ]
     if meta.status not in {s.value for s in DocStatus}:
         problems.append(f"--status must be one of {', '.join(s.value for s in DocStatus)}")
     if meta.status == DocStatus.SUPERSEDED.value and not meta.superseded_by:
@@ -80,19 +84,28 @@ def carried_aids(found: list[FoundParagraph], digest: tuple[Paragraph, ...]) -> 
     """Digest paragraphs with the same (confirmed) number whose search aids (``terms``,
     ``asks``) the official text keeps, by number."""
     numbers = {p.number for p in found}
-    return {p.number: p for p in digest
-            if (p.terms or p.asks) and p.number in numbers and p.numbering is Numbering.CONFIRMED}
+    return {
+        p.number: p
+        for p in digest
+        if (p.terms or p.asks) and p.number in numbers and p.numbering is Numbering.CONFIRMED
+    }
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()).lstrip("#").strip()
 
 
-def render_document(doc_id: str, meta: DocMeta, found: list[FoundParagraph],
-                    aids: Mapping[str, Paragraph]) -> str:
+def render_document(doc_id: str, meta: DocMeta, found: list[FoundParagraph], aids: Mapping[str, Paragraph]) -> str:
     """The document file's text."""
-    header = [f"# {doc_id}", f"title: {meta.title}", f"audience: {meta.audience}", f"publisher: {meta.publisher}",
-              f"status: {meta.status}", f"in_effect: {meta.in_effect}", f"url: {meta.url}"]
+    header = [
+        f"# {doc_id}",
+        f"title: {meta.title}",
+        f"audience: {meta.audience}",
+        f"publisher: {meta.publisher}",
+        f"status: {meta.status}",
+        f"in_effect: {meta.in_effect}",
+        f"url: {meta.url}",
+    ]
     if meta.superseded_by:
         header.append(f"superseded_by: {meta.superseded_by}")
     if meta.superseded_on:
@@ -135,5 +148,7 @@ def write_checked(path: Path, text: str, check: Callable[[], object]) -> None:
             path.unlink(missing_ok=True)
         else:
             path.write_bytes(previous)
-        raise ImportFailed("the corpus would not load with this document, so nothing was written:\n"
-                           + "\n".join("  " + p for p in exc.problems)) from None
+        raise ImportFailed(
+            "the corpus would not load with this document, so nothing was written:\n"
+            + "\n".join("  " + p for p in exc.problems)
+        ) from None

@@ -137,8 +137,10 @@ def load_classifier(folder: Path) -> ConductClassifier | None:
         raise ClassifierFileError(f"{model_path}: missing; run `make train` to rebuild it")
     digest = sha256_of(model_path)
     if digest != manifest.get("sha256"):
-        raise ClassifierFileError(f"{model_path}: SHA-256 {digest[:12]}... does not match {manifest_path.name}; "
-                                  "the file is damaged or stale: run `make train` to rebuild it")
+        raise ClassifierFileError(
+            f"{model_path}: SHA-256 {digest[:12]}... does not match {manifest_path.name}; "
+            "the file is damaged or stale: run `make train` to rebuild it"
+        )
     try:
         with np.load(model_path, allow_pickle=False) as data:
             weights = np.asarray(data["weights"], dtype=np.float32)
@@ -147,8 +149,12 @@ def load_classifier(folder: Path) -> ConductClassifier | None:
     except (OSError, ValueError, KeyError) as exc:
         raise ClassifierFileError(f"{model_path}: cannot be read ({exc}); run `make train` to rebuild it") from None
     classes = tuple(manifest["classes"])
-    if (classes[0] != ORDINARY or weights.shape[1] != len(classes) or bias.shape != (len(classes),)
-            or weights.shape[0] <= len(vocabulary)):
+    if (
+        classes[0] != ORDINARY
+        or weights.shape[1] != len(classes)
+        or bias.shape != (len(classes),)
+        or weights.shape[0] <= len(vocabulary)
+    ):
         raise ClassifierFileError(f"{model_path}: shape {weights.shape} does not fit classes {classes}")
     known = {c.value for c in Category}
     unknown = [c for c in classes[1:] if c not in known]

@@ -21,25 +21,35 @@ import re
 
 CREDENTIAL = "credential"
 
-_SECRET = (r"pass ?words?|passwd|pwd|pw|pass ?codes?|pass ?phrases?|passkey|pins?(?: (?:no|number|code))?"
-           r"|smart ?card pin|epr pin|sim pin")
-_CODE = (r"(?:door|keypad|key ?safe|lock|access|security|verification|authentication|auth|one[- ]time|2fa|mfa"
-         r"|login|log-?in|sms|text|alarm|safe|gate|entry|otp) ?codes?|otp|one[- ]time pass ?(?:word|code)")
+_SECRET = (
+    r"pass ?words?|passwd|pwd|pw|pass ?codes?|pass ?phrases?|passkey|pins?(?: (?:no|number|code))?"
+    r"|smart ?card pin|epr pin|sim pin"
+)
+_CODE = (
+    r"(?:door|keypad|key ?safe|lock|access|security|verification|authentication|auth|one[- ]time|2fa|mfa"
+    r"|login|log-?in|sms|text|alarm|safe|gate|entry|otp) ?codes?|otp|one[- ]time pass ?(?:word|code)"
+)
 _JOIN = r"(?:\s*(?:is|was|=|:|-|'s|are|for \w+ is|to \w+ is|of)?\s*[\"']?\s*)"
 _VALUE = r"([^\s\"',;]{1,64})"
 _LABELLED = re.compile(rf"(?i)(?<![\w])(?:{_SECRET})(?![\w]){_JOIN}{_VALUE}")
 _CODED = re.compile(rf"(?i)(?<![\w])(?:{_CODE})(?![\w]){_JOIN}([^\s\"',;]{{0,30}}\d[^\s\"',;]{{0,30}})")
-_LOGIN_PAIR = re.compile(r"(?i)(?<![\w])(?:log ?in|login|logon|username|user ?name|credentials)(?:\s+(?:is|was|details|with|:|=))*"
-                         r"\s*[:=]?\s*([^\s/]{1,64})\s*/\s*([^\s]{1,64})")
-_SHAPED = re.compile(r"(?<![^\s(\[\"'])(?=[^\s]{0,63}[a-z])(?=[^\s]{0,63}[A-Z])(?=[^\s]{0,63}\d)"
-                     r"(?=[^\s]{0,63}[!@#$%^&*?£€+=~])[^\s]{8,64}(?![^\s)\]\"'.,;:])")
+_LOGIN_PAIR = re.compile(
+    r"(?i)(?<![\w])(?:log ?in|login|logon|username|user ?name|credentials)(?:\s+(?:is|was|details|with|:|=))*"
+    r"\s*[:=]?\s*([^\s/]{1,64})\s*/\s*([^\s]{1,64})"
+)
+_SHAPED = re.compile(
+    r"(?<![^\s(\[\"'])(?=[^\s]{0,63}[a-z])(?=[^\s]{0,63}[A-Z])(?=[^\s]{0,63}\d)"
+    r"(?=[^\s]{0,63}[!@#$%^&*?£€+=~])[^\s]{8,64}(?![^\s)\]\"'.,;:])"
+)
 _TRAILING = re.compile(r"[.,;:)\]]+$")
 # Words that can follow "password" without being one.
-_NOT_A_VALUE = frozenset("""
+_NOT_A_VALUE = frozenset(
+    """
 is was are the a an my your his her their our to for of and or but on in at with reset resets policy policies
 manager expired expires expiry change changed changes changing forgot forgotten please again rules protected
 locked lock unlock hint needed required sharing shared share never always only protect protection
-""".split())
+""".split()
+)
 
 
 def _value_span(m: re.Match[str], group: int) -> tuple[int, int] | None:

@@ -32,8 +32,9 @@ class ScreeningDataError(GmcbotError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("\n".join([f"the screening data has {len(problems)} problem(s):",
-                                    *("  " + p for p in problems)]))
+        super().__init__(
+            "\n".join([f"the screening data has {len(problems)} problem(s):", *("  " + p for p in problems)])
+        )
 
 
 def word_pattern(alternatives: Iterable[str]) -> str:
@@ -72,8 +73,9 @@ class Rule:
             if not found:
                 return False
             starts.append(found)
-        return any(all(any(abs(s - anchor) <= self.within for s in group) for group in starts[1:])
-                   for anchor in starts[0])
+        return any(
+            all(any(abs(s - anchor) <= self.within for s in group) for group in starts[1:]) for anchor in starts[0]
+        )
 
 
 @dataclass(frozen=True)
@@ -178,9 +180,22 @@ class ScreeningData:
         return ids
 
 
-IDENTIFIER_LEXICONS = ("nhs_number", "test_record", "date_of_birth", "hospital_number", "staff_contact",
-                       "patient_link", "place", "name_patient_clause", "name_staff_clause", "not_a_name",
-                       "patient_title", "staff_title", "street_suffix", "school_suffix")
+IDENTIFIER_LEXICONS = (
+    "nhs_number",
+    "test_record",
+    "date_of_birth",
+    "hospital_number",
+    "staff_contact",
+    "patient_link",
+    "place",
+    "name_patient_clause",
+    "name_staff_clause",
+    "not_a_name",
+    "patient_title",
+    "staff_title",
+    "street_suffix",
+    "school_suffix",
+)
 WORD_SETS = ("not_a_name", "street_suffix", "school_suffix")
 
 
@@ -323,10 +338,17 @@ def _load_rules(ld: _Loader) -> tuple[tuple[Rule, ...], tuple[Mitigator, ...]]:
         patterns = ld.compile_all(where, entry.get("all"))
         if not patterns:
             ld.problems.append(f"{where}: needs at least one pattern in 'all'")
-        rule = Rule(eid, category or Category.PATIENT_IDENTIFIABLE, ld.cites(where, entry),
-                    ld.number(where, entry, "weight"), ld.text(where, entry, "reason"), patterns,
-                    ld.compile_all(where, entry.get("unless", [])), int(entry.get("within", 0)),
-                    bool(entry.get("strong", False)))
+        rule = Rule(
+            eid,
+            category or Category.PATIENT_IDENTIFIABLE,
+            ld.cites(where, entry),
+            ld.number(where, entry, "weight"),
+            ld.text(where, entry, "reason"),
+            patterns,
+            ld.compile_all(where, entry.get("unless", [])),
+            int(entry.get("within", 0)),
+            bool(entry.get("strong", False)),
+        )
         rules.append(rule)
     mitigators: list[Mitigator] = []
     for n, entry in enumerate(data.get("mitigator", []), 1):
@@ -335,8 +357,9 @@ def _load_rules(ld: _Loader) -> tuple[tuple[Rule, ...], tuple[Mitigator, ...]]:
         patterns = ld.compile_all(where, entry.get("any"))
         if not patterns:
             ld.problems.append(f"{where}: needs at least one pattern in 'any'")
-        mitigators.append(Mitigator(eid, ld.number(where, entry, "weight"), patterns,
-                                    ld.compile_all(where, entry.get("unless", []))))
+        mitigators.append(
+            Mitigator(eid, ld.number(where, entry, "weight"), patterns, ld.compile_all(where, entry.get("unless", [])))
+        )
     return tuple(rules), tuple(mitigators)
 
 
@@ -352,13 +375,18 @@ def _load_jigsaw(ld: _Loader) -> Jigsaw:
         patterns = ld.compile_all(where, entry.get("any", [])) if "any" in entry else ()
         if not patterns and not finding:
             ld.problems.append(f"{where}: needs 'any' patterns or a 'finding' kind")
-        signals.append(JigsawSignal(eid, ld.number(where, entry, "weight"), ld.text(where, entry, "label"),
-                                    patterns, finding))
-    return Jigsaw(tuple(signals), ld.number("jigsaw.toml [jigsaw]", head, "threshold", 3.0),
-                  int(head.get("min_signals", 2)), ld.cites("jigsaw.toml [jigsaw]", head),
-                  ld.text("jigsaw.toml [jigsaw]", head, "reason"),
-                  ld.number("jigsaw.toml [jigsaw]", head, "cap", 3.0),
-                  ld.compile_all("jigsaw.toml [jigsaw] anchor", head.get("anchor", [])))
+        signals.append(
+            JigsawSignal(eid, ld.number(where, entry, "weight"), ld.text(where, entry, "label"), patterns, finding)
+        )
+    return Jigsaw(
+        tuple(signals),
+        ld.number("jigsaw.toml [jigsaw]", head, "threshold", 3.0),
+        int(head.get("min_signals", 2)),
+        ld.cites("jigsaw.toml [jigsaw]", head),
+        ld.text("jigsaw.toml [jigsaw]", head, "reason"),
+        ld.number("jigsaw.toml [jigsaw]", head, "cap", 3.0),
+        ld.compile_all("jigsaw.toml [jigsaw] anchor", head.get("anchor", [])),
+    )
 
 
 def _load_exemplars(ld: _Loader) -> tuple[ExemplarSet, ...]:
@@ -371,14 +399,24 @@ def _load_exemplars(ld: _Loader) -> tuple[ExemplarSet, ...]:
         category = ld.category(where, entry.get("category"), allow_ordinary=True)
         ordinary = entry.get("category") == ORDINARY
         examples = entry.get("examples", [])
-        if not isinstance(examples, list) or len(examples) < 3 or not all(isinstance(e, str) and e.strip() for e in examples):
+        if (
+            not isinstance(examples, list)
+            or len(examples) < 3
+            or not all(isinstance(e, str) and e.strip() for e in examples)
+        ):
             ld.problems.append(f"{where}: 'examples' must list at least three messages")
             examples = []
-        sets.append(ExemplarSet(eid, category, ld.cites(where, entry, required=not ordinary),
-                                "" if ordinary else ld.text(where, entry, "reason"),
-                                tuple(" ".join(e.split()) for e in examples)))
+        sets.append(
+            ExemplarSet(
+                eid,
+                category,
+                ld.cites(where, entry, required=not ordinary),
+                "" if ordinary else ld.text(where, entry, "reason"),
+                tuple(" ".join(e.split()) for e in examples),
+            )
+        )
     if not any(s.category is None for s in sets):
-        ld.problems.append("exemplars.toml: needs at least one set with category = \"ordinary\"")
+        ld.problems.append('exemplars.toml: needs at least one set with category = "ordinary"')
     return tuple(sets)
 
 

@@ -22,9 +22,12 @@ from index.cache import embed_examples
 from index.embedders import Embedder
 
 log = logging.getLogger(__name__)
+
+
 class ExemplarIndex:
-    def __init__(self, sets: Sequence[ExemplarSet], embedder: Embedder, policy: Policy,
-                 cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, sets: Sequence[ExemplarSet], embedder: Embedder, policy: Policy, cache_dir: Path | None = None
+    ) -> None:
         self.sets = tuple(sets)
         self.policy = policy
         texts = [e for s in self.sets for e in s.examples]
@@ -45,7 +48,7 @@ class ExemplarIndex:
         out = np.empty((len(vectors), len(self.sets)), dtype=np.float32)
         for j, (a, b) in enumerate(self.bounds):
             k = min(self.policy.knn_k, b - a)
-            part = np.partition(sims[:, a:b], b - a - k, axis=1)[:, b - a - k:]
+            part = np.partition(sims[:, a:b], b - a - k, axis=1)[:, b - a - k :]
             out[:, j] = part.mean(axis=1)
         return out
 

@@ -64,8 +64,22 @@ REDACTED = (*DIRECT, CREDENTIAL)
 # Identifiers that point at a patient on their own; the others (phone, email, postcode,
 # address) need the message to be about a patient.
 SELF_EVIDENT = frozenset({NHS, CHI, HC, PROBABLE, DOB, HOSPITAL, NAME})
-PRIORITY = {NHS: 10, CHI: 10, HC: 10, PROBABLE: 10, CREDENTIAL: 9, DOB: 9, EMAIL: 8, HOSPITAL: 7, PHONE: 6,
-            POSTCODE: 5, ADDRESS: 4, NAME: 3, STREET: 2, SCHOOL: 1}
+PRIORITY = {
+    NHS: 10,
+    CHI: 10,
+    HC: 10,
+    PROBABLE: 10,
+    CREDENTIAL: 9,
+    DOB: 9,
+    EMAIL: 8,
+    HOSPITAL: 7,
+    PHONE: 6,
+    POSTCODE: 5,
+    ADDRESS: 4,
+    NAME: 3,
+    STREET: 2,
+    SCHOOL: 1,
+}
 
 # Ten digits run together, grouped 3-3-4, 6-4 or 2-2-2-4 with any one separator (space,
 # dot, slash, underscore, dash, a line break), or typed as ten spaced single digits.
@@ -89,19 +103,23 @@ _DATE = re.compile(
 )
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
 # In lower or mixed case a postcode must start with one of the UK's postcode areas.
-_AREAS = ("AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY E EC "
-          "EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL LN LS LU M "
-          "ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW "
-          "SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE").split()
+_AREAS = (
+    "AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY E EC "
+    "EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL LN LS LU M "
+    "ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW "
+    "SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE"
+).split()
 _POSTCODE_ANY_CASE = re.compile(
-    rf"(?i)(?<![a-z0-9])(?:{'|'.join(sorted(_AREAS, key=len, reverse=True))})\d[a-z\d]? ?\d[abd-hjlnp-uw-z]{{2}}(?![a-z0-9])")
+    rf"(?i)(?<![a-z0-9])(?:{'|'.join(sorted(_AREAS, key=len, reverse=True))})\d[a-z\d]? ?\d[abd-hjlnp-uw-z]{{2}}(?![a-z0-9])"
+)
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)")
 # An address spelt out to dodge filters: "john.smith1951 at gmail dot com", "x [at] y [dot] org".
 _AT = r"(?:\s*[\[({]\s*at\s*[\])}]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\[({]\s*dot\s*[\])}]\s*|\s+dot\s+|\.)"
 _SPELT_EMAIL = re.compile(
     rf"(?i)(?<![\w.+'-])[\w.+'-]{{1,64}}{_AT}([a-z0-9-]{{1,63}}(?:{_DOT}[a-z0-9-]{{1,63}}){{0,2}}{_DOT}"
-    r"(?:com|org|net|uk|co|ac|gov|nhs|scot|wales|ie|io|me|info|edu))(?![\w])")
+    r"(?:com|org|net|uk|co|ac|gov|nhs|scot|wales|ie|io|me|info|edu))(?![\w])"
+)
 # A GB-shaped phone number: +44, 0044 or 0, then 9 or 10 more digits with optional
 # spaces, dots or dashes between them.
 _PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00) ?44[ .-]?(?:\(0\)[ .-]?)?|\(?0)\d(?:\)?[ .-]?\d){8,9}(?![\w])")
@@ -113,9 +131,35 @@ _GATE_FRAME = re.compile(r"(?:is|was|has|[:=–-]) (?:[A-Z][a-z]*\.? )?[A-Z][a-z
 _GATE_TWO_CAPS = re.compile(r"[A-Z][a-z]+ (?:Mc|Mac|O')?[A-Z][a-z]")
 _TITLE_WORDS = ("mr", "ms", "miss", "mx", "master", "madam", "lady", "sir")
 _PATIENT_WORDS = ("patient", "pt", "admission", "transfer", "referral", "arrival", "resident")
-_DOB_WORDS = ("dob", "d.o.b", "d o b", "birth", "born", "b.", "לידה", "נולד", "ميلاد", "مواليد", "ولد", "پیدائش",
-              "geni", "urodz", "naissance", "né", "nacimiento", "geb", "nascita", "nascimento", "doğum", "dogum",
-              "рожд", "народж", "জন্ম", "जन्म", "ਜਨਮ")
+_DOB_WORDS = (
+    "dob",
+    "d.o.b",
+    "d o b",
+    "birth",
+    "born",
+    "b.",
+    "לידה",
+    "נולד",
+    "ميلاد",
+    "مواليد",
+    "ولد",
+    "پیدائش",
+    "geni",
+    "urodz",
+    "naissance",
+    "né",
+    "nacimiento",
+    "geb",
+    "nascita",
+    "nascimento",
+    "doğum",
+    "dogum",
+    "рожд",
+    "народж",
+    "জন্ম",
+    "जन्म",
+    "ਜਨਮ",
+)
 # Date-of-birth labels in other languages staff may write them in (Hebrew, Arabic, Urdu,
 # Welsh, Polish, French, Spanish, German, Italian, Portuguese, Turkish, Russian, Ukrainian,
 # Bengali, Hindi, Punjabi), before or after the date.
@@ -123,7 +167,8 @@ _DOB_LABELS = re.compile(
     r"(?i)תאריך לידה|ת\.? ?לידה|נולדה?|تاريخ الميلاد|تاريخ الولادة|مواليد|ولد|ولدت|تاریخ پیدائش|dyddiad geni|"
     r"data urodzenia|ur\.|urodzon[ay]|date de naissance|née? le|fecha de nacimiento|nacid[oa]|geb\.|geboren|"
     r"data di nascita|nat[oa] il|data de nascimento|doğum tarihi|dogum tarihi|дата рождения|дата народження|"
-    r"জন্ম তারিখ|जन्म तिथि|जन्मतिथि|ਜਨਮ ਮਿਤੀ")
+    r"জন্ম তারিখ|जन्म तिथि|जन्मतिथि|ਜਨਮ ਮਿਤੀ"
+)
 _NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NAME = rf"{_NAME_WORD}(?: {_NAME_WORD}){{0,2}}"
 _CHI_WORD = re.compile(r"\bchi\b")
@@ -164,46 +209,62 @@ class IdentifierDetector:
             ctx=ctx,
             staff_domains=tuple(d.lower().lstrip("@.") for d in staff_domains if d.strip()),
             mrn=mrn,
-            hospital_after_context=re.compile(rf"(?i:{src['hospital_number']})[\s:.#=-]{{0,4}}([A-Z]{{0,3}}\d{{5,10}})"),
+            hospital_after_context=re.compile(
+                rf"(?i:{src['hospital_number']})[\s:.#=-]{{0,4}}([A-Z]{{0,3}}\d{{5,10}})"
+            ),
             title_name=re.compile(rf"(?i:{titles})\.? ({_NAME})"),
-            place_name=re.compile(rf"{place} ?\d{{0,3}}[a-zA-Z]?:? ?(?:is|was|=|:|-|–|has) (?:(?i:{titles})\.? )?({_NAME})"),
+            place_name=re.compile(
+                rf"{place} ?\d{{0,3}}[a-zA-Z]?:? ?(?:is|was|=|:|-|–|has) (?:(?i:{titles})\.? )?({_NAME})"
+            ),
             patient_name=re.compile(
-                rf"(?i:(?<![a-z])(?:patient|pt|admission|transfer|referral|arrival|resident)s?(?:[^.!?\n]{{0,30}}?)(?: is|:|-| called| named| name is| =))[ \t]+({_NAME})"),
+                rf"(?i:(?<![a-z])(?:patient|pt|admission|transfer|referral|arrival|resident)s?(?:[^.!?\n]{{0,30}}?)(?: is|:|-| called| named| name is| =))[ \t]+({_NAME})"
+            ),
             name_place=re.compile(
                 rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}(?: {_NAME_WORD})?) (?i:(?:is |was )?(?:back |still |now |)(?:in|on|from) )"
-                rf"(?:{place} ?\d|(?i:(?:our |the )?(?:resus|majors|minors|hdu|itu|icu|ccu|ward|a ?& ?e|ed|side ?room|amu|cdu|recovery)\b))"),
+                rf"(?:{place} ?\d|(?i:(?:our |the )?(?:resus|majors|minors|hdu|itu|icu|ccu|ward|a ?& ?e|ed|side ?room|amu|cdu|recovery)\b))"
+            ),
             person_place_name=re.compile(
                 r"(?i:(?<![a-z])(?:lady|man|gent|guy|woman|lad|girl|boy|chap|bloke|fella|patient|pt|gentleman|dear)"
-                rf" (?:in|on) (?:{src['place']} ?)?\d{{1,3}}[a-z]?:? ?(?:is|was|=|:|-|–) )(?:(?i:{titles})\.? )?({_NAME})"),
-            name_age=re.compile(rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}),? (?i:aged? )?\d{{1,3}}(?: ?(?i:yo|y/o|years?|yrs?)| ?[MF])?(?=[,.;)]| (?i:and|with|who|from|the|is|has|was))"),
-            address=re.compile(rf"(?<![\w/])(?:(?i:flat|apartment|apt) \d{{1,4}}[A-Za-z]?,? )?\d{{1,4}}[A-Za-z]?,? "
-                               rf"(?:{_NAME_WORD} ){{1,3}}(?:{suffix_street})\b"),
+                rf" (?:in|on) (?:{src['place']} ?)?\d{{1,3}}[a-z]?:? ?(?:is|was|=|:|-|–) )(?:(?i:{titles})\.? )?({_NAME})"
+            ),
+            name_age=re.compile(
+                rf"(?<![A-Za-z])({_NAME_WORD} {_NAME_WORD}),? (?i:aged? )?\d{{1,3}}(?: ?(?i:yo|y/o|years?|yrs?)| ?[MF])?(?=[,.;)]| (?i:and|with|who|from|the|is|has|was))"
+            ),
+            address=re.compile(
+                rf"(?<![\w/])(?:(?i:flat|apartment|apt) \d{{1,4}}[A-Za-z]?,? )?\d{{1,4}}[A-Za-z]?,? "
+                rf"(?:{_NAME_WORD} ){{1,3}}(?:{suffix_street})\b"
+            ),
             street=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_street})\b"),
             school=re.compile(rf"(?<![\w])(?:{_NAME_WORD} ){{1,2}}(?:{suffix_school})\b"),
-            names=NameFinder(load_vocabulary(), ctx.words["not_a_name"], titles,
-                             ctx.words["street_suffix"] | ctx.words["school_suffix"]),
+            names=NameFinder(
+                load_vocabulary(),
+                ctx.words["not_a_name"],
+                titles,
+                ctx.words["street_suffix"] | ctx.words["school_suffix"],
+            ),
         )
 
     # -- helpers -----------------------------------------------------------------------
     def _before(self, text: str, start: int, width: int = 28) -> str:
-        return fold(text[max(0, start - width):start])
+        return fold(text[max(0, start - width) : start])
 
     def _clause(self, text: str, start: int, end: int, width: int = 90) -> str:
         """The sentence around a span (cut at sentence breaks), folded."""
-        left = text[max(0, start - width):start]
-        right = text[end:end + width]
+        left = text[max(0, start - width) : start]
+        right = text[end : end + width]
         breaks = list(_SENTENCE_BREAK.finditer(left))
         if breaks:
-            left = left[breaks[-1].end():]
+            left = left[breaks[-1].end() :]
         m = _SENTENCE_BREAK.search(right)
         if m:
-            right = right[:m.start()]
+            right = right[: m.start()]
         return fold(left + " " + right)
 
     def _is_name(self, words: str) -> bool:
         first = words.split(" ")[0].lower()
         return first not in self.ctx.words["not_a_name"] and all(
-            w.lower() not in self.ctx.words["not_a_name"] for w in words.split(" ")[-1:])
+            w.lower() not in self.ctx.words["not_a_name"] for w in words.split(" ")[-1:]
+        )
 
     # -- detectors ---------------------------------------------------------------------
     def _health_numbers(self, text: str, out: list[Finding]) -> None:
@@ -218,10 +279,10 @@ class IdentifierDetector:
             if not (check_ok or scottish):
                 # An order or Datix reference, unless it is labelled as a health number:
                 # then it is a mistyped one, and still identifies.
-                if named and not self.ctx.search("test_record", fold(text[max(0, m.start() - 40):m.end() + 40])):
+                if named and not self.ctx.search("test_record", fold(text[max(0, m.start() - 40) : m.end() + 40])):
                     out.append(Finding(PROBABLE, m.start(), m.end(), 0.7))
                 continue
-            around = fold(text[max(0, m.start() - 40):m.end() + 40])
+            around = fold(text[max(0, m.start() - 40) : m.end() + 40])
             if self.ctx.search("test_record", around):
                 continue
             if scottish:
@@ -252,9 +313,12 @@ class IdentifierDetector:
             return
         for m in _DATE.finditer(text):
             before = self._before(text, m.start(), 40)
-            after = fold(text[m.end():m.end() + 10])
-            if self.ctx.search("date_of_birth", before) or after.lstrip(" ([").startswith(("dob", "d.o.b")) \
-                    or _DOB_LABELS.search(text, max(0, m.start() - 30), m.end() + 30):
+            after = fold(text[m.end() : m.end() + 10])
+            if (
+                self.ctx.search("date_of_birth", before)
+                or after.lstrip(" ([").startswith(("dob", "d.o.b"))
+                or _DOB_LABELS.search(text, max(0, m.start() - 30), m.end() + 30)
+            ):
                 out.append(Finding(DOB, m.start(), m.end(), 1.0))
 
     def _postcodes(self, text: str, out: list[Finding]) -> None:
@@ -324,7 +388,7 @@ class IdentifierDetector:
     def _patient_clause(self, text: str, start: int, end: int, others: bool) -> bool:
         """A titled name at ``text[start:end]`` is a patient's: the clause says so, or the
         message holds another patient identifier, and no staff wording says otherwise."""
-        head = fold(text[max(0, start - 24):start])
+        head = fold(text[max(0, start - 24) : start])
         if self.ctx.search("staff_title", head[-12:]):
             return False
         clause = self._clause(text, start, end)
@@ -335,7 +399,9 @@ class IdentifierDetector:
     def _context_names(self, text: str, out: list[Finding]) -> None:
         """Names in any case or script after patient wording, a place or a title, and
         names beside another identifier (:mod:`.names`)."""
-        others = [f for f in out if f.kind in SELF_EVIDENT and f.kind != NAME or f.kind in (PHONE, POSTCODE, EMAIL, ADDRESS)]
+        others = [
+            f for f in out if f.kind in SELF_EVIDENT and f.kind != NAME or f.kind in (PHONE, POSTCODE, EMAIL, ADDRESS)
+        ]
         # A titled name is a patient's beside another identifier or contact detail of theirs.
         linked = bool(others)
         for start, end in self.names.after_context(text, lambda a, b: self._patient_clause(text, a, b, linked)):
@@ -353,7 +419,7 @@ class IdentifierDetector:
         for m in self.title_name.finditer(text):
             if not self._is_name(m.group(1)):
                 continue
-            head = fold(text[max(0, m.start() - 24):m.start()])
+            head = fold(text[max(0, m.start() - 24) : m.start()])
             if self.ctx.search("staff_title", head[-12:]):
                 continue
             clause = self._clause(text, m.start(), m.end())
@@ -421,7 +487,7 @@ def _repeats(text: str, found: list[Finding]) -> list[Finding]:
     for f in found:
         if f.kind in QUASI:
             continue
-        value = text[f.start:f.end]
+        value = text[f.start : f.end]
         values = [value]
         if f.kind == NAME:  # the surname alone identifies too
             values.append(value.split(" ")[-1])

@@ -45,7 +45,9 @@ _TITLE_NAME = re.compile(r"\b(?:mr|mrs|miss|ms|mx)\.?\s+[A-Z]", re.IGNORECASE)
 _RECORD_WORDS = re.compile(
     r"\b(?:nhs\s*(?:no|number)?|d\.?o\.?b|date of birth|hospital\s*(?:no|number)|mrn|hosp\s*no|"
     r"diagnosis|allerg(?:y|ies)|consultant|admitted|discharge|ward|medication|obs|news2?|"
-    r"patient|pt|address|next of kin|nok|gp)\b", re.IGNORECASE)
+    r"patient|pt|address|next of kin|nok|gp)\b",
+    re.IGNORECASE,
+)
 
 
 class ImageError(ValueError):

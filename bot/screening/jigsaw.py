@@ -16,8 +16,9 @@ def jigsaw_evidence(config: Jigsaw, folded: str, findings: Sequence[Finding], mi
     if config.anchor and not any(p.search(folded) for p in config.anchor):
         return None
     kinds = {f.kind for f in findings}
-    fired = [s for s in config.signals
-             if (s.finding and s.finding in kinds) or any(p.search(folded) for p in s.patterns)]
+    fired = [
+        s for s in config.signals if (s.finding and s.finding in kinds) or any(p.search(folded) for p in s.patterns)
+    ]
     labels: list[str] = []
     for s in fired:
         if s.label not in labels:

@@ -46,17 +46,22 @@ MARKS = _mark_class()
 NAME_TOKEN = rf"[^\W\d_](?:[^\W\d_]|[{MARKS}]|['-](?=[^\W\d_])){{0,40}}"
 _WORD = re.compile(NAME_TOKEN)
 _CONTRACTIONS = ("s", "t", "ll", "re", "ve", "d", "m", "")
-_PATIENT = (r"(?:patient|pt|resident|admission|transfer|referral|arrival|service user|client)s?(?:'?s? name)?"
-            r"(?P<link>\s+(?:is|was|called|named|name is|=)|\s*[:=-])?")
-_PLACE = (r"(?:bed|bay|cubicle|cube|side ?room|sr|room|resus|trolley|chair|majors|minors)\s?\d{0,3}[a-z]?"
-          r"\s?(?::|-|–|=|\s(?:is|was|has))")
+_PATIENT = (
+    r"(?:patient|pt|resident|admission|transfer|referral|arrival|service user|client)s?(?:'?s? name)?"
+    r"(?P<link>\s+(?:is|was|called|named|name is|=)|\s*[:=-])?"
+)
+_PLACE = (
+    r"(?:bed|bay|cubicle|cube|side ?room|sr|room|resus|trolley|chair|majors|minors)\s?\d{0,3}[a-z]?"
+    r"\s?(?::|-|–|=|\s(?:is|was|has))"
+)
 
 
 class NameFinder:
     """Finds names by context; ``is_name_word`` decides whether one word could be a name."""
 
-    def __init__(self, vocabulary: Vocabulary, not_a_name: frozenset[str], titles: str,
-                 places: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, not_a_name: frozenset[str], titles: str, places: frozenset[str] = frozenset()
+    ) -> None:
         self.vocab = vocabulary
         self.not_a_name = not_a_name
         self.places = places  # street and school words: a run holding one is a place
@@ -88,15 +93,16 @@ class NameFinder:
         end = None
         count = unknown = 0
         for m in _WORD.finditer(run):
-            if run[end - start if end else 0:m.start()].strip():
+            if run[end - start if end else 0 : m.start()].strip():
                 break
             word = m.group()
             if word.lower() in self.places:
                 return None
             if self.is_name_word(word):
                 unknown += 1
-            elif not (word.lower() in self.vocab.name_words
-                      and (word.lower() not in self.not_a_name or word[:1].isupper())):
+            elif not (
+                word.lower() in self.vocab.name_words and (word.lower() not in self.not_a_name or word[:1].isupper())
+            ):
                 break  # "Mr Guy Rousseau": a capitalised everyday name word still counts
             end = start + m.end()
             count += 1
@@ -133,12 +139,17 @@ class NameFinder:
         runs: list[tuple[int, int, int]] = []  # start, end, words
         for m in _WORD.finditer(text):
             if m.group().lower() in self.places:
-                if runs and not text[runs[-1][1]:m.start()].strip():
+                if runs and not text[runs[-1][1] : m.start()].strip():
                     runs.pop()  # "Hexham Rd": a place, not a name
                 continue
             if not self.is_name_word(m.group()):
                 continue
-            if runs and runs[-1][2] < 3 and 0 < m.start() - runs[-1][1] <= 2 and not text[runs[-1][1]:m.start()].strip():
+            if (
+                runs
+                and runs[-1][2] < 3
+                and 0 < m.start() - runs[-1][1] <= 2
+                and not text[runs[-1][1] : m.start()].strip()
+            ):
                 start, _, count = runs[-1]
                 runs[-1] = (start, m.end(), count + 1)
             else:
@@ -147,7 +158,9 @@ class NameFinder:
         for start, stop, count in runs:
             if count < 2:
                 continue
-            if any((a_end <= start and start - a_end <= reach) or (stop <= a_start and a_start - stop <= reach)
-                   for a_start, a_end in anchors):
+            if any(
+                (a_end <= start and start - a_end <= reach) or (stop <= a_start and a_start - stop <= reach)
+                for a_start, a_end in anchors
+            ):
                 spans.append((start, stop))
         return spans

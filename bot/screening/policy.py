@@ -69,8 +69,9 @@ class FlagPolicy:
                 break
         return tuple(out)
 
-    def decide(self, evidence: Sequence[Evidence], redacted: str, findings: Sequence[Finding],
-               sensitivity: str = "normal") -> Flag | None:
+    def decide(
+        self, evidence: Sequence[Evidence], redacted: str, findings: Sequence[Finding], sensitivity: str = "normal"
+    ) -> Flag | None:
         threshold = self.policy.flag_threshold + SENSITIVITY_OFFSETS.get(sensitivity, 0.0)
         verdict = weigh(evidence, self.policy)
         if not verdict.scores or verdict.scores[0][1] < threshold:
@@ -85,8 +86,13 @@ class FlagPolicy:
         for e in ordered:
             if e.reason not in reasons:
                 reasons.append(e.reason)
-        severity = (Severity.HIGH if score >= self.policy.high_threshold
-                    else Severity.MEDIUM if score >= self.policy.medium_threshold else Severity.LOW)
+        severity = (
+            Severity.HIGH
+            if score >= self.policy.high_threshold
+            else Severity.MEDIUM
+            if score >= self.policy.medium_threshold
+            else Severity.LOW
+        )
         rule_ids = tuple(dict.fromkeys(e.source for c in flagged for e in verdict.evidence[c]))
         return Flag(
             category=primary,

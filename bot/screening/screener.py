@@ -55,8 +55,7 @@ class Analysis:
 class Screener:
     """Screens messages; build once and reuse (exemplars are embedded at construction)."""
 
-    def __init__(self, settings: Settings, corpus: Corpus, embedder: Embedder,
-                 data_dir: Path = SCREENING_DIR) -> None:
+    def __init__(self, settings: Settings, corpus: Corpus, embedder: Embedder, data_dir: Path = SCREENING_DIR) -> None:
         self.data: ScreeningData = load_screening_data(data_dir)
         missing = check_citations(self.data, (p.id for p in corpus.paragraphs))
         if missing:
@@ -64,14 +63,17 @@ class Screener:
             # next paragraph the evidence names, or the category default.
             log.warning("screening data cites %d paragraph(s) the corpus lacks: %s", len(missing), ", ".join(missing))
         self.embedder = embedder
-        self.detector = IdentifierDetector.build(self.data.identifiers, settings.staff_email_domains,
-                                                 settings.mrn_pattern)
-        self.exemplars = ExemplarIndex(self.data.exemplars, embedder, self.data.policy,
-                                       cache_dir=settings.data_dir / "screening")
+        self.detector = IdentifierDetector.build(
+            self.data.identifiers, settings.staff_email_domains, settings.mrn_pattern
+        )
+        self.exemplars = ExemplarIndex(
+            self.data.exemplars, embedder, self.data.policy, cache_dir=settings.data_dir / "screening"
+        )
         self.policy = FlagPolicy(self.data.policy, corpus)
         classifier = load_classifier(data_dir / "classifier")
         self.classifier: ConductClassifier | None = (
-            classifier if classifier is not None and classifier.applies_to(embedder.embedder_id) else None)
+            classifier if classifier is not None and classifier.applies_to(embedder.embedder_id) else None
+        )
 
     # -- public API ------------------------------------------------------------------------
     def screen(self, message: Message, sensitivity: str = "normal") -> Screening:
@@ -141,9 +143,16 @@ class Screener:
                 weight = min(p.identifier_weights.get(kind, p.linked_weight), p.linked_weight)
             else:
                 continue
-            out.append(Evidence(Category.PATIENT_IDENTIFIABLE, weight, p.identifier_cites,
-                                p.identifier_reasons.get(kind, "It contains a patient identifier."),
-                                f"identifier:{kind}", strong=True))
+            out.append(
+                Evidence(
+                    Category.PATIENT_IDENTIFIABLE,
+                    weight,
+                    p.identifier_cites,
+                    p.identifier_reasons.get(kind, "It contains a patient identifier."),
+                    f"identifier:{kind}",
+                    strong=True,
+                )
+            )
         return out
 
     def _mitigation(self, folded: str) -> float:
@@ -159,8 +168,11 @@ class Screener:
             findings = self.detector.detect(prep)
             mitigation = self._mitigation(folded)
             evidence: list[Evidence] = self._identifier_evidence(findings, folded)
-            evidence += [Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
-                         for r in self.data.rules if r.matches(folded)]
+            evidence += [
+                Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
+                for r in self.data.rules
+                if r.matches(folded)
+            ]
             evidence += self.exemplars.evidence(row)
             if probs is not None:
                 evidence += self._classifier_evidence(probs[i], row, folded)

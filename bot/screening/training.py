@@ -44,7 +44,7 @@ TRAINING_DIR = SCREENING_DIR / "training"
 CLASSIFIER_DIR = SCREENING_DIR / "classifier"
 CLASSES: tuple[str, ...] = (ORDINARY, *(c.value for c in Category))
 SEED = 20261206
-L2 = 1e-3          # penalty on the weights (per example, mean loss)
+L2 = 1e-3  # penalty on the weights (per example, mean loss)
 TARGET_FPR = 0.03  # share of ordinary training messages allowed to reach any category, out of fold
 FOLDS = 5
 MIN_WORD_COUNT = 3  # a word or word pair must occur in this many training messages to be a feature
@@ -98,7 +98,7 @@ def _fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float) -> tuple[np.nd
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: d * n_classes].reshape(d, n_classes)
-        b = theta[d * n_classes:]
+        b = theta[d * n_classes :]
         z = x64 @ w + b
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -109,7 +109,7 @@ def _fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float) -> tuple[np.nd
     theta0 = np.zeros(d * n_classes + n_classes)
     res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 2000})
     w = res.x[: d * n_classes].reshape(d, n_classes).astype(np.float32)
-    return w, res.x[d * n_classes:].astype(np.float32)
+    return w, res.x[d * n_classes :].astype(np.float32)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -169,13 +169,19 @@ def features(examples: Sequence[Example], embedder_name: str = "minilm") -> tupl
     vectors, embedder_id = embed([e.text for e in examples], embedder_name)
     folded = [prepare(e.text).folded for e in examples]
     vocabulary = vocabulary_of(folded)
-    probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), {}, embedder_id,
-                              vocabulary)
+    probe = ConductClassifier(
+        CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), {}, embedder_id, vocabulary
+    )
     return probe.features(vectors, folded), embedder_id, vocabulary
 
 
-def train(out_dir: Path = CLASSIFIER_DIR, training_dir: Path = TRAINING_DIR, l2: float = L2,
-          target_fpr: float = TARGET_FPR, seed: int = SEED) -> dict[str, object]:
+def train(
+    out_dir: Path = CLASSIFIER_DIR,
+    training_dir: Path = TRAINING_DIR,
+    l2: float = L2,
+    target_fpr: float = TARGET_FPR,
+    seed: int = SEED,
+) -> dict[str, object]:
     """Fit, calibrate and write the classifier; returns the manifest."""
     examples = read_training(training_dir)
     x, embedder_id, vocabulary = features(examples)
@@ -200,8 +206,10 @@ def train(out_dir: Path = CLASSIFIER_DIR, training_dir: Path = TRAINING_DIR, l2:
         "examples": dict(Counter(e.label for e in examples)),
         "vocabulary": len(vocabulary),
         "data_sha256": data_digest(examples),
-        "out_of_fold": {"recall": round(float(reached[risky].mean()), 4),
-                        "false_alarms": round(float(reached[~risky].mean()), 4)},
+        "out_of_fold": {
+            "recall": round(float(reached[risky].mean()), 4),
+            "false_alarms": round(float(reached[~risky].mean()), 4),
+        },
         "sha256": sha256_of(model_path),
     }
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -209,11 +217,17 @@ def train(out_dir: Path = CLASSIFIER_DIR, training_dir: Path = TRAINING_DIR, l2:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.screening.training",
-                                     description="Train the conduct classifier from guidance_corpus/screening/training.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.screening.training",
+        description="Train the conduct classifier from guidance_corpus/screening/training.",
+    )
     parser.add_argument("--out", type=Path, default=CLASSIFIER_DIR, help="folder for model.npz and model.json")
-    parser.add_argument("--target-fpr", type=float, default=TARGET_FPR,
-                        help="share of ordinary training messages allowed to reach a category (default %(default)s)")
+    parser.add_argument(
+        "--target-fpr",
+        type=float,
+        default=TARGET_FPR,
+        help="share of ordinary training messages allowed to reach a category (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         manifest = train(args.out, target_fpr=args.target_fpr)

@@ -61,17 +61,32 @@ class SqlDecisions:
         now = self._clock()
 
         def apply(conn: Connection) -> bool:
-            matched = conn.execute(update(FLAGS).where(
-                FLAGS.c.id == change.flag_id, FLAGS.c.status == change.expect_status.value,
-                FLAGS.c.decided == change.expect_decided,
-            ).values(status=change.status.value, decided=change.decided, reviewed=now,
-                     reviewer_hash=change.actor_hash)).rowcount
+            matched = conn.execute(
+                update(FLAGS)
+                .where(
+                    FLAGS.c.id == change.flag_id,
+                    FLAGS.c.status == change.expect_status.value,
+                    FLAGS.c.decided == change.expect_decided,
+                )
+                .values(
+                    status=change.status.value, decided=change.decided, reviewed=now, reviewer_hash=change.actor_hash
+                )
+            ).rowcount
             if matched != 1:
                 return False
-            conn.execute(EVENTS.insert().values(
-                id=uuid.uuid4().hex, flag_id=change.flag_id, created=now, actor_hash=change.actor_hash,
-                role=change.role, source=change.source, from_status=change.expect_status.value,
-                to_status=change.status.value, decided=change.decided))
+            conn.execute(
+                EVENTS.insert().values(
+                    id=uuid.uuid4().hex,
+                    flag_id=change.flag_id,
+                    created=now,
+                    actor_hash=change.actor_hash,
+                    role=change.role,
+                    source=change.source,
+                    from_status=change.expect_status.value,
+                    to_status=change.status.value,
+                    decided=change.decided,
+                )
+            )
             return True
 
         return self._read(apply)
@@ -81,13 +96,29 @@ class SqlDecisions:
         if flag_id is not None:
             query = query.where(EVENTS.c.flag_id == flag_id)
         rows = self._read(lambda conn: list(conn.execute(query).mappings()))
-        return [FlagEvent(r["id"], r["flag_id"], _ts(r["created"]), r["actor_hash"], r["role"], r["source"],
-                          FlagStatus(r["from_status"]), FlagStatus(r["to_status"]), bool(r["decided"]))
-                for r in rows]
+        return [
+            FlagEvent(
+                r["id"],
+                r["flag_id"],
+                _ts(r["created"]),
+                r["actor_hash"],
+                r["role"],
+                r["source"],
+                FlagStatus(r["from_status"]),
+                FlagStatus(r["to_status"]),
+                bool(r["decided"]),
+            )
+            for r in rows
+        ]
 
     def record_decline(self, platform: str, status: str, topics: Sequence[str]) -> None:
-        row = {"id": uuid.uuid4().hex, "created": self._clock(), "platform": platform, "status": status,
-               "topics": list(topics)}
+        row = {
+            "id": uuid.uuid4().hex,
+            "created": self._clock(),
+            "platform": platform,
+            "status": status,
+            "topics": list(topics),
+        }
         self._write(lambda conn: conn.execute(DECLINES.insert().values(**row)))
 
     def declines(self, since: datetime | None = None) -> list[DeclineRecord]:
@@ -105,5 +136,3 @@ def purge_review_rows(conn: Connection, cutoff: datetime, dry_run: bool) -> None
     old_flags = select(FLAGS.c.id).where(FLAGS.c.created < cutoff)
     conn.execute(delete(EVENTS).where(EVENTS.c.flag_id.in_(old_flags)))
     conn.execute(delete(DECLINES).where(DECLINES.c.created < cutoff))
-
-

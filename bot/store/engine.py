@@ -18,7 +18,10 @@ CONNECT_TIMEOUT_SECONDS = 5
 # closing the connection (a network cut) within about 15 s instead of the kernel's minutes.
 PG_CONNECT_ARGS = {
     "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-    "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
     "tcp_user_timeout": 15_000,
 }
 

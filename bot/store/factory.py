@@ -39,8 +39,15 @@ def open_records(
         engine.dispose()
         raise StoreUnavailable(f"cannot open the database at {shown}: {_reason(exc, url.password)}") from None
     key = load_or_create_key(settings.pseudonym_key, key_file_for(sqlite_path(url), settings.data_dir))
-    records = SqlRecords(engine, key, where=shown, retention_days=settings.retention_days,
-                         queue_limit=queue_limit, retry_seconds=retry_seconds, clock=clock)
+    records = SqlRecords(
+        engine,
+        key,
+        where=shown,
+        retention_days=settings.retention_days,
+        queue_limit=queue_limit,
+        retry_seconds=retry_seconds,
+        clock=clock,
+    )
     try:
         records.maintain()
     except StoreUnavailable:

@@ -41,8 +41,9 @@ def load_or_create_key(configured: str, key_file: Path) -> bytes:
     except FileExistsError:  # another process made it first
         pass
     except OSError as exc:
-        raise ConfigError(f"cannot create the pseudonym key file {key_file}: {exc.strerror}; "
-                          "set GMCBOT_PSEUDONYM_KEY instead") from None
+        raise ConfigError(
+            f"cannot create the pseudonym key file {key_file}: {exc.strerror}; set GMCBOT_PSEUDONYM_KEY instead"
+        ) from None
     else:
         log.info("generated a pseudonym key in %s", key_file)
     return _read_key(key_file)
@@ -68,6 +69,8 @@ def _read_key(key_file: Path) -> bytes:
         os.chmod(key_file, 0o600)
     text = key_file.read_text(encoding="ascii").strip()
     if len(text) < 32:
-        raise ConfigError(f"pseudonym key file {key_file} is empty or too short; "
-                          "restore it from backup, or delete it to start new pseudonyms")
+        raise ConfigError(
+            f"pseudonym key file {key_file} is empty or too short; "
+            "restore it from backup, or delete it to start new pseudonyms"
+        )
     return text.encode("ascii")

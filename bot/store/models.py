@@ -87,9 +87,7 @@ class ChannelSettingsRow(Base):
     sensitivity: Mapped[str] = mapped_column(String(16), default="normal")
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (
-        CheckConstraint(one_of("sensitivity", SENSITIVITIES), name="ck_channel_settings_sensitivity"),
-    )
+    __table_args__ = (CheckConstraint(one_of("sensitivity", SENSITIVITIES), name="ck_channel_settings_sensitivity"),)
 
 
 class ProcessedEvent(Base):

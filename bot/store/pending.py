@@ -42,8 +42,11 @@ class PendingWrites:
         """Keep ``write`` for later; False (and counted) when the queue is full."""
         if len(self._queue) >= self.limit:
             if self.dropped == 0:
-                log.error("audit store: %d records are waiting for %s; dropping further records until it returns",
-                          self.limit, self.where)
+                log.error(
+                    "audit store: %d records are waiting for %s; dropping further records until it returns",
+                    self.limit,
+                    self.where,
+                )
             self.dropped += 1
             return False
         self._queue.append(write)
@@ -61,9 +64,13 @@ class PendingWrites:
             if self.down:
                 return
             self.down = True
-            log.warning("audit store: lost the database at %s (%s); answering and screening go on, "
-                        "records wait in memory (up to %d) until it returns",
-                        self.where, type(error).__name__, self.limit)
+            log.warning(
+                "audit store: lost the database at %s (%s); answering and screening go on, "
+                "records wait in memory (up to %d) until it returns",
+                self.where,
+                type(error).__name__,
+                self.limit,
+            )
 
     def mark_up(self) -> None:
         """Note that the database answered again (logged once per outage)."""
@@ -73,8 +80,12 @@ class PendingWrites:
             self.down = False
             dropped, self.dropped = self.dropped, 0
         if dropped:
-            log.error("audit store: database at %s is back; writing %d waiting records; %d records were "
-                      "dropped because the queue was full", self.where, len(self._queue), dropped)
+            log.error(
+                "audit store: database at %s is back; writing %d waiting records; %d records were "
+                "dropped because the queue was full",
+                self.where,
+                len(self._queue),
+                dropped,
+            )
         else:
-            log.warning("audit store: database at %s is back; writing %d waiting records",
-                        self.where, len(self._queue))
+            log.warning("audit store: database at %s is back; writing %d waiting records", self.where, len(self._queue))

@@ -94,8 +94,14 @@ def check_role(role: str) -> str:
 
 
 class ReviewStore:
-    def __init__(self, engine: Engine, key: bytes, *, clock: Callable[[], datetime] = utcnow,
-                 hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        key: bytes,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self.engine = engine
         self._key = key
         self._clock = clock
@@ -118,8 +124,16 @@ class ReviewStore:
         with self.engine.begin() as conn:
             if conn.execute(select(USERS.c.name).where(USERS.c.name == name)).first() is not None:
                 raise ConfigError(f"an account named {name!r} already exists")
-            conn.execute(USERS.insert().values(name=name, role=role, password_hash=self._hasher.hash(password),
-                                               created=self._clock(), failed_logins=0, locked_until=None))
+            conn.execute(
+                USERS.insert().values(
+                    name=name,
+                    role=role,
+                    password_hash=self._hasher.hash(password),
+                    created=self._clock(),
+                    failed_logins=0,
+                    locked_until=None,
+                )
+            )
 
     def set_password(self, name: str, password: str) -> bool:
         if len(password) < MIN_PASSWORD:
@@ -140,8 +154,16 @@ class ReviewStore:
     def users(self) -> list[ReviewUser]:
         with self.engine.connect() as conn:
             rows = list(conn.execute(select(USERS).order_by(USERS.c.name)).mappings())
-        return [ReviewUser(r["name"], r["role"], as_utc(r["created"]).timestamp(), r["failed_logins"],
-                           as_utc(r["locked_until"]).timestamp() if r["locked_until"] else None) for r in rows]
+        return [
+            ReviewUser(
+                r["name"],
+                r["role"],
+                as_utc(r["created"]).timestamp(),
+                r["failed_logins"],
+                as_utc(r["locked_until"]).timestamp() if r["locked_until"] else None,
+            )
+            for r in rows
+        ]
 
     def _update_user(self, name: str, **values: Any) -> bool:
         with self.engine.begin() as conn:
@@ -167,8 +189,11 @@ class ReviewStore:
                 return str(row["role"])
             failures = int(row["failed_logins"]) + 1
             if failures >= MAX_FAILURES:
-                conn.execute(update(USERS).where(USERS.c.name == row["name"]).values(
-                    failed_logins=0, locked_until=now + timedelta(minutes=LOCK_MINUTES)))
+                conn.execute(
+                    update(USERS)
+                    .where(USERS.c.name == row["name"])
+                    .values(failed_logins=0, locked_until=now + timedelta(minutes=LOCK_MINUTES))
+                )
             else:
                 conn.execute(update(USERS).where(USERS.c.name == row["name"]).values(failed_logins=failures))
             return None
@@ -186,10 +211,18 @@ class ReviewStore:
         now = self._clock()
         with self.engine.begin() as conn:
             conn.execute(delete(SESSIONS).where(SESSIONS.c.seen < now - timedelta(minutes=IDLE_MINUTES)))
-            conn.execute(SESSIONS.insert().values(
-                token_hash=token_hash(token), user_name=user_name, role=check_role(role),
-                reviewer_hash=self.pseudonym(identity), auth=auth, csrf=secrets.token_urlsafe(32), created=now,
-                seen=now))
+            conn.execute(
+                SESSIONS.insert().values(
+                    token_hash=token_hash(token),
+                    user_name=user_name,
+                    role=check_role(role),
+                    reviewer_hash=self.pseudonym(identity),
+                    auth=auth,
+                    csrf=secrets.token_urlsafe(32),
+                    created=now,
+                    seen=now,
+                )
+            )
         return token
 
     def session(self, token: str) -> Session | None:
@@ -202,8 +235,9 @@ class ReviewStore:
             row = conn.execute(select(SESSIONS).where(SESSIONS.c.token_hash == key)).mappings().first()
             if row is None:
                 return None
-            if as_utc(row["seen"]) < now - timedelta(minutes=IDLE_MINUTES) or \
-                    as_utc(row["created"]) < now - timedelta(hours=MAX_HOURS):
+            if as_utc(row["seen"]) < now - timedelta(minutes=IDLE_MINUTES) or as_utc(row["created"]) < now - timedelta(
+                hours=MAX_HOURS
+            ):
                 conn.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == key))
                 return None
             if row["auth"] == "local":
@@ -221,14 +255,24 @@ class ReviewStore:
     # -- access log -----------------------------------------------------------------------
     def log(self, reviewer_hash: str, role: str, action: str, detail: str = "") -> None:
         with self.engine.begin() as conn:
-            conn.execute(LOG.insert().values(id=uuid.uuid4().hex, created=self._clock(), reviewer_hash=reviewer_hash,
-                                             role=role, action=action, detail=detail[:500]))
+            conn.execute(
+                LOG.insert().values(
+                    id=uuid.uuid4().hex,
+                    created=self._clock(),
+                    reviewer_hash=reviewer_hash,
+                    role=role,
+                    action=action,
+                    detail=detail[:500],
+                )
+            )
 
     def entries(self, limit: int = 200) -> list[LogEntry]:
         with self.engine.connect() as conn:
             rows = list(conn.execute(select(LOG).order_by(LOG.c.created.desc(), LOG.c.id).limit(limit)).mappings())
-        return [LogEntry(as_utc(r["created"]).timestamp(), r["reviewer_hash"], r["role"], r["action"], r["detail"])
-                for r in rows]
+        return [
+            LogEntry(as_utc(r["created"]).timestamp(), r["reviewer_hash"], r["role"], r["action"], r["detail"])
+            for r in rows
+        ]
 
     def purge_log(self, older_than: timedelta) -> int:
         with self.engine.begin() as conn:

@@ -138,12 +138,22 @@ class SqlRecords(SqlDecisions):
     def record_flag(self, message: Message, flag: Flag) -> str:
         conv = message.conversation
         row = {
-            "id": uuid.uuid4().hex, "created": self._clock(), "platform": conv.platform.value,
-            "workspace": conv.workspace, "channel": conv.channel, "message_ref": message.ref,
-            "user_hash": pseudonymise(self._key, message.actor.user_id), "category": flag.category.value,
-            "severity": flag.severity.value, "rule_ids": list(flag.rule_ids),
-            "citation_ids": [c.id for c in flag.citations], "redacted": flag.redacted,
-            "status": FlagStatus.OPEN.value, "reviewer_hash": "", "reviewed": None, "decided": False,
+            "id": uuid.uuid4().hex,
+            "created": self._clock(),
+            "platform": conv.platform.value,
+            "workspace": conv.workspace,
+            "channel": conv.channel,
+            "message_ref": message.ref,
+            "user_hash": pseudonymise(self._key, message.actor.user_id),
+            "category": flag.category.value,
+            "severity": flag.severity.value,
+            "rule_ids": list(flag.rule_ids),
+            "citation_ids": [c.id for c in flag.citations],
+            "redacted": flag.redacted,
+            "status": FlagStatus.OPEN.value,
+            "reviewer_hash": "",
+            "reviewed": None,
+            "decided": False,
         }
         self._write(lambda conn: conn.execute(_insert(conn, FLAGS).values(**row).on_conflict_do_nothing()))
         return str(row["id"])
@@ -152,7 +162,8 @@ class SqlRecords(SqlDecisions):
         """Record an outcome. While the database is away the change is queued and True
         is returned; a queued change for an unknown flag is dropped when written."""
         values = {
-            "status": FlagStatus(status).value, "reviewed": self._clock(),
+            "status": FlagStatus(status).value,
+            "reviewed": self._clock(),
             "reviewer_hash": pseudonymise(self._key, reviewer.user_id) if reviewer else "",
         }
 
@@ -168,24 +179,43 @@ class SqlRecords(SqlDecisions):
             self._enqueue(change)
             return True
 
-    def record_feedback(self, platform: str, actor: Actor, question_redacted: str,
-                        citation_ids: Sequence[str], helpful: bool) -> None:
+    def record_feedback(
+        self, platform: str, actor: Actor, question_redacted: str, citation_ids: Sequence[str], helpful: bool
+    ) -> None:
         row = {
-            "id": uuid.uuid4().hex, "created": self._clock(), "platform": platform,
-            "user_hash": pseudonymise(self._key, actor.user_id), "question_redacted": question_redacted,
-            "citation_ids": list(citation_ids), "helpful": bool(helpful),
+            "id": uuid.uuid4().hex,
+            "created": self._clock(),
+            "platform": platform,
+            "user_hash": pseudonymise(self._key, actor.user_id),
+            "question_redacted": question_redacted,
+            "citation_ids": list(citation_ids),
+            "helpful": bool(helpful),
         }
         self._write(lambda conn: conn.execute(_insert(conn, FEEDBACK).values(**row).on_conflict_do_nothing()))
 
     def channel_settings(self, platform: Platform, workspace: str, channel: str) -> ChannelSettings:
         def read(conn: Connection) -> ChannelSettings:
-            row = conn.execute(select(SETTINGS).where(
-                SETTINGS.c.platform == platform.value, SETTINGS.c.workspace == workspace,
-                SETTINGS.c.channel == channel)).mappings().first()
+            row = (
+                conn.execute(
+                    select(SETTINGS).where(
+                        SETTINGS.c.platform == platform.value,
+                        SETTINGS.c.workspace == workspace,
+                        SETTINGS.c.channel == channel,
+                    )
+                )
+                .mappings()
+                .first()
+            )
             if row is None:
                 return ChannelSettings(platform, workspace, channel)
-            return ChannelSettings(platform, workspace, channel, monitored=bool(row["monitored"]),
-                                   moderators_channel=row["moderators_channel"], sensitivity=row["sensitivity"])
+            return ChannelSettings(
+                platform,
+                workspace,
+                channel,
+                monitored=bool(row["monitored"]),
+                moderators_channel=row["moderators_channel"],
+                sensitivity=row["sensitivity"],
+            )
 
         if not self._pending.down and not len(self._pending):
             try:
@@ -204,8 +234,10 @@ class SqlRecords(SqlDecisions):
         if settings.sensitivity not in SENSITIVITIES:
             raise ValueError(f"sensitivity must be one of {', '.join(SENSITIVITIES)}, not {settings.sensitivity!r}")
         values = {
-            "monitored": bool(settings.monitored), "moderators_channel": settings.moderators_channel,
-            "sensitivity": settings.sensitivity, "updated": self._clock(),
+            "monitored": bool(settings.monitored),
+            "moderators_channel": settings.moderators_channel,
+            "sensitivity": settings.sensitivity,
+            "updated": self._clock(),
         }
         keys = {"platform": settings.platform.value, "workspace": settings.workspace, "channel": settings.channel}
 
@@ -218,8 +250,13 @@ class SqlRecords(SqlDecisions):
         return settings
 
     # -- governance (CLI); these need the database and raise StoreUnavailable -------------
-    def flags(self, since: datetime | None = None, status: FlagStatus | None = None,
-              channel: str | None = None, limit: int | None = None) -> list[FlagRecord]:
+    def flags(
+        self,
+        since: datetime | None = None,
+        status: FlagStatus | None = None,
+        channel: str | None = None,
+        limit: int | None = None,
+    ) -> list[FlagRecord]:
         """Flags newest first, filtered."""
         query = select(FLAGS).order_by(FLAGS.c.created.desc(), FLAGS.c.id)
         if since is not None:
@@ -239,17 +276,33 @@ class SqlRecords(SqlDecisions):
         if since is not None:
             query = query.where(FEEDBACK.c.created >= since)
         rows = self._read(lambda conn: list(conn.execute(query).mappings()))
-        return [FeedbackRecord(created=as_utc(r["created"]).timestamp(), platform=r["platform"],
-                               user_hash=r["user_hash"], question_redacted=r["question_redacted"],
-                               citation_ids=tuple(r["citation_ids"]), helpful=bool(r["helpful"]))
-                for r in rows]
+        return [
+            FeedbackRecord(
+                created=as_utc(r["created"]).timestamp(),
+                platform=r["platform"],
+                user_hash=r["user_hash"],
+                question_redacted=r["question_redacted"],
+                citation_ids=tuple(r["citation_ids"]),
+                helpful=bool(r["helpful"]),
+            )
+            for r in rows
+        ]
 
     def all_channel_settings(self) -> list[ChannelSettings]:
         """Every channel with stored settings."""
         query = select(SETTINGS).order_by(SETTINGS.c.platform, SETTINGS.c.workspace, SETTINGS.c.channel)
         rows = self._read(lambda conn: list(conn.execute(query).mappings()))
-        return [ChannelSettings(Platform(r["platform"]), r["workspace"], r["channel"], bool(r["monitored"]),
-                                r["moderators_channel"], r["sensitivity"]) for r in rows]
+        return [
+            ChannelSettings(
+                Platform(r["platform"]),
+                r["workspace"],
+                r["channel"],
+                bool(r["monitored"]),
+                r["moderators_channel"],
+                r["sensitivity"],
+            )
+            for r in rows
+        ]
 
     def purge(self, older_than: timedelta, dry_run: bool = False) -> PurgeCounts:
         """Delete flags and feedback created more than ``older_than`` ago (with
@@ -260,8 +313,12 @@ class SqlRecords(SqlDecisions):
 
         def remove(conn: Connection) -> PurgeCounts:
             if dry_run:
-                return PurgeCounts(*(conn.execute(select(func.count()).select_from(t).where(t.c.created < cutoff))
-                                     .scalar_one() for t in (FLAGS, FEEDBACK)))
+                return PurgeCounts(
+                    *(
+                        conn.execute(select(func.count()).select_from(t).where(t.c.created < cutoff)).scalar_one()
+                        for t in (FLAGS, FEEDBACK)
+                    )
+                )
             purge_review_rows(conn, cutoff, dry_run)  # their flag events first (bot.store.decisions_sql)
             flags = conn.execute(delete(FLAGS).where(FLAGS.c.created < cutoff)).rowcount
             feedback = conn.execute(delete(FEEDBACK).where(FEEDBACK.c.created < cutoff)).rowcount
@@ -269,8 +326,12 @@ class SqlRecords(SqlDecisions):
 
         counts = self._read(remove)
         if (counts.flags or counts.feedback) and not dry_run:
-            log.info("audit store: purged %d flags and %d feedback records older than %s",
-                     counts.flags, counts.feedback, cutoff.date().isoformat())
+            log.info(
+                "audit store: purged %d flags and %d feedback records older than %s",
+                counts.flags,
+                counts.feedback,
+                cutoff.date().isoformat(),
+            )
         return counts
 
     def maintain(self) -> PurgeCounts:
@@ -305,8 +366,9 @@ class SqlRecords(SqlDecisions):
                 self._retry_at = 0.0
                 self._ready()
             if len(self._pending):
-                log.error("audit store: %d records could not be written to %s before exit",
-                          len(self._pending), self._where)
+                log.error(
+                    "audit store: %d records could not be written to %s before exit", len(self._pending), self._where
+                )
         self.engine.dispose()
 
     def _run(self, fn: Callable[[Connection], T]) -> T:
@@ -396,10 +458,20 @@ class SqlRecords(SqlDecisions):
 def _flag_record(r: Any) -> FlagRecord:
     reviewed = r["reviewed"]
     return FlagRecord(
-        flag_id=r["id"], created=as_utc(r["created"]).timestamp(), platform=r["platform"],
-        workspace=r["workspace"], channel=r["channel"], message_ref=r["message_ref"], user_hash=r["user_hash"],
-        category=r["category"], severity=r["severity"], rule_ids=tuple(r["rule_ids"]),
-        citation_ids=tuple(r["citation_ids"]), redacted=r["redacted"], status=FlagStatus(r["status"]),
-        reviewer_hash=r["reviewer_hash"], reviewed=as_utc(reviewed).timestamp() if reviewed else None,
+        flag_id=r["id"],
+        created=as_utc(r["created"]).timestamp(),
+        platform=r["platform"],
+        workspace=r["workspace"],
+        channel=r["channel"],
+        message_ref=r["message_ref"],
+        user_hash=r["user_hash"],
+        category=r["category"],
+        severity=r["severity"],
+        rule_ids=tuple(r["rule_ids"]),
+        citation_ids=tuple(r["citation_ids"]),
+        redacted=r["redacted"],
+        status=FlagStatus(r["status"]),
+        reviewer_hash=r["reviewer_hash"],
+        reviewed=as_utc(reviewed).timestamp() if reviewed else None,
         decided=bool(r["decided"]),
     )

@@ -38,9 +38,15 @@ class AuditStats:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "flags": self.flags, "per_week": self.per_week, "per_category": self.per_category,
-            "per_status": self.per_status, "reviewed": self.reviewed, "false_alarm_rate": self.false_alarm_rate,
-            "feedback": self.feedback, "helpful": self.helpful, "helpful_rate": self.helpful_rate,
+            "flags": self.flags,
+            "per_week": self.per_week,
+            "per_category": self.per_category,
+            "per_status": self.per_status,
+            "reviewed": self.reviewed,
+            "false_alarm_rate": self.false_alarm_rate,
+            "feedback": self.feedback,
+            "helpful": self.helpful,
+            "helpful_rate": self.helpful_rate,
         }
 
 

@@ -22,15 +22,19 @@ def normalise_url(url: str) -> URL:
     text = url.strip()
     for prefix in _PG_PREFIXES:
         if text.startswith(prefix):
-            text = "postgresql+psycopg://" + text[len(prefix):]
+            text = "postgresql+psycopg://" + text[len(prefix) :]
     try:
         parsed = make_url(text)
     except ArgumentError:
-        raise ConfigError(f"database URL '{_mask_unparsed(text)}' is not a valid URL "
-                          "(expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB)") from None
+        raise ConfigError(
+            f"database URL '{_mask_unparsed(text)}' is not a valid URL "
+            "(expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB)"
+        ) from None
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
-        raise ConfigError(f"database URL '{safe_url(parsed)}' uses '{parsed.drivername}'; "
-                          "gmcbot supports sqlite:/// and postgresql:// (psycopg 3) only")
+        raise ConfigError(
+            f"database URL '{safe_url(parsed)}' uses '{parsed.drivername}'; "
+            "gmcbot supports sqlite:/// and postgresql:// (psycopg 3) only"
+        )
     return parsed
 
 

@@ -40,8 +40,10 @@ BOT_ROLE = p.snowflake()
 
 POLICY_QUESTION = "A patient contacted me on Twitter about their care: can I give clinical advice there?"
 LONG_QUESTION = "Can I keep teaching photographs taken on the ward on my personal phone?"
-LONG_SENTENCE = ("Photographs taken on the ward for teaching must be approved by the clinical photography service, "
-                 "stored on trust systems only, and never kept on personal phones.")
+LONG_SENTENCE = (
+    "Photographs taken on the ward for teaching must be approved by the clinical photography service, "
+    "stored on trust systems only, and never kept on personal phones."
+)
 
 POLICY_DOC = """# local-sm-policy
 title: Trust social media policy
@@ -78,8 +80,9 @@ def write_trust_corpus(folder: Path) -> Path:
     """A trust's own documents: one short paragraph and one of ~7,000 characters."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "local-sm-policy.md").write_text(POLICY_DOC, encoding="utf-8")
-    (folder / "local-photo-policy.md").write_text(LONG_DOC.format(text=" ".join([LONG_SENTENCE] * 45)),
-                                                   encoding="utf-8")
+    (folder / "local-photo-policy.md").write_text(
+        LONG_DOC.format(text=" ".join([LONG_SENTENCE] * 45)), encoding="utf-8"
+    )
     return folder
 
 
@@ -99,22 +102,41 @@ class World:
     # -- settings -----------------------------------------------------------------------
     def monitor(self, channel: int = WARD, moderators: int | None = None) -> None:
         current = self.guidance.channel_settings(Platform.DISCORD, str(GUILD_ID), str(channel))
-        self.guidance.update_channel_settings(dataclasses.replace(
-            current, monitored=True, moderators_channel=str(moderators) if moderators else ""))
+        self.guidance.update_channel_settings(
+            dataclasses.replace(current, monitored=True, moderators_channel=str(moderators) if moderators else "")
+        )
 
     def channel_settings(self, channel: int = WARD) -> ChannelSettings:
         return self.guidance.channel_settings(Platform.DISCORD, str(GUILD_ID), str(channel))
 
     # -- inbound ------------------------------------------------------------------------
-    async def post(self, content: str, *, author: p.Json | None = None, channel: int = WARD,
-                   mentions: Sequence[p.Json] = (), mention_roles: Sequence[int] = (),
-                   mention_everyone: bool = False, attachments: Sequence[p.Json] = (),
-                   webhook_id: int | None = None) -> p.Json:
+    async def post(
+        self,
+        content: str,
+        *,
+        author: p.Json | None = None,
+        channel: int = WARD,
+        mentions: Sequence[p.Json] = (),
+        mention_roles: Sequence[int] = (),
+        mention_everyone: bool = False,
+        attachments: Sequence[p.Json] = (),
+        webhook_id: int | None = None,
+    ) -> p.Json:
         """A message posted in the server; returns the MESSAGE_CREATE payload."""
         author = author or self.poster
-        payload = p.message(p.snowflake(), channel, author, content, guild_id=GUILD_ID,
-                            author_member=p.member(author), mentions=mentions, mention_roles=mention_roles,
-                            mention_everyone=mention_everyone, attachments=attachments, webhook_id=webhook_id)
+        payload = p.message(
+            p.snowflake(),
+            channel,
+            author,
+            content,
+            guild_id=GUILD_ID,
+            author_member=p.member(author),
+            mentions=mentions,
+            mention_roles=mention_roles,
+            mention_everyone=mention_everyone,
+            attachments=attachments,
+            webhook_id=webhook_id,
+        )
         await self.driver.message_create(payload)
         return payload
 
@@ -132,36 +154,72 @@ class World:
     def _guild_channel(self, channel: int) -> p.Json:
         return p.text_channel(channel, GUILD_ID, "ward-7" if channel == WARD else "channel")
 
-    async def slash(self, name: str, options: list[p.Json], *, user: p.Json | None = None, in_guild: bool = True,
-                    permissions: int = p.MEMBER_PERMISSIONS, channel: int = WARD,
-                    resolved: p.Json | None = None) -> p.Json:
+    async def slash(
+        self,
+        name: str,
+        options: list[p.Json],
+        *,
+        user: p.Json | None = None,
+        in_guild: bool = True,
+        permissions: int = p.MEMBER_PERMISSIONS,
+        channel: int = WARD,
+        resolved: p.Json | None = None,
+    ) -> p.Json:
         """Run a slash command through the real tree; returns the interaction payload."""
         user = user or self.poster
         data = p.slash_data(p.snowflake(), name, options, resolved=resolved)
         if in_guild:
-            payload = p.interaction(2, data, app_id=APP_ID, user_json=user, guild_id=GUILD_ID,
-                                    channel=self._guild_channel(channel), permissions=permissions)
+            payload = p.interaction(
+                2,
+                data,
+                app_id=APP_ID,
+                user_json=user,
+                guild_id=GUILD_ID,
+                channel=self._guild_channel(channel),
+                permissions=permissions,
+            )
         else:
-            payload = p.interaction(2, data, app_id=APP_ID, user_json=user,
-                                    channel=p.dm_channel(p.snowflake(), user))
+            payload = p.interaction(2, data, app_id=APP_ID, user_json=user, channel=p.dm_channel(p.snowflake(), user))
         await self.driver.slash_command(payload)
         return payload
 
     async def gmc(self, question: str, **kwargs: Any) -> p.Json:
         return await self.slash("gmc", [{"name": "question", "type": 3, "value": question}], **kwargs)
 
-    async def click(self, message: p.Json, custom_id: str, *, user: p.Json | None = None, in_guild: bool = True,
-                    permissions: int = p.MEMBER_PERMISSIONS, channel: int = WARD) -> p.Json:
+    async def click(
+        self,
+        message: p.Json,
+        custom_id: str,
+        *,
+        user: p.Json | None = None,
+        in_guild: bool = True,
+        permissions: int = p.MEMBER_PERMISSIONS,
+        channel: int = WARD,
+    ) -> p.Json:
         """Click a button on a message the bot sent; returns the interaction payload."""
         user = user or self.poster
         msg = {**message, "channel_id": str(channel)}
         if in_guild:
-            payload = p.interaction(3, p.button_data(custom_id), app_id=APP_ID, user_json=user, guild_id=GUILD_ID,
-                                    channel=self._guild_channel(channel), permissions=permissions, message_json=msg)
+            payload = p.interaction(
+                3,
+                p.button_data(custom_id),
+                app_id=APP_ID,
+                user_json=user,
+                guild_id=GUILD_ID,
+                channel=self._guild_channel(channel),
+                permissions=permissions,
+                message_json=msg,
+            )
         else:
             dm = p.dm_channel(int(message["channel_id"]) if message["channel_id"] != "0" else p.snowflake(), user)
-            payload = p.interaction(3, p.button_data(custom_id), app_id=APP_ID, user_json=user,
-                                    channel=dm, message_json={**message, "channel_id": dm["id"]})
+            payload = p.interaction(
+                3,
+                p.button_data(custom_id),
+                app_id=APP_ID,
+                user_json=user,
+                channel=dm,
+                message_json={**message, "channel_id": dm["id"]},
+            )
         await self.driver.interaction_create(payload)
         return payload
 
@@ -188,8 +246,11 @@ def guild_payload(bot_user: p.Json, people: Sequence[p.Json], admin: p.Json) -> 
         p.role(BOT_ROLE, "gmcbot", p.MEMBER_PERMISSIONS),
     ]
     members = [p.member(bot_user, [BOT_ROLE]), p.member(admin, [ADMIN_ROLE]), *(p.member(u) for u in people)]
-    channels = [p.text_channel(WARD, GUILD_ID, "ward-7"), p.text_channel(MODS, GUILD_ID, "moderators", 1),
-                p.text_channel(LOUNGE, GUILD_ID, "lounge", 2)]
+    channels = [
+        p.text_channel(WARD, GUILD_ID, "ward-7"),
+        p.text_channel(MODS, GUILD_ID, "moderators", 1),
+        p.text_channel(LOUNGE, GUILD_ID, "lounge", 2),
+    ]
     threads = [p.thread(THREAD, GUILD_ID, WARD, admin_id(admin))]
     return p.guild(GUILD_ID, admin_id(admin), channels, roles, members, threads)
 
@@ -199,14 +260,24 @@ def admin_id(admin: p.Json) -> int:
 
 
 @asynccontextmanager
-async def discord_world(tmp_path: Path, *, answer_budget: float = 5.0, embedder: Embedder | None = None,
-                        records: Records | None = None, **settings: Any) -> AsyncIterator[World]:
+async def discord_world(
+    tmp_path: Path,
+    *,
+    answer_budget: float = 5.0,
+    embedder: Embedder | None = None,
+    records: Records | None = None,
+    **settings: Any,
+) -> AsyncIterator[World]:
     """Start the fake API, log the real client in against it, create the server; restore
     discord.py's API base and stop everything afterwards. The data folder is
     ``tmp_path / "data"``; records are in memory unless ``records`` is given."""
     records = records if records is not None else MemoryRecords()
-    config = Settings(data_dir=tmp_path / "data", corpus_dirs=(write_trust_corpus(tmp_path / "trust"),),
-                      discord_token=TOKEN, **settings)
+    config = Settings(
+        data_dir=tmp_path / "data",
+        corpus_dirs=(write_trust_corpus(tmp_path / "trust"),),
+        discord_token=TOKEN,
+        **settings,
+    )
     guidance = GuidanceBot(config, embedder=embedder or HashingEmbedder(), records=records)
     bot_user = p.user(BOT_ID, "gmcbot", bot=True)
     poster = p.user(p.snowflake(), "dr.lee")

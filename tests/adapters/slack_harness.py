@@ -44,60 +44,127 @@ class SlackHarness:
         self.url = url
         self._ids = iter(range(1, 1_000_000))
 
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-             secret: str = SIGNING_SECRET, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         """POST a signed request; returns (status, body)."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-        request = urllib.request.Request(self.url, data=body.encode("utf-8"), method="POST", headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature or "", **(headers or {})})
+        request = urllib.request.Request(
+            self.url,
+            data=body.encode("utf-8"),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature or "",
+                **(headers or {}),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode("utf-8")
 
-    def event(self, event: dict[str, Any], *, event_id: str = "", retry_num: int | None = None,
-              **kw: Any) -> tuple[int, str]:
+    def event(
+        self, event: dict[str, Any], *, event_id: str = "", retry_num: int | None = None, **kw: Any
+    ) -> tuple[int, str]:
         """Deliver an Events API ``event_callback`` wrapping ``event``."""
-        envelope = {"token": "XXYYZZ", "team_id": TEAM_ID, "api_app_id": "A0GMCBOT", "type": "event_callback",
-                    "event": event, "event_id": event_id or f"Ev{next(self._ids):08d}",
-                    "event_time": int(time.time())}
+        envelope = {
+            "token": "XXYYZZ",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0GMCBOT",
+            "type": "event_callback",
+            "event": event,
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+        }
         headers = kw.pop("headers", {})
         if retry_num is not None:
             headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"})
         return self.post(json.dumps(envelope), "application/json", headers=headers, **kw)
 
-    def message(self, text: str, *, user: str = "U0ANN", channel: str = "C0WARD", channel_type: str = "channel",
-                **fields: Any) -> dict[str, Any]:
+    def message(
+        self, text: str, *, user: str = "U0ANN", channel: str = "C0WARD", channel_type: str = "channel", **fields: Any
+    ) -> dict[str, Any]:
         """A ``message`` event as Slack sends it."""
         ts = f"{time.time():.6f}"
-        return {"type": "message", "user": user, "text": text, "ts": ts, "event_ts": ts, "team": TEAM_ID,
-                "channel": channel, "channel_type": channel_type, **fields}
+        return {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+            "team": TEAM_ID,
+            "channel": channel,
+            "channel_type": channel_type,
+            **fields,
+        }
 
-    def command(self, text: str, *, user: str = "U0ANN", channel: str = "C0WARD", name: str = "cmd",
-                **kw: Any) -> tuple[int, str]:
-        form = {"token": "XXYYZZ", "team_id": TEAM_ID, "team_domain": "trust", "channel_id": channel,
-                "channel_name": "ward-7", "user_id": user, "user_name": "someone", "command": "/gmc",
-                "text": text, "api_app_id": "A0GMCBOT", "response_url": self.fake.response_url(name),
-                "trigger_id": "1.2.3"}
+    def command(
+        self, text: str, *, user: str = "U0ANN", channel: str = "C0WARD", name: str = "cmd", **kw: Any
+    ) -> tuple[int, str]:
+        form = {
+            "token": "XXYYZZ",
+            "team_id": TEAM_ID,
+            "team_domain": "trust",
+            "channel_id": channel,
+            "channel_name": "ward-7",
+            "user_id": user,
+            "user_name": "someone",
+            "command": "/gmc",
+            "text": text,
+            "api_app_id": "A0GMCBOT",
+            "response_url": self.fake.response_url(name),
+            "trigger_id": "1.2.3",
+        }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
-    def action(self, action: dict[str, Any], *, user: str = "U0ANN", channel: str = "C0WARD",
-               name: str = "act", message: dict[str, Any] | None = None, ephemeral: bool = True,
-               thread_ts: str = "") -> tuple[int, str]:
+    def action(
+        self,
+        action: dict[str, Any],
+        *,
+        user: str = "U0ANN",
+        channel: str = "C0WARD",
+        name: str = "act",
+        message: dict[str, Any] | None = None,
+        ephemeral: bool = True,
+        thread_ts: str = "",
+    ) -> tuple[int, str]:
         """Click a button: ``action`` is the element from a block we sent."""
-        container: dict[str, Any] = {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel,
-                                     "is_ephemeral": ephemeral}
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": "1700000000.000001",
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        }
         if thread_ts:
             container["thread_ts"] = thread_ts
         body: dict[str, Any] = {
-            "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID}, "api_app_id": "A0GMCBOT",
-            "token": "XXYYZZ", "container": container, "trigger_id": "1.2.3", "team": {"id": TEAM_ID},
-            "channel": {"id": channel}, "response_url": self.fake.response_url(name),
-            "actions": [{"type": "button", "block_id": "b1", "action_ts": "1700000000.1",
-                         **{k: action[k] for k in ("action_id", "value", "text") if k in action}}],
+            "type": "block_actions",
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": "A0GMCBOT",
+            "token": "XXYYZZ",
+            "container": container,
+            "trigger_id": "1.2.3",
+            "team": {"id": TEAM_ID},
+            "channel": {"id": channel},
+            "response_url": self.fake.response_url(name),
+            "actions": [
+                {
+                    "type": "button",
+                    "block_id": "b1",
+                    "action_ts": "1700000000.1",
+                    **{k: action[k] for k in ("action_id", "value", "text") if k in action},
+                }
+            ],
         }
         if message is not None:
             body["message"] = message
@@ -113,13 +180,26 @@ def find_button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
 
 
 def bot_settings(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test", **changes: Any) -> Settings:
-    return Settings(data_dir=data_dir, embedder="hashing", slack_api_url=fake.api_url, slack_bot_token=token,
-                    slack_signing_secret=SIGNING_SECRET, **changes)
+    return Settings(
+        data_dir=data_dir,
+        embedder="hashing",
+        slack_api_url=fake.api_url,
+        slack_bot_token=token,
+        slack_signing_secret=SIGNING_SECRET,
+        **changes,
+    )
 
 
 @contextmanager
-def running_slack(fake: FakeSlackApi, data_dir: Path, token: str = "xoxb-test", *, bot: GuidanceBot | None = None,
-                  client_timeout: int | None = None, **changes: Any) -> Iterator[SlackHarness]:
+def running_slack(
+    fake: FakeSlackApi,
+    data_dir: Path,
+    token: str = "xoxb-test",
+    *,
+    bot: GuidanceBot | None = None,
+    client_timeout: int | None = None,
+    **changes: Any,
+) -> Iterator[SlackHarness]:
     """The real app (``build_app``) served on 127.0.0.1:0 with the fake Web API behind it
     (with health and metrics). ``bot`` replaces the default (hashing embedder, records
     in memory); ``client_timeout`` shortens the Web API client's timeout."""

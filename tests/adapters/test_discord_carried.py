@@ -37,8 +37,9 @@ async def test_an_edit_that_adds_an_nhs_number_is_flagged(tmp_path: Path, caplog
 async def test_an_edit_is_screened_even_when_the_original_is_not_cached(tmp_path: Path) -> None:
     async with discord_world(tmp_path) as w:
         w.monitor()
-        original = p.message(p.snowflake(), WARD, w.poster, ORDINARY, guild_id=GUILD_ID,
-                             author_member=p.member(w.poster))
+        original = p.message(
+            p.snowflake(), WARD, w.poster, ORDINARY, guild_id=GUILD_ID, author_member=p.member(w.poster)
+        )
         await w.driver.message_update(p.edited(original, FLAGGED))  # never seen before
         assert len(w.records.flags) == 1
 
@@ -64,12 +65,21 @@ async def test_an_edit_in_an_unmonitored_channel_is_not_screened(tmp_path: Path)
 
 
 async def test_a_forwarded_message_is_screened_as_the_forwarders_post(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor(moderators=MODS)
-        payload = p.forward(p.snowflake(), WARD, w.poster, p.snapshot(FLAGGED), guild_id=GUILD_ID,
-                            author_member=p.member(w.poster), source_channel=LOUNGE, source_message=p.snowflake())
+        payload = p.forward(
+            p.snowflake(),
+            WARD,
+            w.poster,
+            p.snapshot(FLAGGED),
+            guild_id=GUILD_ID,
+            author_member=p.member(w.poster),
+            source_channel=LOUNGE,
+            source_message=p.snowflake(),
+        )
         await w.driver.message_create(payload)
         [record] = w.records.flags.values()
         assert record.category == "patient-identifiable"
@@ -78,7 +88,8 @@ async def test_a_forwarded_message_is_screened_as_the_forwarders_post(
 
 
 async def test_a_small_text_attachment_is_read_in_memory_and_screened(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor(moderators=MODS)
@@ -119,8 +130,7 @@ async def test_an_image_is_read_in_memory_and_screened(tmp_path: Path, caplog: p
         assert len(cdn_reads(w)) == 1
         [record] = w.records.flags.values()
         assert record.category in ("patient-identifiable", "patient-image")
-        everything = "\n".join([str([c.body for c in w.fake.find() if c.method != "GET"]), repr(record),
-                                caplog.text])
+        everything = "\n".join([str([c.body for c in w.fake.find() if c.method != "GET"]), repr(record), caplog.text])
         for secret in SECRETS:
             assert secret not in everything
 
@@ -130,17 +140,25 @@ async def report(w: World, message: p.Json, user: p.Json | None = None) -> p.Jso
     from tests.adapters.discord_world import APP_ID
 
     user = user or w.admin
-    data = {"id": str(p.snowflake()), "name": "Report to gmcbot", "type": 3, "target_id": message["id"],
-            "guild_id": str(GUILD_ID), "resolved": {"messages": {message["id"]: message}}}
-    payload = p.interaction(2, data, app_id=APP_ID, user_json=user, guild_id=GUILD_ID,
-                            channel=p.text_channel(WARD, GUILD_ID, "ward-7"))
+    data = {
+        "id": str(p.snowflake()),
+        "name": "Report to gmcbot",
+        "type": 3,
+        "target_id": message["id"],
+        "guild_id": str(GUILD_ID),
+        "resolved": {"messages": {message["id"]: message}},
+    }
+    payload = p.interaction(
+        2, data, app_id=APP_ID, user_json=user, guild_id=GUILD_ID, channel=p.text_channel(WARD, GUILD_ID, "ward-7")
+    )
     await w.driver.slash_command(payload)
     return payload
 
 
 @pytest.mark.parametrize("text", [ORDINARY, FLAGGED])
 async def test_report_to_gmcbot_always_opens_a_flag_for_the_moderators(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor(moderators=MODS)

@@ -28,8 +28,9 @@ LEAST = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)  # view, send,
 def gmcbot(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     full_env = {**base, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=full_env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 def query(url: str) -> dict[str, list[str]]:
@@ -48,8 +49,9 @@ def test_invite_url_asks_for_the_least_permissions(tmp_path: Path) -> None:
 
 
 def test_invite_url_reads_the_client_id_from_the_token_and_adds_manage_messages_for_deletes(tmp_path: Path) -> None:
-    out = gmcbot("serve", "discord", "--invite-url", data=tmp_path,
-                 env={"DISCORD_TOKEN": TOKEN, "GMCBOT_DELETE_FLAGGED": "true"})
+    out = gmcbot(
+        "serve", "discord", "--invite-url", data=tmp_path, env={"DISCORD_TOKEN": TOKEN, "GMCBOT_DELETE_FLAGGED": "true"}
+    )
     assert out.returncode == 0, out.stderr
     q = query(out.stdout.strip())
     assert q["client_id"] == ["123456789012345678"]
@@ -93,7 +95,6 @@ def test_a_rejected_token_stops_with_a_clear_error(tmp_path: Path, caplog: pytes
     assert bot.ready  # the core was warmed before connecting
     assert logging.getLogger("discord").getEffectiveLevel() >= logging.INFO  # payloads are never logged
     assert TOKEN not in caplog.text
-
 
 
 def test_sigterm_closes_the_gateway_connection_and_returns(tmp_path: Path) -> None:

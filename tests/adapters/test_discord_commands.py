@@ -40,7 +40,9 @@ async def test_gmc_is_answered_once_ephemerally_with_the_cited_paragraph(tmp_pat
         assert body["data"]["allowed_mentions"] == NO_MENTIONS
         message = w.answer_message(interaction)
         embed = message["embeds"][0]
-        assert embed["title"] == "Trust social media policy (Example Trust), paragraph 4 (Patients who contact you online)"
+        assert (
+            embed["title"] == "Trust social media policy (Example Trust), paragraph 4 (Patients who contact you online)"
+        )
         assert embed["url"] == "https://example.org/policies/social-media"
         assert "do not give clinical advice there" in embed["description"]
         assert "reconstructed" in embed["fields"][0]["value"]
@@ -147,11 +149,24 @@ async def test_settings_command_needs_manage_server(tmp_path: Path) -> None:
 async def test_admin_turns_screening_on_with_a_moderators_channel(tmp_path: Path) -> None:
     async with discord_world(tmp_path) as w:
         assert not w.channel_settings().monitored  # default off
-        resolved = {"channels": {str(MODS): {"id": str(MODS), "name": "moderators", "type": 0,
-                                              "permissions": str(p.MEMBER_PERMISSIONS), "guild_id": str(GUILD_ID)}}}
-        options = [{"name": "screening", "type": 5, "value": True}, {"name": "moderators", "type": 7, "value": str(MODS)}]
-        interaction = await w.slash("gmc-settings", options, user=w.admin, permissions=p.MANAGE_GUILD | p.MEMBER_PERMISSIONS,
-                                    resolved=resolved)
+        resolved = {
+            "channels": {
+                str(MODS): {
+                    "id": str(MODS),
+                    "name": "moderators",
+                    "type": 0,
+                    "permissions": str(p.MEMBER_PERMISSIONS),
+                    "guild_id": str(GUILD_ID),
+                }
+            }
+        }
+        options = [
+            {"name": "screening", "type": 5, "value": True},
+            {"name": "moderators", "type": 7, "value": str(MODS)},
+        ]
+        interaction = await w.slash(
+            "gmc-settings", options, user=w.admin, permissions=p.MANAGE_GUILD | p.MEMBER_PERMISSIONS, resolved=resolved
+        )
         settings = w.channel_settings()
         assert settings.monitored and settings.moderators_channel == str(MODS)
         content = w.responses(interaction)[0].body["data"]["content"]
@@ -185,7 +200,8 @@ async def test_questions_past_the_rate_limit_get_a_polite_refusal(tmp_path: Path
 
 
 async def test_a_core_failure_is_answered_once_and_logged_without_the_question(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with discord_world(tmp_path) as w:
         shutil.rmtree(tmp_path / "trust")  # the trust's corpus folder vanished: loading the corpus fails
         interaction = await w.gmc(POLICY_QUESTION)

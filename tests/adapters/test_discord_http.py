@@ -59,12 +59,20 @@ async def test_mention_injection_never_pings_anyone(tmp_path: Path) -> None:
         answer = w.answer_message(await w.gmc(text))
         assert "@everyone" in answer["content"]  # the echo carries the text, inert
         await w.click(answer, "gmc:share")
-        await w.post(f"<@{BOT_ID}> {text}", mentions=[w.bot_user, w.poster], mention_roles=[CONSULTANTS_ROLE],
-                     mention_everyone=True)
+        await w.post(
+            f"<@{BOT_ID}> {text}",
+            mentions=[w.bot_user, w.poster],
+            mention_roles=[CONSULTANTS_ROLE],
+            mention_everyone=True,
+        )
         await w.direct_message(text)
         w.monitor(LOUNGE, moderators=MODS)  # the redacted excerpt for moderators keeps the @everyone
-        await w.post(f"@everyone <@&{CONSULTANTS_ROLE}> Patient in resus is John Carter, NHS no 943 476 5919",
-                     channel=LOUNGE, mention_roles=[CONSULTANTS_ROLE], mention_everyone=True)
+        await w.post(
+            f"@everyone <@&{CONSULTANTS_ROLE}> Patient in resus is John Carter, NHS no 943 476 5919",
+            channel=LOUNGE,
+            mention_roles=[CONSULTANTS_ROLE],
+            mention_everyone=True,
+        )
         [notice] = w.fake.channel_posts(MODS)
         assert "@everyone" in notice["embeds"][0]["description"]
         sent = w.fake.sent_bodies()
@@ -84,7 +92,9 @@ async def test_long_answer_is_trimmed_without_losing_the_citation(tmp_path: Path
         total = len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
         total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
         assert total <= 6000
-        assert embed["title"] == "Trust clinical photography policy (Example Trust), paragraph 12 (Teaching photographs)"
+        assert (
+            embed["title"] == "Trust clinical photography policy (Example Trust), paragraph 12 (Teaching photographs)"
+        )
         assert embed["url"] == "https://example.org/policies/photography"
         assert embed["footer"]["text"] == "Cited paragraph: local-photo-policy:12"
         link = call.body["data"]["components"][0]["components"][0]

@@ -37,8 +37,14 @@ def buttons(body: p.Json) -> list[p.Json]:
 def assert_no_identifier(w: World, caplog: pytest.LogCaptureFixture) -> None:
     """No identifier (in any spelling) reached Discord in anything the bot sent, the
     stored records or the logs."""
-    everything = "\n".join([str([c.body for c in w.fake.find() if c.method != "GET"]),
-                            str(list(w.records.flags.values())), str(w.records.feedback), log_text(caplog.records)])
+    everything = "\n".join(
+        [
+            str([c.body for c in w.fake.find() if c.method != "GET"]),
+            str(list(w.records.flags.values())),
+            str(w.records.feedback),
+            log_text(caplog.records),
+        ]
+    )
     needles = identifiers_in(FLAGGED, w.guidance.screen(FLAGGED))
     assert {n.kind for n in needles} >= {"nhs-number", "name"}
     assert leaks(needles, everything) == []
@@ -92,8 +98,9 @@ async def test_unmonitored_channel_is_not_screened(tmp_path: Path) -> None:
         assert bot_requests(w) == [] and not w.records.flags
 
 
-async def test_ordinary_message_in_a_monitored_channel_gives_nothing(tmp_path: Path,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_ordinary_message_in_a_monitored_channel_gives_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with discord_world(tmp_path) as w:
         w.monitor(moderators=MODS)
         await w.post(ORDINARY)
@@ -102,7 +109,8 @@ async def test_ordinary_message_in_a_monitored_channel_gives_nothing(tmp_path: P
 
 
 async def test_flagged_message_gets_a_private_dm_and_a_redacted_moderator_notice(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor(moderators=MODS)
@@ -131,7 +139,8 @@ async def test_flagged_message_gets_a_private_dm_and_a_redacted_moderator_notice
 
 
 async def test_closed_dms_fall_back_to_a_channel_notice_naming_no_details(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with discord_world(tmp_path) as w:
         w.monitor()
@@ -156,8 +165,9 @@ async def test_poster_and_moderator_buttons_record_the_outcome(tmp_path: Path) -
         w.monitor(moderators=MODS)
         await w.post(FLAGGED)
         flag_id = next(iter(w.records.flags))
-        dm_call = next(c for c in w.fake.find("POST", r"/channels/\d+/messages$") if c.path.split("/")[-2]
-                       in w.fake.dm_channels)
+        dm_call = next(
+            c for c in w.fake.find("POST", r"/channels/\d+/messages$") if c.path.split("/")[-2] in w.fake.dm_channels
+        )
         remove = next(b for b in buttons(dm_call.body) if b["label"] == "I'll remove it")
         click = await w.click(dm_call.response, remove["custom_id"], in_guild=False)
         assert w.records.flags[flag_id].status is FlagStatus.REMOVED
@@ -170,8 +180,13 @@ async def test_poster_and_moderator_buttons_record_the_outcome(tmp_path: Path) -
         denied = await w.click(mod_call.response, confirm["custom_id"], channel=MODS)
         assert "Only moderators" in w.responses(denied)[0].body["data"]["content"]
         assert w.records.flags[flag_id].status is FlagStatus.REMOVED
-        await w.click(mod_call.response, confirm["custom_id"], user=w.admin, channel=MODS,
-                      permissions=p.MANAGE_MESSAGES | p.MEMBER_PERMISSIONS)
+        await w.click(
+            mod_call.response,
+            confirm["custom_id"],
+            user=w.admin,
+            channel=MODS,
+            permissions=p.MANAGE_MESSAGES | p.MEMBER_PERMISSIONS,
+        )
         record = w.records.flags[flag_id]
         assert record.status is FlagStatus.CONFIRMED and record.reviewer_hash
 
@@ -227,8 +242,9 @@ async def test_flag_and_outcome_land_in_the_sqlite_audit_trail_without_patient_d
             assert record.platform == "discord" and record.status is FlagStatus.OPEN
             mod_call = next(iter(w.fake.find("POST", rf"/channels/{MODS}/messages$")))
             confirm = next(b for b in buttons(mod_call.body) if b["label"] == "Confirm")
-            await w.click(mod_call.response, confirm["custom_id"], user=w.admin, channel=MODS,
-                          permissions=p.MANAGE_MESSAGES)
+            await w.click(
+                mod_call.response, confirm["custom_id"], user=w.admin, channel=MODS, permissions=p.MANAGE_MESSAGES
+            )
             [record] = store.flags()
             assert record.status is FlagStatus.CONFIRMED
             needles = identifiers_in(FLAGGED, w.guidance.screen(FLAGGED))
@@ -238,7 +254,8 @@ async def test_flag_and_outcome_land_in_the_sqlite_audit_trail_without_patient_d
 
 
 async def test_generated_identifiers_never_reach_discord_records_or_logs(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Issue 12, Discord side: generated messages (tests/generated.py, every written form)
     posted in a monitored channel with a moderators' channel; nothing the bot sent, stored
     or logged holds a generated value."""
@@ -250,8 +267,9 @@ async def test_generated_identifiers_never_reach_discord_records_or_logs(
         for g in generated:
             await w.post(g.text)
         sent = [c.body for c in w.fake.find() if c.method != "GET"]
-        everything = "\n".join([str(sent), str(list(w.records.flags.values())), str(w.records.feedback),
-                                log_text(caplog.records)])
+        everything = "\n".join(
+            [str(sent), str(list(w.records.flags.values())), str(w.records.feedback), log_text(caplog.records)]
+        )
         assert len(w.fake.channel_posts(MODS)) >= sum(g.about_patient for g in generated)
     needles = [n for g in generated for n in g.needles]
     assert [needles[i].text for i in sorted(leaks_among(needles, everything))] == []

@@ -20,8 +20,9 @@ EPHEMERAL = 64
 
 
 def poster_dm(w: World) -> Call:
-    return next(c for c in w.fake.find("POST", r"/channels/\d+/messages$") if c.path.split("/")[-2]
-                in w.fake.dm_channels)
+    return next(
+        c for c in w.fake.find("POST", r"/channels/\d+/messages$") if c.path.split("/")[-2] in w.fake.dm_channels
+    )
 
 
 def button(call: Call, label: str) -> str:
@@ -55,8 +56,13 @@ async def test_the_poster_cannot_reset_a_flag_a_moderator_decided(tmp_path: Path
         await w.post(FLAGGED)
         flag_id = next(iter(w.records.flags))
         mod_call = next(iter(w.fake.find("POST", rf"/channels/{MODS}/messages$")))
-        await w.click(mod_call.response, button(mod_call, "Confirm"), user=w.admin, channel=MODS,
-                      permissions=p.MANAGE_MESSAGES | p.MEMBER_PERMISSIONS)
+        await w.click(
+            mod_call.response,
+            button(mod_call, "Confirm"),
+            user=w.admin,
+            channel=MODS,
+            permissions=p.MANAGE_MESSAGES | p.MEMBER_PERMISSIONS,
+        )
         assert w.records.flags[flag_id].status is FlagStatus.CONFIRMED
         dm = poster_dm(w)
         click = await w.click(dm.response, button(dm, "False alarm"), in_guild=False)
@@ -64,7 +70,10 @@ async def test_the_poster_cannot_reset_a_flag_a_moderator_decided(tmp_path: Path
         assert w.records.flags[flag_id].status is FlagStatus.CONFIRMED
         [event] = w.records.flag_events(flag_id)
         assert (event.role, event.source, event.actor_hash) == (
-            "moderator", "discord", w.records.pseudonym(str(w.admin["id"])))
+            "moderator",
+            "discord",
+            w.records.pseudonym(str(w.admin["id"])),
+        )
 
 
 async def test_the_poster_may_change_their_answer_until_decided(tmp_path: Path) -> None:

@@ -40,30 +40,57 @@ FLAG = re.compile(t.FLAG_TEMPLATE)
 def as_sent(reply: t.Reply) -> dict[str, Any]:
     """The JSON discord.py would send for a reply."""
     view = make_view(reply.buttons)
-    return {"content": reply.content, "embeds": [e.to_dict() for e in reply.embeds],
-            "components": view.to_components() if view else []}
+    return {
+        "content": reply.content,
+        "embeds": [e.to_dict() for e in reply.embeds],
+        "components": view.to_components() if view else [],
+    }
 
 
-def citation(text: str = "Do not post patient details.", *, number: str = "18", heading: str = "Confidentiality",
-             title: str = "Using social media as a medical professional", url: str = "https://www.gmc-uk.org/sm",
-             numbering: Numbering = Numbering.CONFIRMED, status: DocStatus = DocStatus.CURRENT,
-             doc_id: str = "gmc-sm-2024", superseded_by: str | None = None) -> Citation:
-    doc = Document(doc_id=doc_id, title=title, publisher="GMC", status=status, in_effect="2024-01-30", url=url,
-                   superseded_by=superseded_by)
+def citation(
+    text: str = "Do not post patient details.",
+    *,
+    number: str = "18",
+    heading: str = "Confidentiality",
+    title: str = "Using social media as a medical professional",
+    url: str = "https://www.gmc-uk.org/sm",
+    numbering: Numbering = Numbering.CONFIRMED,
+    status: DocStatus = DocStatus.CURRENT,
+    doc_id: str = "gmc-sm-2024",
+    superseded_by: str | None = None,
+) -> Citation:
+    doc = Document(
+        doc_id=doc_id,
+        title=title,
+        publisher="GMC",
+        status=status,
+        in_effect="2024-01-30",
+        url=url,
+        superseded_by=superseded_by,
+    )
     return Citation(Paragraph(doc_id, number, heading, text, numbering), doc, 0.8)
 
 
-def flag(redacted: str = "Patient in resus is [NAME], NHS no [NHS_NUMBER]",
-         reasons: tuple[str, ...] = ("an NHS number", "a name with patient context")) -> Flag:
-    return Flag(category=Category.PATIENT_IDENTIFIABLE, severity=Severity.HIGH, reasons=reasons,
-                citations=(citation(),), redacted=redacted, categories=(Category.PATIENT_IDENTIFIABLE,))
+def flag(
+    redacted: str = "Patient in resus is [NAME], NHS no [NHS_NUMBER]",
+    reasons: tuple[str, ...] = ("an NHS number", "a name with patient context"),
+) -> Flag:
+    return Flag(
+        category=Category.PATIENT_IDENTIFIABLE,
+        severity=Severity.HIGH,
+        reasons=reasons,
+        citations=(citation(),),
+        redacted=redacted,
+        categories=(Category.PATIENT_IDENTIFIABLE,),
+    )
 
 
 # -- examples ----------------------------------------------------------------------------
 def test_answer_embed_carries_digest_document_paragraph_heading_and_link() -> None:
     c = citation(numbering=Numbering.RECONSTRUCTED)
-    reply = t.answer_reply(Answer("can I post?", AnswerStatus.ANSWERED, (c,)), echo_question=True,
-                           shareable=True, feedback=True)
+    reply = t.answer_reply(
+        Answer("can I post?", AnswerStatus.ANSWERED, (c,)), echo_question=True, shareable=True, feedback=True
+    )
     embed = reply.embeds[0]
     assert embed.title == citation_line(c)
     title = embed.title or ""
@@ -157,8 +184,17 @@ def test_inbound_message_becomes_a_core_message() -> None:
     async def build() -> discord.Message:
         driver = DiscordDriver(discord.Client(intents=discord.Intents.none()))
         author = p.user(55, "dr.lee")
-        return driver.message_object(p.message(99, 2, author, "hello <@7>", guild_id=1, author_member=p.member(author),
-                                               attachments=[p.image_attachment()]))
+        return driver.message_object(
+            p.message(
+                99,
+                2,
+                author,
+                "hello <@7>",
+                guild_id=1,
+                author_member=p.member(author),
+                attachments=[p.image_attachment()],
+            )
+        )
 
     message = asyncio.run(build())
     core = t.message_to_core(message)
@@ -173,22 +209,42 @@ def test_inbound_message_becomes_a_core_message() -> None:
 # -- properties --------------------------------------------------------------------------
 texts = st.text(max_size=7000)
 short = st.text(max_size=300)
-urls = st.sampled_from(["https://www.gmc-uk.org/x", "", "not a url", "https://example.org/" + "a" * 600,
-                        "http://x.test/a b"])
+urls = st.sampled_from(
+    ["https://www.gmc-uk.org/x", "", "not a url", "https://example.org/" + "a" * 600, "http://x.test/a b"]
+)
 
 
 @st.composite
 def citations(draw: st.DrawFn) -> Citation:
-    return citation(text=draw(texts), number=draw(short), heading=draw(short), title=draw(short), url=draw(urls),
-                    numbering=draw(st.sampled_from(list(Numbering))), status=draw(st.sampled_from(list(DocStatus))),
-                    doc_id=draw(st.text(min_size=1, max_size=80)), superseded_by=draw(st.none() | short))
+    return citation(
+        text=draw(texts),
+        number=draw(short),
+        heading=draw(short),
+        title=draw(short),
+        url=draw(urls),
+        numbering=draw(st.sampled_from(list(Numbering))),
+        status=draw(st.sampled_from(list(DocStatus))),
+        doc_id=draw(st.text(min_size=1, max_size=80)),
+        superseded_by=draw(st.none() | short),
+    )
 
 
-answers = st.builds(Answer, question=texts, status=st.sampled_from(list(AnswerStatus)),
-                    citations=st.lists(citations(), max_size=3).map(tuple), truncated=st.booleans())
-flags = st.builds(Flag, category=st.sampled_from(list(Category)), severity=st.sampled_from(list(Severity)),
-                  reasons=st.lists(short, max_size=6).map(tuple), citations=st.lists(citations(), max_size=2).map(tuple),
-                  redacted=texts, categories=st.lists(st.sampled_from(list(Category)), max_size=3).map(tuple))
+answers = st.builds(
+    Answer,
+    question=texts,
+    status=st.sampled_from(list(AnswerStatus)),
+    citations=st.lists(citations(), max_size=3).map(tuple),
+    truncated=st.booleans(),
+)
+flags = st.builds(
+    Flag,
+    category=st.sampled_from(list(Category)),
+    severity=st.sampled_from(list(Severity)),
+    reasons=st.lists(short, max_size=6).map(tuple),
+    citations=st.lists(citations(), max_size=2).map(tuple),
+    redacted=texts,
+    categories=st.lists(st.sampled_from(list(Category)), max_size=3).map(tuple),
+)
 flag_ids = st.text(alphabet="abcdef0123456789", min_size=32, max_size=32) | short
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -27,18 +27,21 @@ QUESTION = "can I accept a friend request from a patient on facebook?"
 FLAGGED = "Patient in resus is John Carter, NHS no 943 476 5919"
 IDENTIFIERS = ("943 476 5919", "9434765919", "John Carter")
 ORDINARY = "Morning all, the coffee machine on level 2 is fixed."
-PINGS = re.compile(r"<!(?:channel|here|everyone)|<!subteam|<@(?!U0ANN>|U0MOD>|U0ADMIN>)|@(?:here|channel|everyone)\b",
-                   re.IGNORECASE)
+PINGS = re.compile(
+    r"<!(?:channel|here|everyone)|<!subteam|<@(?!U0ANN>|U0MOD>|U0ADMIN>)|@(?:here|channel|everyone)\b", re.IGNORECASE
+)
 
 
 def shown(call: Call) -> str:
     """Everything a call displays: text and blocks, without button values."""
+
     def strip(x: Any) -> Any:
         if isinstance(x, dict):
             return {k: strip(v) for k, v in x.items() if k != "value"}
         if isinstance(x, list):
             return [strip(v) for v in x]
         return x
+
     blocks = call.params.get("blocks")
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
@@ -51,8 +54,9 @@ def blocks_of(call: Call) -> list[dict[str, Any]]:
 
 
 def monitor(slack: SlackHarness, channel: str = "C0WARD", moderators: str = "C0MODS") -> None:
-    slack.bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, channel, monitored=True,
-                                                      moderators_channel=moderators))
+    slack.bot.update_channel_settings(
+        ChannelSettings(Platform.SLACK, TEAM_ID, channel, monitored=True, moderators_channel=moderators)
+    )
 
 
 # -- /gmc ---------------------------------------------------------------------------------------
@@ -81,7 +85,8 @@ def test_empty_command_gives_help_with_examples(slack: SlackHarness) -> None:
 
 
 def test_question_without_readable_words_is_no_match_and_names_who_to_ask(
-        fake_slack: FakeSlackApi, slack_data_dir: Path) -> None:
+    fake_slack: FakeSlackApi, slack_data_dir: Path
+) -> None:
     with running_slack(fake_slack, slack_data_dir, ask_who="the Trust IG team (ext 4242)") as slack:
         slack.command("\u200b\u200b")
         text = shown(slack.fake.wait_for(RESPONSE_METHOD)[0])
@@ -90,8 +95,10 @@ def test_question_without_readable_words_is_no_match_and_names_who_to_ask(
 
 def test_ephemeral_falls_back_to_chat_post_ephemeral_when_the_response_url_fails(slack: SlackHarness) -> None:
     form_url = slack.fake.url + "/missing/"  # the fake answers 404 here
-    slack.post(f"team_id={TEAM_ID}&channel_id=C0WARD&user_id=U0ANN&command=%2Fgmc&text=help&response_url={form_url}",
-               "application/x-www-form-urlencoded")
+    slack.post(
+        f"team_id={TEAM_ID}&channel_id=C0WARD&user_id=U0ANN&command=%2Fgmc&text=help&response_url={form_url}",
+        "application/x-www-form-urlencoded",
+    )
     call = slack.fake.wait_for("chat.postEphemeral")[0]
     assert call.params["user"] == "U0ANN" and call.params["channel"] == "C0WARD"
 
@@ -219,7 +226,8 @@ def test_flagged_message_gets_a_private_notice_and_a_redacted_moderator_notice(s
 
 
 def test_no_identifier_from_risky_messages_reaches_slack_logs_or_records(
-        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     quiet_body_loggers()  # as the runner does
     caplog.set_level(logging.DEBUG)
     monitor(slack)
@@ -234,13 +242,15 @@ def test_no_identifier_from_risky_messages_reaches_slack_logs_or_records(
     needles = [n for text in lines for n in identifiers_in(text, slack.bot.screen(text))]
     assert needles
     flags = slack.bot.records.flags.values()  # type: ignore[attr-defined]
-    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
-                          *(repr(f) for f in flags)])
+    haystack = "\n".join(
+        [*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records), *(repr(f) for f in flags)]
+    )
     assert leaks(needles, haystack) == []
 
 
 def test_generated_identifiers_never_reach_slack_records_or_logs(
-        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     """Issue 12, Slack side: generated messages (tests/generated.py, every written form)
     through the real Bolt app; nothing sent to Slack, stored or logged holds a generated value."""
     quiet_body_loggers()
@@ -254,8 +264,9 @@ def test_generated_identifiers_never_reach_slack_records_or_logs(
     slack.fake.wait_for("chat.postMessage", count=expected, timeout=60)
     slack.fake.settle()
     flags = slack.bot.records.flags.values()  # type: ignore[attr-defined]
-    haystack = "\n".join([*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records),
-                          *(repr(f) for f in flags)])
+    haystack = "\n".join(
+        [*(c.text_dump() for c in slack.fake.calls), log_text(caplog.records), *(repr(f) for f in flags)]
+    )
     needles = [n for g in generated for n in g.needles]
     assert [needles[i].text for i in sorted(leaks_among(needles, haystack))] == []
 
@@ -273,8 +284,14 @@ def test_poster_and_moderator_buttons_are_recorded(slack: SlackHarness) -> None:
     assert slack.bot.records.flags[flag_id].status is FlagStatus.FALSE_ALARM  # type: ignore[attr-defined]
 
     message = {"type": "message", "ts": "1.2", "blocks": blocks_of(mods)}
-    slack.action(find_button(blocks_of(mods), bk.REVIEW_CONFIRM), user="U0MOD", channel="C0MODS",
-                 message=message, ephemeral=False, name="review")
+    slack.action(
+        find_button(blocks_of(mods), bk.REVIEW_CONFIRM),
+        user="U0MOD",
+        channel="C0MODS",
+        message=message,
+        ephemeral=False,
+        name="review",
+    )
     review = slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/review"))[0]
     assert "<@U0MOD> confirmed this flag." in shown(review)
     assert not any(b["type"] == "actions" for b in blocks_of(review))
@@ -317,8 +334,16 @@ def test_bots_and_joins_are_ignored_in_monitored_channels(slack: SlackHarness, n
 
 # -- security and robustness -----------------------------------------------------------------------------
 def test_url_verification_challenge_is_answered(slack: SlackHarness) -> None:
-    status, body = slack.post(json.dumps({"token": "XXYYZZ", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                                          "type": "url_verification"}), "application/json")
+    status, body = slack.post(
+        json.dumps(
+            {
+                "token": "XXYYZZ",
+                "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                "type": "url_verification",
+            }
+        ),
+        "application/json",
+    )
     assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in body
 
 
@@ -356,8 +381,7 @@ def test_first_delivery_of_an_event_marked_as_a_retry_is_processed(slack: SlackH
     slack.fake.wait_for("chat.postMessage")
 
 
-def test_rate_limited_web_api_call_is_retried_after_retry_after(
-        fake_slack: FakeSlackApi, slack_data_dir: Path) -> None:
+def test_rate_limited_web_api_call_is_retried_after_retry_after(fake_slack: FakeSlackApi, slack_data_dir: Path) -> None:
     with running_slack(fake_slack, slack_data_dir, token="xoxb-ratelimited") as slack:
         slack.event(payload("event_app_mention")["event"])
         slack.fake.wait_for("chat.postMessage", timeout=15)
@@ -372,8 +396,9 @@ def test_server_errors_are_retried(fake_slack: FakeSlackApi, slack_data_dir: Pat
     assert [c.status for c in slack.fake.calls_to("chat.postMessage", ok_only=False)] == [500, 200]
 
 
-def test_failures_are_logged_without_message_text(fake_slack: FakeSlackApi, slack_data_dir: Path,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_failures_are_logged_without_message_text(
+    fake_slack: FakeSlackApi, slack_data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="adapters.slack")
     with running_slack(fake_slack, slack_data_dir, token="xoxb-error500") as slack:
         monitor(slack)
@@ -463,8 +488,7 @@ def test_admin_turns_screening_on_and_sets_the_moderators_channel(slack: SlackHa
 
 
 def test_app_home_shows_help(slack: SlackHarness) -> None:
-    slack.event({"type": "app_home_opened", "user": "U0ANN", "channel": "D0ANNDM", "tab": "home",
-                 "event_ts": "1.2"})
+    slack.event({"type": "app_home_opened", "user": "U0ANN", "channel": "D0ANNDM", "tab": "home", "event_ts": "1.2"})
     view = slack.fake.wait_for("views.publish")[0]
     assert view.params["user_id"] == "U0ANN" and "/gmc" in json.dumps(view.params["view"])
 
@@ -475,10 +499,16 @@ def test_the_fake_refuses_what_slack_would_refuse(fake_slack: FakeSlackApi) -> N
     from slack_sdk.web import WebClient
 
     client = WebClient(token="xoxb-test", base_url=fake_slack.api_url)
-    for blocks in ([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
-                   [bk.section("ok")] * 51,
-                   [{"type": "actions", "elements": [{"type": "button", "action_id": "a",
-                                                      "text": {"type": "plain_text", "text": "x" * 76}}]}]):
+    for blocks in (
+        [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+        [bk.section("ok")] * 51,
+        [
+            {
+                "type": "actions",
+                "elements": [{"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "x" * 76}}],
+            }
+        ],
+    ):
         with pytest.raises(SlackApiError, match="invalid_blocks"):
             client.chat_postMessage(channel="C0WARD", text="t", blocks=blocks)
     assert client.chat_postMessage(channel="C0WARD", text="t", blocks=[bk.section("ok")])["ok"]

@@ -29,23 +29,45 @@ from bot.types import (
 )
 from tests.adapters.slack_harness import find_button, payload
 
-PINGS = re.compile(r"<!(?:channel|here|everyone)|<!subteam|<@(?!U0ANN>|U0MOD>)|@(?:here|channel|everyone)\b",
-                   re.IGNORECASE)
+PINGS = re.compile(
+    r"<!(?:channel|here|everyone)|<!subteam|<@(?!U0ANN>|U0MOD>)|@(?:here|channel|everyone)\b", re.IGNORECASE
+)
 
 
-def citation(text: str = "Do not share patient information on social media.", number: str = "14",
-             heading: str = "Confidentiality", status: DocStatus = DocStatus.CURRENT,
-             numbering: Numbering = Numbering.CONFIRMED, url: str = "https://www.gmc-uk.org/sm",
-             doc_id: str = "gmc-sm-2024", title: str = "Using social media as a medical professional") -> Citation:
-    doc = Document(doc_id=doc_id, title=title, publisher="GMC", status=status, in_effect="2024-01-30", url=url,
-                   superseded_by="gmc-sm-2024" if status is DocStatus.SUPERSEDED else None)
+def citation(
+    text: str = "Do not share patient information on social media.",
+    number: str = "14",
+    heading: str = "Confidentiality",
+    status: DocStatus = DocStatus.CURRENT,
+    numbering: Numbering = Numbering.CONFIRMED,
+    url: str = "https://www.gmc-uk.org/sm",
+    doc_id: str = "gmc-sm-2024",
+    title: str = "Using social media as a medical professional",
+) -> Citation:
+    doc = Document(
+        doc_id=doc_id,
+        title=title,
+        publisher="GMC",
+        status=status,
+        in_effect="2024-01-30",
+        url=url,
+        superseded_by="gmc-sm-2024" if status is DocStatus.SUPERSEDED else None,
+    )
     return Citation(Paragraph(doc_id, number, heading, text, numbering), doc, 0.8)
 
 
-def flag(reasons: tuple[str, ...] = ("An NHS number with a valid check digit",),
-         redacted: str = "Patient in resus is [NAME], NHS no [NHS NUMBER]") -> Flag:
-    return Flag(Category.PATIENT_IDENTIFIABLE, Severity.HIGH, reasons, (citation(),), redacted,
-                categories=(Category.PATIENT_IDENTIFIABLE, Category.INFORMATION_SECURITY))
+def flag(
+    reasons: tuple[str, ...] = ("An NHS number with a valid check digit",),
+    redacted: str = "Patient in resus is [NAME], NHS no [NHS NUMBER]",
+) -> Flag:
+    return Flag(
+        Category.PATIENT_IDENTIFIABLE,
+        Severity.HIGH,
+        reasons,
+        (citation(),),
+        redacted,
+        categories=(Category.PATIENT_IDENTIFIABLE, Category.INFORMATION_SECURITY),
+    )
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -62,6 +84,7 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
         elif isinstance(x, list):
             for v in x:
                 walk(v)
+
     walk(blocks)
     return out
 
@@ -84,7 +107,9 @@ def assert_within_limits(blocks: list[dict[str, Any]]) -> None:
 # -- answers ---------------------------------------------------------------------------------
 def test_answer_shows_digest_context_line_notes_link_and_buttons() -> None:
     c = citation(status=DocStatus.SUPERSEDED, numbering=Numbering.RECONSTRUCTED)
-    answer = Answer("can I post about a patient?", AnswerStatus.ANSWERED, (c, citation(number="15"), citation(number="16")))
+    answer = Answer(
+        "can I post about a patient?", AnswerStatus.ANSWERED, (c, citation(number="15"), citation(number="16"))
+    )
     blocks = bk.answer_blocks(answer, "the IG team", shareable=True, ref="0a1b2c3d4e5f6071")
     # A superseded lead is introduced as history first (the citation helper's other
     # citations are all superseded too, so none is named as in force).
@@ -194,25 +219,39 @@ def test_fit_caps_blocks_at_fifty() -> None:
 hostile_text = st.one_of(
     st.text(max_size=200),
     st.text(alphabet=st.sampled_from(list("<>!@#&|^ hereanvyolUC0123\n*_~`") + ["\U0001f600"]), max_size=400),
-    st.builds(lambda s, n: s * n, st.sampled_from(["<!channel> ", "@here ", "&", "<@U1>", "é\U0001f600"]),
-              st.integers(0, 9000)),
+    st.builds(
+        lambda s, n: s * n,
+        st.sampled_from(["<!channel> ", "@here ", "&", "<@U1>", "é\U0001f600"]),
+        st.integers(0, 9000),
+    ),
 )
 
 
 @st.composite
 def citations(draw: st.DrawFn) -> Citation:
-    return citation(text=draw(hostile_text), number=draw(st.text(min_size=1, max_size=12)),
-                    heading=draw(hostile_text), status=draw(st.sampled_from(list(DocStatus))),
-                    numbering=draw(st.sampled_from(list(Numbering))), title=draw(hostile_text),
-                    url=draw(st.sampled_from(["https://www.gmc-uk.org/x", "", "ftp://x", "https://" + "a" * 4000])))
+    return citation(
+        text=draw(hostile_text),
+        number=draw(st.text(min_size=1, max_size=12)),
+        heading=draw(hostile_text),
+        status=draw(st.sampled_from(list(DocStatus))),
+        numbering=draw(st.sampled_from(list(Numbering))),
+        title=draw(hostile_text),
+        url=draw(st.sampled_from(["https://www.gmc-uk.org/x", "", "ftp://x", "https://" + "a" * 4000])),
+    )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(list(AnswerStatus)), st.lists(citations(), max_size=5), hostile_text, st.booleans(),
-       st.booleans(), hostile_text)
+@given(
+    st.sampled_from(list(AnswerStatus)),
+    st.lists(citations(), max_size=5),
+    hostile_text,
+    st.booleans(),
+    st.booleans(),
+    hostile_text,
+)
 def test_answer_blocks_hold_limits_keep_the_citation_and_never_ping(
-        status: AnswerStatus, cites: list[Citation], question: str, shareable: bool, truncated: bool,
-        ask_who: str) -> None:
+    status: AnswerStatus, cites: list[Citation], question: str, shareable: bool, truncated: bool, ask_who: str
+) -> None:
     answer = Answer(question, status, tuple(cites), truncated)
     for blocks in (bk.answer_blocks(answer, ask_who, shareable=shareable), bk.more_blocks(answer)):
         assert_within_limits(blocks)
@@ -226,10 +265,16 @@ def test_answer_blocks_hold_limits_keep_the_citation_and_never_ping(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(hostile_text, max_size=15), hostile_text, st.lists(citations(), max_size=3),
-       st.sampled_from(list(Category)), st.text(max_size=40))
-def test_flag_blocks_hold_limits_and_never_ping(reasons: list[str], redacted: str, cites: list[Citation],
-                                                category: Category, flag_id: str) -> None:
+@given(
+    st.lists(hostile_text, max_size=15),
+    hostile_text,
+    st.lists(citations(), max_size=3),
+    st.sampled_from(list(Category)),
+    st.text(max_size=40),
+)
+def test_flag_blocks_hold_limits_and_never_ping(
+    reasons: list[str], redacted: str, cites: list[Citation], category: Category, flag_id: str
+) -> None:
     f = Flag(category, Severity.MEDIUM, tuple(reasons), tuple(cites), "SENTINEL9 " + redacted)
     poster = bk.flag_notice_blocks(f, flag_id, moderators_told=True)
     mods = bk.moderator_blocks(f, flag_id, "C0WARD", "https://trust.slack.com/archives/C0WARD/p1")

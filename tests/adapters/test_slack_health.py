@@ -37,8 +37,9 @@ def get(url: str) -> tuple[int, str]:
 
 
 @contextmanager
-def served(bot: GuidanceBot, fake: FakeSlackApi, data_dir: Path,
-           stopping: threading.Event) -> Iterator[tuple[str, SlackHarness]]:
+def served(
+    bot: GuidanceBot, fake: FakeSlackApi, data_dir: Path, stopping: threading.Event
+) -> Iterator[tuple[str, SlackHarness]]:
     settings = bot_settings(fake, data_dir)
     server = make_http_server(build_app(bot, settings), "127.0.0.1", 0, bot=bot, stopping=stopping)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -52,7 +53,8 @@ def served(bot: GuidanceBot, fake: FakeSlackApi, data_dir: Path,
 
 
 def test_health_is_ready_only_with_the_index_loaded_and_not_while_stopping(
-        fake_slack: FakeSlackApi, slack_data_dir: Path) -> None:
+    fake_slack: FakeSlackApi, slack_data_dir: Path
+) -> None:
     bot = GuidanceBot(bot_settings(fake_slack, slack_data_dir), embedder=HashingEmbedder())
     stopping = threading.Event()
     with served(bot, fake_slack, slack_data_dir, stopping) as (base, _):
@@ -66,7 +68,8 @@ def test_health_is_ready_only_with_the_index_loaded_and_not_while_stopping(
 
 
 def test_metrics_count_answers_screenings_flags_and_acks_without_text_or_ids(
-        fake_slack: FakeSlackApi, slack_data_dir: Path) -> None:
+    fake_slack: FakeSlackApi, slack_data_dir: Path
+) -> None:
     bot = GuidanceBot(bot_settings(fake_slack, slack_data_dir), embedder=HashingEmbedder())
     bot.warm_up(screening=True)
     bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, "C0WARD", monitored=True))
@@ -79,8 +82,11 @@ def test_metrics_count_answers_screenings_flags_and_acks_without_text_or_ids(
         fake_slack.settle()
         status, text = get(base + "/metrics")
     assert status == 200
-    samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-               for line in text.splitlines() if line and not line.startswith("#")}
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
     assert sum(v for k, v in samples.items() if k.startswith("gmcbot_answers_total{")) == 1
     assert samples['gmcbot_screenings_total{outcome="flagged"}'] == 1
     assert samples['gmcbot_screenings_total{outcome="clear"}'] == 1
@@ -105,11 +111,17 @@ def test_json_log_lines_are_one_object_each_with_no_extra_fields() -> None:
     try:
         raise ValueError("detail that must not be logged")
     except ValueError:
-        record = logging.LogRecord("adapters.slack", logging.ERROR, __file__, 1, "slack %s failed: %s",
-                                   ("mention", "ValueError"), exc_info=sys.exc_info())
+        record = logging.LogRecord(
+            "adapters.slack",
+            logging.ERROR,
+            __file__,
+            1,
+            "slack %s failed: %s",
+            ("mention", "ValueError"),
+            exc_info=sys.exc_info(),
+        )
     line = JsonFormatter().format(record)
     data = json.loads(line)
     assert set(data) == {"time", "level", "logger", "message", "error"}
     assert data["message"] == "slack mention failed: ValueError" and data["error"] == "ValueError"
     assert "must not be logged" not in line and "\n" not in line
-

@@ -28,10 +28,17 @@ def reply(slack: SlackHarness, name: str) -> Call:
     return slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith(f"/{name}"))[0]
 
 
-def review(slack: SlackHarness, mods: list[dict[str, Any]], action_id: str, *, user: str, channel: str,
-           name: str) -> Call:
-    slack.action(find_button(mods, action_id), user=user, channel=channel, ephemeral=False, name=name,
-                 message={"type": "message", "ts": "1.2", "blocks": mods})
+def review(
+    slack: SlackHarness, mods: list[dict[str, Any]], action_id: str, *, user: str, channel: str, name: str
+) -> Call:
+    slack.action(
+        find_button(mods, action_id),
+        user=user,
+        channel=channel,
+        ephemeral=False,
+        name=name,
+        message={"type": "message", "ts": "1.2", "blocks": mods},
+    )
     return reply(slack, name)
 
 
@@ -45,7 +52,8 @@ def refused_privately(call: Call, message: str) -> None:
 
 
 def test_a_confirmed_flag_cannot_be_reset_by_its_poster_nor_changed_outside_the_moderators_channel(
-        slack: SlackHarness) -> None:
+    slack: SlackHarness,
+) -> None:
     """The incident in issue 16, replayed: both clicks are refused privately."""
     flag_id, notice, mods = flagged(slack)
     confirmed = review(slack, mods, bk.REVIEW_CONFIRM, user="U0MOD", channel="C0MODS", name="confirm")
@@ -85,8 +93,7 @@ def test_only_the_poster_answers_the_notice_and_may_change_their_mind_until_deci
 
 def test_a_moderator_cannot_decide_their_own_flag(slack: SlackHarness) -> None:
     flag_id, _, mods = flagged(slack, poster="U0MOD")
-    refused_privately(review(slack, mods, bk.REVIEW_CONFIRM, user="U0MOD", channel="C0MODS", name="own"),
-                      OWN_MESSAGE)
+    refused_privately(review(slack, mods, bk.REVIEW_CONFIRM, user="U0MOD", channel="C0MODS", name="own"), OWN_MESSAGE)
     assert status(slack, flag_id) is FlagStatus.OPEN
 
 
@@ -98,7 +105,12 @@ def test_a_workspace_admin_counts_as_a_moderator_anywhere(slack: SlackHarness) -
 
 def test_a_forged_flag_id_is_answered_privately(slack: SlackHarness) -> None:
     flagged(slack)
-    slack.action({"action_id": bk.REVIEW_CONFIRM, "value": "f" * 32}, user="U0MOD", channel="C0MODS", name="forged",
-                 ephemeral=False)
+    slack.action(
+        {"action_id": bk.REVIEW_CONFIRM, "value": "f" * 32},
+        user="U0MOD",
+        channel="C0MODS",
+        name="forged",
+        ephemeral=False,
+    )
     call = reply(slack, "forged")
     assert call.params["response_type"] == "ephemeral" and "no longer have a record" in call.params["text"]

@@ -60,7 +60,10 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("GMCBOT_SLACK_API_URL", "https://slack-gov.com/api")
     settings = load_settings()
     assert (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token) == (
-        "xoxb-env", "secret-env", "xapp-env")
+        "xoxb-env",
+        "secret-env",
+        "xapp-env",
+    )
     from adapters.slack.client import make_client
 
     assert make_client(settings).base_url == "https://slack-gov.com/api/"
@@ -113,7 +116,8 @@ def oversized_post_status(url: str) -> int:
 
 
 def test_http_adapter_serves_health_refuses_big_bodies_and_keeps_sdk_loggers_quiet(
-        fake_slack: FakeSlackApi, slack_data_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fake_slack: FakeSlackApi, slack_data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     names = ("slack_bolt", "slack_sdk")
     before = {n: logging.getLogger(n).level for n in names}
     for n in names:
@@ -122,8 +126,9 @@ def test_http_adapter_serves_health_refuses_big_bodies_and_keeps_sdk_loggers_qui
     try:
         settings = bot_settings(fake_slack, slack_data_dir)
         bot = GuidanceBot(settings, embedder=HashingEmbedder())
-        bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, "C0WARD", monitored=True,
-                                                    moderators_channel="C0MODS"))
+        bot.update_channel_settings(
+            ChannelSettings(Platform.SLACK, TEAM_ID, "C0WARD", monitored=True, moderators_channel="C0MODS")
+        )
         with running_adapter(settings, bot) as url:
             assert url.startswith("http://127.0.0.1:") and url.endswith(EVENTS_PATH)
             for n in (*names, "slack_bolt.App", "slack_sdk.web.base_client"):
@@ -146,8 +151,9 @@ def test_http_adapter_serves_health_refuses_big_bodies_and_keeps_sdk_loggers_qui
         assert needle not in caplog.text
 
 
-def test_cli_refuses_missing_tokens_and_bad_options(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_missing_tokens_and_bad_options(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     assert main(["serve", "slack"]) == 2
@@ -168,12 +174,27 @@ def test_manifest_asks_for_the_least_scopes_and_the_events_the_app_handles() -> 
     root = Path(__file__).resolve().parents[2]
     manifest = yaml.safe_load((root / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     scopes = manifest["oauth_config"]["scopes"]["bot"]
-    assert sorted(scopes) == sorted(["commands", "chat:write", "app_mentions:read", "im:history",
-                                     "channels:history", "groups:history", "users:read", "files:read"])
+    assert sorted(scopes) == sorted(
+        [
+            "commands",
+            "chat:write",
+            "app_mentions:read",
+            "im:history",
+            "channels:history",
+            "groups:history",
+            "users:read",
+            "files:read",
+        ]
+    )
     guide = (root / "docs" / "slack.md").read_text(encoding="utf-8")
     assert all(f"| `{scope}` |" in guide for scope in scopes)
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im"}
+        "app_home_opened",
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+    }
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/gmc"]
     assert manifest["features"]["slash_commands"][0]["should_escape"] is True  # channels arrive as <#C…>
     assert manifest["settings"]["socket_mode_enabled"] is True and manifest["settings"]["interactivity"]["is_enabled"]

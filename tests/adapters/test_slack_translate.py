@@ -33,10 +33,25 @@ PINGS = re.compile(r"<[!@#]|@(?:here|channel|everyone)\b", re.IGNORECASE)
 
 # Slack markup a user could type (or paste) to try to ping people through the bot.
 INJECTIONS = [
-    "<!channel>", "<!here>", "<!everyone>", "<!here|here>", "<@U024BE7LH>", "<@U024BE7LH|ann>",
-    "<!subteam^S012ABCDEF|@ig-team>", "<!subteam^S012ABCDEF>", "@here", "@channel", "@everyone",
-    "@HERE please", "&lt;!channel&gt;", "<<!channel>>", "<!channel", "!channel>", "<#C0WARD|ward>",
-    "<!date^1392734382^{date}|Feb 18>", "<https://evil.example|click me>",
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<!here|here>",
+    "<@U024BE7LH>",
+    "<@U024BE7LH|ann>",
+    "<!subteam^S012ABCDEF|@ig-team>",
+    "<!subteam^S012ABCDEF>",
+    "@here",
+    "@channel",
+    "@everyone",
+    "@HERE please",
+    "&lt;!channel&gt;",
+    "<<!channel>>",
+    "<!channel",
+    "!channel>",
+    "<#C0WARD|ward>",
+    "<!date^1392734382^{date}|Feb 18>",
+    "<https://evil.example|click me>",
 ]
 
 
@@ -45,12 +60,19 @@ def test_channel_message_becomes_a_message_to_screen_with_markup_made_plain() ->
     body = payload("event_message_channel")
     route, message = route_message(body["event"], body["team_id"], BOT)
     assert route is Route.SCREEN and message is not None
-    assert message.text == ("Handover & jobs for tonight: bay 3 needs bloods, @someone can you check the "
-                            "<urgent> list? rota (https://intranet.example.nhs.uk/rota)")
+    assert message.text == (
+        "Handover & jobs for tonight: bay 3 needs bloods, @someone can you check the "
+        "<urgent> list? rota (https://intranet.example.nhs.uk/rota)"
+    )
     assert message.actor.user_id == "U0ANN"
     conv = message.conversation
     assert (conv.platform, conv.workspace, conv.channel, conv.thread, conv.is_direct) == (
-        Platform.SLACK, "T0TRUST", "C0WARD", "", False)
+        Platform.SLACK,
+        "T0TRUST",
+        "C0WARD",
+        "",
+        False,
+    )
     assert message.ref == "1700000100.000200"
 
 
@@ -70,8 +92,9 @@ def test_direct_message_is_a_question() -> None:
     assert message.conversation.is_direct and message.conversation.channel == "D0ANNDM"
 
 
-@pytest.mark.parametrize("name", ["event_message_bot", "event_message_own", "event_channel_join",
-                                  "event_message_changed_unfurl"])
+@pytest.mark.parametrize(
+    "name", ["event_message_bot", "event_message_own", "event_channel_join", "event_message_changed_unfurl"]
+)
 def test_bots_joins_and_unfurls_are_ignored(name: str) -> None:
     body = payload(name)
     assert route_message(body["event"], body["team_id"], BOT) == (Route.IGNORE, None)
@@ -100,7 +123,8 @@ def test_image_upload_without_text_is_screened_as_an_image() -> None:
 def test_mention_question_drops_the_bot_mention_only() -> None:
     event = payload("event_app_mention")["event"]
     assert mention_question(event["text"], BOT) == (
-        "can I post a photo of a patient's x-ray on Instagram if I crop the name?")
+        "can I post a photo of a patient's x-ray on Instagram if I crop the name?"
+    )
     assert mention_question("<@UGMCBOT|gmcbot> ask <@U0BEN> about it", BOT) == "ask @someone about it"
 
 
@@ -124,21 +148,26 @@ def test_empty_or_help_gives_help(text: str) -> None:
     assert parse_command(text).kind is CommandKind.HELP
 
 
-@pytest.mark.parametrize(("text", "setting", "value"), [
-    ("settings", "", ""),
-    ("settings show", "", ""),
-    ("settings monitor on", "monitor", "on"),
-    ("Settings screening OFF", "monitor", "off"),
-    ("settings moderators <#C0MODS|ig-moderators>", "moderators", "C0MODS"),
-    ("settings moderators C0MODS", "moderators", "C0MODS"),
-    ("settings moderators off", "moderators", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "setting", "value"),
+    [
+        ("settings", "", ""),
+        ("settings show", "", ""),
+        ("settings monitor on", "monitor", "on"),
+        ("Settings screening OFF", "monitor", "off"),
+        ("settings moderators <#C0MODS|ig-moderators>", "moderators", "C0MODS"),
+        ("settings moderators C0MODS", "moderators", "C0MODS"),
+        ("settings moderators off", "moderators", ""),
+    ],
+)
 def test_settings_commands(text: str, setting: str, value: str) -> None:
     command = parse_command(text)
     assert (command.kind, command.setting, command.value, command.error) == (CommandKind.SETTINGS, setting, value, "")
 
 
-@pytest.mark.parametrize("text", ["settings monitor maybe", "settings moderators #ig-moderators", "settings colour blue"])
+@pytest.mark.parametrize(
+    "text", ["settings monitor maybe", "settings moderators #ig-moderators", "settings colour blue"]
+)
 def test_bad_settings_commands_explain_themselves(text: str) -> None:
     command = parse_command(text)
     assert command.kind is CommandKind.SETTINGS and command.error
@@ -170,8 +199,9 @@ def test_clipping_counts_utf16_and_keeps_entities_whole() -> None:
 
 
 # -- properties --------------------------------------------------------------------------------
-slackish = st.text(alphabet=st.sampled_from(list("<>!@#&|^;:/ .aUCS0123lthereanvyoe\n") + ["\U0001f600", "é"]),
-                   max_size=300)
+slackish = st.text(
+    alphabet=st.sampled_from(list("<>!@#&|^;:/ .aUCS0123lthereanvyoe\n") + ["\U0001f600", "é"]), max_size=300
+)
 any_text = st.one_of(st.text(max_size=500), slackish, st.sampled_from(INJECTIONS))
 
 
@@ -185,8 +215,11 @@ def test_safe_mrkdwn_never_pings_and_respects_the_limit(text: str, limit: int) -
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=5000), st.lists(st.text(max_size=60) | st.from_regex(r"[a-z]{2,8}-[a-z]{2,4}-20\d\d:\d{1,3}",
-                                                                          fullmatch=True), max_size=8), st.booleans())
+@given(
+    st.text(max_size=5000),
+    st.lists(st.text(max_size=60) | st.from_regex(r"[a-z]{2,8}-[a-z]{2,4}-20\d\d:\d{1,3}", fullmatch=True), max_size=8),
+    st.booleans(),
+)
 def test_button_values_fit_and_carry_no_text(typed: str, ids: list[str], low: bool) -> None:
     ref = "0123456789abcdef"
     value = encode_value(ref, [*ids, typed])
@@ -201,10 +234,32 @@ def test_button_values_fit_and_carry_no_text(typed: str, ids: list[str], low: bo
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40) | slackish,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["type", "subtype", "user", "text", "channel", "channel_type", "bot_id", "ts",
-                         "thread_ts", "message", "previous_message", "files", "mimetype"]), children, max_size=8),
-    max_leaves=30)
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "subtype",
+                    "user",
+                    "text",
+                    "channel",
+                    "channel_type",
+                    "bot_id",
+                    "ts",
+                    "thread_ts",
+                    "message",
+                    "previous_message",
+                    "files",
+                    "mimetype",
+                ]
+            ),
+            children,
+            max_size=8,
+        )
+    ),
+    max_leaves=30,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -219,8 +274,17 @@ def test_translation_never_raises_on_odd_payloads(event: object, text: str) -> N
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.fixed_dictionaries({"type": st.just("message"), "user": st.just("U0ANN"), "channel": st.just("C0WARD"),
-                              "text": any_text, "ts": st.just("1.2")}))
+@given(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("message"),
+            "user": st.just("U0ANN"),
+            "channel": st.just("C0WARD"),
+            "text": any_text,
+            "ts": st.just("1.2"),
+        }
+    )
+)
 def test_screened_text_is_the_plain_text(event: dict[str, str]) -> None:
     route, message = route_message(event, "T0TRUST", BOT)
     if message is not None:

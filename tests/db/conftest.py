@@ -45,8 +45,11 @@ def postgres_server_url() -> URL:
     except DBAPIError as exc:
         reason = f"PostgreSQL at {url.render_as_string(hide_password=True)} is unreachable ({type(exc.orig).__name__})"
         if postgres_required():
-            pytest.fail(f"{reason}; CI (or an explicit GMCBOT_TEST_POSTGRES_URL) requires PostgreSQL, "
-                        "so this is a failure, not a skip", pytrace=False)
+            pytest.fail(
+                f"{reason}; CI (or an explicit GMCBOT_TEST_POSTGRES_URL) requires PostgreSQL, "
+                "so this is a failure, not a skip",
+                pytrace=False,
+            )
         pytest.skip(f"{reason}; set GMCBOT_TEST_POSTGRES_URL or start PostgreSQL to run these")
     finally:
         engine.dispose()
@@ -96,15 +99,26 @@ def make_flag() -> Callable[..., Flag]:
     """Build a Flag citing real corpus paragraphs."""
     corpus = load_corpus()
 
-    def build(redacted: str = "[NAME] in bay [N]", category: Category = Category.PATIENT_IDENTIFIABLE,
-              cites: tuple[str, ...] = ("gmc-sm-2024:19", "gmc-conf-2017:121"),
-              rule_ids: tuple[str, ...] = ("pid-name-context",), severity: Severity = Severity.HIGH) -> Flag:
+    def build(
+        redacted: str = "[NAME] in bay [N]",
+        category: Category = Category.PATIENT_IDENTIFIABLE,
+        cites: tuple[str, ...] = ("gmc-sm-2024:19", "gmc-conf-2017:121"),
+        rule_ids: tuple[str, ...] = ("pid-name-context",),
+        severity: Severity = Severity.HIGH,
+    ) -> Flag:
         citations = []
         for pid in cites:
             paragraph = corpus.paragraph(pid)
             assert paragraph is not None, pid
             citations.append(Citation(paragraph, corpus.document(paragraph.doc_id)))
-        return Flag(category=category, severity=severity, reasons=("test",), citations=tuple(citations),
-                    redacted=redacted, categories=(category,), rule_ids=rule_ids)
+        return Flag(
+            category=category,
+            severity=severity,
+            reasons=("test",),
+            citations=tuple(citations),
+            redacted=redacted,
+            categories=(category,),
+            rule_ids=rule_ids,
+        )
 
     return build

@@ -20,8 +20,9 @@ from bot.types import Actor, Category, Conversation, Flag, FlagStatus, Message, 
 
 
 @pytest.fixture
-def cli(database_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
+def cli(
+    database_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Callable[..., tuple[int, str, str]]]:
     """Run ``gmcbot ARGS`` in-process against the test database: (exit code, stdout, stderr)."""
     monkeypatch.setenv("GMCBOT_DATABASE_URL", database_url)
     root = logging.getLogger()
@@ -44,8 +45,12 @@ def days_ago(n: float) -> Callable[[], datetime]:
 
 
 def post(channel: str, user: str = "U1") -> Message:
-    return Message(text="unused", actor=Actor(user), ref=f"https://slack.test/{channel}/p1",
-                   conversation=Conversation(Platform.SLACK, workspace="T1", channel=channel))
+    return Message(
+        text="unused",
+        actor=Actor(user),
+        ref=f"https://slack.test/{channel}/p1",
+        conversation=Conversation(Platform.SLACK, workspace="T1", channel=channel),
+    )
 
 
 @pytest.fixture
@@ -81,8 +86,7 @@ def test_list_filters(cli: Callable[..., tuple[int, str, str]], seeded: dict[str
     assert [f["flag_id"] for f in json.loads(out)] == [seeded["new"]]
 
 
-def test_export_csv_and_json(cli: Callable[..., tuple[int, str, str]], seeded: dict[str, str],
-                             tmp_path: Path) -> None:
+def test_export_csv_and_json(cli: Callable[..., tuple[int, str, str]], seeded: dict[str, str], tmp_path: Path) -> None:
     code, out, _ = cli("audit", "export", "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -135,11 +139,30 @@ def test_review(cli: Callable[..., tuple[int, str, str]], seeded: dict[str, str]
 def test_settings_channel_show_change_list(cli: Callable[..., tuple[int, str, str]]) -> None:
     code, out, _ = cli("settings", "channel", "slack", "C9", "--workspace", "T1")
     assert code == 0 and "not monitored" in out
-    code, out, _ = cli("settings", "channel", "slack", "C9", "--workspace", "T1", "--monitored", "on",
-                       "--moderators", "CMOD", "--sensitivity", "high", "--json")
+    code, out, _ = cli(
+        "settings",
+        "channel",
+        "slack",
+        "C9",
+        "--workspace",
+        "T1",
+        "--monitored",
+        "on",
+        "--moderators",
+        "CMOD",
+        "--sensitivity",
+        "high",
+        "--json",
+    )
     assert code == 0
-    assert json.loads(out) == {"platform": "slack", "workspace": "T1", "channel": "C9", "monitored": True,
-                               "moderators_channel": "CMOD", "sensitivity": "high"}
+    assert json.loads(out) == {
+        "platform": "slack",
+        "workspace": "T1",
+        "channel": "C9",
+        "monitored": True,
+        "moderators_channel": "CMOD",
+        "sensitivity": "high",
+    }
     _, out, _ = cli("settings", "channel", "slack", "C9", "--workspace", "T1", "--monitored", "off")
     assert "not monitored" in out and "CMOD" in out and "high" in out  # other values kept
     _, out, _ = cli("settings", "list", "--json")

@@ -62,13 +62,20 @@ print(" ".join(won))
 """
 
 
-def test_two_processes_claim_each_event_once(db_settings: Settings, open_store: Callable[..., SqlRecords],
-                                             tmp_path: Path) -> None:
+def test_two_processes_claim_each_event_once(
+    db_settings: Settings, open_store: Callable[..., SqlRecords], tmp_path: Path
+) -> None:
     open_store()  # migrate first, so both processes race on the claims only
-    procs = [subprocess.Popen([sys.executable, "-c", CLAIM_SCRIPT, db_settings.database_url,
-                               str(db_settings.data_dir), *order],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for order in (EVENT_IDS, EVENT_IDS[::-1])]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIM_SCRIPT, db_settings.database_url, str(db_settings.data_dir), *order],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for order in (EVENT_IDS, EVENT_IDS[::-1])
+    ]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr and p.stderr.read()[-600:]
     for p in procs:

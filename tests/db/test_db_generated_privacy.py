@@ -36,13 +36,21 @@ from tests.privacy import leaks, leaks_among, log_text, unsafe_tokens
 
 
 def post(i: int, text: str) -> Message:
-    return Message(text=text, actor=Actor(f"U{i:06d}"), ref=f"https://trust.slack.com/archives/C1/p{i}",
-                   conversation=Conversation(Platform.SLACK, workspace="T1", channel="C1"))
+    return Message(
+        text=text,
+        actor=Actor(f"U{i:06d}"),
+        ref=f"https://trust.slack.com/archives/C1/p{i}",
+        conversation=Conversation(Platform.SLACK, workspace="T1", channel="C1"),
+    )
 
 
 def test_no_generated_identifier_is_stored_posted_or_logged(
-        database_url: str, db_settings: Settings, open_store: Callable[..., SqlRecords],
-        caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    database_url: str,
+    db_settings: Settings,
+    open_store: Callable[..., SqlRecords],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
     generated = [generate(seed) for seed in range(GENERATED_MESSAGES)]
     caplog.set_level(logging.DEBUG)
     store = open_store()
@@ -51,12 +59,13 @@ def test_no_generated_identifier_is_stored_posted_or_logged(
     outputs: list[str] = []
     batch = 100
     for start in range(0, len(generated), batch):
-        chunk = generated[start:start + batch]
+        chunk = generated[start : start + batch]
         messages = [post(start + n, g.text) for n, g in enumerate(chunk)]
         for n, (g, message, result) in enumerate(zip(chunk, messages, guide.screen_many(messages), strict=True)):
             i = start + n
-            if g.about_patient and (result.flag is None or "patient-identifiable" not in
-                                    {c.value for c in result.flag.categories}):
+            if g.about_patient and (
+                result.flag is None or "patient-identifiable" not in {c.value for c in result.flag.categories}
+            ):
                 problems.append(f"#{i} not flagged as patient-identifiable: {g.text!r} ({', '.join(g.kinds)})")
             bad = unsafe_tokens(result.redacted)
             if bad:
@@ -71,18 +80,23 @@ def test_no_generated_identifier_is_stored_posted_or_logged(
             flag_id = guide.record_flag(message, result.flag)
             guide.set_flag_status(flag_id, FlagStatus.CONFIRMED, Actor("UMODERATOR"))
             guide.record_feedback("slack", message.actor, message.text, [c.id for c in result.flag.citations], True)
-            here = [json.dumps(result.to_json(), ensure_ascii=False),
-                    json.dumps(bk.moderator_blocks(result.flag, flag_id, "C1", message.ref), ensure_ascii=False),
-                    json.dumps(bk.flag_notice_blocks(result.flag, flag_id, True), ensure_ascii=False),
-                    json.dumps([e.to_dict() for e in moderator_notice(result.flag, flag_id, message.ref, 1, 2).embeds],
-                               ensure_ascii=False)]
+            here = [
+                json.dumps(result.to_json(), ensure_ascii=False),
+                json.dumps(bk.moderator_blocks(result.flag, flag_id, "C1", message.ref), ensure_ascii=False),
+                json.dumps(bk.flag_notice_blocks(result.flag, flag_id, True), ensure_ascii=False),
+                json.dumps(
+                    [e.to_dict() for e in moderator_notice(result.flag, flag_id, message.ref, 1, 2).embeds],
+                    ensure_ascii=False,
+                ),
+            ]
             found = leaks(g.needles, "\n".join(here))
             if found:
                 problems.append(f"#{i} {g.text!r}: {[n.text for n in found]} in {result.redacted!r}")
             outputs.append(here[0])
     assert store.pending == 0
-    export = json.dumps([flag_json(f) for f in store.flags()] + [feedback_json(f) for f in store.feedback()],
-                        ensure_ascii=False)
+    export = json.dumps(
+        [flag_json(f) for f in store.flags()] + [feedback_json(f) for f in store.feedback()], ensure_ascii=False
+    )
     store.close()
     metrics = guide.metrics.render()[0].decode("utf-8")
     logs = log_text(caplog.records) + "\n".join(JsonFormatter().format(r) for r in caplog.records)

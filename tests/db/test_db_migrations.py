@@ -15,8 +15,18 @@ from bot.store.migrate import _config, current_revision, head_revision, upgrade
 from bot.store.models import Base
 from bot.store.urls import normalise_url
 
-TABLES = {"flags", "feedback", "channel_settings", "processed_events", "alembic_version",
-          "flag_events", "declines", "review_users", "review_sessions", "review_log"}
+TABLES = {
+    "flags",
+    "feedback",
+    "channel_settings",
+    "processed_events",
+    "alembic_version",
+    "flag_events",
+    "declines",
+    "review_users",
+    "review_sessions",
+    "review_log",
+}
 
 
 def test_upgrade_from_empty_creates_every_table_and_matches_the_models(database_url: str) -> None:
@@ -60,8 +70,15 @@ engine.dispose()
 
 
 def test_processes_starting_together_migrate_once(database_url: str) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE_SCRIPT, database_url],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE_SCRIPT, database_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err[-800:] for _, err in results]
     engine = make_engine(normalise_url(database_url))

@@ -45,20 +45,24 @@ def respaced(text: str, screening: Screening) -> list[str]:
     out = []
     for f in screening.findings:
         if f.kind == "nhs-number":
-            digits = re.sub(r"\D", "", text[f.start:f.end])
+            digits = re.sub(r"\D", "", text[f.start : f.end])
             for form in (digits, f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"):
-                out.append(text[:f.start] + form + text[f.end:])
+                out.append(text[: f.start] + form + text[f.end :])
     return out
 
 
 def slack_message(i: int, text: str) -> Message:
-    return Message(text=text, actor=Actor(f"U{i:05d}"), ref=f"https://trust.slack.com/archives/C1/p{i}",
-                   conversation=Conversation(Platform.SLACK, workspace="T1", channel="C1"))
+    return Message(
+        text=text,
+        actor=Actor(f"U{i:05d}"),
+        ref=f"https://trust.slack.com/archives/C1/p{i}",
+        conversation=Conversation(Platform.SLACK, workspace="T1", channel="C1"),
+    )
 
 
-def test_no_identifier_reaches_the_database_or_the_logs(database_url: str, db_settings: Settings,
-                                                        open_store: Callable[..., SqlRecords],
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_no_identifier_reaches_the_database_or_the_logs(
+    database_url: str, db_settings: Settings, open_store: Callable[..., SqlRecords], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     store = open_store()
     guide = GuidanceBot(db_settings, embedder=HashingEmbedder(), records=store)
@@ -87,22 +91,26 @@ def test_no_identifier_reaches_the_database_or_the_logs(database_url: str, db_se
 
     database, logs = stored_text(database_url), log_text(caplog.records)
     assert "gmc-sm-2024" in database  # the search looks at the stored rows, not at nothing
-    problems = [f"line {i} ({n.kind}): {n.text!r} in {where}"
-                for i, found in needles.items()
-                for where, haystack in (("database", database), ("logs", logs))
-                for n in leaks(found, haystack)]
+    problems = [
+        f"line {i} ({n.kind}): {n.text!r} in {where}"
+        for i, found in needles.items()
+        for where, haystack in (("database", database), ("logs", logs))
+        for n in leaks(found, haystack)
+    ]
     assert problems == []
     for i in needles:  # no raw user id either
         assert f"U{i:05d}" not in database
 
 
-def test_the_search_finds_a_planted_identifier(database_url: str, open_store: Callable[..., SqlRecords],
-                                               make_flag: Callable[..., Flag]) -> None:
+def test_the_search_finds_a_planted_identifier(
+    database_url: str, open_store: Callable[..., SqlRecords], make_flag: Callable[..., Flag]
+) -> None:
     """Control: if redaction failed and raw text were stored, the proof above would see it."""
     text = "Patient in resus is John Carter, NHS no 943-476-5919, DOB 12/03/1954, LE11 3TU"
     spans = {"name": "John Carter", "nhs-number": "943-476-5919", "dob": "12/03/1954", "postcode": "LE11 3TU"}
-    screening = Screening(redacted="", findings=tuple(
-        Finding(kind, text.index(s), text.index(s) + len(s)) for kind, s in spans.items()))
+    screening = Screening(
+        redacted="", findings=tuple(Finding(kind, text.index(s), text.index(s) + len(s)) for kind, s in spans.items())
+    )
     needles = identifiers_in(text, screening)
     store = open_store()
     store.record_flag(slack_message(1, text), make_flag(redacted="NHS 9434765919 for CARTER, le113tu"))

@@ -59,15 +59,20 @@ def outage(db_settings: Settings) -> Iterator[Outage]:
     proxy = TcpProxy(url.host, url.port or 5432)
     via_proxy = url.set(host="127.0.0.1", port=proxy.port, password=PASSWORD)
     try:
-        yield Outage(db_settings.replace(database_url=via_proxy.render_as_string(hide_password=False)),
-                     proxy.cut, proxy.restore)
+        yield Outage(
+            db_settings.replace(database_url=via_proxy.render_as_string(hide_password=False)), proxy.cut, proxy.restore
+        )
     finally:
         proxy.close()
 
 
 def message(user: str = "U77", channel: str = "C1") -> Message:
-    return Message(text="unused", actor=Actor(user), ref="M1",
-                   conversation=Conversation(Platform.SLACK, workspace="T1", channel=channel))
+    return Message(
+        text="unused",
+        actor=Actor(user),
+        ref="M1",
+        conversation=Conversation(Platform.SLACK, workspace="T1", channel=channel),
+    )
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
@@ -84,8 +89,11 @@ def store_messages(caplog: pytest.LogCaptureFixture, needle: str) -> list[loggin
 
 
 def test_records_wait_during_an_outage_and_are_written_when_it_ends(
-        outage: Outage, open_store: Callable[..., SqlRecords], make_flag: Callable[..., Flag],
-        caplog: pytest.LogCaptureFixture) -> None:
+    outage: Outage,
+    open_store: Callable[..., SqlRecords],
+    make_flag: Callable[..., Flag],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     store = open_store(outage.settings, busy_timeout=0.2)
     before = store.record_flag(message(), make_flag())
@@ -122,8 +130,12 @@ def test_records_wait_during_an_outage_and_are_written_when_it_ends(
     assert "waiting flag" not in texts and "waiting question" not in texts and "U77" not in texts
 
 
-def test_a_second_outage_is_logged_again(outage: Outage, open_store: Callable[..., SqlRecords],
-                                         make_flag: Callable[..., Flag], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_second_outage_is_logged_again(
+    outage: Outage,
+    open_store: Callable[..., SqlRecords],
+    make_flag: Callable[..., Flag],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     store = open_store(outage.settings, busy_timeout=0.2)
     for _ in range(2):
         outage.cut()
@@ -135,8 +147,12 @@ def test_a_second_outage_is_logged_again(outage: Outage, open_store: Callable[..
     assert len(store.flags()) == 4
 
 
-def test_the_waiting_queue_is_bounded(outage: Outage, open_store: Callable[..., SqlRecords],
-                                      make_flag: Callable[..., Flag], caplog: pytest.LogCaptureFixture) -> None:
+def test_the_waiting_queue_is_bounded(
+    outage: Outage,
+    open_store: Callable[..., SqlRecords],
+    make_flag: Callable[..., Flag],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     store = open_store(outage.settings, busy_timeout=0.2, queue_limit=3, retry_seconds=30)
     outage.cut()
     for i in range(5):
@@ -149,9 +165,12 @@ def test_the_waiting_queue_is_bounded(outage: Outage, open_store: Callable[..., 
     assert len(store_messages(caplog, "2 records were dropped")) == 1
 
 
-def test_close_during_an_outage_says_what_was_lost(outage: Outage, open_store: Callable[..., SqlRecords],
-                                                   make_flag: Callable[..., Flag],
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_close_during_an_outage_says_what_was_lost(
+    outage: Outage,
+    open_store: Callable[..., SqlRecords],
+    make_flag: Callable[..., Flag],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     store = open_store(outage.settings, busy_timeout=0.2, retry_seconds=30)
     outage.cut()
     store.record_flag(message(), make_flag())

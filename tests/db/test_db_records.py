@@ -30,8 +30,12 @@ class FakeClock:
 
 
 def message(user: str = "U123", channel: str = "C1", ref: str = "https://x.slack.com/archives/C1/p1") -> Message:
-    return Message(text="never stored", actor=Actor(user), ref=ref,
-                   conversation=Conversation(Platform.SLACK, workspace="T9", channel=channel))
+    return Message(
+        text="never stored",
+        actor=Actor(user),
+        ref=ref,
+        conversation=Conversation(Platform.SLACK, workspace="T9", channel=channel),
+    )
 
 
 def test_claim_event_is_true_once_per_platform_and_id(store: SqlRecords) -> None:
@@ -62,8 +66,9 @@ def test_flag_round_trip_with_pseudonymised_user(store: SqlRecords, make_flag: C
     assert len(record.user_hash) == 32 and "U123" not in record.user_hash
 
 
-def test_generated_key_keeps_pseudonyms_stable_across_reopen(open_store: Callable[..., SqlRecords],
-                                                              make_flag: Callable[..., Flag]) -> None:
+def test_generated_key_keeps_pseudonyms_stable_across_reopen(
+    open_store: Callable[..., SqlRecords], make_flag: Callable[..., Flag]
+) -> None:
     first = open_store()
     first.record_flag(message(user="U42"), make_flag())
     [before] = first.flags()
@@ -76,16 +81,18 @@ def test_generated_key_keeps_pseudonyms_stable_across_reopen(open_store: Callabl
     assert len(set(hashes)) == 2
 
 
-def test_env_key_decides_the_pseudonym(open_store: Callable[..., SqlRecords], db_settings: Settings,
-                                       make_flag: Callable[..., Flag]) -> None:
+def test_env_key_decides_the_pseudonym(
+    open_store: Callable[..., SqlRecords], db_settings: Settings, make_flag: Callable[..., Flag]
+) -> None:
     records = open_store(db_settings.replace(pseudonym_key="a-secret-from-the-environment"))
     records.record_flag(message(user="U7"), make_flag())
     [record] = records.flags()
     assert record.user_hash == pseudonymise(b"a-secret-from-the-environment", "U7")
 
 
-def test_set_flag_status_records_reviewer_and_time(open_store: Callable[..., SqlRecords], db_settings: Settings,
-                                                    make_flag: Callable[..., Flag]) -> None:
+def test_set_flag_status_records_reviewer_and_time(
+    open_store: Callable[..., SqlRecords], db_settings: Settings, make_flag: Callable[..., Flag]
+) -> None:
     store = open_store(db_settings.replace(pseudonym_key="reviewer-test-key"))
     flag_id = store.record_flag(message(), make_flag())
     assert store.set_flag_status(flag_id, FlagStatus.FALSE_ALARM, Actor("UREVIEWER")) is True
@@ -115,7 +122,9 @@ def test_feedback_round_trip(store: SqlRecords) -> None:
     store.record_feedback("discord", Actor("U2"), "other", [], False)
     records = store.feedback()
     assert {(r.platform, r.question_redacted, r.citation_ids, r.helpful) for r in records} == {
-        ("slack", "can I post about [NAME]?", ("gmc-sm-2024:19",), True), ("discord", "other", (), False)}
+        ("slack", "can I post about [NAME]?", ("gmc-sm-2024:19",), True),
+        ("discord", "other", (), False),
+    }
     assert all(r.user_hash not in ("U1", "U2") for r in records)
 
 
@@ -139,8 +148,9 @@ def test_channel_settings_reject_unknown_sensitivity(store: SqlRecords) -> None:
         store.update_channel_settings(ChannelSettings(Platform.SLACK, "T9", "C1", sensitivity="extreme"))
 
 
-def test_purge_removes_only_older_records(open_store: Callable[..., SqlRecords],
-                                          make_flag: Callable[..., Flag]) -> None:
+def test_purge_removes_only_older_records(
+    open_store: Callable[..., SqlRecords], make_flag: Callable[..., Flag]
+) -> None:
     clock = FakeClock()
     store = open_store(clock=clock)
     store.record_flag(message(), make_flag())
@@ -154,8 +164,9 @@ def test_purge_removes_only_older_records(open_store: Callable[..., SqlRecords],
     assert [r.question_redacted for r in store.feedback()] == ["q2"]
 
 
-def test_retention_is_applied_automatically_at_open(open_store: Callable[..., SqlRecords], db_settings: Settings,
-                                                    make_flag: Callable[..., Flag]) -> None:
+def test_retention_is_applied_automatically_at_open(
+    open_store: Callable[..., SqlRecords], db_settings: Settings, make_flag: Callable[..., Flag]
+) -> None:
     clock = FakeClock()
     writer = open_store(clock=clock)
     writer.record_flag(message(), make_flag())

@@ -112,8 +112,15 @@ class FakeDiscordAPI:
         self._loop = None
 
     # -- scripting -----------------------------------------------------------------------
-    def fail_next(self, method: str, path_regex: str, status: int, body: Json,
-                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: Json,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """The next ``times`` matching requests get ``status``/``body`` instead of success."""
         with self._lock:
             self._scripts.append(_Script(method, re.compile(path_regex), status, body, headers or {}, times))
@@ -142,8 +149,9 @@ class FakeDiscordAPI:
 
     def channel_posts(self, channel_id: int | str, ok_only: bool = True) -> list[Json]:
         """Bodies of messages posted to a channel (successful ones by default)."""
-        return [c.body for c in self.find("POST", rf"/channels/{channel_id}/messages$")
-                if not ok_only or c.status == 200]
+        return [
+            c.body for c in self.find("POST", rf"/channels/{channel_id}/messages$") if not ok_only or c.status == 200
+        ]
 
     def dm_posts(self, user_id: int | str, ok_only: bool = True) -> list[Json]:
         with self._lock:
@@ -196,9 +204,14 @@ class FakeDiscordAPI:
         """Point the client at a local gateway that accepts and then says nothing, so a
         served client sits in its connection attempt (for shutdown tests)."""
         ws_url = self.base_url.replace("http://", "ws://").replace(API_PREFIX, "/gateway-ws")
-        return reply(200, {"url": ws_url, "shards": 1,
-                           "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0,
-                                                   "max_concurrency": 1}})
+        return reply(
+            200,
+            {
+                "url": ws_url,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+            },
+        )
 
     async def _gateway_ws(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
@@ -214,8 +227,13 @@ class FakeDiscordAPI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        call = Call(request.method, request.path, dict(request.query), body,
-                    content_type=request.headers.get("Content-Type", ""))
+        call = Call(
+            request.method,
+            request.path,
+            dict(request.query),
+            body,
+            content_type=request.headers.get("Content-Type", ""),
+        )
         response: web.StreamResponse | None = None
         with self._lock:
             for script in self._scripts:
@@ -239,26 +257,61 @@ class FakeDiscordAPI:
 
     async def _application(self, request: web.Request) -> web.Response:
         owner = user(snowflake(), "owner")
-        return reply(200, {
-            "id": str(self.application_id), "name": "gmcbot", "icon": None, "description": "", "bot_public": False,
-            "bot_require_code_grant": False, "owner": owner, "summary": "", "verify_key": "00" * 32,
-            "team": None, "flags": 0, "interactions_endpoint_url": None, "bot": self.bot_user,
-        })
+        return reply(
+            200,
+            {
+                "id": str(self.application_id),
+                "name": "gmcbot",
+                "icon": None,
+                "description": "",
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": owner,
+                "summary": "",
+                "verify_key": "00" * 32,
+                "team": None,
+                "flags": 0,
+                "interactions_endpoint_url": None,
+                "bot": self.bot_user,
+            },
+        )
 
     async def _sync_commands(self, request: web.Request) -> web.Response:
         commands = json.loads(await request.read())
         # Discord answers context menu commands with an empty description.
-        return reply(200, [{"description": "", **c, "id": str(snowflake()), "application_id": str(self.application_id), "version": "1",
-                            "default_member_permissions": c.get("default_member_permissions")} for c in commands])
+        return reply(
+            200,
+            [
+                {
+                    "description": "",
+                    **c,
+                    "id": str(snowflake()),
+                    "application_id": str(self.application_id),
+                    "version": "1",
+                    "default_member_permissions": c.get("default_member_permissions"),
+                }
+                for c in commands
+            ],
+        )
 
     def _message_from(self, channel_id: str, body: Json, flags: int = 0) -> Json:
         data: Json = {
-            "id": str(snowflake()), "channel_id": channel_id, "author": self.bot_user,
-            "content": body.get("content") or "", "timestamp": "2025-01-01T00:00:00.000000+00:00",
-            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
-            "attachments": [], "embeds": [{**e, "type": "rich"} for e in body.get("embeds") or []],
-            "pinned": False, "type": 19 if body.get("message_reference") else 0,
-            "flags": int(body.get("flags") or 0) | flags, "components": body.get("components") or [],
+            "id": str(snowflake()),
+            "channel_id": channel_id,
+            "author": self.bot_user,
+            "content": body.get("content") or "",
+            "timestamp": "2025-01-01T00:00:00.000000+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [{**e, "type": "rich"} for e in body.get("embeds") or []],
+            "pinned": False,
+            "type": 19 if body.get("message_reference") else 0,
+            "flags": int(body.get("flags") or 0) | flags,
+            "components": body.get("components") or [],
         }
         if body.get("message_reference"):
             data["message_reference"] = body["message_reference"]
@@ -298,9 +351,12 @@ class FakeDiscordAPI:
         problems = message_problems(data) if kind in (4, 7) else []
         if problems:
             return reply(400, {"message": "Invalid Form Body", "code": 50035, "errors": problems})
-        interaction: Json = {"id": request.match_info["id"], "type": 2,
-                             "response_message_loading": kind == 5,
-                             "response_message_ephemeral": bool(int(data.get("flags") or 0) & 64)}
+        interaction: Json = {
+            "id": request.match_info["id"],
+            "type": 2,
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(int(data.get("flags") or 0) & 64),
+        }
         result: Json = {"interaction": interaction}
         if kind == 4:
             message = self._message_from("0", data)
@@ -325,8 +381,11 @@ class FakeDiscordAPI:
 
 def reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response with ``Content-Type: application/json`` exactly (no charset)."""
-    return web.Response(status=status, body=json.dumps(payload).encode("utf-8"),
-                        headers={"Content-Type": "application/json", **(headers or {})})
+    return web.Response(
+        status=status,
+        body=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def message_problems(body: Json) -> list[str]:
@@ -344,8 +403,12 @@ def message_problems(body: Json) -> list[str]:
         footer = (e.get("footer") or {}).get("text") or ""
         author = (e.get("author") or {}).get("name") or ""
         fields = e.get("fields") or []
-        for name, value, limit in (("title", title, 256), ("description", desc, 4096), ("footer", footer, 2048),
-                                   ("author", author, 256)):
+        for name, value, limit in (
+            ("title", title, 256),
+            ("description", desc, 4096),
+            ("footer", footer, 2048),
+            ("author", author, 256),
+        ):
             if len(value) > limit:
                 problems.append(f"embeds[{i}].{name}: {len(value)} > {limit}")
         if len(fields) > 25:

@@ -26,8 +26,13 @@ PREFIX = "/tenant/v2.0"
 class FakeIssuer:
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.user: dict[str, Any] = {"sub": "sub-1", "oid": "oid-1", "preferred_username": "jo.bloggs@trust.example",
-                                     "name": "Jo Bloggs", "roles": ["moderator"]}
+        self.user: dict[str, Any] = {
+            "sub": "sub-1",
+            "oid": "oid-1",
+            "preferred_username": "jo.bloggs@trust.example",
+            "name": "Jo Bloggs",
+            "roles": ["moderator"],
+        }
         self.tamper: dict[str, Any] = {}  # claims to override in the next ID token
         self.codes: dict[str, dict[str, str]] = {}
         issuer = self
@@ -48,9 +53,16 @@ class FakeIssuer:
                 url = urlparse(self.path)
                 path = url.path.removeprefix(PREFIX)
                 if path == "/.well-known/openid-configuration":
-                    self._json(200, {"issuer": issuer.url, "authorization_endpoint": issuer.url + "/authorize",
-                                     "token_endpoint": issuer.url + "/token", "jwks_uri": issuer.url + "/keys",
-                                     "id_token_signing_alg_values_supported": ["RS256"]})
+                    self._json(
+                        200,
+                        {
+                            "issuer": issuer.url,
+                            "authorization_endpoint": issuer.url + "/authorize",
+                            "token_endpoint": issuer.url + "/token",
+                            "jwks_uri": issuer.url + "/keys",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        },
+                    )
                 elif path == "/keys":
                     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(issuer.key.public_key()))
                     self._json(200, {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
@@ -59,25 +71,42 @@ class FakeIssuer:
                     code = secrets.token_urlsafe(16)
                     issuer.codes[code] = q
                     self.send_response(302)
-                    self.send_header("Location", q["redirect_uri"] + "?" + urlencode({"code": code,
-                                                                                       "state": q["state"]}))
+                    self.send_header(
+                        "Location", q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]})
+                    )
                     self.end_headers()
                 else:
                     self._json(404, {})
 
             def do_POST(self) -> None:
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                        .items()}
+                form = {
+                    k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()
+                }
                 asked = issuer.codes.pop(form.get("code", ""), None)
-                challenge = base64.urlsafe_b64encode(hashlib.sha256(form.get("code_verifier", "").encode())
-                                                     .digest()).rstrip(b"=").decode()
-                if asked is None or form.get("client_secret") != CLIENT_SECRET or \
-                        challenge != asked.get("code_challenge") or form.get("redirect_uri") != asked["redirect_uri"]:
+                challenge = (
+                    base64.urlsafe_b64encode(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+                    .rstrip(b"=")
+                    .decode()
+                )
+                if (
+                    asked is None
+                    or form.get("client_secret") != CLIENT_SECRET
+                    or challenge != asked.get("code_challenge")
+                    or form.get("redirect_uri") != asked["redirect_uri"]
+                ):
                     self._json(400, {"error": "invalid_grant"})
                     return
                 now = int(time.time())
-                claims = {"iss": issuer.url, "aud": asked["client_id"], "iat": now, "nbf": now, "exp": now + 3600,
-                          "nonce": asked["nonce"], **issuer.user, **issuer.tamper}
+                claims = {
+                    "iss": issuer.url,
+                    "aud": asked["client_id"],
+                    "iat": now,
+                    "nbf": now,
+                    "exp": now + 3600,
+                    "nonce": asked["nonce"],
+                    **issuer.user,
+                    **issuer.tamper,
+                }
                 token = jwt.encode(claims, issuer.key, algorithm="RS256", headers={"kid": "k1"})
                 self._json(200, {"token_type": "Bearer", "id_token": token, "access_token": "unused"})
 

@@ -62,8 +62,12 @@ def block_kit_problem(blocks: Any, max_blocks: int = 50) -> str:
             if not 1 <= len(elements) <= 25:
                 return "actions needs 1 to 25 elements"
             for e in elements:
-                if not 1 <= len(e.get("text", {}).get("text", "")) <= 75 or len(e.get("value", "")) > 2000 \
-                        or len(e.get("url", "")) > 3000 or len(e.get("action_id", "")) > 255:
+                if (
+                    not 1 <= len(e.get("text", {}).get("text", "")) <= 75
+                    or len(e.get("value", "")) > 2000
+                    or len(e.get("url", "")) > 3000
+                    or len(e.get("action_id", "")) > 255
+                ):
                     return "button text, value, url or action_id too long"
         else:
             return f"unexpected block type {kind!r}"
@@ -111,9 +115,15 @@ class Call:
 class FakeSlackApi:
     """Start with ``with FakeSlackApi() as fake:`` (or ``start()``/``stop()``)."""
 
-    def __init__(self, admins: Iterable[str] = (), retry_after: int = 1,
-                 not_in_channel: Iterable[str] = (), socket_mode_url: str = "", hang_seconds: float = 3.0,
-                 latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        admins: Iterable[str] = (),
+        retry_after: int = 1,
+        not_in_channel: Iterable[str] = (),
+        socket_mode_url: str = "",
+        hang_seconds: float = 3.0,
+        latency: float = 0.0,
+    ) -> None:
         self.admins = set(admins)
         self.retry_after = retry_after
         self.hang_seconds = hang_seconds
@@ -148,8 +158,9 @@ class FakeSlackApi:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -209,8 +220,9 @@ class FakeSlackApi:
         with self._lock:
             return [c for c in self.calls if c.method in sending and c.ok]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0,
-                 where: Callable[[Call], bool] | None = None) -> list[Call]:
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 10.0, where: Callable[[Call], bool] | None = None
+    ) -> list[Call]:
         """Block until ``count`` successful calls to ``method`` (matching ``where``) arrived."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -260,14 +272,14 @@ class FakeSlackApi:
             method = RESPONSE_METHOD
             problem = "" if params.get("delete_original") else _message_problem(params)
             status, payload, extra = (400, "invalid_blocks", {}) if problem else (200, "ok", {})
-            name = parts.path[len("/respond/"):]
+            name = parts.path[len("/respond/") :]
             for prefix, failure in _RESPONSE_FAILURES.items():
                 if name.startswith(prefix) and self._first(name, method):
                     status, payload, extra = failure[0], failure[1], dict(failure[2])
                     if prefix == "ratelimited":
                         extra["Retry-After"] = str(self.retry_after)
         elif parts.path.startswith("/api/"):
-            method = parts.path[len("/api/"):]
+            method = parts.path[len("/api/") :]
             status, payload, extra = self._answer(method, token, params)
         else:
             method, status, payload, extra = "unknown", 404, {"ok": False, "error": "not_found"}, {}
@@ -318,8 +330,19 @@ class FakeSlackApi:
         if method == "views.publish" and block_kit_problem(params.get("view", {}).get("blocks"), 100):
             return 200, {"ok": False, "error": "invalid_blocks"}, {}
         if method == "auth.test":
-            return 200, {"ok": True, "url": "https://trust.slack.com/", "team": "Trust", "user": "gmcbot",
-                         "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "url": "https://trust.slack.com/",
+                    "team": "Trust",
+                    "user": "gmcbot",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                },
+                {},
+            )
         if method == "chat.postMessage":
             if channel in self.not_in_channel:
                 return 200, {"ok": False, "error": "not_in_channel"}, {}
@@ -328,12 +351,27 @@ class FakeSlackApi:
             return 200, {"ok": True, "message_ts": ts}, {}
         if method == "chat.getPermalink":
             ref = str(params.get("message_ts", "")).replace(".", "")
-            return 200, {"ok": True, "channel": channel,
-                         "permalink": f"https://trust.slack.com/archives/{channel}/p{ref}"}, {}
+            return (
+                200,
+                {"ok": True, "channel": channel, "permalink": f"https://trust.slack.com/archives/{channel}/p{ref}"},
+                {},
+            )
         if method == "users.info":
             user = str(params.get("user", ""))
-            return 200, {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "is_admin": user in self.admins,
-                                               "is_owner": False, "is_primary_owner": False}}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "user": {
+                        "id": user,
+                        "team_id": TEAM_ID,
+                        "is_admin": user in self.admins,
+                        "is_owner": False,
+                        "is_primary_owner": False,
+                    },
+                },
+                {},
+            )
         if method == "views.publish":
             return 200, {"ok": True, "view": {"id": "V1"}}, {}
         if method == "apps.connections.open":

@@ -70,9 +70,16 @@ class FakeSocketMode:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.add(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                      "connection_info": {"app_id": "A0GMCBOT"},
-                                      "debug_info": {"host": "fake", "approximate_connection_time": 3600}}))
+        await ws.send_str(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0GMCBOT"},
+                    "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                }
+            )
+        )
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -96,9 +103,16 @@ class FakeSocketMode:
     def send(self, kind: str, payload: dict[str, Any], accepts_response_payload: bool = False) -> str:
         """Push an envelope (``events_api``, ``slash_commands`` or ``interactive``)."""
         envelope_id = f"env-{next(self._ids)}"
-        message = json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                              "accepts_response_payload": accepts_response_payload, "retry_attempt": 0,
-                              "retry_reason": ""})
+        message = json.dumps(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": accepts_response_payload,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
 
         async def push() -> None:
             for ws in list(self._sockets):

@@ -21,12 +21,14 @@ QUESTION = "can I reply to a patient on Twitter?"
 
 
 def test_answers_and_notices_go_on_through_an_outage_and_flags_are_written_after(
-        outage: Outage, open_store: Callable[..., SqlRecords], faults_data_dir: Path) -> None:
+    outage: Outage, open_store: Callable[..., SqlRecords], faults_data_dir: Path
+) -> None:
     store = open_store(outage.settings, busy_timeout=0.2)
     settings = outage.settings.replace(data_dir=faults_data_dir)
     bot = GuidanceBot(settings, embedder=HashingEmbedder(), records=store)
-    bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, "C0WARD", monitored=True,
-                                                moderators_channel="C0MODS"))
+    bot.update_channel_settings(
+        ChannelSettings(Platform.SLACK, TEAM_ID, "C0WARD", monitored=True, moderators_channel="C0MODS")
+    )
     bot.warm_up(screening=True)
     with FakeSlackApi() as fake, running_slack(fake, faults_data_dir, bot=bot) as slack:
         outage.cut()
@@ -35,12 +37,19 @@ def test_answers_and_notices_go_on_through_an_outage_and_flags_are_written_after
             event = slack.message(RISKY, user=f"UR{i}", ts=f"1700000200.00000{i}")
             refs.append(event["ts"].replace(".", ""))
             assert slack.event(event, event_id=f"EvOut{i}")[0] == 200
-        assert slack.event(slack.message(RISKY, user="UR0", ts="1700000200.000000"), event_id="EvOut0",
-                           retry_num=1)[0] == 200  # Slack's retry of the first: still dropped
+        assert (
+            slack.event(slack.message(RISKY, user="UR0", ts="1700000200.000000"), event_id="EvOut0", retry_num=1)[0]
+            == 200
+        )  # Slack's retry of the first: still dropped
         for i in range(3):
             assert slack.command(QUESTION, user=f"UC{i}", name=f"out-{i}")[0] == 200
-            mention = {"type": "app_mention", "user": f"UM{i}", "text": f"<@{BOT_USER_ID}> {QUESTION}",
-                       "ts": f"1700000300.00000{i}", "channel": "C0ASK"}
+            mention = {
+                "type": "app_mention",
+                "user": f"UM{i}",
+                "text": f"<@{BOT_USER_ID}> {QUESTION}",
+                "ts": f"1700000300.00000{i}",
+                "channel": "C0ASK",
+            }
             assert slack.event(mention, event_id=f"EvMention{i}")[0] == 200
         fake.wait_for("chat.postEphemeral", 4)
         fake.wait_for(RESPONSE_METHOD, 3)

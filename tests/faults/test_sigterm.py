@@ -27,9 +27,12 @@ def test_sigterm_during_a_burst_finishes_acknowledged_work_and_exits_cleanly(tmp
     data_dir = tmp_path / "data"
     items = make_plan(EVENTS, prepare_world(data_dir, "hashing"), run="S")
     # A distant API (50 ms a call) makes the work queue up behind the acknowledgements.
-    with FakeSlackApi(latency=0.05) as fake, \
-            served_slack(fake, data_dir, env={"GMCBOT_LOG_JSON": "1"},
-                         args=["--drain-seconds", str(DRAIN_SECONDS)]) as served:
+    with (
+        FakeSlackApi(latency=0.05) as fake,
+        served_slack(
+            fake, data_dir, env={"GMCBOT_LOG_JSON": "1"}, args=["--drain-seconds", str(DRAIN_SECONDS)]
+        ) as served,
+    ):
         burst = threading.Thread(target=fire, args=(served.url, fake, items, 50), name="burst")
         burst.start()
         deadline = time.monotonic() + 60

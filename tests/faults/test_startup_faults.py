@@ -21,7 +21,7 @@ def test_a_corrupt_index_file_is_rebuilt_at_start(tmp_path: Path) -> None:
     prepare_world(data_dir, "hashing")
     vectors = data_dir / "index" / "vectors.faiss"
     damaged = bytearray(vectors.read_bytes())
-    damaged[len(damaged) // 2: len(damaged) // 2 + 64] = b"\x00" * 64
+    damaged[len(damaged) // 2 : len(damaged) // 2 + 64] = b"\x00" * 64
     vectors.write_bytes(bytes(damaged))
     with FakeSlackApi() as fake, served_slack(fake, data_dir) as served:
         assert "Rebuilding the guidance index: vector file corrupt (checksum mismatch)" in served.log
@@ -41,16 +41,35 @@ def test_a_corpus_file_with_an_error_stops_the_start_with_a_clear_message(tmp_pa
     (local / "ward-policy.md").write_text(
         "# ward-policy\ntitle: Ward social media policy\naudience: doctors\npublisher: Trust\nstatus: draft\n"
         "in_effect: 2024-01\nurl: https://trust.example/policy\n\n## 1\nheading: Photos\nnumbering: confirmed\n\n"
-        "No photos on the ward.\n", encoding="utf-8")
+        "No photos on the ward.\n",
+        encoding="utf-8",
+    )
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     with FakeSlackApi() as fake:
         started = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--data-dir", str(data_dir), "--embedder", "hashing",
-             "serve", "slack", "--http", "--port", "0"],
-            cwd=ROOT, env=child_env(fake, "xoxb-test", {"GMCBOT_CORPUS_DIRS": str(local)}),
-            capture_output=True, text=True, timeout=120, check=False)
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "--data-dir",
+                str(data_dir),
+                "--embedder",
+                "hashing",
+                "serve",
+                "slack",
+                "--http",
+                "--port",
+                "0",
+            ],
+            cwd=ROOT,
+            env=child_env(fake, "xoxb-test", {"GMCBOT_CORPUS_DIRS": str(local)}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     assert proc.returncode == 1, proc.stderr
     assert "gmcbot: the guidance corpus has 1 problem(s):" in proc.stderr
     assert "ward-policy.md:1:" in proc.stderr and "unknown status 'draft'" in proc.stderr

@@ -101,25 +101,61 @@ class ServedSlack:
 
 def child_env(fake: FakeSlackApi, token: str, extra: dict[str, str] | None = None, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GMCBOT_", "SLACK_"))}
-    env.update({"SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "GMCBOT_SLACK_API_URL": fake.api_url, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": str(root) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")})
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "GMCBOT_SLACK_API_URL": fake.api_url,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(root) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
+        }
+    )
     env.update(extra or {})
     return env
 
 
 @contextmanager
-def served_slack(fake: FakeSlackApi, data_dir: Path, *, embedder: str = "hashing", token: str = "xoxb-test",
-                 env: dict[str, str] | None = None, args: Sequence[str] = (),
-                 start_timeout: float = 120.0, root: Path = ROOT) -> Iterator[ServedSlack]:
+def served_slack(
+    fake: FakeSlackApi,
+    data_dir: Path,
+    *,
+    embedder: str = "hashing",
+    token: str = "xoxb-test",
+    env: dict[str, str] | None = None,
+    args: Sequence[str] = (),
+    start_timeout: float = 120.0,
+    root: Path = ROOT,
+) -> Iterator[ServedSlack]:
     """Start the CLI's HTTP server on 127.0.0.1:0 and wait until it says it is ready.
     On leaving, the child is sent SIGTERM (if still running) and waited for. ``root`` is
     the source tree the child runs (another checkout for before/after benchmarks)."""
-    cmd = [sys.executable, "-m", "bot.cli", "--data-dir", str(data_dir), "--embedder", embedder,
-           "serve", "slack", "--http", "--port", "0", *args]
-    process = subprocess.Popen(cmd, cwd=data_dir, env=child_env(fake, token, env, root), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "--data-dir",
+        str(data_dir),
+        "--embedder",
+        embedder,
+        "serve",
+        "slack",
+        "--http",
+        "--port",
+        "0",
+        *args,
+    ]
+    process = subprocess.Popen(
+        cmd,
+        cwd=data_dir,
+        env=child_env(fake, token, env, root),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     served = ServedSlack(process)
     ready = threading.Event()
 
@@ -201,24 +237,47 @@ def prepare_world(data_dir: Path, embedder: str, database_url: str = "", embed_b
     records = open_records(settings)
     bot = GuidanceBot(settings, records=records)
     bot.warm_up(screening=True)
-    bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, WARD_CHANNEL, monitored=True,
-                                                moderators_channel=MODS_CHANNEL))
+    bot.update_channel_settings(
+        ChannelSettings(Platform.SLACK, TEAM_ID, WARD_CHANNEL, monitored=True, moderators_channel=MODS_CHANNEL)
+    )
     records.close()
     return bot
 
 
 def message_event(item: Item) -> dict[str, Any]:
-    return {"type": "message", "user": item.user, "text": item.text, "ts": item.ts, "event_ts": item.ts,
-            "team": TEAM_ID, "channel": WARD_CHANNEL, "channel_type": "channel"}
+    return {
+        "type": "message",
+        "user": item.user,
+        "text": item.text,
+        "ts": item.ts,
+        "event_ts": item.ts,
+        "team": TEAM_ID,
+        "channel": WARD_CHANNEL,
+        "channel_type": "channel",
+    }
 
 
 def mention_event(item: Item) -> dict[str, Any]:
-    return {"type": "app_mention", "user": item.user, "text": f"<@{BOT_USER_ID}> {item.text}", "ts": item.ts,
-            "event_ts": item.ts, "team": TEAM_ID, "channel": ASK_CHANNEL}
+    return {
+        "type": "app_mention",
+        "user": item.user,
+        "text": f"<@{BOT_USER_ID}> {item.text}",
+        "ts": item.ts,
+        "event_ts": item.ts,
+        "team": TEAM_ID,
+        "channel": ASK_CHANNEL,
+    }
 
 
-def make_plan(n: int, bot: GuidanceBot, *, retries: float = 0.03, mix: tuple[float, float] = (0.3, 0.25),
-              risky_share: float = 0.5, run: str = "L") -> list[Item]:
+def make_plan(
+    n: int,
+    bot: GuidanceBot,
+    *,
+    retries: float = 0.03,
+    mix: tuple[float, float] = (0.3, 0.25),
+    risky_share: float = 0.5,
+    run: str = "L",
+) -> list[Item]:
     """``n`` deliveries (commands, mentions, then channel messages by ``mix``), plus about
     ``retries * n`` Slack retries of earlier events. Channel messages alternate risky and
     safe evaluation lines by ``risky_share``; the expected outcome of each is what ``bot``
@@ -249,8 +308,19 @@ def make_plan(n: int, bot: GuidanceBot, *, retries: float = 0.03, mix: tuple[flo
     for k, original in enumerate(events[:: max(1, round(1 / retries))] if retries > 0 else []):
         # Slack retries an event it thinks was not acknowledged: same event id, a retry header.
         position = min(len(items), original.index + 5 + k % 20)
-        items.insert(position, Item(n + k, original.kind, original.text, original.user, original.ts,
-                                    event_id=original.event_id, expect="duplicate", retry_of=original.index))
+        items.insert(
+            position,
+            Item(
+                n + k,
+                original.kind,
+                original.text,
+                original.user,
+                original.ts,
+                event_id=original.event_id,
+                expect="duplicate",
+                retry_of=original.index,
+            ),
+        )
     return items
 
 
@@ -263,8 +333,7 @@ def send(harness: SlackHarness, item: Item) -> None:
             status, _ = harness.command(item.text, user=item.user, channel=ASK_CHANNEL, name=item.name)
         else:
             event = mention_event(item) if item.kind == "mention" else message_event(item)
-            status, _ = harness.event(event, event_id=item.event_id,
-                                      retry_num=1 if item.retry_of is not None else None)
+            status, _ = harness.event(event, event_id=item.event_id, retry_num=1 if item.retry_of is not None else None)
     except (OSError, urllib.error.URLError) as exc:
         item.error = type(exc).__name__
         return
@@ -272,8 +341,9 @@ def send(harness: SlackHarness, item: Item) -> None:
     item.status = status
 
 
-def fire(url: str, fake: FakeSlackApi, items: Sequence[Item], senders: int,
-         stop_after: threading.Event | None = None) -> float:
+def fire(
+    url: str, fake: FakeSlackApi, items: Sequence[Item], senders: int, stop_after: threading.Event | None = None
+) -> float:
     """Send ``items`` from ``senders`` threads (sender ``k`` sends items ``k``, ``k +
     senders``, ... one after another, as fast as answers come). Returns the seconds it took.
     ``stop_after``, once set, makes the senders stop taking items."""
@@ -372,18 +442,31 @@ class Tally:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "events": self.events, "requests": self.requests, "acked": self.acked,
-            "acked_within_3s": self.acked_in_time, "not_acked": self.not_acked, "owed": self.owed,
-            "delivered": self.delivered, "lost": len(self.lost), "duplicated": len(self.duplicated),
-            "unexpected": len(self.unexpected), "sorry": self.sorry, "flags_expected": self.flags_expected,
-            "flags_stored": self.flags_stored, "flags_missing": self.flags_missing,
-            "flags_doubled": self.flags_doubled, "moderator_posts": self.moderator_posts,
-            "ack_p50_ms": pct(self.ack_seconds, 50) * 1000, "ack_p95_ms": pct(self.ack_seconds, 95) * 1000,
+            "events": self.events,
+            "requests": self.requests,
+            "acked": self.acked,
+            "acked_within_3s": self.acked_in_time,
+            "not_acked": self.not_acked,
+            "owed": self.owed,
+            "delivered": self.delivered,
+            "lost": len(self.lost),
+            "duplicated": len(self.duplicated),
+            "unexpected": len(self.unexpected),
+            "sorry": self.sorry,
+            "flags_expected": self.flags_expected,
+            "flags_stored": self.flags_stored,
+            "flags_missing": self.flags_missing,
+            "flags_doubled": self.flags_doubled,
+            "moderator_posts": self.moderator_posts,
+            "ack_p50_ms": pct(self.ack_seconds, 50) * 1000,
+            "ack_p95_ms": pct(self.ack_seconds, 95) * 1000,
             "ack_max_ms": max(self.ack_seconds, default=float("nan")) * 1000,
-            "answer_p50_ms": pct(self.answer_seconds, 50) * 1000, "answer_p95_ms": pct(self.answer_seconds, 95) * 1000,
+            "answer_p50_ms": pct(self.answer_seconds, 50) * 1000,
+            "answer_p95_ms": pct(self.answer_seconds, 95) * 1000,
             "question_p50_ms": pct(self.question_seconds, 50) * 1000,
             "question_p95_ms": pct(self.question_seconds, 95) * 1000,
-            "notice_p50_ms": pct(self.notice_seconds, 50) * 1000, "notice_p95_ms": pct(self.notice_seconds, 95) * 1000,
+            "notice_p50_ms": pct(self.notice_seconds, 50) * 1000,
+            "notice_p95_ms": pct(self.notice_seconds, 95) * 1000,
         }
 
 
@@ -401,33 +484,53 @@ def tally(fake: FakeSlackApi, items: Sequence[Item], flag_refs: Sequence[str]) -
     unexpected = [i for i in found if i not in expecting]
     sorry = sum(1 for calls in found.values() for c in calls if "Sorry, something went wrong" in c.text_dump())
     answer_seconds = [found[it.index][0].at - it.sent for it in owed if it.index in found and it.status == 200]
-    question_seconds = [found[it.index][0].at - it.sent for it in owed
-                        if it.index in found and it.status == 200 and it.expect == "answer"]
-    notice_seconds = [found[it.index][0].at - it.sent for it in owed
-                      if it.index in found and it.status == 200 and it.expect == "flag"]
+    question_seconds = [
+        found[it.index][0].at - it.sent
+        for it in owed
+        if it.index in found and it.status == 200 and it.expect == "answer"
+    ]
+    notice_seconds = [
+        found[it.index][0].at - it.sent for it in owed if it.index in found and it.status == 200 and it.expect == "flag"
+    ]
     flag_items = [it for it in owed if it.expect == "flag"]
     refs = [r for r in flag_refs]
     missing = sum(1 for it in flag_items if not any(r.endswith(_permalink_key(it.ts)) for r in refs))
     keys = [r.rsplit("/", 1)[-1] for r in refs]
     doubled = len(keys) - len(set(keys))
-    moderators = [c for c in fake.posted() if c.method == "chat.postMessage" and c.params.get("channel") == MODS_CHANNEL]
+    moderators = [
+        c for c in fake.posted() if c.method == "chat.postMessage" and c.params.get("channel") == MODS_CHANNEL
+    ]
     return Tally(
-        events=len(originals), requests=len(items), acked=len(acked),
+        events=len(originals),
+        requests=len(items),
+        acked=len(acked),
         acked_in_time=sum(1 for it in items if it.status == 200 and it.ack_seconds <= ACK_LIMIT),
-        not_acked=sum(1 for it in items if it.status != 200), owed=len(owed),
-        delivered=sum(1 for it in owed if it.index in found), lost=lost, duplicated=duplicated,
-        unexpected=unexpected, sorry=sorry, flags_expected=len(flag_items), flags_stored=len(refs),
-        flags_missing=missing, flags_doubled=doubled, moderator_posts=len(moderators),
-        ack_seconds=[it.ack_seconds for it in acked], answer_seconds=answer_seconds,
-        question_seconds=question_seconds, notice_seconds=notice_seconds,
+        not_acked=sum(1 for it in items if it.status != 200),
+        owed=len(owed),
+        delivered=sum(1 for it in owed if it.index in found),
+        lost=lost,
+        duplicated=duplicated,
+        unexpected=unexpected,
+        sorry=sorry,
+        flags_expected=len(flag_items),
+        flags_stored=len(refs),
+        flags_missing=missing,
+        flags_doubled=doubled,
+        moderator_posts=len(moderators),
+        ack_seconds=[it.ack_seconds for it in acked],
+        answer_seconds=answer_seconds,
+        question_seconds=question_seconds,
+        notice_seconds=notice_seconds,
     )
 
 
 def metric_value(text: str, name: str, **labels: str) -> float:
     """The value of one sample in Prometheus text (0 when absent)."""
     want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))  # the client sorts labels
-    pattern = re.compile(rf"^{re.escape(name)}(?:\{{{re.escape(want)}\}})? (\S+)$" if want
-                         else rf"^{re.escape(name)} (\S+)$", re.MULTILINE)
+    pattern = re.compile(
+        rf"^{re.escape(name)}(?:\{{{re.escape(want)}\}})? (\S+)$" if want else rf"^{re.escape(name)} (\S+)$",
+        re.MULTILINE,
+    )
     found = pattern.search(text)
     return float(found.group(1)) if found else 0.0
 
@@ -437,9 +540,18 @@ def dump(result: dict[str, Any]) -> str:
 
 
 # -- one whole run ---------------------------------------------------------------------------------
-def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing", *,
-             database_url: str = "", token: str = "xoxb-test", deliver_timeout: float = 120.0,
-             root: Path = ROOT, embed_backend: str = "auto") -> dict[str, Any]:
+def run_load(
+    work_dir: Path,
+    events: int,
+    senders: int,
+    embedder: str = "hashing",
+    *,
+    database_url: str = "",
+    token: str = "xoxb-test",
+    deliver_timeout: float = 120.0,
+    root: Path = ROOT,
+    embed_backend: str = "auto",
+) -> dict[str, Any]:
     """Start the server, send ``events`` deliveries (plus retries) from ``senders``
     threads, wait for every outcome, scrape ``/metrics``, stop it with SIGTERM and count.
     The audit store is SQLite in the data folder unless ``database_url``. Returns the
@@ -454,8 +566,10 @@ def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing
     env = {"GMCBOT_DATABASE_URL": database_url} if database_url else {}
     if root == ROOT:
         env["GMCBOT_EMBED_BACKEND"] = embed_backend
-    with FakeSlackApi() as fake, served_slack(fake, data_dir, embedder=embedder, token=token, env=env,
-                                              root=root) as served:
+    with (
+        FakeSlackApi() as fake,
+        served_slack(fake, data_dir, embedder=embedder, token=token, env=env, root=root) as served,
+    ):
         started = time.monotonic()
         send_seconds = fire(served.url, fake, items, senders)
         wait_for_deliveries(fake, items, deliver_timeout)
@@ -467,18 +581,33 @@ def run_load(work_dir: Path, events: int, senders: int, embedder: str = "hashing
         exit_code = served.terminate()
         counted = tally(fake, items, stored_flags(data_dir, embedder, database_url))
     result = counted.summary()
-    result.update({
-        "senders": senders, "embedder": embedder, "database": database_url.split(":", 1)[0] or "sqlite", "send_seconds": send_seconds,
-        "requests_per_s": len(items) / send_seconds if send_seconds else 0.0,
-        "events_per_s_end_to_end": counted.events / (last - started) if last > started else 0.0,
-        "peak_rss_mib": peak / 2**20, "server_cpu_seconds": cpu, "exit_code": exit_code,
-        "server_ack_mean_ms": 1000 * metric_value(metrics, "gmcbot_ack_seconds_sum", platform="slack")
-        / max(1.0, metric_value(metrics, "gmcbot_ack_seconds_count", platform="slack")), "shutdown_seconds": served.stop_seconds,
-        "metrics_requests": {kind: metric_value(metrics, "gmcbot_platform_requests_total", platform="slack", kind=kind)
-                             for kind in ("event_callback", "command", "duplicate")},
-        "metrics_flags": sum(metric_value(metrics, "gmcbot_flags_total", category=c)
-                             for c in re.findall(r'gmcbot_flags_total\{category="([^"]+)"\}', metrics)),
-        "metrics_answers": sum(metric_value(metrics, "gmcbot_answers_total", status=s)
-                               for s in ("answered", "low_confidence", "no_match")),
-    })
+    result.update(
+        {
+            "senders": senders,
+            "embedder": embedder,
+            "database": database_url.split(":", 1)[0] or "sqlite",
+            "send_seconds": send_seconds,
+            "requests_per_s": len(items) / send_seconds if send_seconds else 0.0,
+            "events_per_s_end_to_end": counted.events / (last - started) if last > started else 0.0,
+            "peak_rss_mib": peak / 2**20,
+            "server_cpu_seconds": cpu,
+            "exit_code": exit_code,
+            "server_ack_mean_ms": 1000
+            * metric_value(metrics, "gmcbot_ack_seconds_sum", platform="slack")
+            / max(1.0, metric_value(metrics, "gmcbot_ack_seconds_count", platform="slack")),
+            "shutdown_seconds": served.stop_seconds,
+            "metrics_requests": {
+                kind: metric_value(metrics, "gmcbot_platform_requests_total", platform="slack", kind=kind)
+                for kind in ("event_callback", "command", "duplicate")
+            },
+            "metrics_flags": sum(
+                metric_value(metrics, "gmcbot_flags_total", category=c)
+                for c in re.findall(r'gmcbot_flags_total\{category="([^"]+)"\}', metrics)
+            ),
+            "metrics_answers": sum(
+                metric_value(metrics, "gmcbot_answers_total", status=s)
+                for s in ("answered", "low_confidence", "no_match")
+            ),
+        }
+    )
     return result

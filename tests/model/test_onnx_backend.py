@@ -29,8 +29,12 @@ def test_the_graph_is_made_reproducibly(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("variant", "mean", "least"), [("fp32", 0.9999, 0.9995), ("int8", 0.99, 0.97)])
-def test_vectors_stay_close_to_the_pytorch_reference(minilm, variant: str, mean: float,  # type: ignore[no-untyped-def]
-                                                     least: float) -> None:
+def test_vectors_stay_close_to_the_pytorch_reference(
+    minilm,
+    variant: str,
+    mean: float,  # type: ignore[no-untyped-def]
+    least: float,
+) -> None:
     from index.embedders import make_embedder
 
     corpus = load_corpus()
@@ -38,8 +42,10 @@ def test_vectors_stay_close_to_the_pytorch_reference(minilm, variant: str, mean:
     reference = make_embedder("minilm", "float32", backend="torch")
     onnx = make_embedder("minilm", backend=f"onnx-{variant}", cache_dir=minilm.cache_dir)
     cosine = np.sum(onnx.encode(texts) * reference.encode(texts), axis=1)
-    print(f"{variant}: cosine to PyTorch float32 over {len(texts)} texts: mean {cosine.mean():.5f}, "
-          f"min {cosine.min():.5f}")
+    print(
+        f"{variant}: cosine to PyTorch float32 over {len(texts)} texts: mean {cosine.mean():.5f}, "
+        f"min {cosine.min():.5f}"
+    )
     assert cosine.mean() >= mean and cosine.min() >= least
 
 

@@ -70,18 +70,26 @@ def test_sample_question_cites_a_gmc_paragraph(minilm_bot) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("path", list(BARS), ids=lambda p: p.name)
-def test_no_answer_leads_with_superseded_guidance_when_guidance_in_force_is_relevant(
-        minilm_bot, path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_answer_leads_with_superseded_guidance_when_guidance_in_force_is_relevant(minilm_bot, path: Path) -> None:  # type: ignore[no-untyped-def]
     rows = read_jsonl(path, ("question", "relevant"))
     answers = minilm_bot.ask_many([r["question"] for r in rows], top=3)
     corpus = minilm_bot.corpus
     bad = []
     for row, answer in zip(rows, answers, strict=True):
-        current = [pid for pid in row["relevant"] if ":" in pid and pid.split(":")[0] in corpus.documents
-                   and corpus.documents[pid.split(":")[0]].status is DocStatus.CURRENT]
-        if (current and answer.citations and answer.citations[0].superseded
-                and not is_history_question(row["question"])
-                and any(c.id in current for c in answer.citations)):
+        current = [
+            pid
+            for pid in row["relevant"]
+            if ":" in pid
+            and pid.split(":")[0] in corpus.documents
+            and corpus.documents[pid.split(":")[0]].status is DocStatus.CURRENT
+        ]
+        if (
+            current
+            and answer.citations
+            and answer.citations[0].superseded
+            and not is_history_question(row["question"])
+            and any(c.id in current for c in answer.citations)
+        ):
             bad.append(row.get("id"))
     assert not bad, bad
 

@@ -32,9 +32,16 @@ class Console:
     store: ReviewStore
     client: TestClient
 
-    def flag(self, redacted: str = "Patient in bay 4 is [NAME], NHS no [NHS NUMBER]", *, user: str = "U0POSTER",
-             channel: str = "C0WARD", category: Category = Category.PATIENT_IDENTIFIABLE,
-             cites: tuple[str, ...] = ("gmc-sm-2024:19",), rule_ids: tuple[str, ...] = ("jigsaw",)) -> str:
+    def flag(
+        self,
+        redacted: str = "Patient in bay 4 is [NAME], NHS no [NHS NUMBER]",
+        *,
+        user: str = "U0POSTER",
+        channel: str = "C0WARD",
+        category: Category = Category.PATIENT_IDENTIFIABLE,
+        cites: tuple[str, ...] = ("gmc-sm-2024:19",),
+        rule_ids: tuple[str, ...] = ("jigsaw",),
+    ) -> str:
         corpus = load_corpus()
         citations = []
         for pid in cites:
@@ -42,8 +49,9 @@ class Console:
             assert paragraph is not None
             citations.append(Citation(paragraph, corpus.document(paragraph.doc_id)))
         message = Message("never stored", Actor(user), Conversation(Platform.SLACK, "T1", channel), ref="1.2")
-        return self.records.record_flag(message, Flag(category, Severity.HIGH, ("r",), tuple(citations), redacted,
-                                                      (category,), (), rule_ids))
+        return self.records.record_flag(
+            message, Flag(category, Severity.HIGH, ("r",), tuple(citations), redacted, (category,), (), rule_ids)
+        )
 
     def csrf(self, path: str = "/queue") -> str:
         match = CSRF.search(self.client.get(path).text)
@@ -53,16 +61,18 @@ class Console:
     def sign_in(self, name: str, password: str = PASSWORD) -> int:
         self.client.cookies.clear()
         token = self.csrf("/signin")
-        response = self.client.post("/signin", data={"name": name, "password": password, "csrf": token},
-                                    follow_redirects=False)
+        response = self.client.post(
+            "/signin", data={"name": name, "password": password, "csrf": token}, follow_redirects=False
+        )
         return response.status_code
 
     def post(self, path: str, **data: str) -> object:
         return self.client.post(path, data={"csrf": self.csrf(), **data}, follow_redirects=False)
 
 
-def make_console(settings: Settings, base_url: str = "http://testserver", **app_options: object) -> \
-        tuple[Console, Callable[[], None]]:
+def make_console(
+    settings: Settings, base_url: str = "http://testserver", **app_options: object
+) -> tuple[Console, Callable[[], None]]:
     records = open_records(settings)
     store = ReviewStore(records.engine, records._key, hasher=FAST_HASHER)
     for name, role in ROLES.items():

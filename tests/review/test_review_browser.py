@@ -23,8 +23,14 @@ from bot.config import Settings
 from tests.review.conftest import PASSWORD, Console, make_console
 
 CHROMIUM = os.environ.get("GMCBOT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parents[2]
 ARTEFACTS = Path(os.environ.get("GMCBOT_TEST_ARTEFACTS") or ROOT / "test-artefacts") / "review"
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
@@ -80,9 +86,11 @@ def shot(page: Any, name: str) -> None:
 
 def unlabelled(page: Any) -> list[str]:
     """Visible form fields with no label."""
-    return list(page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+    return list(
+        page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
         .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-        .map(e => e.name || e.id)"""))
+        .map(e => e.name || e.id)""")
+    )
 
 
 def test_sign_in_decide_and_see_it_in_the_queue_and_the_chart(browser: Any, live: tuple[Console, str]) -> None:
@@ -122,8 +130,9 @@ def test_sign_in_decide_and_see_it_in_the_queue_and_the_chart(browser: Any, live
     assert record is not None and record.status.value == "confirmed" and record.decided
 
     page.get_by_label("Outcome").select_option("confirmed")  # htmx filter
-    page.wait_for_function(f"document.querySelector('#flag-{fid}') && document.querySelectorAll('#queue tbody tr')"
-                           ".length === 1")
+    page.wait_for_function(
+        f"document.querySelector('#flag-{fid}') && document.querySelectorAll('#queue tbody tr').length === 1"
+    )
     assert "Confirmed" in page.locator(f"#flag-{fid}").inner_text()
 
     page.get_by_role("link", name="Trends").click()
@@ -139,8 +148,9 @@ def test_sign_in_decide_and_see_it_in_the_queue_and_the_chart(browser: Any, live
 def test_phone_layout_and_keyboard_decision(browser: Any, live: tuple[Console, str]) -> None:
     c, base = live
     fid = c.flag()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.goto(base + "/signin")
     page.get_by_label("Account name").fill("lead")

@@ -20,8 +20,9 @@ from tests.review.conftest import CSRF, PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path, *args: str,
-        stdin: str = "") -> tuple[int, str, str]:
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path, *args: str, stdin: str = ""
+) -> tuple[int, str, str]:
     import io
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -32,13 +33,16 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dat
 
 def test_review_users(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert cli(capsys, monkeypatch, data, "review-users", "add", "jo", "--role", "ig-lead", stdin=PASSWORD + "\n")[0] == 0
+    assert (
+        cli(capsys, monkeypatch, data, "review-users", "add", "jo", "--role", "ig-lead", stdin=PASSWORD + "\n")[0] == 0
+    )
     code, _, err = cli(capsys, monkeypatch, data, "review-users", "add", "jo", "--role", "auditor", stdin=PASSWORD)
     assert code == 2 and "already exists" in err
     code, _, err = cli(capsys, monkeypatch, data, "review-users", "add", "sam", "--role", "moderator", stdin="short")
     assert code == 2 and "at least 12" in err
-    code, _, err = cli(capsys, monkeypatch, data, "review-users", "add", "bad name!", "--role", "moderator",
-                       stdin=PASSWORD)
+    code, _, err = cli(
+        capsys, monkeypatch, data, "review-users", "add", "bad name!", "--role", "moderator", stdin=PASSWORD
+    )
     assert code == 2 and "account name" in err
     assert cli(capsys, monkeypatch, data, "review-users", "role", "jo", "auditor")[0] == 0
     assert cli(capsys, monkeypatch, data, "review-users", "list")[1] == "jo  auditor\n"
@@ -55,8 +59,13 @@ def test_review_users(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
 def served(tmp_path: Path) -> Iterator[str]:
     """``gmcbot serve review --port 0`` on a fresh data folder; yields its base URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GMCBOT_DATA_DIR": str(tmp_path / "fresh")}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "review", "--host", "127.0.0.1", "--port", "0"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "review", "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()

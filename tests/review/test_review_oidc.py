@@ -23,8 +23,12 @@ def issuer() -> Iterator[FakeIssuer]:
 
 @pytest.fixture
 def entra(issuer: FakeIssuer, tmp_path: Path) -> Iterator[Console]:
-    settings = Settings(data_dir=tmp_path / "data", review_oidc_authority=issuer.url,
-                        review_oidc_client_id=CLIENT_ID, review_oidc_client_secret=CLIENT_SECRET)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        review_oidc_authority=issuer.url,
+        review_oidc_client_id=CLIENT_ID,
+        review_oidc_client_secret=CLIENT_SECRET,
+    )
     c, close = make_console(settings, oidc=EntraSignIn.from_settings(settings))
     with c.client:
         yield c
@@ -64,8 +68,9 @@ def test_a_user_without_a_review_role_is_refused(entra: Console, issuer: FakeIss
     assert entra.client.get("/queue", follow_redirects=False).status_code == 303
 
 
-@pytest.mark.parametrize("tamper", [{"aud": "someone-else"}, {"nonce": "replayed"}, {"iss": "https://evil.example"},
-                                    {"exp": 1}])
+@pytest.mark.parametrize(
+    "tamper", [{"aud": "someone-else"}, {"nonce": "replayed"}, {"iss": "https://evil.example"}, {"exp": 1}]
+)
 def test_a_bad_id_token_is_refused(entra: Console, issuer: FakeIssuer, tamper: dict[str, object]) -> None:
     issuer.tamper = tamper
     assert microsoft_sign_in(entra).status_code == 401

@@ -42,15 +42,33 @@ def test_no_identifier_appears_on_any_console_page(tmp_path: Path) -> None:
             c.sign_in("lead")
             for flag_id in flag_ids[::4]:
                 c.post(f"/flags/{flag_id}/decide", status="confirmed")
-            paths = ["/queue?status=all", "/queue", "/queue?status=confirmed", "/queue?status=false_alarm",
-                     "/trends", "/trends?weeks=52", "/export.csv?status=all", "/export.csv?table=feedback",
-                     "/activity", "/help", "/retention", *(f"/flags/{f}" for f in flag_ids)]
+            paths = [
+                "/queue?status=all",
+                "/queue",
+                "/queue?status=confirmed",
+                "/queue?status=false_alarm",
+                "/trends",
+                "/trends?weeks=52",
+                "/export.csv?status=all",
+                "/export.csv?table=feedback",
+                "/activity",
+                "/help",
+                "/retention",
+                *(f"/flags/{f}" for f in flag_ids),
+            ]
             for path in paths:
                 response = c.client.get(path)
                 assert response.status_code == 200, path
                 pages.append(html.unescape(response.text))
-            pages.append(html.unescape(c.client.post(f"/flags/{flag_ids[1]}/decide", headers={"HX-Request": "true"},
-                                                     data={"status": "confirmed", "csrf": c.csrf()}).text))
+            pages.append(
+                html.unescape(
+                    c.client.post(
+                        f"/flags/{flag_ids[1]}/decide",
+                        headers={"HX-Request": "true"},
+                        data={"status": "confirmed", "csrf": c.csrf()},
+                    ).text
+                )
+            )
         everything = "\n".join(pages)
         assert "[NHS NUMBER]" in everything or "[NAME]" in everything  # the search looks at real pages
         assert leaks(needles, "\n".join(texts))  # control: the needles do match the raw messages

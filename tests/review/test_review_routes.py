@@ -58,8 +58,7 @@ def test_sign_in_attempts_from_one_address_are_limited(tmp_path: Path) -> None:
         with c.client:
             codes = [c.sign_in(f"user{i}", "wrong password!") for i in range(SIGNIN_PER_MINUTE + 1)]
             assert codes == [401] * SIGNIN_PER_MINUTE + [429]
-            response = c.client.post("/signin", data={"name": "lead", "password": PASSWORD,
-                                                      "csrf": c.csrf("/signin")})
+            response = c.client.post("/signin", data={"name": "lead", "password": PASSWORD, "csrf": c.csrf("/signin")})
             assert response.status_code == 429 and TOO_MANY in response.text.replace("&#39;", "'")
     finally:
         close()
@@ -72,8 +71,9 @@ def test_signing_in_again_replaces_the_session(console: Console) -> None:
     del console.client.cookies["gmcbot_review"]
     token = console.csrf("/signin")
     console.client.cookies.set("gmcbot_review", first)
-    response = console.client.post("/signin", data={"name": "mo", "password": PASSWORD, "csrf": token},
-                                   follow_redirects=False)
+    response = console.client.post(
+        "/signin", data={"name": "mo", "password": PASSWORD, "csrf": token}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert console.store.session(first) is None
     assert "(moderator)" in console.client.get("/queue").text
@@ -88,8 +88,9 @@ def test_sign_in_needs_the_forms_csrf_token(console: Console) -> None:
 def test_session_cookie_flags_and_security_headers(console: Console) -> None:
     console.client.get("/signin")
     token = console.csrf("/signin")
-    response = console.client.post("/signin", data={"name": "lead", "password": PASSWORD, "csrf": token},
-                                   follow_redirects=False)
+    response = console.client.post(
+        "/signin", data={"name": "lead", "password": PASSWORD, "csrf": token}, follow_redirects=False
+    )
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
     page = console.client.get("/queue")
@@ -102,8 +103,11 @@ def test_cookies_are_secure_behind_tls(tmp_path: Path) -> None:
     try:
         with c.client:
             c.client.get("/signin")
-            response = c.client.post("/signin", data={"name": "lead", "password": PASSWORD,
-                                                      "csrf": c.csrf("/signin")}, follow_redirects=False)
+            response = c.client.post(
+                "/signin",
+                data={"name": "lead", "password": PASSWORD, "csrf": c.csrf("/signin")},
+                follow_redirects=False,
+            )
             assert "secure" in response.headers["set-cookie"].lower()
             assert "max-age=31536000" in c.client.get("/queue").headers["strict-transport-security"]
     finally:
@@ -121,8 +125,9 @@ def test_every_post_needs_the_sessions_csrf_token(console: Console) -> None:
 
 def test_queue_shows_redacted_excerpt_reasons_citation_channel_and_age_with_filters(console: Console) -> None:
     fid = console.flag()
-    other = console.flag("Dinner on [STREET] tonight?", channel="C0LOUNGE", category=Category.DISRESPECT,
-                         rule_ids=("unknown-rule",))
+    other = console.flag(
+        "Dinner on [STREET] tonight?", channel="C0LOUNGE", category=Category.DISRESPECT, rule_ids=("unknown-rule",)
+    )
     console.sign_in("aud")
     page = console.client.get("/queue").text
     assert "Patient in bay 4 is [NAME], NHS no [NHS NUMBER]" in page
@@ -142,20 +147,25 @@ def test_queue_shows_redacted_excerpt_reasons_citation_channel_and_age_with_filt
 def test_a_moderator_decides_under_the_same_rules_and_it_is_recorded(console: Console) -> None:
     fid = console.flag()
     console.sign_in("mo")
-    response = console.client.post(f"/flags/{fid}/decide", data={"status": "confirmed", "csrf": console.csrf()},
-                                   headers={"HX-Request": "true"})
+    response = console.client.post(
+        f"/flags/{fid}/decide", data={"status": "confirmed", "csrf": console.csrf()}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200 and response.text.lstrip().startswith(f'<tr id="flag-{fid}"')
     assert 'data-status="confirmed"' in response.text and "Recorded: confirmed." in response.text
     record = console.records.flag(fid)
     assert record is not None and record.status is FlagStatus.CONFIRMED and record.decided
     [event] = console.records.flag_events(fid)
-    assert (event.role, event.source, event.actor_hash) == ("moderator", "console",
-                                                            console.store.pseudonym("review:mo"))
+    assert (event.role, event.source, event.actor_hash) == (
+        "moderator",
+        "console",
+        console.store.pseudonym("review:mo"),
+    )
     # The poster can no longer change it from chat.
     assert not decide(console.records, fid, FlagStatus.FALSE_ALARM, Actor("U0POSTER"), Role.POSTER).ok
     # Without htmx the form redirects to the flag page, which shows the history.
-    plain = console.client.post(f"/flags/{fid}/decide", data={"status": "false_alarm", "csrf": console.csrf()},
-                                follow_redirects=False)
+    plain = console.client.post(
+        f"/flags/{fid}/decide", data={"status": "false_alarm", "csrf": console.csrf()}, follow_redirects=False
+    )
     assert plain.status_code == 303 and plain.headers["location"].startswith(f"/flags/{fid}")
     detail = console.client.get(plain.headers["location"]).text
     assert "Confirmed → False alarm" in detail and console.store.pseudonym("review:mo") in detail
@@ -176,8 +186,12 @@ def test_roles(console: Console) -> None:
     console.sign_in("mo")
     assert console.client.get("/export.csv").status_code == 403
     assert console.client.get("/activity").status_code == 403
-    assert console.client.post("/retention/purge", data={"days": "1", "confirm": "yes",
-                                                         "csrf": console.csrf()}).status_code == 403
+    assert (
+        console.client.post(
+            "/retention/purge", data={"days": "1", "confirm": "yes", "csrf": console.csrf()}
+        ).status_code
+        == 403
+    )
     assert console.store.entries(1)[0].action == "refused"
     console.sign_in("lead")
     for path in ("/queue", "/trends", "/retention", "/activity", "/help", "/export.csv"):
@@ -201,7 +215,7 @@ def test_sign_out_ends_the_session(console: Console) -> None:
 
 
 def test_csv_export_matches_the_cli_columns_and_defuses_formulas(console: Console) -> None:
-    fid = console.flag("=HYPERLINK(\"x\") [NAME]")
+    fid = console.flag('=HYPERLINK("x") [NAME]')
     console.sign_in("lead")
     response = console.client.get("/export.csv?status=all")
     assert response.headers["content-type"].startswith("text/csv")
@@ -221,8 +235,10 @@ def test_purge_needs_a_confirmation_step(console: Console) -> None:
     from bot.types import Actor, Category, Conversation, Flag, Message, Platform, Severity
 
     old_store = open_records(console.settings, clock=lambda: datetime.now(UTC) - timedelta(days=100))
-    old = old_store.record_flag(Message("x", Actor("U1"), Conversation(Platform.SLACK, "T1", "C0WARD")),
-                                Flag(Category.HONESTY, Severity.LOW, (), (), "old [NAME]"))
+    old = old_store.record_flag(
+        Message("x", Actor("U1"), Conversation(Platform.SLACK, "T1", "C0WARD")),
+        Flag(Category.HONESTY, Severity.LOW, (), (), "old [NAME]"),
+    )
     old_store.close()
     new = console.flag()
     console.sign_in("lead")

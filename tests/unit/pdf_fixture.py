@@ -56,30 +56,41 @@ def _pages(page_bodies: list[tuple[bytes, bytes]], objects: list[bytes]) -> int:
     kids: list[int] = []
     for content, resources in page_bodies:
         objects.append(_stream(content))
-        objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources %s /Contents %d 0 R >>"
-                       % (pages_number, PAGE_WIDTH, PAGE_HEIGHT, resources, len(objects)))
+        objects.append(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources %s /Contents %d 0 R >>"
+            % (pages_number, PAGE_WIDTH, PAGE_HEIGHT, resources, len(objects))
+        )
         kids.append(len(objects))
     objects[pages_number - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+        b" ".join(b"%d 0 R" % k for k in kids),
+        len(kids),
+    )
     objects.append(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_number)
     return len(objects)
 
 
 def make_pdf(path: Path, pages: list[list[PdfLine]], title: str = "") -> Path:
     """Write a text PDF with one page per list of lines."""
-    objects = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>"]
+    objects = [
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>",
+    ]
     resources = b"<< /Font << /F1 1 0 R /F2 2 0 R /F3 3 0 R >> >>"
     bodies = []
     for lines in pages:
-        ops = [b"BT /F%d %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET"
-               % (3 if ln.dingbats else 2 if ln.bold else 1, ln.size, ln.x, ln.y, _escape(ln.text)) for ln in lines]
+        ops = [
+            b"BT /F%d %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET"
+            % (3 if ln.dingbats else 2 if ln.bold else 1, ln.size, ln.x, ln.y, _escape(ln.text))
+            for ln in lines
+        ]
         bodies.append((b"\n".join(ops), resources))
     root = _pages(bodies, objects)
     if title:
         objects.append(b"<< /Title (%s) >>" % _escape(title))
-        data = _assemble(objects, root).replace(b"/Root %d 0 R" % root, b"/Root %d 0 R /Info %d 0 R" % (root, len(objects)))
+        data = _assemble(objects, root).replace(
+            b"/Root %d 0 R" % root, b"/Root %d 0 R /Info %d 0 R" % (root, len(objects))
+        )
     else:
         data = _assemble(objects, root)
     path.write_bytes(data)
@@ -89,8 +100,11 @@ def make_pdf(path: Path, pages: list[list[PdfLine]], title: str = "") -> Path:
 def make_scanned_pdf(path: Path, pages: int = 2) -> Path:
     """Write a PDF whose pages hold only a grey image: no text layer at all."""
     pixels = bytes([40, 200, 200, 40] * 4)  # 4x4 greyscale
-    objects = [_stream(pixels, b"/Type /XObject /Subtype /Image /Width 4 /Height 4 /ColorSpace /DeviceGray "
-                               b"/BitsPerComponent 8 ")]
+    objects = [
+        _stream(
+            pixels, b"/Type /XObject /Subtype /Image /Width 4 /Height 4 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        )
+    ]
     body = (b"q 400 0 0 600 97 120 cm /Im1 Do Q", b"<< /XObject << /Im1 1 0 R >> >>")
     root = _pages([body] * pages, objects)
     path.write_bytes(_assemble(objects, root))

@@ -20,8 +20,9 @@ SPEC_IDS = {
     "gmc-rec-2011": "10 11 12 13 14 15 16 17 24",
     "bma-sm-2011": "kp1 kp2 kp3 kp4 kp5 kp6 kp7 kp8",
 }
-RECONSTRUCTED = {"gmc-sm-2024:8", "gmc-sm-2024:20", "gmc-sm-2024:3", "gmc-gmp-2024:22",
-                 "gmc-conf-2017:principles"} | {f"gmc-sm-2013:{n}" for n in "3 8 9 10 11 12 13 14 15 16 19 20".split()}
+RECONSTRUCTED = {"gmc-sm-2024:8", "gmc-sm-2024:20", "gmc-sm-2024:3", "gmc-gmp-2024:22", "gmc-conf-2017:principles"} | {
+    f"gmc-sm-2013:{n}" for n in "3 8 9 10 11 12 13 14 15 16 19 20".split()
+}
 
 GOOD_DOC = """# local-policy
 title: Local social media policy
@@ -88,11 +89,18 @@ def test_a_good_local_document_loads_beside_the_shipped_ones(tmp_path: Path) -> 
         (lambda t: t.replace("title: Local social media policy\n", ""), 1, "missing the required field 'title'"),
         (lambda t: t.replace("Staff follow this policy on every platform.\n", ""), 8, "empty text"),
         (lambda t: t.replace("numbering: confirmed\n", ""), 8, "missing the required field 'numbering'"),
-        (lambda t: t + "\n## 1\nheading: Again\nnumbering: confirmed\n\nSame id twice.\n", 14, "duplicate paragraph id 'local-policy:1'"),
+        (
+            lambda t: t + "\n## 1\nheading: Again\nnumbering: confirmed\n\nSame id twice.\n",
+            14,
+            "duplicate paragraph id 'local-policy:1'",
+        ),
         (lambda t: t.replace("numbering: confirmed", "numbering: maybe"), 8, "unknown numbering 'maybe'"),
         (lambda t: t.replace("# local-policy", "# other-id"), 1, "does not match the file name"),
-        (lambda t: t.replace("numbering: confirmed", "numbering: confirmed\nasks: " + " | ".join(["Why?"] * 9)), 8,
-         "has 9 asks"),
+        (
+            lambda t: t.replace("numbering: confirmed", "numbering: confirmed\nasks: " + " | ".join(["Why?"] * 9)),
+            8,
+            "has 9 asks",
+        ),
     ],
 )
 def test_broken_documents_name_file_and_line(tmp_path: Path, mutate, line: int, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -123,7 +131,9 @@ def test_shipped_documents_folder_is_the_package_data() -> None:
 
 def test_asks_are_split_on_bars_and_change_the_fingerprint(tmp_path: Path) -> None:
     plain = GOOD_DOC
-    asked = GOOD_DOC.replace("numbering: confirmed", "numbering: confirmed\nasks: Does this cover X, Y and Z? |  | Can I, though?")
+    asked = GOOD_DOC.replace(
+        "numbering: confirmed", "numbering: confirmed\nasks: Does this cover X, Y and Z? |  | Can I, though?"
+    )
     _write(tmp_path / "a", "local-policy.md", plain)
     _write(tmp_path / "b", "local-policy.md", asked)
     before, after = load_corpus(base_dir=tmp_path / "a"), load_corpus(base_dir=tmp_path / "b")

@@ -38,40 +38,90 @@ from tests.adapters.slack_harness import SlackHarness, running_slack
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlackApi
 
 BROADCAST = re.compile(r"<!(?:channel|here|everyone|subteam)", re.IGNORECASE)
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # Text a user could type or paste, including Slack markup, control characters, emoji,
 # right-to-left marks, long runs and (in JSON) lone surrogates.
-pieces = st.sampled_from([
-    "<!channel>", "<!here|here>", "<@U024BE7LH>", f"<@{BOT_USER_ID}>", "<#C0WARD|ward>", "<https://x.org|x>",
-    "&lt;!channel&gt;", "@everyone", "NHS no 943 476 5919", "DOB 12/03/1954", "bed 4", "Mrs Adeyemi", "😂",
-    "\u202e", "\u200b", "\x00", "\n", "*bold*", "`code`", "> quote", "settings monitor on", "help",
-])
+pieces = st.sampled_from(
+    [
+        "<!channel>",
+        "<!here|here>",
+        "<@U024BE7LH>",
+        f"<@{BOT_USER_ID}>",
+        "<#C0WARD|ward>",
+        "<https://x.org|x>",
+        "&lt;!channel&gt;",
+        "@everyone",
+        "NHS no 943 476 5919",
+        "DOB 12/03/1954",
+        "bed 4",
+        "Mrs Adeyemi",
+        "😂",
+        "\u202e",
+        "\u200b",
+        "\x00",
+        "\n",
+        "*bold*",
+        "`code`",
+        "> quote",
+        "settings monitor on",
+        "help",
+    ]
+)
 typed = st.lists(st.one_of(pieces, st.text(max_size=40)), max_size=10).map("".join)
-hostile = st.one_of(typed, st.text(max_size=200), st.text(min_size=3000, max_size=6000, alphabet="ab 😂<>&"),
-                    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=5).map(
-                        lambda s: "Patient in bed 4 " + s))
+hostile = st.one_of(
+    typed,
+    st.text(max_size=200),
+    st.text(min_size=3000, max_size=6000, alphabet="ab 😂<>&"),
+    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=5).map(
+        lambda s: "Patient in bed 4 " + s
+    ),
+)
 form_safe = st.one_of(typed, st.text(max_size=200)).map(lambda s: s.encode("utf-8", "replace").decode("utf-8"))
 ids = st.one_of(st.sampled_from(["U0ANN", "U0ADMIN", "W0GUEST", BOT_USER_ID, "", "not an id"]), st.text(max_size=12))
 channels = st.sampled_from(["C0WARD", "C0OTHER", "D0DIRECT", "G0PRIVATE", "", "C0WARD\u202e"])
-values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30), st.lists(st.text(max_size=5), max_size=3),
-                   st.dictionaries(st.sampled_from(["mimetype", "name", "user", "text"]), st.text(max_size=20), max_size=3))
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.sampled_from(["mimetype", "name", "user", "text"]), st.text(max_size=20), max_size=3),
+)
 
 
 @st.composite
 def events(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["message", "message", "app_mention", "app_home_opened", "reaction_added"]))
-    event: dict[str, Any] = {"type": kind, "user": draw(ids), "text": draw(hostile), "channel": draw(channels),
-                             "ts": draw(st.sampled_from(["1700000000.000100", "", "x"]))}
+    event: dict[str, Any] = {
+        "type": kind,
+        "user": draw(ids),
+        "text": draw(hostile),
+        "channel": draw(channels),
+        "ts": draw(st.sampled_from(["1700000000.000100", "", "x"])),
+    }
     extras = {
         "channel_type": st.sampled_from(["channel", "group", "im", "mpim", ""]),
-        "subtype": st.sampled_from(["file_share", "message_changed", "bot_message", "channel_join", "me_message",
-                                    "thread_broadcast", "message_deleted", ""]),
+        "subtype": st.sampled_from(
+            [
+                "file_share",
+                "message_changed",
+                "bot_message",
+                "channel_join",
+                "me_message",
+                "thread_broadcast",
+                "message_deleted",
+                "",
+            ]
+        ),
         "thread_ts": st.sampled_from(["1700000000.000001", ""]),
         "bot_id": st.sampled_from(["B0OTHER", ""]),
-        "files": st.lists(st.fixed_dictionaries({"mimetype": st.sampled_from(["image/png", "video/mp4", "text/plain",
-                                                                               ""])}), max_size=2),
+        "files": st.lists(
+            st.fixed_dictionaries({"mimetype": st.sampled_from(["image/png", "video/mp4", "text/plain", ""])}),
+            max_size=2,
+        ),
         "message": st.fixed_dictionaries({"user": ids, "text": hostile}),
         "previous_message": st.fixed_dictionaries({"text": hostile}),
         "tab": st.sampled_from(["home", "messages"]),
@@ -82,11 +132,24 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
     return event
 
 
-ACTION_IDS = [bk.SHARE, bk.HELPFUL, bk.NOT_HELPFUL, bk.MORE, bk.FLAG_REMOVING, bk.FLAG_FALSE_ALARM,
-              bk.REVIEW_CONFIRM, bk.REVIEW_FALSE_ALARM, bk.MONITOR_ON, bk.MONITOR_OFF, bk.OPEN_LINK]
-action_values = st.one_of(st.text(max_size=300), st.builds(encode_value, form_safe, st.lists(st.text(max_size=30),
-                                                                                               max_size=4)),
-                          st.sampled_from(["", "{}", "[]", '{"q": 5}', "null", "C0WARD"]))
+ACTION_IDS = [
+    bk.SHARE,
+    bk.HELPFUL,
+    bk.NOT_HELPFUL,
+    bk.MORE,
+    bk.FLAG_REMOVING,
+    bk.FLAG_FALSE_ALARM,
+    bk.REVIEW_CONFIRM,
+    bk.REVIEW_FALSE_ALARM,
+    bk.MONITOR_ON,
+    bk.MONITOR_OFF,
+    bk.OPEN_LINK,
+]
+action_values = st.one_of(
+    st.text(max_size=300),
+    st.builds(encode_value, form_safe, st.lists(st.text(max_size=30), max_size=4)),
+    st.sampled_from(["", "{}", "[]", '{"q": 5}', "null", "C0WARD"]),
+)
 
 
 class Failures(logging.Handler):
@@ -105,9 +168,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SlackHarne
     failures = Failures()
     logger = logging.getLogger("adapters.slack")
     logger.addHandler(failures)
-    with FakeSlackApi(admins={"U0ADMIN"}) as fake, \
-            running_slack(fake, tmp_path_factory.mktemp("fuzz-slack"), rate_limit_per_minute=0,
-                          moderators_channel="C0MODS") as slack:
+    with (
+        FakeSlackApi(admins={"U0ADMIN"}) as fake,
+        running_slack(
+            fake, tmp_path_factory.mktemp("fuzz-slack"), rate_limit_per_minute=0, moderators_channel="C0MODS"
+        ) as slack,
+    ):
         slack.bot.warm_up(screening=True)
         slack.bot.update_channel_settings(ChannelSettings(Platform.SLACK, TEAM_ID, "C0WARD", monitored=True))
         yield slack, fake, failures
@@ -125,9 +191,13 @@ def settle(slack: SlackHarness) -> None:
 
 def failed_calls(slack: SlackHarness) -> float:
     """Core failures and failed Web API calls so far, from the app's metrics."""
-    return sum(s.value for m in slack.bot.metrics.registry.collect()
-               if m.name in ("gmcbot_core_failures", "gmcbot_platform_errors")
-               for s in m.samples if s.name.endswith("_total"))
+    return sum(
+        s.value
+        for m in slack.bot.metrics.registry.collect()
+        if m.name in ("gmcbot_core_failures", "gmcbot_platform_errors")
+        for s in m.samples
+        if s.name.endswith("_total")
+    )
 
 
 def start(world: tuple[SlackHarness, FakeSlackApi, Failures]) -> tuple[int, float]:
@@ -145,14 +215,15 @@ def check(world: tuple[SlackHarness, FakeSlackApi, Failures], status: int, befor
     refused = [c.params for c in fake.calls if not c.ok]
     assert failures.messages == [], (failures.messages, refused[-1:])  # no listener, core or Web API call failed
     assert failed_calls(slack) == before[1]
-    for call in fake.posted()[before[0]:]:
+    for call in fake.posted()[before[0] :]:
         assert not BROADCAST.search(call.text_dump()), call.text_dump()[:300]
 
 
 @FUZZ
 @given(event=events(), retry=st.booleans())
 def test_any_event_is_handled_without_failure_and_everything_sent_is_valid(
-        world: tuple[SlackHarness, FakeSlackApi, Failures], event: dict[str, Any], retry: bool) -> None:
+    world: tuple[SlackHarness, FakeSlackApi, Failures], event: dict[str, Any], retry: bool
+) -> None:
     slack, fake, _ = world
     seen = start(world)
     status, _ = slack.event(event, retry_num=1 if retry else None)
@@ -161,22 +232,31 @@ def test_any_event_is_handled_without_failure_and_everything_sent_is_valid(
 
 @FUZZ
 @given(text=form_safe, user=st.sampled_from(["U0ANN", "U0ADMIN"]), channel=channels)
-def test_any_command_text_gets_one_valid_private_reply(world: tuple[SlackHarness, FakeSlackApi, Failures],
-                                                      text: str, user: str, channel: str) -> None:
+def test_any_command_text_gets_one_valid_private_reply(
+    world: tuple[SlackHarness, FakeSlackApi, Failures], text: str, user: str, channel: str
+) -> None:
     slack, fake, _ = world
     seen = start(world)
     status, _ = slack.command(text, user=user, channel=channel, name="fuzz")
     check(world, status, seen)
-    replies = [c for c in fake.posted()[seen[0]:] if c.path == "/respond/fuzz"]
+    replies = [c for c in fake.posted()[seen[0] :] if c.path == "/respond/fuzz"]
     assert len(replies) == 1
 
 
 @FUZZ
-@given(action_id=st.sampled_from(ACTION_IDS), value=action_values, user=st.sampled_from(["U0ANN", "U0ADMIN"]),
-       message=st.one_of(st.none(), st.fixed_dictionaries({"blocks": st.one_of(values, st.just([{"type": "x"}]))})))
-def test_any_button_click_is_handled_without_failure(world: tuple[SlackHarness, FakeSlackApi, Failures],
-                                                     action_id: str, value: str, user: str,
-                                                     message: dict[str, Any] | None) -> None:
+@given(
+    action_id=st.sampled_from(ACTION_IDS),
+    value=action_values,
+    user=st.sampled_from(["U0ANN", "U0ADMIN"]),
+    message=st.one_of(st.none(), st.fixed_dictionaries({"blocks": st.one_of(values, st.just([{"type": "x"}]))})),
+)
+def test_any_button_click_is_handled_without_failure(
+    world: tuple[SlackHarness, FakeSlackApi, Failures],
+    action_id: str,
+    value: str,
+    user: str,
+    message: dict[str, Any] | None,
+) -> None:
     slack, fake, _ = world
     seen = start(world)
     status, _ = slack.action({"action_id": action_id, "value": value}, user=user, message=message)
@@ -184,9 +264,11 @@ def test_any_button_click_is_handled_without_failure(world: tuple[SlackHarness, 
 
 
 # -- the pure functions on anything ------------------------------------------------------------
-anything = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-                        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
-                        max_leaves=10)
+anything = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=10,
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -46,8 +46,9 @@ def png(lines: list[str], size: tuple[int, int] = (900, 0)) -> bytes:
 
 def gmcbot(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_the_text_of_a_drawn_image_is_read() -> None:
@@ -101,17 +102,23 @@ def test_an_ordinary_image_is_not_a_patient_list() -> None:
     assert image_text(ImageReading(("Staff rota for June",))).endswith(IMAGE_ONLY)
 
 
-@pytest.mark.parametrize(("lines", "expected"), [
-    (["Bed 1  John Smith", "Bed 2  Ann Jones", "Bed3 Peter Brown"], PATIENT_LIST),
-    (["Mrs Edna Higginbottom", "Bed4"], PATIENT_LIST),
-    (["Name: Peter Brown", "DOB 01/02/1950", "Diagnosis: sepsis"], PATIENT_RECORD),
-    (["Mr Arthur Dent", "NHS number 123"], PATIENT_RECORD),
-    (["Bay 2 cleaned", "Bay 3 cleaned"], ""),
-])
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["Bed 1  John Smith", "Bed 2  Ann Jones", "Bed3 Peter Brown"], PATIENT_LIST),
+        (["Mrs Edna Higginbottom", "Bed4"], PATIENT_LIST),
+        (["Name: Peter Brown", "DOB 01/02/1950", "Diagnosis: sepsis"], PATIENT_RECORD),
+        (["Mr Arthur Dent", "NHS number 123"], PATIENT_RECORD),
+        (["Bay 2 cleaned", "Bay 3 cleaned"], ""),
+    ],
+)
 def test_lists_of_names_and_beds_and_records_are_recognised(lines: list[str], expected: str) -> None:
     assert describe(lines) == expected
 
 
 def test_image_text_reads_glued_bed_numbers() -> None:
     assert image_text(ImageReading(("Mrs Edna Higginbottom", "Bed4"))).split("\n") == [
-        "Mrs Edna Higginbottom", "Bed 4", PATIENT_LIST]
+        "Mrs Edna Higginbottom",
+        "Bed 4",
+        PATIENT_LIST,
+    ]

@@ -13,8 +13,14 @@ from bot.cli import main
 from tests.unit.pdf_fixture import make_scanned_pdf
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import"
-NEW_DOC = ["--publisher", "Example Hospitals Trust", "--in-effect", "2024-05-01",
-           "--url", "https://intranet.example.nhs.uk/policies/social-media"]
+NEW_DOC = [
+    "--publisher",
+    "Example Hospitals Trust",
+    "--in-effect",
+    "2024-05-01",
+    "--url",
+    "https://intranet.example.nhs.uk/policies/social-media",
+]
 
 
 def gmcbot(data: Path, *args: str) -> int:
@@ -38,7 +44,7 @@ def test_dry_run_shows_the_preview_and_writes_nothing(tmp_path: Path, capsys: py
     assert code == 0
     assert "found:      9 paragraphs (6 numbered, 3 sub-items) under 3 heading(s)" in out
     assert 'first:      1 (About this guidance), line 8: "This guidance explains' in out
-    assert 'last:       7 (Working with colleagues), line 31:' in out
+    assert "last:       7 (Working with colleagues), line 31:" in out
     assert "gaps:       5 missing (before paragraph 6, line 28)" in out
     assert "duplicates: none" in out
     assert "replaces:   the plain-English digest of gmc-sm-2024" in out
@@ -47,7 +53,8 @@ def test_dry_run_shows_the_preview_and_writes_nothing(tmp_path: Path, capsys: py
 
 
 def test_override_goes_to_the_import_folder_and_needs_replace_the_second_time(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["corpus", "import", str(DATA / "guidance.html"), "--doc-id", "gmc-sm-2024"]
     assert gmcbot(tmp_path, *args) == 0
     written = tmp_path / "imported" / "gmc-sm-2024.md"
@@ -69,10 +76,19 @@ def test_override_goes_to_the_import_folder_and_needs_replace_the_second_time(
     assert "title: Official title" in written.read_text(encoding="utf-8")
 
 
-def test_local_policy_goes_to_the_local_folder(tmp_path: Path, local_dir: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    code = gmcbot(tmp_path / "data", "corpus", "import", str(DATA / "notes.md"), "--doc-id", "local-sm-policy",
-                  "--local", *NEW_DOC)
+def test_local_policy_goes_to_the_local_folder(
+    tmp_path: Path, local_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = gmcbot(
+        tmp_path / "data",
+        "corpus",
+        "import",
+        str(DATA / "notes.md"),
+        "--doc-id",
+        "local-sm-policy",
+        "--local",
+        *NEW_DOC,
+    )
     assert code == 0, capsys.readouterr().err
     assert files_under(local_dir) == ["local-sm-policy.md"]
     text = (local_dir / "local-sm-policy.md").read_text(encoding="utf-8")
@@ -82,26 +98,34 @@ def test_local_policy_goes_to_the_local_folder(tmp_path: Path, local_dir: Path,
 
 
 def test_local_needs_a_configured_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = gmcbot(tmp_path, "corpus", "import", str(DATA / "notes.md"), "--doc-id", "local-sm-policy", "--local", *NEW_DOC)
+    code = gmcbot(
+        tmp_path, "corpus", "import", str(DATA / "notes.md"), "--doc-id", "local-sm-policy", "--local", *NEW_DOC
+    )
     assert code == 1 and "set corpus_dirs" in capsys.readouterr().err
     assert files_under(tmp_path) == []
 
 
-@pytest.mark.parametrize(("doc_id", "extra", "message"), [
-    ("gmc-sm-2024", ["--local"], "is a shipped document; a trust's own policy needs a new doc id"),
-    ("taken-policy", [], "is already used by"),
-    ("Bad Id", [], "must be lowercase letters, digits and hyphens"),
-    ("new-policy", ["--status", "superseded"], "needs --superseded-by"),
-    ("new-policy", ["--superseded-by", "no-such-doc", "--status", "superseded"], "unknown document 'no-such-doc'"),
-    ("new-policy", ["--in-effect", "May 2024"], "must be YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    ("doc_id", "extra", "message"),
+    [
+        ("gmc-sm-2024", ["--local"], "is a shipped document; a trust's own policy needs a new doc id"),
+        ("taken-policy", [], "is already used by"),
+        ("Bad Id", [], "must be lowercase letters, digits and hyphens"),
+        ("new-policy", ["--status", "superseded"], "needs --superseded-by"),
+        ("new-policy", ["--superseded-by", "no-such-doc", "--status", "superseded"], "unknown document 'no-such-doc'"),
+        ("new-policy", ["--in-effect", "May 2024"], "must be YYYY-MM-DD"),
+    ],
+)
 def test_clashes_and_bad_options_are_refused_and_write_nothing(
-        tmp_path: Path, local_dir: Path, capsys: pytest.CaptureFixture[str],
-        doc_id: str, extra: list[str], message: str) -> None:
+    tmp_path: Path, local_dir: Path, capsys: pytest.CaptureFixture[str], doc_id: str, extra: list[str], message: str
+) -> None:
     local_dir.mkdir()
     taken = local_dir / "taken-policy.md"
-    taken.write_text("# taken-policy\ntitle: T\npublisher: P\nstatus: current\nin_effect: 2024\n"
-                     "url: https://e.org\n\n## 1\nheading: H\nnumbering: confirmed\n\nText.\n", encoding="utf-8")
+    taken.write_text(
+        "# taken-policy\ntitle: T\npublisher: P\nstatus: current\nin_effect: 2024\n"
+        "url: https://e.org\n\n## 1\nheading: H\nnumbering: confirmed\n\nText.\n",
+        encoding="utf-8",
+    )
     data = tmp_path / "data"
     code = gmcbot(data, "corpus", "import", str(DATA / "numbered.txt"), "--doc-id", doc_id, *NEW_DOC, *extra)
     err = capsys.readouterr().err
@@ -109,12 +133,15 @@ def test_clashes_and_bad_options_are_refused_and_write_nothing(
     assert files_under(local_dir) == ["taken-policy.md"] and files_under(tmp_path / "data") == []
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("empty.txt", "the file is empty"),
-    ("scan.pdf", "no text layer"),
-    ("no-numbers.html", "no numbered paragraphs found in this HTML file; the text starts at line 4"),
-    ("missing.txt", "no such file"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.txt", "the file is empty"),
+        ("scan.pdf", "no text layer"),
+        ("no-numbers.html", "no numbered paragraphs found in this HTML file; the text starts at line 4"),
+        ("missing.txt", "no such file"),
+    ],
+)
 def test_bad_input_gives_a_clear_error_without_traceback(tmp_path: Path, name: str, message: str) -> None:
     source = DATA / name
     if name == "empty.txt":
@@ -125,9 +152,25 @@ def test_bad_input_gives_a_clear_error_without_traceback(tmp_path: Path, name: s
     elif name == "missing.txt":
         source = tmp_path / name
     data = tmp_path / "data"
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "--data-dir", str(data), "--embedder", "hashing",
-                          "corpus", "import", str(source), "--doc-id", "gmc-sm-2024"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--data-dir",
+            str(data),
+            "--embedder",
+            "hashing",
+            "corpus",
+            "import",
+            str(source),
+            "--doc-id",
+            "gmc-sm-2024",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1
     assert message in out.stderr and "Traceback" not in out.stderr
     assert not data.exists()
@@ -146,8 +189,9 @@ def test_numbering_problems_stop_the_import(tmp_path: Path, capsys: pytest.Captu
     assert not (tmp_path / "data").exists()
 
 
-def test_a_corpus_that_would_not_load_is_rolled_back(tmp_path: Path, local_dir: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_corpus_that_would_not_load_is_rolled_back(
+    tmp_path: Path, local_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The written file is checked by loading the whole corpus; on failure nothing stays."""
     local_dir.mkdir()
     (local_dir / "broken.md").write_text("# broken\ntitle: T\n", encoding="utf-8")
@@ -159,8 +203,7 @@ def test_a_corpus_that_would_not_load_is_rolled_back(tmp_path: Path, local_dir: 
 
 
 def test_diff_between_an_imported_doc_id_and_a_new_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert gmcbot(tmp_path, "corpus", "import", str(DATA / "numbered.txt"), "--doc-id", "trust-sm",
-                  *NEW_DOC) == 0
+    assert gmcbot(tmp_path, "corpus", "import", str(DATA / "numbered.txt"), "--doc-id", "trust-sm", *NEW_DOC) == 0
     capsys.readouterr()
     assert gmcbot(tmp_path, "corpus", "diff", "trust-sm", str(DATA / "numbered-v2.txt")) == 0
     out = capsys.readouterr().out
@@ -171,7 +214,8 @@ def test_diff_between_an_imported_doc_id_and_a_new_file(tmp_path: Path, capsys: 
 
 
 def test_diff_finds_renumbered_paragraphs_and_reads_shipped_digests(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = tmp_path / "old.txt"
     new = tmp_path / "new.txt"
     old.write_text("1 Keep patient details out of every post you make.\n\n2 Ask before you photograph anyone.\n")

@@ -14,8 +14,11 @@ from bot.types import AnswerStatus, Citation, DocStatus
 from index.embedders import HashingEmbedder
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import"
-TRUST = {"publisher": "Example Hospitals Trust", "in_effect": "2024-05-01",
-         "url": "https://intranet.example.nhs.uk/policies/social-media"}
+TRUST = {
+    "publisher": "Example Hospitals Trust",
+    "in_effect": "2024-05-01",
+    "url": "https://intranet.example.nhs.uk/policies/social-media",
+}
 
 
 def do_import(settings: Settings, file: str, doc_id: str, local: bool = False, **meta: str) -> Path:
@@ -66,8 +69,11 @@ def test_override_round_trip_rebuilds_the_index(tmp_path: Path) -> None:
     kept = [p for p in after.corpus.paragraphs if p.doc_id == "gmc-sm-2024" and p.asks]
     assert kept and all(p.asks == before.corpus.paragraph(p.id).asks for p in kept)  # type: ignore[union-attr]
     # the other documents are still the digest and say so
-    others = [c for c in after.ask("accept a friend request from a patient on Facebook").citations
-              if c.paragraph.doc_id != "gmc-sm-2024"]
+    others = [
+        c
+        for c in after.ask("accept a friend request from a patient on Facebook").citations
+        if c.paragraph.doc_id != "gmc-sm-2024"
+    ]
     assert others and all("Plain-English digest, not the official wording." in citation_notes(c) for c in others)
 
 
@@ -75,8 +81,15 @@ def test_superseded_guidance_always_says_what_replaced_it(tmp_path: Path) -> Non
     local = tmp_path / "local"
     settings = Settings(data_dir=tmp_path / "data", embedder="hashing", corpus_dirs=(local,))
     do_import(settings, "numbered-v2.txt", "local-sm-2024", local=True)
-    do_import(settings, "numbered.txt", "local-sm-2023", local=True, status="superseded",
-              superseded_by="local-sm-2024", superseded_on="2024-05-01")
+    do_import(
+        settings,
+        "numbered.txt",
+        "local-sm-2023",
+        local=True,
+        status="superseded",
+        superseded_by="local-sm-2024",
+        superseded_on="2024-05-01",
+    )
     bot = GuidanceBot(settings, embedder=HashingEmbedder())
     # paragraph 6 exists only in the old version, so the answer must come from it
     answer = bot.ask("do not mock colleagues for their views, their role or their mistakes; disagree politely")
@@ -98,8 +111,9 @@ def test_replacing_an_import_with_new_wording_rebuilds_on_the_corpus_hash(tmp_pa
     notices: list[str] = []
     GuidanceBot(settings, embedder=HashingEmbedder(), notify=notices.append).warm_up()
     edited = tmp_path / "edited.txt"
-    edited.write_text((DATA / "numbered.txt").read_text(encoding="utf-8").replace("courtesy", "kindness"),
-                      encoding="utf-8")
+    edited.write_text(
+        (DATA / "numbered.txt").read_text(encoding="utf-8").replace("courtesy", "kindness"), encoding="utf-8"
+    )
     request = ImportRequest(edited, "trust-sm", TRUST, replace=True)
     commit_import(settings, prepare_import(settings, request))
     bot = GuidanceBot(settings, embedder=HashingEmbedder(), notify=notices.append)
@@ -116,8 +130,9 @@ def test_the_whole_path_through_the_command_line(tmp_path: Path) -> None:
     env = {**os.environ, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(tmp_path)}
 
     def gmcbot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
-                              env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        )
 
     imported = gmcbot("corpus", "import", str(DATA / "guidance.html"), "--doc-id", "gmc-sm-2024")
     assert imported.returncode == 0, imported.stderr

@@ -45,8 +45,10 @@ def test_text_file_numbers_sub_items_headings_gap_and_footnotes() -> None:
     assert not any("acceptable use policy" in t for t in by_number.values())
     assert split.footnotes == 1
     # a sub-item reads on its own (lead-in repeated); the paragraph keeps every item
-    assert by_number["4c"] == ("Before you share a picture taken at work, check that: (c) it does not show the "
-                               "layout of secure areas such as the pharmacy store.")
+    assert by_number["4c"] == (
+        "Before you share a picture taken at work, check that: (c) it does not show the "
+        "layout of secure areas such as the pharmacy store."
+    )
     assert "(a) no patient" in by_number["4"] and "(c) it does not show" in by_number["4"]
     # the title and preamble are not paragraphs; they are reported as skipped
     assert split.skipped_text == [("line 1", 2)]
@@ -58,7 +60,10 @@ def test_markdown_headings_numbered_list_letters_and_footnote_definition() -> No
     by_number = texts(split)
     assert list(by_number) == ["1", "2", "2a", "2b", "3"]
     assert split.source.title == "Example trust note on messaging groups"
-    assert by_number["1"] == "Each clinical messaging group needs a named owner who removes people when they leave the team."
+    assert (
+        by_number["1"]
+        == "Each clinical messaging group needs a named owner who removes people when they leave the team."
+    )
     assert "[^1]" not in by_number["2"] and "digital team" not in " ".join(by_number.values())
     assert by_number["2b"].endswith("(b) that they need the information shared in the group.")
     assert [p.heading for p in split.paragraphs if p.number in ("1", "3")] == ["Setting up a group", "Closing a group"]
@@ -75,8 +80,10 @@ def test_html_page_keeps_main_content_only() -> None:
         assert outside not in everything
     # the <sup> footnote marker is dropped, the number in its own <span> is separated from the text
     assert by_number["2"] == "The same standards of honesty and respect apply online as on the ward."
-    assert by_number["4b"] == ("When you use a messaging app for clinical work, you should: (b) turn off message "
-                               "previews on the lock screen; and")
+    assert by_number["4b"] == (
+        "When you use a messaging app for clinical work, you should: (b) turn off message "
+        "previews on the lock screen; and"
+    )
     assert split.paragraphs[0].where == "line 18"
 
 
@@ -84,12 +91,17 @@ def test_html_ordered_lists_honour_start_and_nesting() -> None:
     by_number = texts(split_file(DATA / "ordered-list.html"))
     assert list(by_number) == ["10", "11", "11a", "11b", "12"]
     # a bullet list inside a numbered item is part of its text, not sub-items
-    assert by_number["10"] == "Every clinical messaging group has a named owner, who may be: a consultant; or a senior nurse."
+    assert (
+        by_number["10"]
+        == "Every clinical messaging group has a named owner, who may be: a consultant; or a senior nurse."
+    )
     assert by_number["11a"] == "The owner must: (a) remove people the day they leave the team;"
 
 
 def test_html_without_numbering_is_refused_with_the_place() -> None:
-    with pytest.raises(ImportFailed, match=r"no numbered paragraphs found in this HTML file; the text starts at line 4"):
+    with pytest.raises(
+        ImportFailed, match=r"no numbered paragraphs found in this HTML file; the text starts at line 4"
+    ):
         split_file(DATA / "no-numbers.html")
 
 
@@ -99,26 +111,38 @@ def _two_page_pdf(path: Path) -> Path:
     def page_number(n: int) -> PdfLine:
         return PdfLine(str(n), 30, x=290, size=8)
 
-    page1 = [header,
-             PdfLine("Online conduct for clinical staff", 760, size=16, bold=True),
-             PdfLine("Written for the gmcbot tests; not a real publication.", 735),
-             PdfLine("Why this matters", 705, size=13, bold=True),
-             PdfLine("1", 680), PdfLine("Patients and the public read what staff write online, and they", 680, x=90),
-             PdfLine("judge the whole hospital by it.", 665, x=90),
-             PdfLine("2", 645), PdfLine("The same standards of honesty and respect apply online as on the ward.", 645, x=90),
-             PdfLine("1", 649, x=470, size=6),  # a superscript footnote marker
-             PdfLine("1 See the trust's code of conduct, section 2.", 60, size=8),  # the footnote
-             page_number(1)]
-    page2 = [header,
-             PdfLine("3", 760), PdfLine("When you use a messaging app for clinical work, you should:", 760, x=90),
-             PdfLine("a", 745, x=90), PdfLine("use only an app the trust has approved;", 745, x=105),
-             PdfLine("b", 730, x=90), PdfLine("turn off message previews on the lock screen; and", 730, x=105),
-             PdfLine("c", 715, x=90), PdfLine("move anything needed for care into the clinical record.", 715, x=105),
-             PdfLine("Speaking in public", 690, size=13, bold=True),
-             PdfLine("5", 665), PdfLine("Refer journalists to the communications team. A profes-", 665, x=90),
-             PdfLine("sional reply can wait.", 650, x=90),
-             PdfLine("n", 635, x=90, dingbats=True), PdfLine("Be polite.", 635, x=105),  # a bullet
-             page_number(2)]
+    page1 = [
+        header,
+        PdfLine("Online conduct for clinical staff", 760, size=16, bold=True),
+        PdfLine("Written for the gmcbot tests; not a real publication.", 735),
+        PdfLine("Why this matters", 705, size=13, bold=True),
+        PdfLine("1", 680),
+        PdfLine("Patients and the public read what staff write online, and they", 680, x=90),
+        PdfLine("judge the whole hospital by it.", 665, x=90),
+        PdfLine("2", 645),
+        PdfLine("The same standards of honesty and respect apply online as on the ward.", 645, x=90),
+        PdfLine("1", 649, x=470, size=6),  # a superscript footnote marker
+        PdfLine("1 See the trust's code of conduct, section 2.", 60, size=8),  # the footnote
+        page_number(1),
+    ]
+    page2 = [
+        header,
+        PdfLine("3", 760),
+        PdfLine("When you use a messaging app for clinical work, you should:", 760, x=90),
+        PdfLine("a", 745, x=90),
+        PdfLine("use only an app the trust has approved;", 745, x=105),
+        PdfLine("b", 730, x=90),
+        PdfLine("turn off message previews on the lock screen; and", 730, x=105),
+        PdfLine("c", 715, x=90),
+        PdfLine("move anything needed for care into the clinical record.", 715, x=105),
+        PdfLine("Speaking in public", 690, size=13, bold=True),
+        PdfLine("5", 665),
+        PdfLine("Refer journalists to the communications team. A profes-", 665, x=90),
+        PdfLine("sional reply can wait.", 650, x=90),
+        PdfLine("n", 635, x=90, dingbats=True),
+        PdfLine("Be polite.", 635, x=105),  # a bullet
+        page_number(2),
+    ]
     return make_pdf(path, [page1, page2], title="Online conduct")
 
 
@@ -167,17 +191,26 @@ def test_text_that_is_not_utf8_names_the_byte_and_line(tmp_path: Path) -> None:
 
 
 def test_duplicates_and_numbers_going_down_are_problems_with_places(tmp_path: Path) -> None:
-    path = write(tmp_path, "dup.txt", "1 First rule.\n\n2 Second rule.\n\n2 Second rule again.\n\n3 Third.\n\n"
-                                      "1 The numbering restarts here.\n")
+    path = write(
+        tmp_path,
+        "dup.txt",
+        "1 First rule.\n\n2 Second rule.\n\n2 Second rule again.\n\n3 Third.\n\n1 The numbering restarts here.\n",
+    )
     split = split_file(path)
-    assert split.duplicates == ["line 5: paragraph 2 appears twice (first at line 3)",
-                                "line 9: paragraph 1 appears twice (first at line 1)"]
+    assert split.duplicates == [
+        "line 5: paragraph 2 appears twice (first at line 3)",
+        "line 9: paragraph 1 appears twice (first at line 1)",
+    ]
 
 
 def test_a_wrapped_line_starting_with_a_number_is_not_a_paragraph(tmp_path: Path) -> None:
-    path = write(tmp_path, "wrap.txt", "1 Keep records of any concern for at least\n"
-                                       "18 Months after it is closed, or longer if asked.\n"
-                                       "2 The policy took effect on\n1 January 2024 for all staff.\n")
+    path = write(
+        tmp_path,
+        "wrap.txt",
+        "1 Keep records of any concern for at least\n"
+        "18 Months after it is closed, or longer if asked.\n"
+        "2 The policy took effect on\n1 January 2024 for all staff.\n",
+    )
     split = split_file(path)
     assert list(texts(split)) == ["1", "2"]
     assert split.problems == [] and "18 Months after" in texts(split)["1"]
@@ -185,8 +218,12 @@ def test_a_wrapped_line_starting_with_a_number_is_not_a_paragraph(tmp_path: Path
 
 
 def test_bare_letters_are_sub_items_only_as_a_list(tmp_path: Path) -> None:
-    path = write(tmp_path, "bare.txt", "1 Tell the person in charge:\na patient's relative has posted about the ward.\n"
-                                       "2 You must:\na\nlock your screen;\nb\nlog out when you leave.\n")
+    path = write(
+        tmp_path,
+        "bare.txt",
+        "1 Tell the person in charge:\na patient's relative has posted about the ward.\n"
+        "2 You must:\na\nlock your screen;\nb\nlog out when you leave.\n",
+    )
     by_number = texts(split_file(path))
     assert list(by_number) == ["1", "2", "2a", "2b"]
     assert by_number["1"] == "Tell the person in charge: a patient's relative has posted about the ward."
@@ -194,18 +231,29 @@ def test_bare_letters_are_sub_items_only_as_a_list(tmp_path: Path) -> None:
 
 
 def test_quoted_paragraphs_of_another_document_stay_in_the_text(tmp_path: Path) -> None:
-    path = write(tmp_path, "quote.txt", "1 Our code of conduct says:\n36 Treat colleagues fairly.\n"
-                                        "65 Keep the public's trust in you.\n2 This guidance shows how.\n"
-                                        "4 A real gap follows.\n5 And the numbering goes on.\n")
+    path = write(
+        tmp_path,
+        "quote.txt",
+        "1 Our code of conduct says:\n36 Treat colleagues fairly.\n"
+        "65 Keep the public's trust in you.\n2 This guidance shows how.\n"
+        "4 A real gap follows.\n5 And the numbering goes on.\n",
+    )
     split = split_file(path)
-    assert texts(split) == {"1": "Our code of conduct says: 36 Treat colleagues fairly. 65 Keep the public's trust in you.",
-                            "2": "This guidance shows how.", "4": "A real gap follows.", "5": "And the numbering goes on."}
+    assert texts(split) == {
+        "1": "Our code of conduct says: 36 Treat colleagues fairly. 65 Keep the public's trust in you.",
+        "2": "This guidance shows how.",
+        "4": "A real gap follows.",
+        "5": "And the numbering goes on.",
+    }
     assert split.gaps == ["3 missing (before paragraph 4, line 5)"] and split.problems == []
 
 
 def test_an_excerpt_may_start_at_any_number(tmp_path: Path) -> None:
-    path = write(tmp_path, "excerpt.txt", "Raising concerns\n\n65 Speak up when something is unsafe.\n\n"
-                                          "66 Keep a note of what you reported.\n")
+    path = write(
+        tmp_path,
+        "excerpt.txt",
+        "Raising concerns\n\n65 Speak up when something is unsafe.\n\n66 Keep a note of what you reported.\n",
+    )
     assert list(texts(split_file(path))) == ["65", "66"]
 
 
@@ -221,17 +269,23 @@ def test_paragraph_without_text_is_a_problem(tmp_path: Path) -> None:
     assert split_file(path).problems == ["line 2: paragraph 2 has no text"]
 
 
-WORDS = st.sampled_from("patients staff online post share trust record ward team message colleague private "
-                        "public photo consent policy always never should must".split())
+WORDS = st.sampled_from(
+    "patients staff online post share trust record ward team message colleague private "
+    "public photo consent policy always never should must".split()
+)
 SENTENCE = st.lists(WORDS, min_size=3, max_size=14).map(lambda ws: " ".join(ws).capitalize() + ".")
 
 
 @settings(max_examples=60, deadline=None)
-@given(paras=st.lists(st.lists(SENTENCE, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=8),
-       width=st.integers(min_value=25, max_value=90), start=st.integers(min_value=1, max_value=40),
-       blank=st.booleans())
-def test_any_wrapped_numbered_text_splits_back_exactly(tmp_path_factory: pytest.TempPathFactory,
-                                                       paras: list[str], width: int, start: int, blank: bool) -> None:
+@given(
+    paras=st.lists(st.lists(SENTENCE, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=8),
+    width=st.integers(min_value=25, max_value=90),
+    start=st.integers(min_value=1, max_value=40),
+    blank=st.booleans(),
+)
+def test_any_wrapped_numbered_text_splits_back_exactly(
+    tmp_path_factory: pytest.TempPathFactory, paras: list[str], width: int, start: int, blank: bool
+) -> None:
     """Numbered paragraphs wrapped at any width, with or without blank lines between
     them, come back with their numbers and exact text."""
     import textwrap
@@ -250,11 +304,19 @@ ITEM = st.lists(WORDS, min_size=2, max_size=10).map(" ".join)
 
 
 @settings(max_examples=60, deadline=None)
-@given(doc=st.lists(st.tuples(st.none() | HEADING, SENTENCE, st.lists(ITEM, max_size=4)), min_size=1, max_size=6),
-       width=st.integers(min_value=30, max_value=90), blank=st.booleans(), bracketed=st.booleans())
-def test_headings_and_sub_items_come_back(tmp_path_factory: pytest.TempPathFactory,
-                                          doc: list[tuple[str | None, str, list[str]]], width: int,
-                                          blank: bool, bracketed: bool) -> None:
+@given(
+    doc=st.lists(st.tuples(st.none() | HEADING, SENTENCE, st.lists(ITEM, max_size=4)), min_size=1, max_size=6),
+    width=st.integers(min_value=30, max_value=90),
+    blank=st.booleans(),
+    bracketed=st.booleans(),
+)
+def test_headings_and_sub_items_come_back(
+    tmp_path_factory: pytest.TempPathFactory,
+    doc: list[tuple[str | None, str, list[str]]],
+    width: int,
+    blank: bool,
+    bracketed: bool,
+) -> None:
     """Headings and lettered sub-items, in either marker style, survive any wrapping."""
     import textwrap
 

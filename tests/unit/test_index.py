@@ -14,8 +14,13 @@ from index.embedders import HashingEmbedder
 from index.persist import MANIFEST, VECTORS, open_or_build
 from index.store import FaissIndex, NumpyIndex
 
-TEXTS = ["patients on social media", "friend request from a patient", "sharing passwords",
-         "anonymous accounts", "conflicts of interest and sponsorship"]
+TEXTS = [
+    "patients on social media",
+    "friend request from a patient",
+    "sharing passwords",
+    "anonymous accounts",
+    "conflicts of interest and sponsorship",
+]
 IDS = [f"doc:{i}" for i in range(len(TEXTS))]
 
 
@@ -62,7 +67,9 @@ def test_changed_corpus_or_model_rebuilds_and_says_why(tmp_path: Path) -> None:
     open_or_build(tmp_path / "ix", TEXTS, IDS, HashingEmbedder(), "hash1", progress=False)
     again = open_or_build(tmp_path / "ix", TEXTS, IDS, HashingEmbedder(), "hash2", progress=False, notify=notes.append)
     assert again.rebuilt and "corpus_hash changed" in notes[-1]
-    other = open_or_build(tmp_path / "ix", TEXTS, IDS, HashingEmbedder(128), "hash2", progress=False, notify=notes.append)
+    other = open_or_build(
+        tmp_path / "ix", TEXTS, IDS, HashingEmbedder(128), "hash2", progress=False, notify=notes.append
+    )
     assert other.rebuilt and "embedder_id changed" in notes[-1]
 
 

@@ -18,11 +18,15 @@ from index.embedders import HashingEmbedder
 from tests.privacy import unsafe_tokens
 
 CASES = {
-    "name beside other identifiers": ("Mr John Smith NHS 943 476 5919 DOB 03/03/1951 LS1 4AB, call +44 7700 900123",
-                                      ["John", "Smith", "943 476 5919", "03/03/1951", "LS1 4AB", "7700 900123"]),
+    "name beside other identifiers": (
+        "Mr John Smith NHS 943 476 5919 DOB 03/03/1951 LS1 4AB, call +44 7700 900123",
+        ["John", "Smith", "943 476 5919", "03/03/1951", "LS1 4AB", "7700 900123"],
+    ),
     "name after a labelled number": ("NHS: 943 476 5919 Mrs Edna Higginbottom", ["Edna", "Higginbottom", "5919"]),
-    "blind-set names": ("Agnes McLeod and Declan O'Hare in bay 2, Mrs Priya Patel in bed 5, Gareth Lloyd in resus",
-                        ["Agnes", "McLeod", "Declan", "O'Hare", "Priya", "Patel", "Gareth", "Lloyd"]),
+    "blind-set names": (
+        "Agnes McLeod and Declan O'Hare in bay 2, Mrs Priya Patel in bed 5, Gareth Lloyd in resus",
+        ["Agnes", "McLeod", "Declan", "O'Hare", "Priya", "Patel", "Gareth", "Lloyd"],
+    ),
     "check digit fails but labelled": ("NHS 485 777 3456 needs a repeat ECG", ["485 777 3456", "4857773456"]),
     "unlabelled": ("chase the bloods for 943 476 5919 please", ["943 476 5919"]),
     "dotted": ("pt 943.476.5919 for review", ["943.476.5919"]),

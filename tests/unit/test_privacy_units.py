@@ -55,8 +55,10 @@ def test_unknown_words_and_long_numbers_never_pass() -> None:
 
 
 def test_findings_become_their_placeholders() -> None:
-    assert excerpt("Patient John Carter NHS 943 476 5919", ("name", "John Carter"),
-                   ("nhs-number", "943 476 5919")) == "Patient [NAME] NHS [NHS-NUMBER]"
+    assert (
+        excerpt("Patient John Carter NHS 943 476 5919", ("name", "John Carter"), ("nhs-number", "943 476 5919"))
+        == "Patient [NAME] NHS [NHS-NUMBER]"
+    )
 
 
 def test_words_that_are_also_names_only_where_they_cannot_be_one() -> None:

@@ -16,29 +16,47 @@ from bot.errors import ConfigError
 from index import onnx_minilm
 from index.embedders import make_embedder, resolve_backend
 
-HEAVY = ("numpy", "torch", "sentence_transformers", "transformers", "sqlalchemy", "alembic", "faiss",
-         "onnxruntime", "bm25s")
+HEAVY = (
+    "numpy",
+    "torch",
+    "sentence_transformers",
+    "transformers",
+    "sqlalchemy",
+    "alembic",
+    "faiss",
+    "onnxruntime",
+    "bm25s",
+)
 
 
 def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-                         capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
     assert out.returncode == 0, out.stderr
     return {name.split(".")[0] for name in json.loads(out.stdout.strip().splitlines()[-1])}
 
 
 def test_help_imports_nothing_heavy() -> None:
-    code = ("import contextlib, io\nfrom bot.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
-            "    main(['--help'])")
+    code = (
+        "import contextlib, io\nfrom bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])"
+    )
     loaded = _modules_after(code)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
 def test_check_with_the_hashing_embedder_imports_no_model_library(tmp_path: Path) -> None:
-    code = (f"import contextlib, io\nfrom bot.cli import main\n"
-            f"with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    main(['--data-dir', {str(tmp_path)!r}, '--embedder', 'hashing', 'check', 'Bed 12 is free'])")
+    code = (
+        f"import contextlib, io\nfrom bot.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['--data-dir', {str(tmp_path)!r}, '--embedder', 'hashing', 'check', 'Bed 12 is free'])"
+    )
     loaded = _modules_after(code)
     assert not loaded & {"torch", "sentence_transformers", "transformers", "faiss", "bm25s", "sqlalchemy"}
 
@@ -82,8 +100,11 @@ def _fake_graph(folder: Path, source_sha: str, body: bytes = b"graph") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for variant, name in onnx_minilm.GRAPHS.items():
         (folder / name).write_bytes(body + variant.encode())
-    manifest = {"recipe": onnx_minilm.RECIPE, "source_sha256": source_sha,
-                "graph_sha256": {v: onnx_minilm._sha256(folder / n) for v, n in onnx_minilm.GRAPHS.items()}}
+    manifest = {
+        "recipe": onnx_minilm.RECIPE,
+        "source_sha256": source_sha,
+        "graph_sha256": {v: onnx_minilm._sha256(folder / n) for v, n in onnx_minilm.GRAPHS.items()},
+    }
     (folder / onnx_minilm.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 

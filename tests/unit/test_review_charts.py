@@ -18,8 +18,11 @@ def test_stacked_bars_are_well_formed_labelled_and_carry_their_values() -> None:
     root = parse(chart.svg)
     assert root.get("role") == "img" and root.get("aria-labelledby") == "k-title k-desc"
     assert root.find(f"{SVG}title").text == "Flags <per> week"  # type: ignore[union-attr]
-    values = [(r.get("data-series"), r.get("data-label"), r.get("data-value")) for r in root.iter(f"{SVG}rect")
-              if r.get("data-value")]
+    values = [
+        (r.get("data-series"), r.get("data-label"), r.get("data-value"))
+        for r in root.iter(f"{SVG}rect")
+        if r.get("data-value")
+    ]
     assert values == [("a&b", "2026-W01", "1"), ("c", "2026-W01", "2"), ("c", "2026-W02", "3")]
     assert chart.rows == (("2026-W01", "1", "2", "3"), ("2026-W02", "0", "3", "3"))
     assert "6 in all" in chart.summary

@@ -48,9 +48,11 @@ def test_poster_may_answer_until_a_moderator_decides_then_never() -> None:
     assert decide(records, fid, FlagStatus.FALSE_ALARM, MOD, Role.MODERATOR, vouched=True).outcome is Outcome.CHANGED
     events = records.flag_events(fid)
     assert [(e.role, e.from_status, e.to_status) for e in events] == [
-        ("poster", FlagStatus.OPEN, FlagStatus.FALSE_ALARM), ("poster", FlagStatus.FALSE_ALARM, FlagStatus.REMOVED),
+        ("poster", FlagStatus.OPEN, FlagStatus.FALSE_ALARM),
+        ("poster", FlagStatus.FALSE_ALARM, FlagStatus.REMOVED),
         ("moderator", FlagStatus.REMOVED, FlagStatus.CONFIRMED),
-        ("moderator", FlagStatus.CONFIRMED, FlagStatus.FALSE_ALARM)]
+        ("moderator", FlagStatus.CONFIRMED, FlagStatus.FALSE_ALARM),
+    ]
     assert events[0].actor_hash == records.pseudonym("U0POSTER") != "U0POSTER"
     assert events[2].actor_hash == records.pseudonym("U0MOD") and all(e.created > 0 for e in events)
 
@@ -63,12 +65,15 @@ def test_only_the_poster_answers_the_poster_notice() -> None:
     assert records.flags[fid].status is FlagStatus.OPEN and records.flag_events() == []
 
 
-@pytest.mark.parametrize(("channel", "workspace"), [("C0WARD", "T1"), ("C0ELSEWHERE", "T1"), ("C0MODS", "T2"), ("", "")])
+@pytest.mark.parametrize(
+    ("channel", "workspace"), [("C0WARD", "T1"), ("C0ELSEWHERE", "T1"), ("C0MODS", "T2"), ("", "")]
+)
 def test_a_moderator_outside_the_moderators_channel_is_refused(channel: str, workspace: str) -> None:
     records = MemoryRecords()
     fid = flagged(records)
-    refused = decide(records, fid, FlagStatus.CONFIRMED, OTHER, Role.MODERATOR, from_channel=channel,
-                     workspace=workspace)
+    refused = decide(
+        records, fid, FlagStatus.CONFIRMED, OTHER, Role.MODERATOR, from_channel=channel, workspace=workspace
+    )
     assert (refused.outcome, refused.message) == (Outcome.REFUSED, NOT_MODERATOR)
     assert records.flags[fid].status is FlagStatus.OPEN
 
@@ -76,17 +81,31 @@ def test_a_moderator_outside_the_moderators_channel_is_refused(channel: str, wor
 def test_a_moderator_role_in_another_server_is_refused() -> None:
     records = MemoryRecords()
     fid = flagged(records)
-    assert decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, vouched=True,
-                  workspace="T2").message == NOT_MODERATOR
+    assert (
+        decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, vouched=True, workspace="T2").message
+        == NOT_MODERATOR
+    )
 
 
 def test_the_default_moderators_channel_counts_when_the_channel_has_none() -> None:
     records = MemoryRecords()
     fid = flagged(records, moderators="")
-    assert decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, from_channel="C0DEFAULT").message == \
-        NOT_MODERATOR
-    assert decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, from_channel="C0DEFAULT",
-                  default_moderators="C0DEFAULT").outcome is Outcome.CHANGED
+    assert (
+        decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, from_channel="C0DEFAULT").message
+        == NOT_MODERATOR
+    )
+    assert (
+        decide(
+            records,
+            fid,
+            FlagStatus.CONFIRMED,
+            MOD,
+            Role.MODERATOR,
+            from_channel="C0DEFAULT",
+            default_moderators="C0DEFAULT",
+        ).outcome
+        is Outcome.CHANGED
+    )
 
 
 def test_no_one_decides_their_own_flag_and_roles_keep_to_their_statuses() -> None:
@@ -103,8 +122,7 @@ def test_no_one_decides_their_own_flag_and_roles_keep_to_their_statuses() -> Non
 def test_unknown_flag_and_repeated_decisions() -> None:
     records = MemoryRecords()
     fid = flagged(records)
-    assert decide(records, "0" * 32, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, vouched=True).outcome is \
-        Outcome.UNKNOWN
+    assert decide(records, "0" * 32, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, vouched=True).outcome is Outcome.UNKNOWN
     assert decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, vouched=True).outcome is Outcome.CHANGED
     assert decide(records, fid, FlagStatus.CONFIRMED, MOD, Role.MODERATOR, vouched=True).outcome is Outcome.UNCHANGED
     assert len(records.flag_events()) == 1
@@ -119,8 +137,9 @@ def test_every_sequence_of_clicks_keeps_the_rules() -> None:
         fid = flagged(records)
         for actor, status, role in sequence:
             before = records.flags[fid]
-            result = decide(records, fid, status, actor, role, from_channel="C0MODS" if actor is MOD else "C0WARD",
-                            workspace="T1")
+            result = decide(
+                records, fid, status, actor, role, from_channel="C0MODS" if actor is MOD else "C0WARD", workspace="T1"
+            )
             after = records.flags[fid]
             if result.outcome is Outcome.CHANGED:
                 assert not (before.decided and role is Role.POSTER)

@@ -16,8 +16,10 @@ from bot.types import Message
 from index.embedders import HashingEmbedder
 
 SLACK_LIMIT = 40_000
-MIXED = ("Patient in resus is John Carter, NHS no 943 476 5919, DOB 12/03/1954, LE11 3TU. Mrs Adeyemi in bed 9 "
-         "call 07700 900123 password is Xy12!abcd https://x.org/a/9434765919 <@U123> Mr Smith O'Hare 9 4 3 ")
+MIXED = (
+    "Patient in resus is John Carter, NHS no 943 476 5919, DOB 12/03/1954, LE11 3TU. Mrs Adeyemi in bed 9 "
+    "call 07700 900123 password is Xy12!abcd https://x.org/a/9434765919 <@U123> Mr Smith O'Hare 9 4 3 "
+)
 HOSTILE = {
     "mixed": MIXED,
     "spaced digits": "9 ",

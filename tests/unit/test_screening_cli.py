@@ -14,15 +14,25 @@ ISSUE_EXAMPLE = "Patient in resus is John Carter, NHS no 943 476 5919"
 
 def gmcbot(*args: str, data: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_check_json_has_exactly_the_documented_keys(tmp_path: Path) -> None:
     out = gmcbot("check", "--json", ISSUE_EXAMPLE, data=tmp_path)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert list(data) == ["flagged", "category", "categories", "severity", "reasons", "citations", "redacted", "findings"]
+    assert list(data) == [
+        "flagged",
+        "category",
+        "categories",
+        "severity",
+        "reasons",
+        "citations",
+        "redacted",
+        "findings",
+    ]
     assert data["flagged"] is True
     assert data["category"] == "patient-identifiable"
     assert data["severity"] in ("low", "medium", "high")
@@ -63,8 +73,15 @@ def test_eval_messages_json_keys(tmp_path: Path) -> None:
     out = gmcbot("eval", "messages", "--json", str(ROOT / "eval" / "messages.jsonl"), data=tmp_path)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"n", "recall", "false_alarm_rate", "precision", "category_accuracy", "citation_accuracy",
-                         "lines"}
+    assert set(data) == {
+        "n",
+        "recall",
+        "false_alarm_rate",
+        "precision",
+        "category_accuracy",
+        "citation_accuracy",
+        "lines",
+    }
     assert len(data["lines"]) == data["n"]
     first = data["lines"][0]
     assert set(first) == {"id", "flagged", "category", "cited", "hit", "expected"}
@@ -72,8 +89,11 @@ def test_eval_messages_json_keys(tmp_path: Path) -> None:
 
 
 def test_check_jsonl_screens_a_file_in_order(tmp_path: Path) -> None:
-    lines = [{"id": "a", "text": ISSUE_EXAMPLE}, {"id": "b", "text": "Bed 12 is free"},
-             {"id": "c", "text": "password is Winter2024!"}]
+    lines = [
+        {"id": "a", "text": ISSUE_EXAMPLE},
+        {"id": "b", "text": "Bed 12 is free"},
+        {"id": "c", "text": "password is Winter2024!"},
+    ]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     out = gmcbot("check", "--jsonl", str(source), "--json", data=tmp_path)

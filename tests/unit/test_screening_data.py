@@ -49,7 +49,9 @@ def _broken_copy(tmp_path: Path) -> Path:
 def test_broken_data_lists_every_problem(tmp_path: Path) -> None:
     folder = _broken_copy(tmp_path)
     rules = folder / "rules.toml"
-    rules.write_text(rules.read_text(encoding="utf-8") + """
+    rules.write_text(
+        rules.read_text(encoding="utf-8")
+        + """
 [[rule]]
 id = "Bad Id"
 category = "gossip"
@@ -57,12 +59,21 @@ cites = []
 weight = "heavy"
 reason = ""
 all = ['{no_such_term}', '(unclosed']
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     with pytest.raises(ScreeningDataError) as err:
         load_screening_data(folder)
     message = str(err.value)
-    for expected in ("Bad Id", "unknown category 'gossip'", "'cites'", "'weight' must be a number",
-                     "'reason' must be non-empty", "no_such_term", "bad pattern"):
+    for expected in (
+        "Bad Id",
+        "unknown category 'gossip'",
+        "'cites'",
+        "'weight' must be a number",
+        "'reason' must be non-empty",
+        "no_such_term",
+        "bad pattern",
+    ):
         assert expected in message, expected
 
 

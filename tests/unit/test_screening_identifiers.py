@@ -18,7 +18,7 @@ def detector() -> IdentifierDetector:
 
 
 def kinds(detector: IdentifierDetector, text: str) -> list[tuple[str, str]]:
-    return [(f.kind, text[f.start:f.end]) for f in detector.detect(prepare(text))]
+    return [(f.kind, text[f.start : f.end]) for f in detector.detect(prepare(text))]
 
 
 # -- NHS, CHI and H&C numbers -----------------------------------------------------------------
@@ -75,13 +75,16 @@ def test_numbers_inside_longer_runs_or_decimals_are_ignored(detector: Identifier
 
 
 # -- dates of birth ---------------------------------------------------------------------------
-@pytest.mark.parametrize("text,date", [
-    ("DOB 12/03/1954", "12/03/1954"),
-    ("d.o.b: 12.3.54", "12.3.54"),
-    ("her date of birth is 3rd March 1988", "3rd March 1988"),
-    ("born on 1954-03-12", "1954-03-12"),
-    ("born in 1954", "1954"),
-])
+@pytest.mark.parametrize(
+    "text,date",
+    [
+        ("DOB 12/03/1954", "12/03/1954"),
+        ("d.o.b: 12.3.54", "12.3.54"),
+        ("her date of birth is 3rd March 1988", "3rd March 1988"),
+        ("born on 1954-03-12", "1954-03-12"),
+        ("born in 1954", "1954"),
+    ],
+)
 def test_date_of_birth_beside_dob_words(detector: IdentifierDetector, text: str, date: str) -> None:
     assert kinds(detector, text) == [("dob", date)]
 
@@ -133,23 +136,29 @@ def test_bad_mrn_pattern_is_a_config_error() -> None:
 
 
 # -- names and addresses ------------------------------------------------------------------------
-@pytest.mark.parametrize("text,name", [
-    ("Patient in resus is John Michael Carter, family not told", "John Michael Carter"),
-    ("Bay 2 pt: Sarah Whitlock wants a call back", "Sarah Whitlock"),
-    ("Bed 12 is Harold Finchley, 81", "Harold Finchley"),
-    ("Mrs Adeyemi in bed 9 is HIV positive", "Mrs Adeyemi"),
-])
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Patient in resus is John Michael Carter, family not told", "John Michael Carter"),
+        ("Bay 2 pt: Sarah Whitlock wants a call back", "Sarah Whitlock"),
+        ("Bed 12 is Harold Finchley, 81", "Harold Finchley"),
+        ("Mrs Adeyemi in bed 9 is HIV positive", "Mrs Adeyemi"),
+    ],
+)
 def test_patient_names(detector: IdentifierDetector, text: str, name: str) -> None:
     assert ("name", name) in kinds(detector, text)
 
 
-@pytest.mark.parametrize("text", [
-    "Leaving drinks for Dr Amara Nwosu Friday 7pm",
-    "Huge thanks to Mr Hale for staying late to teach us laparoscopic knots",
-    "Mrs Patel from HR is coming to the huddle",
-    "Who's doing the ward round on bay 3 today, me or Priya?",
-    "Bed 12 is now clean and free",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leaving drinks for Dr Amara Nwosu Friday 7pm",
+        "Huge thanks to Mr Hale for staying late to teach us laparoscopic knots",
+        "Mrs Patel from HR is coming to the huddle",
+        "Who's doing the ward round on bay 3 today, me or Priya?",
+        "Bed 12 is now clean and free",
+    ],
+)
 def test_staff_names_and_bare_locations_are_not_patient_names(detector: IdentifierDetector, text: str) -> None:
     assert [k for k, _ in kinds(detector, text) if k == "name"] == []
 
@@ -169,14 +178,14 @@ def test_zero_width_characters_do_not_hide_a_number(detector: IdentifierDetector
     text = "NHS no 943\u200b476\u200c5919"
     found = detector.detect(prepare(text))
     assert [f.kind for f in found] == ["nhs-number"]
-    assert text[found[0].start:found[0].end] == "943\u200b476\u200c5919"
+    assert text[found[0].start : found[0].end] == "943\u200b476\u200c5919"
 
 
 def test_full_width_digits(detector: IdentifierDetector) -> None:
     text = "NHS no ９４３ ４７６ ５９１９"
     found = detector.detect(prepare(text))
     assert [f.kind for f in found] == ["nhs-number"]
-    assert text[found[0].start:found[0].end] == "９４３ ４７６ ５９１９"
+    assert text[found[0].start : found[0].end] == "９４３ ４７６ ５９１９"
 
 
 def test_slack_markup(detector: IdentifierDetector) -> None:

@@ -16,12 +16,33 @@ from index.embedders import HashingEmbedder
 from tests.privacy import unsafe_tokens
 
 # Pieces that exercise the detectors, mixed with arbitrary text.
-PIECES = st.sampled_from([
-    "NHS no 943 476 5919", "726 018 1591", "CHI 2303541239", "H&C 352 718 9041", "DOB 12/03/1954",
-    "LE11 3TU", "07700 900123", "kev.morgan77@gmail.com", "Hospital no RX1234567", "Mrs Adeyemi in bed 9",
-    "Patient in resus is John Carter", "lives at 14 Orchard Close", "bay 4", "\u200b", "\u202e", "<@U123>",
-    "<mailto:a@b.com|a@b.com>", "<https://x.org/9434765919|link>", "😂", "guess who", "Marsh Lane", " ", ", ",
-])
+PIECES = st.sampled_from(
+    [
+        "NHS no 943 476 5919",
+        "726 018 1591",
+        "CHI 2303541239",
+        "H&C 352 718 9041",
+        "DOB 12/03/1954",
+        "LE11 3TU",
+        "07700 900123",
+        "kev.morgan77@gmail.com",
+        "Hospital no RX1234567",
+        "Mrs Adeyemi in bed 9",
+        "Patient in resus is John Carter",
+        "lives at 14 Orchard Close",
+        "bay 4",
+        "\u200b",
+        "\u202e",
+        "<@U123>",
+        "<mailto:a@b.com|a@b.com>",
+        "<https://x.org/9434765919|link>",
+        "😂",
+        "guess who",
+        "Marsh Lane",
+        " ",
+        ", ",
+    ]
+)
 MESSAGES = st.lists(st.one_of(PIECES, st.text(max_size=30)), max_size=12).map("".join)
 
 
@@ -40,7 +61,7 @@ def test_screening_never_raises_and_keeps_only_safe_tokens(screener: Screener, t
     # placeholder, a short number or punctuation, whatever the detectors found.
     assert unsafe_tokens(result.redacted) == []
     for f in result.findings:
-        found = text[f.start:f.end].strip()
+        found = text[f.start : f.end].strip()
         if len(found) >= 4 and f.kind != "credential":
             assert found not in result.redacted
     if result.flag is not None:

@@ -58,37 +58,43 @@ def test_the_issue_example(screener: Screener) -> None:
     assert {f.kind for f in result.findings} == {"name", "nhs-number"}
 
 
-@pytest.mark.parametrize("text,category", [
-    ("Snapped the wound on the lady in bay 4, sending it to the group", Category.PATIENT_IMAGE),
-    ("Here's a pic of the handover sheet so you all know the jobs", Category.PATIENT_IMAGE),
-    ("Accepted a friend request from the man in side room 2, he's a laugh", Category.BOUNDARIES),
-    ("The rep is paying for our ski trip if we switch everyone to their inhaler", Category.CONFLICT_OF_INTEREST),
-    ("Started a burner account to post about work, nobody will ever know it's me", Category.HONESTY),
-    ("Just use my smartcard, the PIN is 4471", Category.INFORMATION_SECURITY),
-    ("The locum reg is an absolute idiot, everyone hates him", Category.DISRESPECT),
-    ("Looked up my neighbour's blood results on the system, she's pregnant", Category.PATIENT_IDENTIFIABLE),
-])
+@pytest.mark.parametrize(
+    "text,category",
+    [
+        ("Snapped the wound on the lady in bay 4, sending it to the group", Category.PATIENT_IMAGE),
+        ("Here's a pic of the handover sheet so you all know the jobs", Category.PATIENT_IMAGE),
+        ("Accepted a friend request from the man in side room 2, he's a laugh", Category.BOUNDARIES),
+        ("The rep is paying for our ski trip if we switch everyone to their inhaler", Category.CONFLICT_OF_INTEREST),
+        ("Started a burner account to post about work, nobody will ever know it's me", Category.HONESTY),
+        ("Just use my smartcard, the PIN is 4471", Category.INFORMATION_SECURITY),
+        ("The locum reg is an absolute idiot, everyone hates him", Category.DISRESPECT),
+        ("Looked up my neighbour's blood results on the system, she's pregnant", Category.PATIENT_IDENTIFIABLE),
+    ],
+)
 def test_categories(screener: Screener, text: str, category: Category) -> None:
     flag = screen(screener, text).flag
     assert flag is not None, text
     assert flag.category is category
 
 
-@pytest.mark.parametrize("text", [
-    "Bed 12 is free for the next admission",
-    "Kill the infusion if the pressure drops and call the reg",
-    "Path report shows an aggressive tumour, MDT on Tuesday",
-    "Paracetamol overdose pathway updated on the intranet",
-    "Switchboard number changed to 0116 496 0000, update your contacts",
-    "Datix ref 9078666610 closed, thanks all",
-    "Reminder: never share your password, even with bank staff",
-    "Is it OK to accept a friend request from a former patient? Want to check first",
-    "Declined a friend request from a patient and pointed her to the ward page",
-    "Teaching case: a fictional 45 year old teacher with chest pain, discuss",
-    "Please email rota swaps to sarah.jones@nhs.net",
-    "",
-    "   ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bed 12 is free for the next admission",
+        "Kill the infusion if the pressure drops and call the reg",
+        "Path report shows an aggressive tumour, MDT on Tuesday",
+        "Paracetamol overdose pathway updated on the intranet",
+        "Switchboard number changed to 0116 496 0000, update your contacts",
+        "Datix ref 9078666610 closed, thanks all",
+        "Reminder: never share your password, even with bank staff",
+        "Is it OK to accept a friend request from a former patient? Want to check first",
+        "Declined a friend request from a patient and pointed her to the ward page",
+        "Teaching case: a fictional 45 year old teacher with chest pain, discuss",
+        "Please email rota swaps to sarah.jones@nhs.net",
+        "",
+        "   ",
+    ],
+)
 def test_ordinary_messages_are_not_flagged(screener: Screener, text: str) -> None:
     assert screen(screener, text).flag is None
 
@@ -159,20 +165,23 @@ def test_exemplar_vectors_are_cached_on_disk(corpus: Corpus, tmp_path: Path) -> 
     assert len(embedder.calls) == 2  # a damaged cache is ignored and rebuilt
 
 
-@pytest.mark.parametrize("text", [
-    "\u200b\u200c\u200d\ufeff",
-    "🤒😂🙄👀" * 50,
-    "المريض في السرير ١٢ رقم ٩٤٣٤٧٦٥٩١٩",
-    "\u202eNHS no 943 476 5919\u202c",
-    "<@U12345678> <#C123|general> <!here> <https://example.org/a?b=1|link> <mailto:a@b.com|a@b.com>",
-    "<@123456789012345678> <:smile:1234> <t:1700000000:R>",
-    "\x00\x01\x02 control \x7f",
-    "\ud800 lone surrogate",
-    "a" * 5000,
-    "9" * 5000,
-    "Mr " * 3000,
-    "DOB " * 3000 + "12/03/1954",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b\u200c\u200d\ufeff",
+        "🤒😂🙄👀" * 50,
+        "المريض في السرير ١٢ رقم ٩٤٣٤٧٦٥٩١٩",
+        "\u202eNHS no 943 476 5919\u202c",
+        "<@U12345678> <#C123|general> <!here> <https://example.org/a?b=1|link> <mailto:a@b.com|a@b.com>",
+        "<@123456789012345678> <:smile:1234> <t:1700000000:R>",
+        "\x00\x01\x02 control \x7f",
+        "\ud800 lone surrogate",
+        "a" * 5000,
+        "9" * 5000,
+        "Mr " * 3000,
+        "DOB " * 3000 + "12/03/1954",
+    ],
+)
 def test_awkward_input_screens_without_error(screener: Screener, text: str) -> None:
     result = screen(screener, text)
     assert isinstance(result.redacted, str)
@@ -198,7 +207,6 @@ def test_long_messages_take_linear_time(screener: Screener) -> None:
     assert "07700 900123" not in result.redacted
 
 
-
 def test_channel_sensitivity_moves_the_flag_threshold(hashing_bot) -> None:  # type: ignore[no-untyped-def]
     """Weak evidence flags only where sensitivity is high; an NHS number flags everywhere."""
     from bot.screening.evidence import Evidence
@@ -211,6 +219,8 @@ def test_channel_sensitivity_moves_the_flag_threshold(hashing_bot) -> None:  # t
     threshold = policy.policy.flag_threshold
     weak = [Evidence(Category.DISRESPECT, threshold - 0.2, ("gmc-sm-2024:14",), "weak", "test:weak")]
     clear = [Evidence(Category.DISRESPECT, threshold + 0.5, ("gmc-sm-2024:14",), "clear", "test:clear")]
-    decide = {lvl: (policy.decide(weak, "x", [], lvl) is not None, policy.decide(clear, "x", [], lvl) is not None)
-              for lvl in ("low", "normal", "high")}
+    decide = {
+        lvl: (policy.decide(weak, "x", [], lvl) is not None, policy.decide(clear, "x", [], lvl) is not None)
+        for lvl in ("low", "normal", "high")
+    }
     assert decide == {"low": (False, False), "normal": (False, True), "high": (True, True)}

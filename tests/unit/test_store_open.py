@@ -26,8 +26,9 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize("given", ["postgresql://u@h:5432/db", "postgres://u@h:5432/db",
-                                   "postgresql+psycopg://u@h:5432/db"])
+@pytest.mark.parametrize(
+    "given", ["postgresql://u@h:5432/db", "postgres://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"]
+)
 def test_postgres_urls_use_psycopg_3(given: str) -> None:
     assert normalise_url(given).drivername == "postgresql+psycopg"
 
@@ -73,11 +74,15 @@ def test_not_a_database_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_cli_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, "GMCBOT_DATA_DIR": str(tmp_path),
-           "GMCBOT_DATABASE_URL": f"postgresql://gmc:hunter2-secret@127.0.0.1:{closed_port()}/audit"}
+    env = {
+        **os.environ,
+        "GMCBOT_DATA_DIR": str(tmp_path),
+        "GMCBOT_DATABASE_URL": f"postgresql://gmc:hunter2-secret@127.0.0.1:{closed_port()}/audit",
+    }
     for args in (("audit", "list"), ("settings", "list")):
-        out = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
-                             env=env, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=60
+        )
         assert out.returncode == 1
         assert "cannot open the database at postgresql+psycopg://gmc:***@127.0.0.1:" in out.stderr
         assert "hunter2-secret" not in out.stderr + out.stdout and "Traceback" not in out.stderr
@@ -147,9 +152,18 @@ def test_processes_racing_to_create_the_key_agree(tmp_path: Path) -> None:
 
 
 def test_ask_works_without_the_database(tmp_path: Path) -> None:
-    env = {**os.environ, "GMCBOT_DATA_DIR": str(tmp_path), "GMCBOT_EMBEDDER": "hashing",
-           "GMCBOT_DATABASE_URL": f"postgresql://gmc@127.0.0.1:{closed_port()}/audit"}
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--json", "friend request from a patient"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "GMCBOT_DATA_DIR": str(tmp_path),
+        "GMCBOT_EMBEDDER": "hashing",
+        "GMCBOT_DATABASE_URL": f"postgresql://gmc@127.0.0.1:{closed_port()}/audit",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", "friend request from a patient"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "database" not in out.stderr

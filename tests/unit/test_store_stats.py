@@ -15,14 +15,27 @@ from bot.types import FlagStatus
 
 def flag(day: str, category: str, status: FlagStatus = FlagStatus.OPEN) -> FlagRecord:
     created = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
-    return FlagRecord(flag_id=day + category, created=created, platform="slack", workspace="T", channel="C",
-                      message_ref="", user_hash="h", category=category, severity="high", rule_ids=(),
-                      citation_ids=(), redacted="", status=status)
+    return FlagRecord(
+        flag_id=day + category,
+        created=created,
+        platform="slack",
+        workspace="T",
+        channel="C",
+        message_ref="",
+        user_hash="h",
+        category=category,
+        severity="high",
+        rule_ids=(),
+        citation_ids=(),
+        redacted="",
+        status=status,
+    )
 
 
 def feedback(helpful: bool) -> FeedbackRecord:
-    return FeedbackRecord(created=0.0, platform="slack", user_hash="h", question_redacted="q",
-                          citation_ids=(), helpful=helpful)
+    return FeedbackRecord(
+        created=0.0, platform="slack", user_hash="h", question_redacted="q", citation_ids=(), helpful=helpful
+    )
 
 
 def test_iso_week_crosses_the_year_boundary() -> None:
@@ -31,13 +44,18 @@ def test_iso_week_crosses_the_year_boundary() -> None:
 
 
 def test_stats_count_weeks_categories_outcomes_and_helpfulness() -> None:
-    flags = [flag("2026-01-05", "disrespect", FlagStatus.FALSE_ALARM), flag("2026-01-06", "disrespect"),
-             flag("2026-01-07", "patient-identifiable", FlagStatus.CONFIRMED),
-             flag("2026-01-14", "patient-identifiable", FlagStatus.REMOVED),
-             flag("2026-01-15", "honesty", FlagStatus.CONFIRMED)]
+    flags = [
+        flag("2026-01-05", "disrespect", FlagStatus.FALSE_ALARM),
+        flag("2026-01-06", "disrespect"),
+        flag("2026-01-07", "patient-identifiable", FlagStatus.CONFIRMED),
+        flag("2026-01-14", "patient-identifiable", FlagStatus.REMOVED),
+        flag("2026-01-15", "honesty", FlagStatus.CONFIRMED),
+    ]
     stats = audit_stats(flags, [feedback(True), feedback(True), feedback(False)])
-    assert stats.per_week == {"2026-W02": {"disrespect": 2, "patient-identifiable": 1},
-                              "2026-W03": {"honesty": 1, "patient-identifiable": 1}}
+    assert stats.per_week == {
+        "2026-W02": {"disrespect": 2, "patient-identifiable": 1},
+        "2026-W03": {"honesty": 1, "patient-identifiable": 1},
+    }
     assert stats.per_category == {"disrespect": 2, "honesty": 1, "patient-identifiable": 2}
     assert stats.per_status == {"open": 1, "removed": 1, "false_alarm": 1, "confirmed": 2}
     assert stats.reviewed == 4 and stats.false_alarm_rate == 0.25

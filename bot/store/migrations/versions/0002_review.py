@@ -37,8 +37,9 @@ def upgrade() -> None:
         sa.Column("from_status", sa.String(16), nullable=False),
         sa.Column("to_status", sa.String(16), nullable=False),
         sa.Column("decided", sa.Boolean(), nullable=False),
-        sa.CheckConstraint("to_status IN ('open', 'removed', 'false_alarm', 'confirmed')",
-                           name="ck_flag_events_to_status"),
+        sa.CheckConstraint(
+            "to_status IN ('open', 'removed', 'false_alarm', 'confirmed')", name="ck_flag_events_to_status"
+        ),
     )
     op.create_index("ix_flag_events_flag_id", "flag_events", ["flag_id"])
     op.create_index("ix_flag_events_created", "flag_events", ["created"])
