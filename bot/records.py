@@ -64,7 +64,10 @@ class FeedbackRecord:
 class Records(DecisionRecords, Protocol):
     def claim_event(self, platform: str, event_id: str) -> bool: ...
 
-    def record_flag(self, message: Message, flag: Flag) -> str: ...
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
+        """Store a flag; with ``flag_id`` (a durable job's effect id) a second call with
+        the same id stores nothing more and returns the same id."""
+        ...
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool: ...
 
@@ -107,10 +110,10 @@ class MemoryRecords(MemoryDecisions):
             self.events[(platform, event_id)] = now
             return True
 
-    def record_flag(self, message: Message, flag: Flag) -> str:
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
         conv = message.conversation
         record = FlagRecord(
-            flag_id=uuid.uuid4().hex,
+            flag_id=flag_id or uuid.uuid4().hex,
             created=time.time(),
             platform=conv.platform.value,
             workspace=conv.workspace,
@@ -124,7 +127,7 @@ class MemoryRecords(MemoryDecisions):
             redacted=flag.redacted,
         )
         with self._lock:
-            self.flags[record.flag_id] = record
+            self.flags.setdefault(record.flag_id, record)
         return record.flag_id
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:

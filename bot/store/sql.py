@@ -135,10 +135,10 @@ class SqlRecords(SqlDecisions):
             self._enqueue(insert)
             return True
 
-    def record_flag(self, message: Message, flag: Flag) -> str:
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
         conv = message.conversation
         row = {
-            "id": uuid.uuid4().hex,
+            "id": flag_id or uuid.uuid4().hex,
             "created": self._clock(),
             "platform": conv.platform.value,
             "workspace": conv.workspace,
