@@ -12,7 +12,7 @@ Contract:
   takes over a job whose lease expired and replays it;
 - work is idempotent per event id: :meth:`Durable.once` runs each named effect (notice
   sent, moderators told, answer posted) at most once per job, recording it in the job
-  before the job ends, and :meth:`Job.effect_id` gives ids (a flag's) that make a
+  just before it runs, and :meth:`Job.effect_id` gives ids (a flag's) that make a
   replayed insert a no-op;
 - :meth:`Durable.finish` deletes the job (and its payload) once the work ends; a job is
   never kept past ``max_age_seconds`` (default 15 minutes): it is purged unfinished and
@@ -206,18 +206,22 @@ class Durable:
         return job
 
     def once(self, job: Job | None, name: str, effect: Callable[[], object]) -> bool:
-        """Run ``effect`` unless ``job`` already did ``name``; record it done. True when it ran."""
+        """Run ``effect`` unless ``job`` already started ``name``. The step is recorded
+        *before* the effect runs, so a replay never repeats an effect that was under way
+        (at most once per event); the one thing a crash can lose is an effect whose mark
+        was written in the instant before its request left. True when it ran."""
         if job is None:
             effect()
             return True
         if name in job.steps:
+            log.info("jobs: %s of job %s was done before; not repeated", name, _short(job.id))
             return False
-        effect()
-        job.steps[name] = "done"
+        job.steps[name] = "sent"
         try:
             self.store.record_steps(job.id, job.steps)
         except StoreUnavailable:
             log.warning("jobs: could not record a step of job %s; a replay may repeat it", _short(job.id))
+        effect()
         return True
 
     def finish(self, job: Job) -> None:
@@ -295,15 +299,20 @@ class Durable:
             return 0
         replayed = 0
         for job in self.store.take_expired(self.owner, now, now + self.lease_seconds, capacity):
-            job.replayed = True
             with self._lock:
+                if job.id in self._held:  # still being worked here (a renewal came late): keep it
+                    continue
                 self._held[job.id] = job
-            log.info("jobs: replaying job %s (lease expired)", _short(job.id))
+            job.replayed = True
             if replay(job):
                 replayed += 1
                 self._count("replayed")
             else:
                 self.release(job)
+        if replayed:
+            log.warning(
+                "jobs: replaying %d job(s) whose lease expired (a worker stopped before finishing them)", replayed
+            )
         return replayed
 
 
@@ -323,7 +332,8 @@ def durable_for(settings: Any, records: Any, on_outcome: Callable[[str], None] |
         from bot.store.jobs_sql import SqlJobs
 
         fernet = load_or_create_job_key(settings.job_key, job_key_file(settings.data_dir))
-        store = SqlJobs(engine, fernet, where=str(getattr(records, "_where", "the database")))
+        lock = getattr(records, "_lock", None) if engine.dialect.name == "sqlite" else None
+        store = SqlJobs(engine, fernet, where=str(getattr(records, "_where", "the database")), lock=lock)
     else:
         store = MemoryJobs(records.claim_event)
     return Durable(
