@@ -271,7 +271,15 @@ class SlackAdapter:
 
     def _serve_http(self, app: App, bot: GuidanceBot, durable: Durable) -> None:
         in_flight = Pending()
-        server = make_http_server(app, self.host, self.port, bot=bot, stopping=self.stop, in_flight=in_flight)
+        server = make_http_server(
+            app,
+            self.host,
+            self.port,
+            bot=bot,
+            stopping=self.stop,
+            in_flight=in_flight,
+            signing_secret=self.settings.slack_signing_secret,
+        )
         bot.metrics.ready.set_function(lambda: float(health(bot, self.stop)[0]))
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="gmcbot-slack-http", daemon=True

@@ -212,7 +212,7 @@ def running_slack(
     durable = make_durable(bot, settings)
     app = build_app(bot, settings, client, work=work, durable=durable)
     durable.start()
-    server = make_http_server(app, "127.0.0.1", 0, bot=bot)
+    server = make_http_server(app, "127.0.0.1", 0, bot=bot, signing_secret=settings.slack_signing_secret)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
