@@ -51,8 +51,8 @@ from adapters.discord.translate import (
     shared_reply,
     strip_mention,
 )
-from adapters.ratelimit import RateLimiter
 from bot.config import Settings
+from bot.ratelimit import RateLimiter
 from bot.review import Role
 from bot.service import GuidanceBot
 from bot.types import ChannelSettings, Flag, FlagStatus, Platform

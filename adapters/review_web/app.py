@@ -39,9 +39,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from adapters.ratelimit import RateLimiter
 from adapters.review_web.data import AGES, STATUS_LABELS, Explainer, Filters, now_utc, trends
 from bot.config import Settings
+from bot.ratelimit import RateLimiter
 from bot.records import FeedbackRecord, FlagRecord
 from bot.review import CONSOLE_PERMISSIONS, Permission, Role, decide, may
 from bot.store import SqlRecords

@@ -30,7 +30,6 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.web import WebClient
 
-from adapters.ratelimit import RateLimiter
 from adapters.slack import blocks as bk
 from adapters.slack import report
 from adapters.slack.client import Sender, make_client
@@ -51,6 +50,7 @@ from adapters.slack.translate import (
 from adapters.slack.work import ASK, DEFAULT_WORKERS, WORK, WorkQueue
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.ratelimit import RateLimiter
 from bot.review import NOT_MODERATOR, Outcome, Role
 from bot.service import GuidanceBot
 from bot.types import Actor, Answer, ChannelSettings, FlagStatus, Message, Platform
