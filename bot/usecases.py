@@ -258,16 +258,24 @@ class UseCases:
         return False
 
     def report(
-        self, message: Message, *, enrich: Callable[[Message], Message] | None = None, link: str = ""
+        self,
+        message: Message,
+        *,
+        enrich: Callable[[Message], Message] | None = None,
+        link: str = "",
+        locate: Callable[[Message], str] | None = None,
     ) -> Outcome:
         """Someone reported ``message`` ("Report to gmcbot"): always a flag (screened at
-        high sensitivity), recorded, and the moderators told when a channel is set; the
-        reporter is thanked privately; the poster is not told who reported."""
+        high sensitivity), recorded with ``link`` (or what ``locate`` gives), and the
+        moderators told when a channel is set; the reporter is thanked privately; the
+        poster is not told who reported."""
         from bot import wording
 
         if enrich is not None:
             message = enrich(message)
         flag = self.bot.report(message)
+        if not link and locate is not None:
+            link = locate(message)
         conv = message.conversation
         settings = self.bot.channel_settings(conv.platform, conv.workspace, conv.channel)
         outcome = self._flagged(message, flag, settings, link, ())
