@@ -246,7 +246,8 @@ class UseCases:
         if flag is None:
             return Outcome(Handling.CLEAR, settings, message)
         link = locate(message) if locate is not None else ""
-        return self._flagged(message, flag, settings, link, (Delivery(To.POSTER),))
+        delete = self.settings.delete_flagged
+        return self._flagged(message, flag, settings, link, (Delivery(To.POSTER),), delete=delete)
 
     def claim(self, platform: Platform, event_id: str) -> bool:
         """True the first time ``event_id`` is seen (always True for ``""``); a duplicate
@@ -283,7 +284,14 @@ class UseCases:
         return dataclasses.replace(outcome, deliveries=(*outcome.deliveries, Delivery(To.REPORTER, text=thanks)))
 
     def _flagged(
-        self, message: Message, flag: Flag, settings: ChannelSettings, link: str, first: tuple[Delivery, ...]
+        self,
+        message: Message,
+        flag: Flag,
+        settings: ChannelSettings,
+        link: str,
+        first: tuple[Delivery, ...],
+        *,
+        delete: bool = False,
     ) -> Outcome:
         stored = dataclasses.replace(message, ref=link or message.ref)
         flag_id = self.bot.record_flag(stored, flag)
@@ -299,7 +307,7 @@ class UseCases:
             flag_id,
             link,
             deliveries,
-            delete=bool(getattr(self.settings, "delete_flagged", False)),
+            delete=delete,
         )
 
     # -- review ------------------------------------------------------------------------
