@@ -43,6 +43,7 @@ from adapters.discord.translate import (
     moderator_notice,
     outcome_reply,
     parse_citation_ids,
+    plain_text,
     poster_notice,
     question_from_content,
     settings_channel_id,
@@ -111,8 +112,9 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self._work.shutdown(wait=False, cancel_futures=True)
 
     async def _ask(self, user: discord.abc.User, guild_id: int | None, question: str) -> Asked:
-        """:meth:`UseCases.ask` on the ask pool (rate limit, failures: see ``Asked``)."""
-        asked = Question(question, actor_of(user), Platform.DISCORD, str(guild_id or ""))
+        """:meth:`UseCases.ask` on the ask pool (rate limit, failures: see ``Asked``), with
+        Discord's markup made plain first."""
+        asked = Question(plain_text(question), actor_of(user), Platform.DISCORD, str(guild_id or ""))
         return await self._core(self._asks, self.core.ask, asked)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:

@@ -395,6 +395,18 @@ def addressed_to(message: discord.Message, bot_id: int) -> bool:
     return bot_id in message.raw_mentions
 
 
+_MARKUP = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|<https?://[^>]*>")
+
+
+def plain_text(text: str) -> str:
+    """Discord markup -> the plain text the core reads: user, role and channel mentions,
+    custom emoji and links wrapped to suppress their preview (``<https://…>``) removed."""
+    while True:  # until none is left: removing one can join the halves of another
+        text, n = _MARKUP.subn(" ", text)
+        if not n:
+            return " ".join(text.split())
+
+
 def strip_mention(text: str, bot_id: int) -> str:
     """The question in a mention: the text without the bot's own mention."""
     return re.sub(rf"<@!?{bot_id}>", " ", text).strip()

@@ -331,3 +331,17 @@ def test_append_line_keeps_the_line(content: str, line: str) -> None:
     out = t.append_line(content, line)
     assert t.ulen(out) <= t.CONTENT_LIMIT
     assert out.endswith(t.clip(line, t.CONTENT_LIMIT))
+
+
+def test_plain_text_removes_discord_markup_before_the_core_sees_it() -> None:
+    plain = t.plain_text("<@123> <@!45> <@&67> in <#89> :) <:wave:1011> see <https://x.org/a> can I DM a pt?")
+    assert "<" not in plain and ">" not in plain
+    assert plain.endswith("see can I DM a pt?")
+    assert t.plain_text("<@123>") == ""
+    assert t.plain_text("<@1<@2>>") == ""
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_plain_text_never_raises_and_leaves_no_mention(text: str) -> None:
+    assert re.search(r"<[@#][!&]?\d+>", t.plain_text(text)) is None
