@@ -1,5 +1,5 @@
-"""``python -m bot.cli`` runs the ``gmcbot`` command."""
+"""``python -m adapters.cli`` runs the ``gmcbot`` command."""
 
-from bot.cli import run
+from adapters.cli import run
 
 run()

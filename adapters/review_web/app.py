@@ -343,7 +343,7 @@ def build_app(
 
     @guarded(Permission.EXPORT)
     def export(request: Request, session: Session, form: Any) -> Response:
-        from bot.cli.audit_cmds import feedback_json, flag_json
+        from adapters.cli.audit_cmds import feedback_json, flag_json
 
         table = "feedback" if request.query_params.get("table") == "feedback" else "flags"
         if table == "flags":
