@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.service import GuidanceBot
+    from bot import GuidanceBot
 
 
 class Adapter(Protocol):
