@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import discord
 
+from adapters.notices import category_label, poster_notice_text
 from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
 from bot.types import (
     Actor,
     Answer,
     AnswerStatus,
-    Category,
     ChannelSettings,
     Citation,
     Conversation,
@@ -61,15 +61,6 @@ _FLAG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CITATION_ID = re.compile(r"[^\s,]{1,100}")
 _SAFE_URL = re.compile(r"https?://[^\s<>]+")
 
-CATEGORY_LABELS: dict[Category, str] = {
-    Category.PATIENT_IDENTIFIABLE: "information that could identify a patient",
-    Category.PATIENT_IMAGE: "an image that may show a patient",
-    Category.DISRESPECT: "language that may be disrespectful about patients or colleagues",
-    Category.BOUNDARIES: "professional boundaries with a patient",
-    Category.CONFLICT_OF_INTEREST: "a possible conflict of interest",
-    Category.HONESTY: "honesty about your role or qualifications",
-    Category.INFORMATION_SECURITY: "information security",
-}
 
 COLOUR_CURRENT = discord.Colour.blurple()
 COLOUR_SUPERSEDED = discord.Colour.light_grey()
@@ -287,10 +278,6 @@ def append_line(content: str, line: str) -> str:
 
 
 # -- screening notices -----------------------------------------------------------------
-def category_label(category: Category) -> str:
-    return CATEGORY_LABELS.get(category, category.value)
-
-
 def _reasons_text(flag: Flag) -> str:
     lines = [f"• {r}" for r in flag.reasons] or [f"• {category_label(flag.category)}"]
     others = [category_label(c) for c in flag.categories if c is not flag.category]
@@ -319,12 +306,7 @@ def flag_buttons(role: str, flag_id: str, jump_url: str) -> tuple[ButtonSpec, ..
 def poster_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, ask_who: str = "") -> Reply:
     """The DM to the poster: what was found (category and reasons, never the text or its
     identifiers), the cited paragraph and the outcome buttons."""
-    who = f" If you are unsure, ask {ask_who}." if ask_who else ""
-    content = clip(
-        f"A message you posted in <#{channel_id}> may go against professional guidance on social media. "
-        f"Please look at it again and remove or edit it if needed.{who}",
-        CONTENT_LIMIT,
-    )
+    content = clip(poster_notice_text(f"<#{channel_id}>", ask_who), CONTENT_LIMIT)
     found = discord.Embed(
         title=clip(f"What I found: {category_label(flag.category)}", EMBED_TITLE_LIMIT),
         description=clip(_reasons_text(flag), EMBED_DESCRIPTION_LIMIT) or None,
