@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.audit_cmds",
     "bot.cli.settings_cmds",
     "bot.cli.serve_cmds",
+    "bot.cli.teams_cmds",
     "bot.cli.review_cmds",
 )
 

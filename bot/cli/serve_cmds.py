@@ -19,13 +19,13 @@ from bot.errors import ConfigError
 # >>> Other platforms register here. Each module named in this tuple defines
 # >>> ``register(serve_subparsers)`` adding its ``serve PLATFORM`` subparser.
 # >>> A module that does not exist (yet) is skipped.
-EXTRA_SERVE_MODULES: tuple[str, ...] = ("bot.cli.serve_discord", "bot.cli.serve_review")
+EXTRA_SERVE_MODULES: tuple[str, ...] = ("bot.cli.serve_discord", "bot.cli.serve_teams", "bot.cli.serve_review")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser(
         "serve",
-        help="run the bot on a chat platform (slack, discord) or the review console (review)",
+        help="run the bot on a chat platform (slack, discord, teams) or the review console (review)",
         description="Run the bot on a chat platform until interrupted. Credentials come from the environment only.",
     )
     ssub = serve.add_subparsers(dest="serve_platform", metavar="PLATFORM", required=True)
