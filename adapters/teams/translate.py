@@ -94,10 +94,12 @@ def mentions_bot(activity: Json) -> bool:
 
 
 def channel_ids(activity: Json) -> tuple[str, str]:
-    """(team, channel) of a channel activity from ``channelData``; a thread's conversation id
+    """(team, channel) of a channel activity from ``channelData``: the team's ``aadGroupId``
+    (the ``groupId`` in a channel's link) or else its id; a thread's conversation id
     (``19:...@thread.tacv2;messageid=...``) falls back to its channel part."""
     data = _obj(activity.get("channelData"))
-    team = _str(_obj(data.get("team")).get("id"))
+    team_obj = _obj(data.get("team"))
+    team = _str(team_obj.get("aadGroupId")) or _str(team_obj.get("id"))
     channel = _str(_obj(data.get("channel")).get("id"))
     if not channel:
         channel = _str(_obj(activity.get("conversation")).get("id")).split(";", 1)[0]
@@ -125,7 +127,8 @@ def inbound(activity: Json) -> Inbound:
     user_id = _str(sender.get("id"))
     conversation_id = _str(conv.get("id"))
     kind_of_chat = _str(conv.get("conversationType")) or "personal"
-    entities = [e for e in activity.get("entities") or [] if isinstance(e, dict)]
+    raw_entities = activity.get("entities")
+    entities = [e for e in raw_entities if isinstance(e, dict)] if isinstance(raw_entities, list) else []
     text = plain_text(_str(activity.get("text")), bot_id, entities)
     is_bot = _str(sender.get("role")) == "bot" or (bool(user_id) and user_id == bot_id) or user_id.startswith("28:")
     if activity.get("type") != "message" or not user_id or is_bot:
