@@ -36,10 +36,11 @@ def text_block(text: str, **style: Any) -> Json:
 
 
 def escape(text: str) -> str:
-    """Text shown as written: Markdown and HTML-ish characters made literal."""
+    """Text shown as written: the characters that start Markdown in Adaptive Card TextBlocks
+    (emphasis, links, code, strike) backslash-escaped, angle brackets as entities."""
     out = []
     for ch in text:
-        if ch in "\\`*_[]()#>~|!-+.":
+        if ch in "\\`*_[]~":
             out.append("\\" + ch)
         elif ch == "<":
             out.append("&lt;")

@@ -140,9 +140,9 @@ def test_answer_card_has_digest_citation_notes_and_link_and_validates() -> None:
     content = cards.answer_card(Answer("q?", AnswerStatus.ANSWERED, (citation(),)))
     AdaptiveCard.model_validate(content)
     texts = [b["text"] for b in content["body"]]
-    assert any("Do not give \\*advice\\* \\[here\\]\\(x\\)" in t for t in texts)  # Markdown made literal
+    assert any("Do not give \\*advice\\* \\[here\\](x)" in t for t in texts)  # Markdown made literal
     assert any("Doctors' use of social media" in t and "paragraph 17" in t for t in texts)
-    assert any("Plain\\-English digest" in t for t in texts)
+    assert any("Plain-English digest" in t for t in texts)
     assert content["actions"] == [
         {"type": "Action.OpenUrl", "title": "Official guidance", "url": "https://www.gmc-uk.org/social-media"}
     ]
