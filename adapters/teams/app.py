@@ -310,8 +310,10 @@ def build_app(
     :class:`~microsoft_teams.api.auth.cloud_environment.CloudEnvironment` (tests point its
     OpenID metadata at a local key set). Returns the app, the handlers and the FastAPI
     app the SDK registers ``POST /api/messages`` on (at ``App.initialize``)."""
-    from adapters.teams.sdk import quiet_sdk_logs, without_sdk_credentials
+    from adapters.teams.sdk import accept_previews, quiet_sdk_logs, without_sdk_credentials
 
+    accept_previews()
+    quiet_sdk_logs()
     http = FastAPIAdapter()
     options: dict[str, Any] = {"messaging_endpoint": "/api/messages", "http_server_adapter": http}
     if cloud is not None:

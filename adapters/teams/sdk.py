@@ -8,6 +8,9 @@
   ``TENANT_ID`` and ``MANAGED_IDENTITY_CLIENT_ID`` from the environment when no credentials
   are given; local testing builds the app with those hidden, so it never asks Microsoft's
   login service for a token.
+- :func:`accept_previews`: targeted messages are a preview feature the adapter chooses on
+  purpose (with a one-to-one chat as the fallback); the SDK's ``ExperimentalWarning`` for
+  them (and for its own HTML widget defaults) is silenced once, for its category only.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 
 SDK_LOGGER = "microsoft_teams"
@@ -57,3 +61,10 @@ def without_sdk_credentials() -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
+
+
+def accept_previews() -> None:
+    """Silence the SDK's ``ExperimentalWarning`` (targeted messages are used on purpose)."""
+    from microsoft_teams.common.experimental import ExperimentalWarning
+
+    warnings.filterwarnings("ignore", category=ExperimentalWarning)
