@@ -189,7 +189,7 @@ class TeamsTurns:
             chat = await ctx.api.conversations.create(params)
             message = card_activity(content)
             message.from_ = bot
-            await ctx.api.conversations.activities(chat.id).create(message)
+            await ctx.api.conversations.create_activity(chat.id, message)
             return True
         except Exception as exc:  # noqa: BLE001
             log.warning("teams %s by one-to-one chat not sent: %s", what, type(exc).__name__)
@@ -235,7 +235,7 @@ class TeamsTurns:
         message = card_activity(cards.moderator_card(flag, flag_id, channel_name))
         message.from_ = ctx.activity.recipient
         try:
-            await ctx.api.conversations.activities(target).create(message)
+            await ctx.api.conversations.create_activity(target, message)
         except Exception as exc:  # noqa: BLE001
             log.warning("moderators' card for flag %s not sent: %s", flag_id, type(exc).__name__)
 
