@@ -56,11 +56,16 @@ def _env(tree: Path) -> dict[str, str]:
     return env
 
 
+def cli_module(tree: Path) -> str:
+    """The CLI's module in ``tree``: ``adapters.cli`` since issue 15, ``bot.cli`` before."""
+    return "adapters.cli" if (tree / "adapters" / "cli").is_dir() else "bot.cli"
+
+
 def fresh(tree: Path, args: list[str], cwd: Path, timeout: float = 600.0) -> dict[str, float]:
-    """One fresh ``python -m bot.cli ARGS`` from ``tree``: wall and CPU seconds, peak RSS."""
+    """One fresh ``python -m <the CLI> ARGS`` from ``tree``: wall and CPU seconds, peak RSS."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", cli_module(tree), *args],
         cwd=cwd,
         env=_env(tree),
         stdin=subprocess.DEVNULL,

@@ -30,7 +30,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
         if name.startswith("GMCBOT_") and name != "GMCBOT_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
-    # A subprocess (python -m bot.cli) imports this checkout, not whichever checkout the
+    # A subprocess (python -m adapters.cli) imports this checkout, not whichever checkout the
     # virtualenv's editable install points at (they differ in a git worktree).
     extra = os.environ.get("PYTHONPATH", "")
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + extra if extra else ""))

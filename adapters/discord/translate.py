@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import discord
 
-from adapters.notices import category_label, poster_notice_text
+from bot import wording
 from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
 from bot.types import (
     Actor,
@@ -61,6 +61,7 @@ _FLAG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CITATION_ID = re.compile(r"[^\s,]{1,100}")
 _SAFE_URL = re.compile(r"https?://[^\s<>]+")
 
+CATEGORY_LABELS = wording.CATEGORY_LABELS
 
 COLOUR_CURRENT = discord.Colour.blurple()
 COLOUR_SUPERSEDED = discord.Colour.light_grey()
@@ -208,11 +209,7 @@ def citation_embed(c: Citation, lead: str = "", see_also: Sequence[Citation] = (
 
 
 def _answer_lead(answer: Answer) -> str:
-    notes = []
-    if answer.truncated:
-        notes.append("*Your question was long, so I used its first 2,000 characters.*")
-    if answer.status is AnswerStatus.LOW_CONFIDENCE:
-        notes.append("*This may not answer your question exactly; it is the closest guidance I have.*")
+    notes = [f"*{note}*" for note in wording.answer_notes(answer)]
     if superseded_lead_note(answer):
         notes.append(f"*{superseded_lead_note(answer)}*")
     return "\n".join(notes) + ("\n\n" if notes else "")
@@ -246,16 +243,13 @@ def answer_reply(
 
 
 def rate_limited_reply(per_minute: int) -> Reply:
-    return Reply(
-        content=f"You've asked {per_minute} questions in the last minute, which is my limit. "
-        "Please try again in a minute."
-    )
+    return Reply(content=wording.rate_limited(per_minute))
 
 
 def feedback_done_reply(content: str, embeds: Sequence[discord.Embed], helpful: bool) -> Reply:
     """The ephemeral answer after a feedback click: same answer, thanks line, feedback
     buttons gone (so one person's feedback is stored once)."""
-    thanks = "Thanks, noted as helpful." if helpful else "Thanks, noted as not helpful."
+    thanks = wording.FEEDBACK_HELPFUL if helpful else wording.FEEDBACK_NOT_HELPFUL
     url = embeds[0].url if embeds and embeds[0].url else ""
     buttons = (*link_button(url), ButtonSpec(label="Share in channel", custom_id=SHARE_ID, style="primary"))
     return Reply(content=append_line(content, thanks), embeds=tuple(embeds), buttons=buttons)
@@ -278,6 +272,9 @@ def append_line(content: str, line: str) -> str:
 
 
 # -- screening notices -----------------------------------------------------------------
+category_label = wording.category_label
+
+
 def _reasons_text(flag: Flag) -> str:
     lines = [f"• {r}" for r in flag.reasons] or [f"• {category_label(flag.category)}"]
     others = [category_label(c) for c in flag.categories if c is not flag.category]
@@ -306,7 +303,12 @@ def flag_buttons(role: str, flag_id: str, jump_url: str) -> tuple[ButtonSpec, ..
 def poster_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, ask_who: str = "") -> Reply:
     """The DM to the poster: what was found (category and reasons, never the text or its
     identifiers), the cited paragraph and the outcome buttons."""
-    content = clip(poster_notice_text(f"<#{channel_id}>", ask_who), CONTENT_LIMIT)
+    who = f" If you are unsure, ask {ask_who}." if ask_who else ""
+    content = clip(
+        f"A message you posted in <#{channel_id}> may go against professional guidance on social media. "
+        f"Please look at it again and remove or edit it if needed.{who}",
+        CONTENT_LIMIT,
+    )
     found = discord.Embed(
         title=clip(f"What I found: {category_label(flag.category)}", EMBED_TITLE_LIMIT),
         description=clip(_reasons_text(flag), EMBED_DESCRIPTION_LIMIT) or None,
@@ -353,20 +355,12 @@ def moderator_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, p
     return Reply(embeds=fit_embeds([embed]), buttons=flag_buttons("mod", flag_id, jump_url))
 
 
-OUTCOME_TEXT: dict[tuple[str, FlagStatus], str] = {
-    ("poster", FlagStatus.REMOVED): "Thanks: you said you'll remove it.",
-    ("poster", FlagStatus.FALSE_ALARM): "Thanks: noted as a false alarm.",
-    ("mod", FlagStatus.CONFIRMED): "Confirmed by <@{actor}>.",
-    ("mod", FlagStatus.FALSE_ALARM): "Marked as a false alarm by <@{actor}>.",
-}
-
-
 def outcome_reply(
     role: str, status: FlagStatus, actor_id: int, content: str, embeds: Sequence[discord.Embed], jump_url: str
 ) -> Reply:
     """A notice after its outcome button was pressed: same embeds, outcome line added, only
     the jump link left."""
-    line = OUTCOME_TEXT.get((role, status), f"Marked as {status.value}.").format(actor=actor_id)
+    line = wording.outcome_line(status, f"<@{actor_id}>", moderator=role == "mod")
     return Reply(
         content=append_line(content, line), embeds=tuple(embeds), buttons=link_button(jump_url, "Go to message")
     )
@@ -399,6 +393,18 @@ def settings_channel_id(channel: object, fallback: int) -> int:
 def addressed_to(message: discord.Message, bot_id: int) -> bool:
     """True when the message mentions the bot by user mention (not @everyone or roles)."""
     return bot_id in message.raw_mentions
+
+
+_MARKUP = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|<https?://[^>]*>")
+
+
+def plain_text(text: str) -> str:
+    """Discord markup -> the plain text the core reads: user, role and channel mentions,
+    custom emoji and links wrapped to suppress their preview (``<https://…>``) removed."""
+    while True:  # until none is left: removing one can join the halves of another
+        text, n = _MARKUP.subn(" ", text)
+        if not n:
+            return " ".join(text.split())
 
 
 def strip_mention(text: str, bot_id: int) -> str:

@@ -39,9 +39,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from adapters.ratelimit import RateLimiter
 from adapters.review_web.data import AGES, STATUS_LABELS, Explainer, Filters, now_utc, trends
 from bot.config import Settings
+from bot.ratelimit import RateLimiter
 from bot.records import FeedbackRecord, FlagRecord
 from bot.review import CONSOLE_PERMISSIONS, Permission, Role, decide, may
 from bot.store import SqlRecords
@@ -343,7 +343,7 @@ def build_app(
 
     @guarded(Permission.EXPORT)
     def export(request: Request, session: Session, form: Any) -> Response:
-        from bot.cli.audit_cmds import feedback_json, flag_json
+        from adapters.cli.audit_cmds import feedback_json, flag_json
 
         table = "feedback" if request.query_params.get("table") == "feedback" else "flags"
         if table == "flags":

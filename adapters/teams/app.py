@@ -13,8 +13,9 @@ Contract (see ``adapters/base.py``):
 - every message in a monitored channel is screened; the poster is told privately (targeted
   message, else one-to-one chat) and the moderators' channel gets a card with the redacted
   excerpt and Confirm / False alarm, decided under :mod:`bot.review`;
-- core calls run on two thread pools (questions apart from screening and records), so the
-  event loop never waits for the model or the database;
+- every decision is the core's use cases (:mod:`bot.usecases`: ask, handle_message, review),
+  called on two thread pools (questions apart from screening and records), so the event loop
+  never waits for the model or the database;
 - logs carry ids, categories and exception types only.
 """
 
@@ -54,22 +55,21 @@ from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.apps.http import FastAPIAdapter
 from microsoft_teams.cards import AdaptiveCard
 
-from adapters.ratelimit import RateLimiter
 from adapters.teams import cards
 from adapters.teams.translate import Inbound, Json, Kind, card_action, channel_ids, extension_question, inbound
+from bot import wording
 from bot.config import Settings
 from bot.review import Role
 from bot.service import GuidanceBot
-from bot.types import Answer, ChannelSettings, Flag, FlagStatus, Platform
+from bot.types import Flag, FlagStatus, Platform
+from bot.usecases import AskStatus, Handling, Outcome, Question, To, UseCases
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ASK_WORKERS = 2
 WORK_WORKERS = 4
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. can I reply to a patient on Twitter?"
 NOT_MINE = "That button is not one I recognise."
-REPORT_NONE = "Type a question, e.g. can I reply to a patient on Twitter?"
+EXTENSION_EMPTY = "Type a question, e.g. can I reply to a patient on Twitter?"
 
 
 def log_failure(what: str, exc: BaseException) -> None:
@@ -91,12 +91,13 @@ def activity_json(ctx: ActivityContext[Any]) -> Json:
 
 
 class TeamsTurns:
-    """gmcbot's handlers; one instance per app. ``guidance`` is the core."""
+    """gmcbot's handlers; one instance per app. Every decision is the core's
+    (:class:`bot.usecases.UseCases`); this class translates, renders and delivers."""
 
     def __init__(self, guidance: GuidanceBot, settings: Settings) -> None:
         self.guidance = guidance
         self.settings = settings
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.cases = UseCases(guidance)
         self._asks = ThreadPoolExecutor(ASK_WORKERS, thread_name_prefix="gmcbot-teams-ask")
         self._work = ThreadPoolExecutor(WORK_WORKERS, thread_name_prefix="gmcbot-teams-work")
 
@@ -106,9 +107,6 @@ class TeamsTurns:
 
     async def _core(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args, **kwargs))
-
-    async def _ask(self, question: str) -> Answer:
-        return await self._core(self._asks, self.guidance.ask, question)
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await self._core(self._work, fn, *args, **kwargs)
@@ -126,40 +124,29 @@ class TeamsTurns:
             log_failure(f"teams activity {turn.activity_id}", exc)
 
     async def _handle(self, ctx: ActivityContext[MessageActivity], turn: Inbound) -> None:
-        settings: ChannelSettings | None = None
-        if turn.kind is not Kind.PERSONAL_QUESTION and turn.message.conversation.workspace:
-            conv = turn.message.conversation
-            settings = await self._call(self.guidance.channel_settings, Platform.TEAMS, conv.workspace, conv.channel)
-        monitored = settings is not None and settings.monitored
-        if turn.kind is Kind.CHANNEL_MESSAGE and not monitored:
-            return
-        if not await self._call(
-            self.guidance.claim_event, Platform.TEAMS.value, f"message:{turn.conversation_id}:{turn.activity_id}"
-        ):
-            return
-        if monitored and settings is not None:
-            await self._screen(ctx, turn, settings)
+        event_id = f"message:{turn.conversation_id}:{turn.activity_id}"
         if turn.kind is Kind.PERSONAL_QUESTION:
-            await self._send(ctx, card_activity(await self._answer_card(turn)), f"answer to {turn.activity_id}")
-        elif turn.kind is Kind.MENTION_QUESTION:
+            if await self._call(self.cases.claim, Platform.TEAMS, event_id):
+                await self._send(ctx, card_activity(await self._answer_card(turn)), f"answer to {turn.activity_id}")
+            return
+        addressed = turn.kind is Kind.MENTION_QUESTION
+        if not turn.message.conversation.workspace and not addressed:
+            return  # a channel message without a team: not one settings can name
+        outcome = await self._call(self.cases.handle_message, turn.message, event_id=event_id, addressed=addressed)
+        if outcome.handling is Handling.FLAGGED:
+            await self._deliver_flag(ctx, turn, outcome)
+        if addressed and outcome.handling not in (Handling.IGNORED, Handling.DUPLICATE):
             await self._tell_privately(ctx, turn, await self._answer_card(turn), "answer")
 
     async def _answer_card(self, turn: Inbound) -> Json:
-        if not turn.question.strip():
-            return cards.message_card(EMPTY_QUESTION)
-        if not self.limiter.allow(turn.user_id):
-            log.info("teams rate limit reached for a user")
-            per = self.settings.rate_limit_per_minute
-            return cards.message_card(
-                f"You've asked {per} questions in the last minute, which is my limit. Please try again in a minute."
-            )
-        try:
-            answer = await self._ask(turn.question)
-        except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
-            log_failure(f"answering teams activity {turn.activity_id}", exc)
-            return cards.message_card(SORRY)
-        log.info("answered teams activity %s: %s", turn.activity_id, answer.status.value)
-        return cards.answer_card(answer, self.settings.ask_who)
+        question = Question(turn.question, turn.message.actor, Platform.TEAMS, turn.message.conversation.workspace)
+        asked = await self._core(self._asks, self.cases.ask, question)
+        if asked.status is AskStatus.EMPTY:
+            return cards.message_card(wording.EMPTY_QUESTION.replace("*", ""))
+        if not asked.answered or asked.answer is None:
+            return cards.message_card(asked.notice or wording.SORRY)
+        log.info("answered teams activity %s: %s", turn.activity_id, asked.answer.status.value)
+        return cards.answer_card(asked.answer, self.settings.ask_who)
 
     async def _send(self, ctx: ActivityContext[Any], activity: MessageActivityInput, what: str) -> bool:
         try:
@@ -196,27 +183,21 @@ class TeamsTurns:
             return False
 
     # -- screening ---------------------------------------------------------------------------
-    async def _screen(self, ctx: ActivityContext[Any], turn: Inbound, settings: ChannelSettings) -> None:
-        screening = await self._call(self.guidance.screen, turn.message, settings.sensitivity)
-        flag = screening.flag
+    async def _deliver_flag(self, ctx: ActivityContext[Any], turn: Inbound, outcome: Outcome) -> None:
+        """Deliver what the core says a flag needs: the poster's private notice and the
+        moderators' card."""
+        flag = outcome.flag
         if flag is None:
             return
-        flag_id = await self._call(self.guidance.record_flag, turn.message, flag)
-        conv = turn.message.conversation
-        log.info(
-            "flagged teams activity %s in team %s channel %s: %s (%s), flag %s",
-            turn.activity_id,
-            conv.workspace,
-            conv.channel,
-            flag.category.value,
-            flag.severity.value,
-            flag_id,
-        )
         channel_name = self._channel_name(ctx)
-        await self._tell_privately(
-            ctx, turn, cards.poster_card(flag, flag_id, channel_name, self.settings.ask_who), f"notice {flag_id}"
-        )
-        await self._notify_moderators(ctx, flag, flag_id, settings, channel_name)
+        for delivery in outcome.deliveries:
+            if delivery.to is To.POSTER:
+                content = cards.poster_card(
+                    flag, outcome.flag_id, channel_name, self.settings.ask_who, moderators_told=bool(outcome.moderators)
+                )
+                await self._tell_privately(ctx, turn, content, f"notice {outcome.flag_id}")
+            elif delivery.to is To.MODERATORS:
+                await self._notify_moderators(ctx, flag, outcome.flag_id, delivery.channel, channel_name)
 
     @staticmethod
     def _channel_name(ctx: ActivityContext[Any]) -> str:
@@ -226,12 +207,9 @@ class TeamsTurns:
         return name if isinstance(name, str) else ""
 
     async def _notify_moderators(
-        self, ctx: ActivityContext[Any], flag: Flag, flag_id: str, settings: ChannelSettings, channel_name: str
+        self, ctx: ActivityContext[Any], flag: Flag, flag_id: str, target: str, channel_name: str
     ) -> None:
-        """Post the moderators' card as a new post in the moderators' channel, if one is set."""
-        target = settings.moderators_channel or self.settings.moderators_channel
-        if not target:
-            return
+        """Post the moderators' card as a new post in the moderators' channel."""
         message = card_activity(cards.moderator_card(flag, flag_id, channel_name))
         message.from_ = ctx.activity.recipient
         try:
@@ -249,35 +227,24 @@ class TeamsTurns:
             return AdaptiveCardActionMessageResponse(value=NOT_MINE)
         turn = inbound({**data, "type": "message"})
         status = FlagStatus(action.status)
-        if action.role == "mod":
-            team, channel = channel_ids(data)
-            decide = functools.partial(
-                self.guidance.decide_flag,
+        moderator = action.role == "mod"
+        team, channel = channel_ids(data) if moderator else ("", "")
+        try:
+            decision = await self._call(
+                self.cases.review,
                 action.flag_id,
                 status,
                 turn.message.actor,
-                Role.MODERATOR,
+                Role.MODERATOR if moderator else Role.POSTER,
+                platform=Platform.TEAMS,
                 workspace=team,
                 from_channel=channel if team else "",
-                source=Platform.TEAMS.value,
             )
-        else:
-            decide = functools.partial(
-                self.guidance.decide_flag,
-                action.flag_id,
-                status,
-                turn.message.actor,
-                Role.POSTER,
-                source=Platform.TEAMS.value,
-            )
-        try:
-            decision = await self._call(decide)
         except Exception as exc:  # noqa: BLE001
             log_failure(f"teams card action {turn.activity_id}", exc)
-            return AdaptiveCardActionMessageResponse(value=SORRY)
-        log.info("flag %s %s by %s: %s", action.flag_id, action.status, action.role, decision.outcome.value)
+            return AdaptiveCardActionMessageResponse(value=wording.SORRY)
         if not decision.ok or decision.flag is None:
-            return AdaptiveCardActionMessageResponse(value=decision.message or SORRY)
+            return AdaptiveCardActionMessageResponse(value=decision.message or wording.SORRY)
         updated = cards.outcome_card(decision.flag, action.role, status, turn.user_name)
         return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(updated))
 
@@ -290,7 +257,7 @@ class TeamsTurns:
         data = activity_json(ctx)
         question = extension_question(data)
         turn = inbound({**data, "type": "message", "text": question})
-        content = await self._answer_card(turn) if question else cards.message_card(REPORT_NONE)
+        content = await self._answer_card(turn) if question else cards.message_card(EXTENSION_EMPTY)
         info = CardTaskModuleTaskInfo(title="gmcbot", card=Attachment(content_type=cards.CARD_TYPE, content=content))
         return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=info))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.notices import category_label, outcome_line, poster_notice_text
+from bot import wording
 from bot.records import FlagRecord
 from bot.render import NO_MATCH_TEXT, citation_line, citation_notes, superseded_lead_note
 from bot.types import Answer, AnswerStatus, Category, Citation, Flag, FlagStatus
@@ -86,11 +86,7 @@ def answer_card(answer: Answer, ask_who: str = "") -> Json:
     if answer.status is AnswerStatus.NO_MATCH or best is None:
         who = answer.route or ask_who
         return card([text_block(escape(NO_MATCH_TEXT + (f" Try asking {who}." if who else "")))])
-    notes = []
-    if answer.truncated:
-        notes.append("Your question was long, so I used its first 2,000 characters.")
-    if answer.status is AnswerStatus.LOW_CONFIDENCE:
-        notes.append("This may not answer your question exactly; it is the closest guidance I have.")
+    notes = wording.answer_notes(answer)
     if superseded_lead_note(answer):
         notes.append(superseded_lead_note(answer))
     body = citation_blocks(best, " ".join(notes))
@@ -102,8 +98,8 @@ def answer_card(answer: Answer, ask_who: str = "") -> Json:
 
 
 def _reasons(flag: Flag) -> list[Json]:
-    lines = [f"• {r}" for r in flag.reasons] or [f"• {category_label(flag.category)}"]
-    others = [category_label(c) for c in flag.categories if c is not flag.category]
+    lines = [f"• {r}" for r in flag.reasons] or [f"• {wording.category_label(flag.category)}"]
+    others = [wording.category_label(c) for c in flag.categories if c is not flag.category]
     if others:
         lines.append("Also: " + "; ".join(others))
     return [text_block(escape(line), spacing="None") for line in lines]
@@ -134,24 +130,28 @@ def flag_actions(role: str, flag_id: str) -> list[Json]:
     ]
 
 
-def poster_card(flag: Flag, flag_id: str, channel_name: str, ask_who: str = "") -> Json:
+def poster_card(flag: Flag, flag_id: str, channel_name: str, ask_who: str = "", moderators_told: bool = False) -> Json:
     """The private notice to the poster: what was found (never the text), the guidance and
     the outcome buttons."""
-    where = f"the channel {channel_name}" if channel_name else "a channel"
+    where = f" in {channel_name}" if channel_name else ""
+    who = f" If you are unsure, ask {ask_who}." if ask_who else ""
     body = [
-        text_block(escape(poster_notice_text(where, ask_who))),
-        text_block(escape(f"What I found: {category_label(flag.category)}"), weight="Bolder", spacing="Medium"),
+        text_block(escape(wording.poster_headline(flag)), weight="Bolder"),
         *_reasons(flag),
         text_block(escape(f"Severity: {flag.severity.value}"), isSubtle=True),
+        text_block(escape(f"Please look at your message{where} again and remove or edit it if needed.{who}")),
         *_guidance(flag),
+        text_block(escape(wording.NOTICE_PRIVATE), isSubtle=True, size="Small"),
     ]
+    if moderators_told:
+        body.append(text_block(escape(wording.NOTICE_MODERATORS_TOLD), isSubtle=True, size="Small", spacing="None"))
     return card(body, flag_actions("poster", flag_id))
 
 
 def moderator_card(flag: Flag, flag_id: str, channel_name: str = "") -> Json:
     """The moderators' notice: the redacted excerpt, why, the guidance, Confirm / False alarm."""
     body = [
-        text_block(escape(f"Possible risk: {category_label(flag.category)}"), weight="Bolder", size="Medium"),
+        text_block(escape(wording.moderators_headline(flag)), weight="Bolder", size="Medium"),
         text_block("Redacted excerpt:", isSubtle=True),
         {
             "type": "Container",
@@ -178,13 +178,13 @@ def outcome_card(record: FlagRecord, role: str, status: FlagStatus, actor_name: 
     one): the category, for moderators the redacted excerpt again, and the outcome line; no
     buttons."""
     try:
-        label = category_label(Category(record.category))
+        label = wording.category_label(Category(record.category))
     except ValueError:
         label = record.category
     body = [text_block(escape(f"Flag {record.flag_id}: {label}"), weight="Bolder")]
     if role == "mod":
         body.append(text_block(escape(_clip(record.redacted, 2000, "…")), isSubtle=True))
-    line = outcome_line(role, status, actor_name or "a moderator")
+    line = wording.outcome_line(status, actor_name or "A moderator", moderator=role == "mod")
     return card([*body, text_block(escape(line), spacing="Medium")])
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from bot import wording
 from bot.config import Settings
 from bot.logsetup import quiet_body_loggers
 from bot.store import open_records
-from bot.types import DocStatus, FlagStatus
+from bot.types import Category, DocStatus, FlagStatus
 from tests.adapters.teams_world import MODERATOR, MODS, PERSONAL_CHAT, POSTER, WARD, TeamsWorld, teams_world
 from tests.fakes.teams_connector import Call
 from tests.generated import ADAPTER_MESSAGES, generate
@@ -161,7 +162,7 @@ def test_a_flagged_message_gets_a_private_notice_and_a_redacted_moderators_card(
         mod_text = card_text(card_of(moderators))
         assert "[NHS-NUMBER]" in mod_text and record.flag_id in mod_text
         assert [a["title"] for a in card_of(moderators)["actions"]] == ["Confirm", "False alarm"]
-        assert "information that could identify a patient" in card_text(card_of(notice))
+        assert wording.category_label(Category.PATIENT_IDENTIFIABLE) in card_text(card_of(notice))
         assert_no_identifier(w, caplog)
 
 
@@ -191,7 +192,7 @@ def test_a_moderator_confirms_from_the_moderators_channel(tmp_path: Path) -> Non
         response = w.post(w.click({"role": "mod", "status": "confirmed", "flag": flag_id}, MODERATOR))
         body = response.json()
         assert body["type"] == "application/vnd.microsoft.card.adaptive"
-        assert "Confirmed by Jo Moderator." in card_text(body["value"])
+        assert wording.outcome_line(FlagStatus.CONFIRMED, "Jo Moderator", moderator=True) in card_text(body["value"])
         assert "actions" not in body["value"]
         assert w.records.flags[flag_id].status is FlagStatus.CONFIRMED
 
@@ -214,7 +215,7 @@ def test_the_poster_answers_their_notice_and_no_one_else_can(tmp_path: Path) -> 
         assert "Only the person who posted" in refused["value"]
         assert w.records.flags[flag_id].status is FlagStatus.OPEN
         done = w.post(w.click(data, POSTER, personal=True)).json()
-        assert "you said you'll remove it" in card_text(done["value"])
+        assert wording.outcome_line(FlagStatus.REMOVED) in card_text(done["value"])
         assert w.records.flags[flag_id].status is FlagStatus.REMOVED
 
 

@@ -31,7 +31,7 @@ def environment(data: Path, extra: dict[str, str] | None = None) -> dict[str, st
 
 def gmcbot(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "adapters.cli", *args],
         capture_output=True,
         text=True,
         env=environment(data, env),
@@ -79,7 +79,7 @@ def test_served_bot_answers_a_one_to_one_question_through_the_connector(tmp_path
     """Issue 17, done when (1): ``gmcbot serve teams --insecure-local-testing`` as a process."""
     with FakeConnector() as connector:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "teams", "--insecure-local-testing", "--port", "0"],
+            [sys.executable, "-m", "adapters.cli", "serve", "teams", "--insecure-local-testing", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -16,6 +16,7 @@ from microsoft_teams.cards import AdaptiveCard
 from adapters.teams import cards
 from adapters.teams.manifest import RSC_PERMISSION, manifest, write_package
 from adapters.teams.translate import Kind, card_action, extension_question, inbound, plain_text
+from bot import wording
 from bot.errors import ConfigError
 from bot.records import FlagRecord
 from bot.types import (
@@ -179,7 +180,8 @@ def test_notice_cards_carry_ids_only_and_validate() -> None:
     record = FlagRecord("F1", 0.0, "teams", TEAM, WARD, "m", "u", "patient_identifiable", "high", (), (), "[NAME]")
     done = cards.outcome_card(record, "mod", FlagStatus.CONFIRMED, "Jo Moderator")
     AdaptiveCard.model_validate(done)
-    assert "actions" not in done and "Confirmed by Jo Moderator." in json.dumps(done)
+    line = wording.outcome_line(FlagStatus.CONFIRMED, "Jo Moderator", moderator=True)
+    assert "actions" not in done and line in json.dumps(done)
 
 
 # -- manifest -------------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cli.audit_cmds import feedback_json, flag_json
 from adapters.discord.translate import moderator_notice
 from adapters.slack import blocks as bk
-from bot.cli.audit_cmds import feedback_json, flag_json
 from bot.config import Settings
 from bot.logsetup import JsonFormatter
 from bot.service import GuidanceBot

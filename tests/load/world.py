@@ -135,7 +135,7 @@ def served_slack(
     cmd = [
         sys.executable,
         "-m",
-        "bot.cli",
+        "adapters.cli",
         "--data-dir",
         str(data_dir),
         "--embedder",

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 CHECK = (
-    "import sys, bot.service, bot.cli, bot.types, bot.render\n"
-    "bot.cli.build_parser()\n"
+    "import sys, bot.service, adapters.cli, bot.types, bot.render\n"
+    "adapters.cli.build_parser()\n"
     "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk', 'discord', 'microsoft_teams'))\n"
     "assert not bad, bad\n"
 )

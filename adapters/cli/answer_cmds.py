@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import make_bot
+from adapters.cli.common import make_bot
 from bot.render import render_answer
 
 SAMPLE_QUESTION = "can I reply to a patient on Twitter?"

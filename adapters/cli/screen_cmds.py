@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import make_bot
+from adapters.cli.common import make_bot
 from bot.render import render_screening
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return cmd_check_jsonl(args)
     text = _read_text(args)
     if getattr(args, "image_file", None):  # issue 19: an image's text, screened like a message
-        from bot.cli.image_check import image_message
+        from adapters.cli.image_check import image_message
 
         image = image_message(args, text)
         if image is None:

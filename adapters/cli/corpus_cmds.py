@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections import Counter
 
-from bot.cli.common import settings_from
+from adapters.cli.common import settings_from
 from bot.corpus import load_corpus
 
 
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.set_defaults(func=cmd_check)
     lst = csub.add_parser("list", help="list documents with status, dates and paragraph counts")
     lst.set_defaults(func=cmd_list)
-    for extra in ("bot.cli.corpus_import",):
+    for extra in ("adapters.cli.corpus_import",):
         try:
             module = __import__(extra, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.cli.common import settings_from
+from adapters.cli.common import settings_from
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 import json
 
-from bot.cli.common import records_from
+from adapters.cli.common import records_from
 from bot.types import ChannelSettings, Platform
 
 # bot.store.models.SENSITIVITIES, spelled out so that `gmcbot --help` imports no

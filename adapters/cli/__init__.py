@@ -12,21 +12,21 @@ from collections.abc import Sequence
 from bot.errors import GmcbotError
 
 COMMAND_MODULES = (
-    "bot.cli.answer_cmds",
-    "bot.cli.screen_cmds",
-    "bot.cli.eval_cmds",
-    "bot.cli.corpus_cmds",
-    "bot.cli.index_cmds",
-    "bot.cli.audit_cmds",
-    "bot.cli.settings_cmds",
-    "bot.cli.serve_cmds",
-    "bot.cli.teams_cmds",
-    "bot.cli.review_cmds",
+    "adapters.cli.answer_cmds",
+    "adapters.cli.screen_cmds",
+    "adapters.cli.eval_cmds",
+    "adapters.cli.corpus_cmds",
+    "adapters.cli.index_cmds",
+    "adapters.cli.audit_cmds",
+    "adapters.cli.settings_cmds",
+    "adapters.cli.serve_cmds",
+    "adapters.cli.teams_cmds",
+    "adapters.cli.review_cmds",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.cli.common import add_global_options
+    from adapters.cli.common import add_global_options
 
     parser = argparse.ArgumentParser(
         prog="gmcbot",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import settings_from
+from adapters.cli.common import settings_from
 from bot.types import DocStatus
 
 IMPORT_HELP = """\

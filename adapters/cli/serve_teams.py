@@ -1,14 +1,14 @@
 """``gmcbot serve teams``: run the Microsoft Teams bot (``POST /api/messages``).
 
 Registered under ``gmcbot serve`` through ``EXTRA_SERVE_MODULES`` in
-``bot/cli/serve_cmds.py``. The Teams SDK is imported only when this command runs.
+``adapters/cli/serve_cmds.py``. The Teams SDK is imported only when this command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import settings_from
+from adapters.cli.common import settings_from
 from bot.errors import ConfigError
 
 
@@ -39,7 +39,7 @@ def cmd_serve_teams(args: argparse.Namespace) -> int:
 
     check_credentials(settings, host=args.host, insecure=args.insecure_local_testing)  # before loading anything
     from adapters.teams.runner import serve
-    from bot.cli.serve_cmds import configure_server_logging
+    from adapters.cli.serve_cmds import configure_server_logging
     from bot.service import GuidanceBot
     from bot.store import open_records
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import make_bot
+from adapters.cli.common import make_bot
 from bot.evaluation import message_lines, question_lines, read_jsonl, score_messages, score_questions
 
 # bot.retrieval.Method's values, spelled out so that `gmcbot --help` imports no numpy

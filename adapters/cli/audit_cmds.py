@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from bot.cli.common import records_from
+from adapters.cli.common import records_from
 from bot.errors import ConfigError
 from bot.records import FeedbackRecord, FlagRecord
 from bot.types import Actor, FlagStatus
