@@ -38,8 +38,8 @@ def cmd_serve_teams(args: argparse.Namespace) -> int:
     from adapters.teams.checks import check_credentials
 
     check_credentials(settings, host=args.host, insecure=args.insecure_local_testing)  # before loading anything
-    from adapters.teams.runner import serve
     from adapters.cli.serve_cmds import configure_server_logging
+    from adapters.teams.runner import serve
     from bot.service import GuidanceBot
     from bot.store import open_records
 
