@@ -19,7 +19,11 @@ from bot.errors import ConfigError
 # >>> Other platforms register here. Each module named in this tuple defines
 # >>> ``register(serve_subparsers)`` adding its ``serve PLATFORM`` subparser.
 # >>> A module that does not exist (yet) is skipped.
-EXTRA_SERVE_MODULES: tuple[str, ...] = ("adapters.cli.serve_discord", "adapters.cli.serve_teams", "adapters.cli.serve_review")
+EXTRA_SERVE_MODULES: tuple[str, ...] = (
+    "adapters.cli.serve_discord",
+    "adapters.cli.serve_teams",
+    "adapters.cli.serve_review",
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

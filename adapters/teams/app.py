@@ -50,13 +50,25 @@ from microsoft_teams.api.models.messaging_extension.messaging_extension_action_r
     MessagingExtensionActionResponse,
 )
 from microsoft_teams.api.models.task_module.task_module_continue_response import TaskModuleContinueResponse
+from microsoft_teams.api.models.task_module.task_module_message_response import TaskModuleMessageResponse
 from microsoft_teams.api.models.task_module.task_module_task_info import CardTaskModuleTaskInfo
 from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.apps.http import FastAPIAdapter
 from microsoft_teams.cards import AdaptiveCard
 
 from adapters.teams import cards
-from adapters.teams.translate import Inbound, Json, Kind, card_action, channel_ids, extension_question, inbound
+from adapters.teams.translate import (
+    Inbound,
+    Json,
+    Kind,
+    card_action,
+    channel_ids,
+    extension_command,
+    extension_question,
+    inbound,
+    message_link,
+    reported_message,
+)
 from bot import wording
 from bot.config import Settings
 from bot.review import Role
@@ -70,6 +82,7 @@ ASK_WORKERS = 2
 WORK_WORKERS = 4
 NOT_MINE = "That button is not one I recognise."
 EXTENSION_EMPTY = "Type a question, e.g. can I reply to a patient on Twitter?"
+REPORT_NOTHING = "I can only report a message with text in it."
 
 
 def log_failure(what: str, exc: BaseException) -> None:
@@ -252,14 +265,34 @@ class TeamsTurns:
     async def on_extension_submit(
         self, ctx: ActivityContext[MessageExtensionSubmitActionInvokeActivity]
     ) -> MessagingExtensionActionInvokeResponse:
-        """The ``ask`` command of the message extension: the answer in a dialog only the asker
-        sees (nothing is posted to the conversation)."""
+        """The message extension's commands: ``ask`` answers in a dialog only the asker sees
+        (nothing is posted to the conversation); ``report`` ("Report to gmcbot" on a message)
+        always opens a flag and tells the moderators, and thanks the reporter privately."""
         data = activity_json(ctx)
+        if extension_command(data) == "report":
+            return await self._report(ctx, data)
         question = extension_question(data)
         turn = inbound({**data, "type": "message", "text": question})
         content = await self._answer_card(turn) if question else cards.message_card(EXTENSION_EMPTY)
         info = CardTaskModuleTaskInfo(title="gmcbot", card=Attachment(content_type=cards.CARD_TYPE, content=content))
         return MessagingExtensionActionResponse(task=TaskModuleContinueResponse(value=info))
+
+    async def _report(self, ctx: ActivityContext[Any], data: Json) -> MessagingExtensionActionInvokeResponse:
+        message = reported_message(data)
+        if message is None or not message.text.strip():
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=REPORT_NOTHING))
+        try:
+            outcome = await self._call(self.cases.report, message, link=message_link(data))
+        except Exception as exc:  # noqa: BLE001 - the reporter still gets an answer
+            log_failure("teams report", exc)
+            return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=wording.SORRY))
+        thanks = wording.REPORT_RECORDED
+        for delivery in outcome.deliveries:
+            if delivery.to is To.MODERATORS and outcome.flag is not None:
+                await self._notify_moderators(ctx, outcome.flag, outcome.flag_id, delivery.channel, "")
+            elif delivery.to is To.REPORTER:
+                thanks = delivery.text or thanks
+        return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=thanks))
 
 
 def build_app(

@@ -2,7 +2,7 @@
 upload (Teams admin centre, or "Upload a custom app" where the tenant allows it).
 
 The manifest declares the bot in personal, team and group-chat scopes, the ``ask`` command
-(message extension, answered in a dialog), and the resource-specific consent permission
+(message extension, answered in a dialog), "Report to gmcbot" on a message (``report``), and the resource-specific consent permission
 ``ChannelMessage.Read.Group``, which lets a team owner grant the bot every message of that
 team's channels without an @mention (needed to screen monitored channels).
 
@@ -100,7 +100,18 @@ def manifest(
                                 "inputType": "textarea",
                             }
                         ],
-                    }
+                    },
+                    {
+                        "id": "report",
+                        "type": "action",
+                        "title": "Report to gmcbot",
+                        "description": "Send this message to the moderators for review",
+                        "context": ["message"],
+                        "fetchTask": False,
+                        "parameters": [
+                            {"name": "note", "title": "Note", "description": "Optional", "inputType": "text"}
+                        ],
+                    },
                 ],
             }
         ],

@@ -48,7 +48,9 @@ class Inbound:
     activity_id: str
     service_url: str
     conversation_id: str  # as Teams gives it (a channel thread carries ";messageid=")
-    user_id: str  # the Bot Framework id of the sender (29:...)
+    user_id: str  # the Bot Framework id of the sender (29:...), for sending to them
+    # (the core's actor is the sender's Entra object id when Teams gives it, so a message,
+    # a button click and a report name the same person the same way)
     user_name: str
     tenant_id: str
 
@@ -144,7 +146,7 @@ def inbound(activity: Json) -> Inbound:
     team, channel = channel_ids(activity) if kind_of_chat == "channel" else ("", conversation_id)
     core = Message(
         text=text,
-        actor=Actor(user_id=user_id, is_bot=is_bot),
+        actor=Actor(user_id=_str(sender.get("aadObjectId")) or user_id, is_bot=is_bot),
         conversation=Conversation(
             platform=Platform.TEAMS,
             workspace=team,
@@ -201,3 +203,43 @@ def extension_question(activity: Json) -> str:
     value = _obj(_obj(activity).get("value"))
     data = _obj(value.get("data"))
     return _str(data.get("question")).strip()
+
+
+def extension_command(activity: Json) -> str:
+    """The message-extension command an invoke carries (``ask`` or ``report``), or ``""``."""
+    return _str(_obj(_obj(activity).get("value")).get("commandId"))
+
+
+def reported_message(activity: Json) -> Message | None:
+    """The message a "Report to gmcbot" action names (``value.messagePayload``), as the core
+    sees it: its text (HTML removed), its poster by Entra object id, the channel it is in;
+    ``None`` when the payload holds no message or no poster."""
+    activity = _obj(activity)
+    payload = _obj(_obj(activity.get("value")).get("messagePayload"))
+    body = _obj(payload.get("body"))
+    poster = _obj(_obj(payload.get("from")).get("user"))
+    poster_id = _str(poster.get("id"))
+    if not payload or not poster_id:
+        return None
+    kind_of_chat = _str(_obj(activity.get("conversation")).get("conversationType"))
+    team, channel = channel_ids(activity) if kind_of_chat == "channel" else ("", "")
+    if not channel:
+        channel = _str(_obj(activity.get("conversation")).get("id"))
+    return Message(
+        text=plain_text(_str(body.get("content"))),
+        actor=Actor(user_id=poster_id),
+        conversation=Conversation(
+            platform=Platform.TEAMS,
+            workspace=team,
+            channel=channel,
+            thread=_str(payload.get("replyToId")) or _str(payload.get("id")),
+        ),
+        ref=_str(payload.get("id")),
+    )
+
+
+def message_link(activity: Json) -> str:
+    """The reported message's link in Teams (``messagePayload.linkToMessage``), if https."""
+    payload = _obj(_obj(_obj(activity).get("value")).get("messagePayload"))
+    link = _str(payload.get("linkToMessage"))
+    return link if link.startswith("https://") else ""

@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ PERSONAL_CHAT = "a:1personal-chat-with-poster"
 _ids = itertools.count(1733508000000)
 
 Json = dict[str, Any]
+
+
+def aad_id(user: str) -> str:
+    """A stable Entra object id for a test user (what ``from.aadObjectId`` carries)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"teams-user:{user}"))
 
 
 def activity_id() -> str:
@@ -78,7 +84,11 @@ class TeamsWorld:
             "timestamp": "2026-12-06T18:00:00.000Z",
             "channelId": "msteams",
             "serviceUrl": self.connector.url + "/",
-            "from": {"id": user, "name": "Dr Alex Lee" if user == POSTER else "Jo Moderator"},
+            "from": {
+                "id": user,
+                "name": "Dr Alex Lee" if user == POSTER else "Jo Moderator",
+                "aadObjectId": aad_id(user),
+            },
             "recipient": {"id": BOT_ID, "name": "gmcbot"},
             "conversation": conversation,
             "entities": [{"type": "clientInfo", "locale": "en-GB"}],
@@ -134,6 +144,39 @@ class TeamsWorld:
             type="invoke",
             name="composeExtension/submitAction",
             value={"commandId": "ask", "commandContext": "compose", "data": {"question": question}},
+            channelData=self._channel_data(WARD),
+        )
+        return activity
+
+    def report(self, text: str, poster: str = POSTER, reporter: str = MODERATOR) -> Json:
+        """A "Report to gmcbot" action on a ward channel message by ``poster``."""
+        conv = {"isGroup": True, "conversationType": "channel", "tenantId": TENANT, "id": WARD}
+        activity = self._base(reporter, conv)
+        message_id = activity_id()
+        activity.update(
+            type="invoke",
+            name="composeExtension/submitAction",
+            value={
+                "commandId": "report",
+                "commandContext": "message",
+                "data": {"note": ""},
+                "messagePayload": {
+                    "id": message_id,
+                    "replyToId": None,
+                    "messageType": "message",
+                    "createdDateTime": "2026-12-06T18:20:00.000Z",
+                    "importance": "normal",
+                    "locale": "en-us",
+                    "linkToMessage": f"https://teams.microsoft.com/l/message/{WARD}/{message_id}",
+                    "from": {
+                        "user": {"id": aad_id(poster), "displayName": "Dr Alex Lee", "userIdentityType": "aadUser"}
+                    },
+                    "body": {"contentType": "html", "content": f"<p>{text}</p>"},
+                    "attachments": [],
+                    "mentions": [],
+                    "reactions": [],
+                },
+            },
             channelData=self._channel_data(WARD),
         )
         return activity

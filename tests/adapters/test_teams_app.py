@@ -229,6 +229,31 @@ def test_a_forged_button_changes_nothing(tmp_path: Path) -> None:
         assert w.records.flags[flag_id].status is FlagStatus.OPEN
 
 
+# -- reports -------------------------------------------------------------------------------------
+def test_report_to_gmcbot_flags_the_message_for_the_moderators_and_thanks_the_reporter(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with teams_world(tmp_path) as w:
+        w.monitor()
+        response = w.post(w.report(FLAGGED))
+        task = response.json()["task"]
+        assert task == {"type": "message", "value": wording.REPORT_THANKS}
+        [moderators] = w.connector.wait_for(1, MODS)
+        [record] = w.records.flags.values()
+        assert record.channel == WARD and record.message_ref.startswith("https://teams.microsoft.com/l/message/")
+        assert record.flag_id in card_text(card_of(moderators))
+        assert len(w.connector.activities()) == 1  # the poster is not told who reported
+        assert_no_identifier(w, caplog, json.dumps(response.json()))
+
+
+def test_a_report_where_no_moderators_channel_is_set_is_recorded_for_the_console(tmp_path: Path) -> None:
+    with teams_world(tmp_path) as w:
+        task = w.post(w.report(ORDINARY)).json()["task"]
+        assert task["value"] == wording.REPORT_RECORDED
+        assert len(w.records.flags) == 1 and w.connector.activities() == []
+
+
 # -- privacy proofs ------------------------------------------------------------------------------
 def test_flag_and_outcome_land_in_the_sqlite_audit_trail_without_patient_data(tmp_path: Path) -> None:
     store = open_records(Settings(data_dir=tmp_path / "data"))

@@ -15,7 +15,16 @@ from microsoft_teams.cards import AdaptiveCard
 
 from adapters.teams import cards
 from adapters.teams.manifest import RSC_PERMISSION, manifest, write_package
-from adapters.teams.translate import Kind, card_action, extension_question, inbound, plain_text
+from adapters.teams.translate import (
+    Kind,
+    card_action,
+    extension_command,
+    extension_question,
+    inbound,
+    message_link,
+    plain_text,
+    reported_message,
+)
 from bot import wording
 from bot.errors import ConfigError
 from bot.records import FlagRecord
@@ -52,7 +61,8 @@ def test_a_personal_message_is_a_question() -> None:
     assert turn.message.conversation.is_direct
     assert turn.service_url == "https://smba.trafficmanager.net/uk/"
     assert turn.conversation_id == "a:1Xyz-personal-chat-id"
-    assert turn.message.actor.user_id == "29:1AbCdEfGhIjKlMnOpQrStUvWxYz"
+    assert turn.user_id == "29:1AbCdEfGhIjKlMnOpQrStUvWxYz"  # to send to them
+    assert turn.message.actor.user_id == "6b1b6e8e-2f1e-4b4c-9a8e-0e2e6e9c2a11"  # who they are, everywhere
 
 
 def test_a_channel_mention_is_a_question_without_the_mention() -> None:
@@ -102,6 +112,29 @@ def test_card_actions_are_parsed_and_forged_ones_refused() -> None:
     assert extension_question(load("extension_submit.json")) == "can I reply to a patient on Twitter?"
 
 
+def test_a_reported_message_is_read_from_the_message_payload() -> None:
+    activity = load("extension_submit.json")
+    activity["value"] = {
+        "commandId": "report",
+        "commandContext": "message",
+        "messagePayload": {
+            "id": "1733508600000",
+            "linkToMessage": "https://teams.microsoft.com/l/message/19:ward7channel@thread.tacv2/1733508600000",
+            "from": {"user": {"id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b", "displayName": "Sam Patel"}},
+            "body": {"contentType": "html", "content": "<p>Bed&nbsp;4 <b>again</b></p>"},
+        },
+    }
+    assert extension_command(activity) == "report"
+    message = reported_message(activity)
+    assert message is not None and message.text == "Bed 4 again"
+    assert message.actor.user_id == "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b"
+    assert (message.conversation.workspace, message.conversation.channel) == (TEAM, WARD)
+    assert message_link(activity).endswith("/1733508600000")
+    activity["value"]["messagePayload"]["linkToMessage"] = "javascript:alert(1)"
+    assert message_link(activity) == ""
+    assert reported_message(load("extension_submit.json")) is None
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.recursive(
@@ -114,6 +147,8 @@ def test_translation_is_total(junk: Any) -> None:
     inbound(payload)
     card_action(payload)
     extension_question(payload)
+    reported_message(payload)
+    message_link(payload)
 
 
 # -- cards -----------------------------------------------------------------------------------
