@@ -15,15 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from index.errors import default_data_dir
 
 CONFIG_ENV = "GMCBOT_CONFIG"
 DEFAULT_CONFIG_NAME = "gmcbot.toml"
-
-
-def default_data_dir() -> Path:
-    """Where the index, database and key live: ``$XDG_DATA_HOME/gmcbot`` by convention."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "gmcbot"
 
 
 @dataclass(frozen=True)

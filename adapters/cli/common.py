@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from bot.service import GuidanceBot
     from bot.store import SqlRecords
 
 
@@ -59,7 +60,7 @@ def notify_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def make_bot(args: argparse.Namespace, progress: bool = True):  # type: ignore[no-untyped-def]
+def make_bot(args: argparse.Namespace, progress: bool = True) -> GuidanceBot:
     """The bot for a CLI command: progress bars and rebuild notices go to stderr."""
     from bot.service import GuidanceBot
 

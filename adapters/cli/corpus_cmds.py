@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 
 from adapters.cli.common import settings_from
-from bot.corpus import load_corpus
+from bot.corpus import Corpus, load_corpus
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         module.register(csub)
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace) -> Corpus:
     settings = settings_from(args)
     return load_corpus(extra_dirs=settings.corpus_dirs, override_dir=settings.effective_import_dir)
 

@@ -51,12 +51,25 @@ from adapters.discord.translate import (
     shared_reply,
     strip_mention,
 )
-from bot import wording
-from bot.config import Settings
-from bot.review import Role
-from bot.service import GuidanceBot
-from bot.types import Flag, FlagStatus, Message, Platform
-from bot.usecases import Asked, AskStatus, ChannelKey, Handling, Outcome, Question, SettingsChange, To, UseCases
+from bot import (
+    Asked,
+    AskStatus,
+    ChannelKey,
+    Flag,
+    FlagStatus,
+    GuidanceBot,
+    Handling,
+    Message,
+    Outcome,
+    Platform,
+    Question,
+    Role,
+    Settings,
+    SettingsChange,
+    To,
+    UseCases,
+    wording,
+)
 
 log = logging.getLogger(__name__)
 

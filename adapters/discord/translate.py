@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot import wording
-from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
-from bot.types import (
+from bot import (
     Actor,
     Answer,
     AnswerStatus,
@@ -34,6 +32,11 @@ from bot.types import (
     FlagStatus,
     Message,
     Platform,
+    citation_line,
+    citation_notes,
+    render_answer,
+    superseded_lead_note,
+    wording,
 )
 
 CONTENT_LIMIT = 2000

@@ -47,13 +47,27 @@ from adapters.slack.translate import (
     user_ref,
 )
 from adapters.slack.work import ASK, DEFAULT_WORKERS, WORK, WorkQueue
-from bot import wording
-from bot.config import Settings
-from bot.errors import ConfigError
-from bot.review import Role
-from bot.service import GuidanceBot
-from bot.types import Actor, Answer, ChannelSettings, FlagStatus, Message, Platform
-from bot.usecases import Asked, AskStatus, ChannelKey, Outcome, Question, SettingsChange, To, UseCases
+from bot import (
+    Actor,
+    Answer,
+    Asked,
+    AskStatus,
+    ChannelKey,
+    ChannelSettings,
+    ConfigError,
+    FlagStatus,
+    GuidanceBot,
+    Message,
+    Outcome,
+    Platform,
+    Question,
+    Role,
+    Settings,
+    SettingsChange,
+    To,
+    UseCases,
+    wording,
+)
 
 log = logging.getLogger("adapters.slack")
 

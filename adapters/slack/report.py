@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.slack.carried import carried_text
 from adapters.slack.translate import mapping_of, text_of
-from bot import wording
-from bot.types import Actor, Conversation, Message, Platform
-from bot.usecases import To
+from bot import Actor, Conversation, Message, Platform, To, wording
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackHandlers

@@ -69,12 +69,21 @@ from adapters.teams.translate import (
     message_link,
     reported_message,
 )
-from bot import wording
-from bot.config import Settings
-from bot.review import Role
-from bot.service import GuidanceBot
-from bot.types import Flag, FlagStatus, Platform
-from bot.usecases import AskStatus, Handling, Outcome, Question, To, UseCases
+from bot import (
+    AskStatus,
+    Flag,
+    FlagStatus,
+    GuidanceBot,
+    Handling,
+    Outcome,
+    Platform,
+    Question,
+    Role,
+    Settings,
+    To,
+    UseCases,
+    wording,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -258,7 +267,10 @@ class TeamsTurns:
             return AdaptiveCardActionMessageResponse(value=wording.SORRY)
         if not decision.ok or decision.flag is None:
             return AdaptiveCardActionMessageResponse(value=decision.message or wording.SORRY)
-        updated = cards.outcome_card(decision.flag, action.role, status, turn.user_name)
+        record = decision.flag
+        updated = cards.outcome_card(
+            record.flag_id, record.category, record.redacted, action.role, status, turn.user_name
+        )
         return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(updated))
 
     # -- message extension -------------------------------------------------------------------------

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import wording
-from bot.records import FlagRecord
-from bot.render import NO_MATCH_TEXT, citation_line, citation_notes, superseded_lead_note
-from bot.types import Answer, AnswerStatus, Category, Citation, Flag, FlagStatus
+from bot import (
+    Answer,
+    AnswerStatus,
+    Category,
+    Citation,
+    Flag,
+    FlagStatus,
+    citation_line,
+    citation_notes,
+    render_answer,
+    superseded_lead_note,
+    wording,
+)
 
 Json = dict[str, Any]
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -84,8 +93,7 @@ def answer_card(answer: Answer, ask_who: str = "") -> Json:
     """The answer as a card: the lead citation in full, others under "See also", the link."""
     best = answer.best
     if answer.status is AnswerStatus.NO_MATCH or best is None:
-        who = answer.route or ask_who
-        return card([text_block(escape(NO_MATCH_TEXT + (f" Try asking {who}." if who else "")))])
+        return card([text_block(escape(render_answer(answer, ask_who)))])
     notes = wording.answer_notes(answer)
     if superseded_lead_note(answer):
         notes.append(superseded_lead_note(answer))
@@ -173,17 +181,17 @@ def moderator_card(flag: Flag, flag_id: str, channel_name: str = "") -> Json:
     return card(body, flag_actions("mod", flag_id))
 
 
-def outcome_card(record: FlagRecord, role: str, status: FlagStatus, actor_name: str) -> Json:
+def outcome_card(flag_id: str, category: str, redacted: str, role: str, status: FlagStatus, actor_name: str) -> Json:
     """A notice after one of its buttons worked (the card Teams shows in place of the old
-    one): the category, for moderators the redacted excerpt again, and the outcome line; no
-    buttons."""
+    one): the flag's id and category, for moderators its redacted excerpt again, and the
+    outcome line; no buttons."""
     try:
-        label = wording.category_label(Category(record.category))
+        label = wording.category_label(Category(category))
     except ValueError:
-        label = record.category
-    body = [text_block(escape(f"Flag {record.flag_id}: {label}"), weight="Bolder")]
+        label = category
+    body = [text_block(escape(f"Flag {flag_id}: {label}"), weight="Bolder")]
     if role == "mod":
-        body.append(text_block(escape(_clip(record.redacted, 2000, "…")), isSubtle=True))
+        body.append(text_block(escape(_clip(redacted, 2000, "…")), isSubtle=True))
     line = wording.outcome_line(status, actor_name or "A moderator", moderator=role == "mod")
     return card([*body, text_block(escape(line), spacing="Medium")])
 

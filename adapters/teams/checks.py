@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot import ConfigError, Settings
 
 
 def is_loopback(host: str) -> bool:

@@ -16,8 +16,7 @@ import uvicorn
 
 from adapters.teams.app import build_app
 from adapters.teams.checks import check_credentials
-from bot.config import Settings
-from bot.service import GuidanceBot
+from bot import GuidanceBot, Settings
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.types import Actor, Conversation, Message, Platform
+from bot import Actor, Conversation, Message, Platform
 
 Json = dict[str, Any]
 

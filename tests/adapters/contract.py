@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import pytest
-
 from bot import wording
 from bot.records import Records
 from bot.service import GuidanceBot
@@ -78,11 +76,8 @@ class PlatformDriver(Protocol):
 
 
 class AdapterContract:
-    """Tests every adapter MUST pass. Subclasses supply the ``platform`` fixture."""
-
-    @pytest.fixture
-    def platform(self) -> PlatformDriver:  # pragma: no cover - each platform overrides it
-        raise NotImplementedError("a platform's contract tests provide the `platform` fixture")
+    """Tests every adapter MUST pass. A subclass supplies the ``platform`` fixture (a
+    :class:`PlatformDriver`; pytest reports "fixture 'platform' not found" without it)."""
 
     # -- asking --------------------------------------------------------------------------
     async def test_an_answer_shows_the_citation_and_its_link(self, platform: PlatformDriver) -> None:

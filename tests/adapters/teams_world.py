@@ -124,6 +124,7 @@ class TeamsWorld:
 
     def click(self, data: Json, user: str, channel: str = MODS, personal: bool = False) -> Json:
         """An ``adaptiveCard/action`` invoke for a card button with ``data``."""
+        conv: Json
         if personal:
             conv = {"conversationType": "personal", "tenantId": TENANT, "id": PERSONAL_CHAT}
         else:

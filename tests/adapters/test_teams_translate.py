@@ -27,7 +27,6 @@ from adapters.teams.translate import (
 )
 from bot import wording
 from bot.errors import ConfigError
-from bot.records import FlagRecord
 from bot.types import (
     Answer,
     AnswerStatus,
@@ -212,8 +211,7 @@ def test_notice_cards_carry_ids_only_and_validate() -> None:
     excerpt = moderators["body"][2]["items"][0]["text"]
     assert excerpt.replace("\\", "") == flag().redacted
     assert "NHS-NUMBER" not in json.dumps(poster)  # the poster is told what, not shown an excerpt
-    record = FlagRecord("F1", 0.0, "teams", TEAM, WARD, "m", "u", "patient_identifiable", "high", (), (), "[NAME]")
-    done = cards.outcome_card(record, "mod", FlagStatus.CONFIRMED, "Jo Moderator")
+    done = cards.outcome_card("F1", "patient_identifiable", "[NAME]", "mod", FlagStatus.CONFIRMED, "Jo Moderator")
     AdaptiveCard.model_validate(done)
     line = wording.outcome_line(FlagStatus.CONFIRMED, "Jo Moderator", moderator=True)
     assert "actions" not in done and line in json.dumps(done)

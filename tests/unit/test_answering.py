@@ -13,12 +13,12 @@ from bot.retrieval import Candidate
 from bot.types import AnswerStatus
 
 
-def test_empty_and_markup_only_questions_are_declined(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+def test_empty_and_markup_only_questions_are_declined(hashing_bot) -> None:
     for q in ["", "   ", "/gmc", "\u200b\u200b"]:
         assert hashing_bot.ask(q).status is AnswerStatus.NO_MATCH
 
 
-def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:
     answer = hashing_bot.ask("accept a Facebook friend request from a patient", top=3)
     assert answer.status is not AnswerStatus.NO_MATCH
     data = answer.to_json()
@@ -28,7 +28,7 @@ def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:  # type: ig
     assert len(data["citations"]) == 3
 
 
-def test_long_question_is_cut_with_a_note(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+def test_long_question_is_cut_with_a_note(hashing_bot) -> None:
     answer = hashing_bot.ask("patient friend request " * 400)
     assert answer.truncated and len(answer.question) == MAX_QUESTION_CHARS
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -89,8 +90,8 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     from adapters.cli import build_parser
 
     parser = build_parser()
-    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    for name, _sub in actions[0].choices.items():
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name in actions[0].choices:
         out = gmcbot(name, "--help", data=tmp_path)
         assert out.returncode == 0 and "usage:" in out.stdout, name
 

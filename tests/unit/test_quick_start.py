@@ -185,7 +185,12 @@ def test_screening_waits_for_questions_being_embedded(tmp_path: Path) -> None:
     bot.screen("warm up")
     order: list[str] = []
     with bot._asking():
-        waiter = threading.Thread(target=lambda: (bot.screen("Bed 12 is free"), order.append("screened")))
+
+        def screen_then_note() -> None:
+            bot.screen("Bed 12 is free")
+            order.append("screened")
+
+        waiter = threading.Thread(target=screen_then_note)
         waiter.start()
         time.sleep(0.2)
         order.append("asked")
