@@ -15,11 +15,37 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot import wording
     from bot.config import Settings, load_settings
+
+    # For operator tools (the CLI, the review console): corpus, evaluation, import, audit store.
+    from bot.corpus import Corpus, load_corpus
+    from bot.decisions import DeclineRecord, FlagEvent
     from bot.errors import ConfigError, GmcbotError
+    from bot.evaluation import message_lines, question_lines, read_jsonl, score_messages, score_questions
+    from bot.importing.diff import diff_versions, load_version, render_diff
+    from bot.importing.importer import ImportRequest, commit_import, prepare_import
+    from bot.importing.preview import render_preview
     from bot.logsetup import configure_logging, quiet_body_loggers
+    from bot.ratelimit import RateLimiter
+    from bot.records import FeedbackRecord, FlagRecord
     from bot.render import citation_line, citation_notes, render_answer, render_screening, superseded_lead_note
-    from bot.review import Decision, Role
+    from bot.retrieval import Method
+    from bot.review import CONSOLE_PERMISSIONS, Decision, Permission, Role, decide, may
+    from bot.review import Outcome as DecisionOutcome
+    from bot.screening import images
+    from bot.screening.data import check_citations, load_screening_data
     from bot.service import GuidanceBot
+    from bot.store import SqlRecords, open_records
+    from bot.store.review_store import (
+        IDLE_MINUTES,
+        LOCK_MINUTES,
+        MAX_FAILURES,
+        ReviewStore,
+        Session,
+        check_name,
+        check_role,
+        open_review,
+    )
+    from bot.store.stats import AuditStats, audit_stats, iso_week
     from bot.types import (
         Actor,
         Answer,
@@ -51,7 +77,8 @@ if TYPE_CHECKING:
         UseCases,
     )
 
-# name -> the module that defines it (``__all__`` below lists the same names) (a module name itself for submodules).
+# name -> "module" (the attribute of that name), "module:attr" (another name there) or
+# "module:" (the module itself). ``__all__`` below lists the same names.
 _EXPORTS: dict[str, str] = {
     "wording": "bot.wording",
     **dict.fromkeys(("Settings", "load_settings"), "bot.config"),
@@ -98,6 +125,37 @@ _EXPORTS: dict[str, str] = {
         ),
         "bot.usecases",
     ),
+    # For operator tools (the CLI, the review console).
+    **dict.fromkeys(("Corpus", "load_corpus"), "bot.corpus"),
+    **dict.fromkeys(("DeclineRecord", "FlagEvent"), "bot.decisions"),
+    **dict.fromkeys(
+        ("message_lines", "question_lines", "read_jsonl", "score_messages", "score_questions"), "bot.evaluation"
+    ),
+    **dict.fromkeys(("diff_versions", "load_version", "render_diff"), "bot.importing.diff"),
+    **dict.fromkeys(("ImportRequest", "commit_import", "prepare_import"), "bot.importing.importer"),
+    "render_preview": "bot.importing.preview",
+    "RateLimiter": "bot.ratelimit",
+    **dict.fromkeys(("FeedbackRecord", "FlagRecord"), "bot.records"),
+    "Method": "bot.retrieval",
+    **dict.fromkeys(("CONSOLE_PERMISSIONS", "Permission", "decide", "may"), "bot.review"),
+    "DecisionOutcome": "bot.review:Outcome",
+    "images": "bot.screening.images:",
+    **dict.fromkeys(("check_citations", "load_screening_data"), "bot.screening.data"),
+    **dict.fromkeys(("SqlRecords", "open_records"), "bot.store"),
+    **dict.fromkeys(
+        (
+            "IDLE_MINUTES",
+            "LOCK_MINUTES",
+            "MAX_FAILURES",
+            "ReviewStore",
+            "Session",
+            "check_name",
+            "check_role",
+            "open_review",
+        ),
+        "bot.store.review_store",
+    ),
+    **dict.fromkeys(("AuditStats", "audit_stats", "iso_week"), "bot.store.stats"),
 }
 __all__ = [
     "Actor",
@@ -105,51 +163,96 @@ __all__ = [
     "AnswerStatus",
     "AskStatus",
     "Asked",
+    "AuditStats",
+    "CONSOLE_PERMISSIONS",
     "Category",
     "ChannelKey",
     "ChannelSettings",
     "Citation",
     "ConfigError",
     "Conversation",
+    "Corpus",
     "Decision",
+    "DecisionOutcome",
+    "DeclineRecord",
     "Delivery",
     "DocStatus",
     "Document",
+    "FeedbackRecord",
     "Flag",
+    "FlagEvent",
+    "FlagRecord",
     "FlagStatus",
     "GmcbotError",
     "GuidanceBot",
     "Handling",
+    "IDLE_MINUTES",
+    "ImportRequest",
+    "LOCK_MINUTES",
+    "MAX_FAILURES",
     "Message",
+    "Method",
     "Outcome",
     "Paragraph",
+    "Permission",
     "Platform",
     "Question",
+    "RateLimiter",
+    "ReviewStore",
     "Role",
     "Screening",
+    "Session",
     "Settings",
     "SettingsChange",
     "Severity",
+    "SqlRecords",
     "To",
     "UseCases",
+    "audit_stats",
+    "check_citations",
+    "check_name",
+    "check_role",
     "citation_line",
     "citation_notes",
+    "commit_import",
     "configure_logging",
+    "decide",
+    "diff_versions",
+    "images",
+    "iso_week",
+    "load_corpus",
+    "load_screening_data",
     "load_settings",
+    "load_version",
+    "may",
+    "message_lines",
+    "open_records",
+    "open_review",
+    "prepare_import",
+    "question_lines",
     "quiet_body_loggers",
+    "read_jsonl",
     "render_answer",
+    "render_diff",
+    "render_preview",
     "render_screening",
+    "score_messages",
+    "score_questions",
     "superseded_lead_note",
     "wording",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    where = _EXPORTS.get(name)
+    if where is None:
         raise AttributeError(f"module 'bot' has no attribute {name!r}")
+    module, _, attr = where.partition(":")
     loaded = importlib.import_module(module)
-    value = loaded if module == f"bot.{name}" else getattr(loaded, name)
+    if module == f"bot.{name}" or (where.endswith(":") and not attr):
+        value: Any = loaded
+    else:
+        value = getattr(loaded, attr or name)
     globals()[name] = value
     return value
 

@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.errors import GmcbotError
+from bot import GmcbotError
 
 COMMAND_MODULES = (
     "adapters.cli.answer_cmds",
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
-    from bot.logsetup import configure_logging
+    from bot import configure_logging
 
     configure_logging("DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO", json_lines=False)
     if not args.verbose:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from adapters.cli.common import make_bot
-from bot.render import render_answer
+from bot import render_answer
 
 SAMPLE_QUESTION = "can I reply to a patient on Twitter?"
 CONSOLE_MARKER = "console-started"

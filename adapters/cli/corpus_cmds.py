@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 
 from adapters.cli.common import settings_from
-from bot.corpus import Corpus, load_corpus
+from bot import Corpus, load_corpus
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +38,7 @@ def _load(args: argparse.Namespace) -> Corpus:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.screening.data import check_citations, load_screening_data
+    from bot import check_citations, load_screening_data
 
     corpus = _load(args)
     counts = Counter(p.doc_id for p in corpus.paragraphs)

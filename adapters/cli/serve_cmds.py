@@ -13,8 +13,7 @@ import logging
 from collections.abc import Callable
 
 from adapters.cli.common import notify_stderr, settings_from
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot import ConfigError, Settings
 
 # >>> Other platforms register here. Each module named in this tuple defines
 # >>> ``register(serve_subparsers)`` adding its ``serve PLATFORM`` subparser.
@@ -74,7 +73,7 @@ def configure_server_logging(args: argparse.Namespace, settings: Settings) -> Ca
     ids, categories and counts only, never message text. Returns how to tell the operator
     something (start-up notices): plain lines on stderr, or log records in JSON mode, so
     stderr is all JSON then."""
-    from bot.logsetup import configure_logging
+    from bot import configure_logging
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
     configure_logging(level, json_lines=settings.log_json)
@@ -92,8 +91,7 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     if not 0 <= args.drain_seconds <= 3600:
         raise ConfigError(f"--drain-seconds must be between 0 and 3600, got {args.drain_seconds}")
     from adapters.slack.runner import SlackAdapter, check_credentials, stop_on_sigterm
-    from bot.service import GuidanceBot
-    from bot.store import open_records
+    from bot import GuidanceBot, open_records
 
     settings = settings_from(args)
     say = configure_server_logging(args, settings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from adapters.cli.common import settings_from
-from bot.errors import ConfigError
+from bot import ConfigError
 
 
 def register(serve_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,8 +53,7 @@ def cmd_serve_discord(args: argparse.Namespace) -> int:
         )
     from adapters.cli.serve_cmds import configure_server_logging
     from adapters.discord.runner import DiscordAdapter
-    from bot.service import GuidanceBot
-    from bot.store import open_records
+    from bot import GuidanceBot, open_records
 
     say = configure_server_logging(args, settings)  # GMCBOT_LOG_JSON=1: JSON lines
     bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else say)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from adapters.cli.common import settings_from
-from bot.errors import ConfigError
+from bot import ConfigError
 
 
 def register(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

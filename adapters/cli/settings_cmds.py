@@ -13,7 +13,7 @@ import dataclasses
 import json
 
 from adapters.cli.common import records_from
-from bot.types import ChannelSettings, Platform
+from bot import ChannelSettings, Platform
 
 # bot.store.models.SENSITIVITIES, spelled out so that `gmcbot --help` imports no
 # SQLAlchemy (tests/unit/test_cli.py checks they match).

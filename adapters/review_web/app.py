@@ -40,13 +40,26 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from adapters.review_web.data import AGES, STATUS_LABELS, Explainer, Filters, now_utc, trends
-from bot.config import Settings
-from bot.ratelimit import RateLimiter
-from bot.records import FeedbackRecord, FlagRecord
-from bot.review import CONSOLE_PERMISSIONS, Permission, Role, decide, may
-from bot.store import SqlRecords
-from bot.store.review_store import IDLE_MINUTES, LOCK_MINUTES, MAX_FAILURES, ReviewStore, Session
-from bot.types import Actor, Category, FlagStatus
+from bot import (
+    CONSOLE_PERMISSIONS,
+    IDLE_MINUTES,
+    LOCK_MINUTES,
+    MAX_FAILURES,
+    Actor,
+    Category,
+    FeedbackRecord,
+    FlagRecord,
+    FlagStatus,
+    Permission,
+    RateLimiter,
+    ReviewStore,
+    Role,
+    Session,
+    Settings,
+    SqlRecords,
+    decide,
+    may,
+)
 
 log = logging.getLogger("adapters.review_web")
 HERE = Path(__file__).parent
