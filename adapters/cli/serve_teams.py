@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from adapters.cli.common import settings_from
-from bot.errors import ConfigError
+from bot import ConfigError
 
 
 def register(serve_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,8 +40,7 @@ def cmd_serve_teams(args: argparse.Namespace) -> int:
     check_credentials(settings, host=args.host, insecure=args.insecure_local_testing)  # before loading anything
     from adapters.cli.serve_cmds import configure_server_logging
     from adapters.teams.runner import serve
-    from bot.service import GuidanceBot
-    from bot.store import open_records
+    from bot import GuidanceBot, open_records
 
     say = configure_server_logging(args, settings)
     bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else say)
