@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "adapters.cli.audit_cmds",
     "adapters.cli.settings_cmds",
     "adapters.cli.serve_cmds",
+    "adapters.cli.teams_cmds",
     "adapters.cli.review_cmds",
 )
 

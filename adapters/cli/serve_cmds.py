@@ -18,13 +18,17 @@ from bot import ConfigError, Settings
 # >>> Other platforms register here. Each module named in this tuple defines
 # >>> ``register(serve_subparsers)`` adding its ``serve PLATFORM`` subparser.
 # >>> A module that does not exist (yet) is skipped.
-EXTRA_SERVE_MODULES: tuple[str, ...] = ("adapters.cli.serve_discord", "adapters.cli.serve_review")
+EXTRA_SERVE_MODULES: tuple[str, ...] = (
+    "adapters.cli.serve_discord",
+    "adapters.cli.serve_teams",
+    "adapters.cli.serve_review",
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser(
         "serve",
-        help="run the bot on a chat platform (slack, discord) or the review console (review)",
+        help="run the bot on a chat platform (slack, discord, teams) or the review console (review)",
         description="Run the bot on a chat platform until interrupted. Credentials come from the environment only.",
     )
     ssub = serve.add_subparsers(dest="serve_platform", metavar="PLATFORM", required=True)

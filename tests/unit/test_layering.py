@@ -12,7 +12,7 @@ from pathlib import Path
 CHECK = (
     "import sys, bot.service, adapters.cli, bot.types, bot.render\n"
     "adapters.cli.build_parser()\n"
-    "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk', 'discord'))\n"
+    "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk', 'discord', 'microsoft_teams'))\n"
     "assert not bad, bad\n"
 )
 
