@@ -23,9 +23,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from adapters.slack.translate import mapping_of, text_of
 from adapters.slack.work import WorkQueue
-from bot.errors import StoreUnavailable
-from bot.jobs import Durable, Job
-from bot.service import GuidanceBot
+from bot import Durable, GuidanceBot, Job, StoreUnavailable
 
 log = logging.getLogger("adapters.slack")
 

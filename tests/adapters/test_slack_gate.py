@@ -125,5 +125,5 @@ def test_over_the_queue_bound_a_delivery_gets_503_then_is_taken_on_slacks_retry(
             time.sleep(0.2)  # Slack's retries, until there is room
         fake.wait_for("chat.postEphemeral", 2)
         fake.settle()
-        notices = [c.params.get("user") for c in fake.calls_to("chat.postEphemeral")]
+        notices = [str(c.params.get("user")) for c in fake.calls_to("chat.postEphemeral")]
         assert sorted(notices) == ["UA", "UB"]  # each poster told once

@@ -21,8 +21,14 @@ def make(clock: Clock, records: MemoryRecords | None = None, outcomes: list[str]
     return Durable(store, lease_seconds=10, max_age_seconds=60, clock=clock, owner="w1", on_outcome=seen.append)
 
 
+def keep(replayed: list[Job], job: Job) -> bool:
+    """A replay that takes every job, noting it."""
+    replayed.append(job)
+    return True
+
+
 def test_an_event_is_accepted_once_and_its_effects_run_at_most_once() -> None:
-    clock, outcomes = Clock(), []
+    clock, outcomes = Clock(), list[str]()
     durable = make(clock, outcomes=outcomes)
     job = durable.accept("slack", "Ev1", {"type": "event_callback"})
     assert job is not None and durable.held == 1
@@ -52,13 +58,13 @@ def test_an_expired_job_is_replayed_by_another_worker_with_its_steps() -> None:
     assert job is not None
     dead.once(job, "notice", lambda: None)
     replayed: list[Job] = []
-    assert live.tick(lambda j: replayed.append(j) or True, capacity=5) == 0  # lease still running
+    assert live.tick(lambda j: keep(replayed, j), capacity=5) == 0  # lease still running
     clock.now += 11
-    assert live.tick(lambda j: replayed.append(j) or True, capacity=5) == 1
+    assert live.tick(lambda j: keep(replayed, j), capacity=5) == 1
     assert [j.id for j in replayed] == ["slack:Ev2"] and replayed[0].steps == {"notice": "sent"}
     assert replayed[0].replayed and live.held == 1
     clock.now += 5  # renewed by the live worker's tick: not taken again
-    assert live.tick(lambda j: replayed.append(j) or True, capacity=5) == 0
+    assert live.tick(lambda j: keep(replayed, j), capacity=5) == 0
 
 
 def test_a_job_still_held_here_is_never_replayed_here_even_if_its_renewal_came_late() -> None:
@@ -68,7 +74,7 @@ def test_a_job_still_held_here_is_never_replayed_here_even_if_its_renewal_came_l
     assert job is not None
     clock.now += 11  # as if renewals had failed while the job waited in the queue
     replayed: list[Job] = []
-    assert durable.tick(lambda j: replayed.append(j) or True, capacity=5) == 0
+    assert durable.tick(lambda j: keep(replayed, j), capacity=5) == 0
     assert replayed == []
 
 
@@ -86,7 +92,7 @@ def test_a_refused_replay_is_released_and_capacity_bounds_the_takeover() -> None
 
 
 def test_jobs_past_the_age_limit_are_deleted_unfinished_and_counted() -> None:
-    clock, outcomes = Clock(), []
+    clock, outcomes = Clock(), list[str]()
     durable = make(clock, outcomes=outcomes)
     durable.accept("slack", "Old", {"text": "secret"})
     clock.now += 61
