@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.cli.index_cmds",
     "bot.cli.audit_cmds",
     "bot.cli.settings_cmds",
+    "bot.cli.scan_cmds",
     "bot.cli.serve_cmds",
     "bot.cli.review_cmds",
 )
