@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncGenerator, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -39,6 +39,13 @@ from bot.types import Conversation, Platform
 T = TypeVar("T")
 _SCREENED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 JUMP = "https://discord.com/channels/{guild}/{channel}/{message}"
+
+
+async def _next(items: AsyncGenerator[HistoryItem, None]) -> HistoryItem | None:
+    try:
+        return await items.__anext__()
+    except StopAsyncIteration:
+        return None
 
 
 class HistoryError(GmcbotError):
@@ -79,7 +86,7 @@ class DiscordHistory:
                 f"Discord answered {exc.status} for channel {self.job.channel}: check the id, and give the bot "
                 "View Channel and Read Message History there"
             ) from None
-        self.guild_id = int(data.get("guild_id") or 0)
+        self.guild_id = int(str(data.get("guild_id") or 0))
         if not self.guild_id:
             await client.close()
             raise HistoryError(f"channel {self.job.channel} is not in a server: only server channels are scanned")
@@ -89,7 +96,7 @@ class DiscordHistory:
         span = self.job.until - self.job.since
         return min(1.0, max(0.0, (when.timestamp() - self.job.since) / span)) if span > 0 else 1.0
 
-    async def _items(self, position: str) -> AsyncIterator[HistoryItem]:
+    async def _items(self, position: str) -> AsyncGenerator[HistoryItem, None]:
         after: discord.abc.Snowflake | datetime = (
             discord.Object(int(position)) if position else datetime.fromtimestamp(self.job.since, UTC)
         )
@@ -110,9 +117,8 @@ class DiscordHistory:
         items = self._items(position)
         try:
             while True:
-                try:
-                    item = self._run(items.__anext__())
-                except StopAsyncIteration:
+                item = self._run(_next(items))
+                if item is None:
                     return
                 yield item
         finally:
