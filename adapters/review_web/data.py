@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from adapters.review_web.charts import Chart, bars, line, stacked_bars
+from bot.backscan import SCAN_REASON, SCAN_RULE
 from bot.decisions import DeclineRecord, FlagEvent
 from bot.records import FeedbackRecord, FlagRecord
 from bot.store.stats import iso_week
@@ -59,6 +60,7 @@ class Explainer:
         data = load_screening_data()
         reasons = {r.id: r.reason for r in data.rules}
         reasons["jigsaw"] = data.jigsaw.reason.rstrip(": ") + "."
+        reasons[SCAN_RULE] = SCAN_REASON  # found by `gmcbot scan` (bot/backscan.py)
         return reasons
 
     @cached_property

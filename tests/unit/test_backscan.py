@@ -162,3 +162,9 @@ def test_when_is_read_as_a_date_a_time_or_an_age(text: str, expected: float) -> 
 def test_an_unreadable_when_says_what_to_give() -> None:
     with pytest.raises(ConfigError, match="ISO date"):
         parse_when("next week")
+
+
+def test_the_review_console_says_a_flag_came_from_a_back_scan() -> None:
+    from adapters.review_web.data import Explainer
+
+    assert Explainer().reasons(("nhs-number", SCAN_RULE))[-1] == SCAN_REASON
