@@ -22,6 +22,7 @@ Content intent switched on in the Developer Portal (without it Discord sends emp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 from collections.abc import AsyncGenerator, Coroutine, Iterator
@@ -39,6 +40,7 @@ from bot.types import Conversation, Platform
 T = TypeVar("T")
 _SCREENED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 JUMP = "https://discord.com/channels/{guild}/{channel}/{message}"
+CLOSE_TIMEOUT = 10.0
 
 
 async def _next(items: AsyncGenerator[HistoryItem, None]) -> HistoryItem | None:
@@ -117,12 +119,18 @@ class DiscordHistory:
         items = self._items(position)
         try:
             while True:
-                item = self._run(_next(items))
+                future = asyncio.run_coroutine_threadsafe(_next(items), self._loop)
+                try:
+                    item = future.result()
+                except BaseException:  # Ctrl+C while a page is read: stop reading it
+                    future.cancel()
+                    raise
                 if item is None:
                     return
                 yield item
         finally:
-            self._run(items.aclose())
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(items.aclose(), self._loop).result(CLOSE_TIMEOUT)
 
     def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -134,6 +142,7 @@ class DiscordHistory:
         if self._loop.is_closed():
             return
         try:
-            self._run(self.client.close())
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.client.close(), self._loop).result(CLOSE_TIMEOUT)
         finally:
             self._stop_loop()

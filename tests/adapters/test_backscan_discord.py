@@ -15,6 +15,7 @@ import pytest
 
 from bot.backscan import SCAN_RULE
 from bot.config import load_settings
+from bot.service import GuidanceBot
 from bot.store import open_records
 from tests.adapters.backscan_world import Run, harmless, marker, planted, run_cli
 from tests.db.test_db_no_patient_data import stored_text
@@ -126,6 +127,35 @@ def test_a_back_scan_of_1000_discord_messages_finds_every_planted_risk_and_keeps
             assert not leaks(g.needles, text), f"an identifier reached the {where}"
         kept = [i for i in range(TOTAL) if marker(i) in text]
         assert not kept, f"harmless messages {kept[:5]} reached the {where}"
+
+
+def test_an_interrupted_discord_scan_carries_on_after_its_last_whole_batch(
+    world: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, risky, data = world
+    on = run_cli(capsys, "settings", "channel", "discord", str(CHANNEL), "--workspace", str(GUILD), "--monitored", "on")
+    assert on.code == 0, on.err
+    screened: list[int] = []
+    real = GuidanceBot.screen_many
+
+    def counting(self: GuidanceBot, messages: Any, sensitivity: str = "normal") -> Any:
+        if len(screened) == 4 and not stopped:
+            stopped.append(True)
+            raise KeyboardInterrupt
+        screened.append(len(messages))
+        return real(self, messages, sensitivity)
+
+    stopped: list[bool] = []
+    monkeypatch.setattr(GuidanceBot, "screen_many", counting)
+    first = scan(capsys)
+    assert first.code == 130 and "run the same command again" in first.err
+    assert 0 < sum(screened) < TOTAL - 1
+    second = scan(capsys, "--json")
+    assert second.code == 0, second.err
+    assert json.loads(second.out)["resumed"] and sum(screened) == TOTAL - 1, "each message screened once"
+    assert len(flags(data)) == len(risky)
+    resumed_from = [c.query.get("after") for c in fake.find("GET", rf"/channels/{CHANNEL}/messages$")]
+    assert len(set(resumed_from)) == len(resumed_from), "the second run starts after the checkpoint, not again"
 
 
 def test_an_unknown_channel_or_token_is_a_clear_error(
