@@ -168,3 +168,16 @@ def test_the_review_console_says_a_flag_came_from_a_back_scan() -> None:
     from adapters.review_web.data import Explainer
 
     assert Explainer().reasons(("nhs-number", SCAN_RULE))[-1] == SCAN_REASON
+
+
+def test_the_progress_bar_shows_the_share_of_the_range_read(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.backscan import ScanResult
+    from bot.cli.scan_cmds import _Progress
+
+    with _Progress(True) as show:
+        assert show is not None
+        show(0.5, ScanResult(read=500, flagged=3))
+    err = capsys.readouterr().err
+    assert "50%" in err and "read=500" in err and "flagged=3" in err
+    with _Progress(False) as hidden:
+        assert hidden is None
