@@ -9,10 +9,10 @@ import shutil
 import textwrap
 from typing import TYPE_CHECKING, TextIO
 
-from bot.render import render_answer, render_screening
+from bot import render_answer, render_screening
 
 if TYPE_CHECKING:
-    from bot.service import GuidanceBot
+    from bot import GuidanceBot
 
 BANNER = (
     "gmcbot console: ask about UK professional guidance on social media and messaging.\n"

@@ -27,7 +27,9 @@ from typing import Any
 
 from benchmarks.common import EVAL_DIR, ROOT, Context, Section, Table, fmt_mib, median
 
-BASELINE = "add090a32beef60d97f8ee7863fa7e28109f116c"
+# "Before" is issue 20's starting commit unless ``BENCH_BASELINE`` names another in this
+# clone's history (issue 15 compares against its own starting point, e617750).
+BASELINE = os.environ.get("BENCH_BASELINE") or "add090a32beef60d97f8ee7863fa7e28109f116c"
 BASELINE_SHORT = BASELINE[:7]
 QUESTION = "can I reply to a patient on Twitter?"
 MESSAGE = "Bed 12 is free for the next admission"
@@ -56,11 +58,16 @@ def _env(tree: Path) -> dict[str, str]:
     return env
 
 
+def cli_module(tree: Path) -> str:
+    """The CLI's module in ``tree``: ``adapters.cli`` since issue 15, ``bot.cli`` before."""
+    return "adapters.cli" if (tree / "adapters" / "cli").is_dir() else "bot.cli"
+
+
 def fresh(tree: Path, args: list[str], cwd: Path, timeout: float = 600.0) -> dict[str, float]:
-    """One fresh ``python -m bot.cli ARGS`` from ``tree``: wall and CPU seconds, peak RSS."""
+    """One fresh ``python -m <the CLI> ARGS`` from ``tree``: wall and CPU seconds, peak RSS."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", cli_module(tree), *args],
         cwd=cwd,
         env=_env(tree),
         stdin=subprocess.DEVNULL,
@@ -145,7 +152,7 @@ def _ratio(before: float, after: float) -> str:
 
 
 def run(ctx: Context) -> Section:
-    section = Section("compare", f"Before and after (issue 20): commit {BASELINE_SHORT} against this tree")
+    section = Section("compare", f"Before and after: commit {BASELINE_SHORT} against this tree")
     before = baseline_tree(ctx)
     if before is None:
         section.notes.append(f"Skipped: the baseline commit {BASELINE_SHORT} is not in this clone's history.")

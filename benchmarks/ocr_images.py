@@ -142,8 +142,10 @@ def samples(count: int, seed: int = 19) -> list[Sample]:
     for i in range(count):
         ordinary = i % 4 == 3
         layout = "ordinary" if ordinary else LAYOUTS[i % 4 % 3]
+        names: list[str] = []
+        numbers: list[str] = []
         if ordinary:
-            lines, names, numbers = list(ORDINARY[(i // 4) % len(ORDINARY)]), [], []
+            lines = list(ORDINARY[(i // 4) % len(ORDINARY)])
         else:
             lines, names, numbers = _content(layout, rng)
         font_name = FONTS[(i // 3) % len(FONTS)]

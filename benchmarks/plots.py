@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 KIND_COLOURS = {"exact": "C0", "hnsw": "C1", "ivf": "C2"}
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (imported on first use: plots are optional)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,9 +22,9 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
-def _save(fig: object, path: Path) -> str:
-    fig.tight_layout()  # type: ignore[attr-defined]
-    fig.savefig(path, dpi=110)  # type: ignore[attr-defined]
+def _save(fig: Any, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     _pyplot().close(fig)
     return f"{path.parent.name}/{path.name}"
 

@@ -15,15 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from index.errors import default_data_dir
 
 CONFIG_ENV = "GMCBOT_CONFIG"
 DEFAULT_CONFIG_NAME = "gmcbot.toml"
-
-
-def default_data_dir() -> Path:
-    """Where the index, database and key live: ``$XDG_DATA_HOME/gmcbot`` by convention."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "gmcbot"
 
 
 @dataclass(frozen=True)
@@ -58,6 +53,10 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)
+    # Microsoft Teams (docs/teams.md): the Azure Bot's app id and tenant; the secret from the environment
+    teams_app_id: str = ""
+    teams_tenant_id: str = ""
+    teams_app_secret: str = field(default="", repr=False)
     pseudonym_key: str = field(default="", repr=False)
     # review console (docs/review.md)
     review_secure_cookies: bool = False  # mark cookies Secure even when the proxy does not say https
@@ -111,6 +110,7 @@ SECRET_ENV = {
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
     "discord_token": "DISCORD_TOKEN",
+    "teams_app_secret": "GMCBOT_TEAMS_APP_SECRET",
     "pseudonym_key": "GMCBOT_PSEUDONYM_KEY",
     "review_oidc_client_secret": "GMCBOT_REVIEW_OIDC_CLIENT_SECRET",
 }

@@ -3,17 +3,9 @@ prints it without a traceback and exits non-zero."""
 
 from __future__ import annotations
 
+from index.errors import ConfigError, GmcbotError, ModelUnavailable
 
-class GmcbotError(Exception):
-    """Base class for errors shown to the user as one clear message."""
-
-    exit_code = 1
-
-
-class ConfigError(GmcbotError):
-    """A setting, config file or environment variable is wrong."""
-
-    exit_code = 2
+__all__ = ["ConfigError", "CorpusError", "GmcbotError", "IndexError_", "ModelUnavailable", "StoreUnavailable"]
 
 
 class CorpusError(GmcbotError):
@@ -23,10 +15,6 @@ class CorpusError(GmcbotError):
         self.problems = problems
         head = f"the guidance corpus has {len(problems)} problem(s):"
         super().__init__("\n".join([head, *("  " + p for p in problems)]))
-
-
-class ModelUnavailable(GmcbotError):
-    """The embedding model package is missing or its files are damaged."""
 
 
 class IndexError_(GmcbotError):

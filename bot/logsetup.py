@@ -10,7 +10,7 @@ import sys
 import time
 
 # Loggers that would write message bodies at DEBUG.
-BODY_LOGGERS = ("slack_bolt", "slack_sdk", "discord", "aiohttp.access", "urllib3", "httpx")
+BODY_LOGGERS = ("slack_bolt", "slack_sdk", "discord", "aiohttp.access", "urllib3", "httpx", "microsoft_teams")
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,5 +1,6 @@
-"""Light normalisation of questions typed into chat: platform markup, the ``/gmc``
-prefix, odd Unicode and common abbreviations."""
+"""Light normalisation of questions: the ``/gmc`` prefix, odd Unicode and common
+abbreviations. Questions arrive as plain text: each adapter removes its platform's markup
+(Slack's ``<…>`` tokens, Discord's mentions) before it calls the core."""
 
 from __future__ import annotations
 
@@ -36,9 +37,6 @@ _ABBR_RE = re.compile(
 _X_RE = re.compile(
     r"(?<![\w-])X(?![\w-])(?=\s+(?:bio|account|post|profile|feed|thread|handle|followers?)|\s*\(|\s+or\s+twitter)|\bon X\b"
 )
-_SLACK_LINK_RE = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_MARKUP_RE = re.compile(r"<[@#!][^>]*>|<mailto:[^>]*>|<https?://[^>]*>")
-_DISCORD_MENTION_RE = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>")
 _PREFIX_RE = re.compile(r"^\s*/?gmc\b[:,]?\s*", re.IGNORECASE)
 _INVISIBLE = {"Cf", "Cc", "Co", "Cs"}
 
@@ -55,12 +53,10 @@ def clean_text(text: str) -> str:
 
 
 def normalise_question(raw: str) -> tuple[str, bool]:
-    """Return ``(question, truncated)``: markup removed, prefix dropped, abbreviations
-    expanded, cut to :data:`MAX_QUESTION_CHARS`."""
-    text = _SLACK_LINK_RE.sub(r"\2", raw)
-    text = _DISCORD_MENTION_RE.sub(" ", text)
-    text = _MARKUP_RE.sub(" ", text)
-    text = clean_text(text)
+    """Return ``(question, truncated)``: Unicode cleaned, prefix dropped, cut to
+    :data:`MAX_QUESTION_CHARS` (abbreviations are expanded for search only:
+    :func:`expand_for_search`)."""
+    text = clean_text(raw)
     text = _PREFIX_RE.sub("", text)
     truncated = len(text) > MAX_QUESTION_CHARS
     if truncated:

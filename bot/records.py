@@ -51,6 +51,27 @@ class FlagRecord:
     decided: bool = False  # a moderator has decided it (see bot.review)
 
 
+def flag_record(message: Message, flag: Flag, key: bytes, created: float | None = None) -> FlagRecord:
+    """The one place a flag becomes a record: a new id, the poster pseudonymised with
+    ``key``, the flag's redacted excerpt (never the message text), status open. Every
+    store (memory, SQL) keeps exactly this."""
+    conv = message.conversation
+    return FlagRecord(
+        flag_id=uuid.uuid4().hex,
+        created=time.time() if created is None else created,
+        platform=conv.platform.value,
+        workspace=conv.workspace,
+        channel=conv.channel,
+        message_ref=message.ref,
+        user_hash=pseudonymise(key, message.actor.user_id),
+        category=flag.category.value,
+        severity=flag.severity.value,
+        rule_ids=flag.rule_ids,
+        citation_ids=tuple(c.id for c in flag.citations),
+        redacted=flag.redacted,
+    )
+
+
 @dataclass(frozen=True)
 class FeedbackRecord:
     created: float
@@ -108,21 +129,7 @@ class MemoryRecords(MemoryDecisions):
             return True
 
     def record_flag(self, message: Message, flag: Flag) -> str:
-        conv = message.conversation
-        record = FlagRecord(
-            flag_id=uuid.uuid4().hex,
-            created=time.time(),
-            platform=conv.platform.value,
-            workspace=conv.workspace,
-            channel=conv.channel,
-            message_ref=message.ref,
-            user_hash=pseudonymise(self.key, message.actor.user_id),
-            category=flag.category.value,
-            severity=flag.severity.value,
-            rule_ids=flag.rule_ids,
-            citation_ids=tuple(c.id for c in flag.citations),
-            redacted=flag.redacted,
-        )
+        record = flag_record(message, flag, self.key)
         with self._lock:
             self.flags[record.flag_id] = record
         return record.flag_id

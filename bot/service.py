@@ -15,8 +15,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answering import make_answer, thresholds_for
 from bot.config import Settings
@@ -40,6 +41,10 @@ from bot.types import (
     Screening,
 )
 from index.embedders import Embedder, make_embedder, resolve_backend
+
+if TYPE_CHECKING:  # loaded on first use: a process that only answers never imports screening
+    from bot.screening.identifiers import IdentifierDetector
+    from bot.screening.screener import Screener
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +103,7 @@ class GuidanceBot:
         self._lock = threading.RLock()
         self._corpus: Corpus | None = None
         self._retriever: Retriever | None = None
-        self._screener: object | None = None
+        self._screener: Screener | None = None
         self._asks_embedding = 0
         self._turns = threading.Condition()
 
@@ -226,7 +231,7 @@ class GuidanceBot:
         return [a for a in answers if a is not None]
 
     @contextlib.contextmanager
-    def _asking(self):  # type: ignore[no-untyped-def]
+    def _asking(self) -> Iterator[None]:
         with self._turns:
             self._asks_embedding += 1
         try:
@@ -243,7 +248,7 @@ class GuidanceBot:
             self._turns.wait_for(lambda: self._asks_embedding == 0, timeout=ASKS_FIRST_WAIT)
 
     # -- screening -----------------------------------------------------------------
-    def _get_screener(self):  # type: ignore[no-untyped-def]
+    def _get_screener(self) -> Screener:
         if self._screener is None:
             with self._lock:
                 if self._screener is None:
@@ -378,11 +383,11 @@ class GuidanceBot:
         return excerpt_of(self._detector, text)
 
     @functools.cached_property
-    def _detector(self):  # type: ignore[no-untyped-def]
+    def _detector(self) -> IdentifierDetector:
         """The screener's identifier detectors, without loading the model or exemplars when
         only questions need excerpts."""
         if self._screener is not None:
-            return self._screener.detector  # type: ignore[attr-defined]
+            return self._screener.detector
         from bot.screening.data import load_screening_data
         from bot.screening.identifiers import IdentifierDetector
 

@@ -16,6 +16,7 @@ class Platform(enum.StrEnum):
     CONSOLE = "console"
     SLACK = "slack"
     DISCORD = "discord"
+    TEAMS = "teams"
 
 
 class DocStatus(enum.StrEnum):

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.errors import ConfigError, ModelUnavailable
+from index.errors import ConfigError, ModelUnavailable, default_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -244,8 +244,6 @@ _SHARED_LOCK = threading.Lock()
 
 def default_model_cache() -> Path:
     """Where the ONNX graph is kept when no data folder is given."""
-    from bot.config import default_data_dir
-
     return default_data_dir() / "models"
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import ModelUnavailable
+from index.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
         if name.startswith("GMCBOT_") and name != "GMCBOT_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))
-    # A subprocess (python -m bot.cli) imports this checkout, not whichever checkout the
+    # A subprocess (python -m adapters.cli) imports this checkout, not whichever checkout the
     # virtualenv's editable install points at (they differ in a git worktree).
     extra = os.environ.get("PYTHONPATH", "")
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + extra if extra else ""))
@@ -38,7 +38,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
 
 
 @pytest.fixture
-def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+def settings(tmp_path: Path):
     """Settings with a private data folder and the hashing embedder."""
     from bot.config import Settings
 
@@ -46,7 +46,7 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def hashing_bot(settings):  # type: ignore[no-untyped-def]
+def hashing_bot(settings):
     """A GuidanceBot on the real corpus with the fast deterministic embedder."""
     from bot.service import GuidanceBot
     from index.embedders import HashingEmbedder
@@ -55,7 +55,7 @@ def hashing_bot(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def minilm(tmp_path_factory):  # type: ignore[no-untyped-def]
+def minilm(tmp_path_factory):
     """The real all-MiniLM-L6-v2 embedder answering runs on by default (one instance per
     session; its ONNX graphs made once, in a session folder)."""
     from index.embedders import make_embedder, resolve_backend
@@ -68,7 +68,7 @@ def minilm(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def minilm_bot(minilm, tmp_path_factory):  # type: ignore[no-untyped-def]
+def minilm_bot(minilm, tmp_path_factory):
     """A GuidanceBot with the real model in the shipped configuration (the default
     backend for each task), its index built once per session."""
     from bot.config import Settings

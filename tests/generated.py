@@ -137,7 +137,7 @@ def _look_alike(rng: random.Random, word: str) -> str:
 def _person(rng: random.Random) -> tuple[str, str, str]:
     fake = _faker(rng.choice(NAME_LOCALES))
     fake.seed_instance(rng.randint(0, 2**31))
-    return fake.first_name(), fake.last_name(), fake.locale if hasattr(fake, "locale") else ""
+    return fake.first_name(), fake.last_name(), str(getattr(fake, "locale", ""))
 
 
 def _name_needles(parts: list[str], written: str) -> list[Needle]:

@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from adapters.discord.translate import FEEDBACK_TEMPLATE, FLAG_TEMPLATE, SHARE_ID, ButtonSpec, Reply
-from bot.types import FlagStatus
+from bot import FlagStatus
 
 HANDLER_COG = "GuidanceCog"
 

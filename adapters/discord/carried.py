@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 import discord
 
 from adapters.discord.translate import has_image, message_to_core
-from bot.types import Message
+from bot import Message
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ Contract (see ``adapters/base.py``):
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
 import traceback
@@ -40,22 +39,37 @@ from adapters.discord.translate import (
     answer_reply,
     channel_notice,
     feedback_done_reply,
+    message_to_core,
     moderator_notice,
     outcome_reply,
     parse_citation_ids,
+    plain_text,
     poster_notice,
     question_from_content,
-    rate_limited_reply,
     settings_channel_id,
     settings_text,
     shared_reply,
     strip_mention,
 )
-from adapters.ratelimit import RateLimiter
-from bot.config import Settings
-from bot.review import Role
-from bot.service import GuidanceBot
-from bot.types import ChannelSettings, Flag, FlagStatus, Platform
+from bot import (
+    Asked,
+    AskStatus,
+    ChannelKey,
+    Flag,
+    FlagStatus,
+    GuidanceBot,
+    Handling,
+    Message,
+    Outcome,
+    Platform,
+    Question,
+    Role,
+    Settings,
+    SettingsChange,
+    To,
+    UseCases,
+    wording,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +80,11 @@ ASK_WORKERS = 2
 WORK_WORKERS = 8
 T = TypeVar("T")
 NONE = discord.AllowedMentions.none()
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+SORRY = wording.SORRY
 REPORT_NAME = "Report to gmcbot"
-REPORT_THANKS = "Thanks. I've passed this message to the moderators for review."
-REPORT_RECORDED = (
-    "Thanks. I've recorded this message for review; no moderators' channel is set here, "
-    "so an IG lead will see it in the review console."
-)
-EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. *can I reply to a patient on Twitter?*"
+REPORT_THANKS = wording.REPORT_THANKS
+REPORT_RECORDED = wording.REPORT_RECORDED
+EMPTY_QUESTION = wording.EMPTY_QUESTION
 
 
 def log_failure(what: str, exc: BaseException) -> None:
@@ -104,7 +115,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self.guidance = guidance
         self.settings = settings
         self.answer_budget = answer_budget
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.core = UseCases(guidance)
         self._asks = ThreadPoolExecutor(ASK_WORKERS, thread_name_prefix="gmcbot-discord-ask")
         self._work = ThreadPoolExecutor(WORK_WORKERS, thread_name_prefix="gmcbot-discord-work")
 
@@ -113,9 +124,11 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self._asks.shutdown(wait=False, cancel_futures=True)
         self._work.shutdown(wait=False, cancel_futures=True)
 
-    async def _ask(self, question: str) -> Any:
-        """``GuidanceBot.ask`` on the ask pool."""
-        return await self._core(self._asks, self.guidance.ask, question)
+    async def _ask(self, user: discord.abc.User, guild_id: int | None, question: str) -> Asked:
+        """:meth:`UseCases.ask` on the ask pool (rate limit, failures: see ``Asked``), with
+        Discord's markup made plain first."""
+        asked = Question(plain_text(question), actor_of(user), Platform.DISCORD, str(guild_id or ""))
+        return await self._core(self._asks, self.core.ask, asked)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """Any other core call (screening, claims, settings, records) on the work pool."""
@@ -125,42 +138,38 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
     async def _core(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
 
-    def _over_limit(self, user_id: int) -> Reply | None:
-        """The polite refusal when this user has asked too often in the last minute."""
-        if self.limiter.allow(str(user_id)):
-            return None
-        log.info("discord rate limit reached for a user")
-        return rate_limited_reply(self.settings.rate_limit_per_minute)
+    def _reply(self, asked: Asked, **kwargs: Any) -> Reply:
+        """The reply for a question's outcome (``kwargs`` go to :func:`answer_reply`)."""
+        if asked.status is AskStatus.EMPTY:
+            return Reply(content=EMPTY_QUESTION)
+        if asked.answer is None:
+            return Reply(content=asked.notice)
+        return answer_reply(asked.answer, self.settings.ask_who, **kwargs)
 
     # -- /gmc ----------------------------------------------------------------------------
     @app_commands.command(name="gmc", description="Ask about UK professional guidance on social media and messaging")
     @app_commands.describe(question="Your question, e.g. can I reply to a patient on Twitter?")
     async def gmc(self, interaction: discord.Interaction, question: str) -> None:
         """Answer privately (ephemeral) with the cited paragraph and Share/feedback buttons."""
-        refusal = self._over_limit(interaction.user.id)
-        if refusal is not None:
-            await answer_once(interaction, refusal)
-            return
-        task = asyncio.ensure_future(self._ask(question))
+        task = asyncio.ensure_future(self._ask(interaction.user, interaction.guild_id, question))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.answer_budget)
             if not done:
                 await interaction.response.defer(ephemeral=True, thinking=True)
-            answer = await task
+            asked = await task
         except Exception as exc:  # noqa: BLE001 - any failure still gets its one answer
             log_failure(f"/gmc interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        reply = answer_reply(
-            answer, self.settings.ask_who, echo_question=True, shareable=interaction.guild_id is not None, feedback=True
-        )
-        await answer_once(interaction, reply)
-        log.info(
-            "answered /gmc interaction %s: %s, %d citation(s)",
-            interaction.id,
-            answer.status.value,
-            len(answer.citations),
-        )
+        shareable = interaction.guild_id is not None
+        await answer_once(interaction, self._reply(asked, echo_question=True, shareable=shareable, feedback=True))
+        if asked.answer is not None:
+            log.info(
+                "answered /gmc interaction %s: %s, %d citation(s)",
+                interaction.id,
+                asked.answer.status.value,
+                len(asked.answer.citations),
+            )
 
     # -- /gmc-settings ---------------------------------------------------------------------
     @app_commands.command(name="gmc-settings", description="View or change gmcbot's settings for this channel")
@@ -188,29 +197,15 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             await answer_once(interaction, Reply(content="You need the Manage Server permission to use this."))
             return
         channel_id = settings_channel_id(interaction.channel, interaction.channel_id)
-        changes: dict[str, Any] = {}
-        if screening is not None:
-            changes["monitored"] = screening
-        if moderators is not None:
-            changes["moderators_channel"] = str(moderators.id)
-        if clear_moderators:
-            changes["moderators_channel"] = ""
-        if sensitivity is not None:
-            changes["sensitivity"] = sensitivity
+        moderators_channel = str(moderators.id) if moderators is not None else None
+        change = SettingsChange(
+            monitored=screening,
+            moderators_channel="" if clear_moderators else moderators_channel,
+            sensitivity=sensitivity,
+        )
+        key = ChannelKey(Platform.DISCORD, str(interaction.guild_id), str(channel_id))
         try:
-            current = await self._call(
-                self.guidance.channel_settings, Platform.DISCORD, str(interaction.guild_id), str(channel_id)
-            )
-            if changes:
-                current = await self._call(
-                    self.guidance.update_channel_settings, dataclasses.replace(current, **changes)
-                )
-                log.info(
-                    "settings changed for guild %s channel %s: %s",
-                    interaction.guild_id,
-                    channel_id,
-                    ",".join(sorted(changes)),
-                )
+            current = await self._call(self.core.configure, key, change, actor_of(interaction.user))
         except Exception as exc:  # noqa: BLE001 - the admin still gets an answer
             log_failure(f"/gmc-settings interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
@@ -244,20 +239,20 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         message = interaction.message
         content = message.content if message else ""
         await interaction.response.defer()
+        record = functools.partial(
+            self.core.feedback,
+            Platform.DISCORD,
+            actor_of(interaction.user),
+            parse_citation_ids(citation_ids),
+            helpful,
+            question=question_from_content(content),
+        )
         try:
-            await self._call(
-                self.guidance.record_feedback,
-                Platform.DISCORD.value,
-                actor_of(interaction.user),
-                question_from_content(content),
-                parse_citation_ids(citation_ids),
-                helpful,
-            )
+            await self._call(record)
         except Exception as exc:  # noqa: BLE001
             log_failure(f"feedback interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        log.info("feedback stored: helpful=%s citations=%s", helpful, citation_ids)
         reply = feedback_done_reply(content, message.embeds if message else [], helpful)
         await self._edit_original(interaction, reply)
 
@@ -272,33 +267,22 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             await answer_once(interaction, Reply(content="Only moderators (Manage Messages) can review flags."))
             return
         await interaction.response.defer()
-        if role == "mod":
-            decide = functools.partial(
-                self.guidance.decide_flag,
-                flag_id,
-                status,
-                actor_of(interaction.user),
-                Role.MODERATOR,
-                vouched=True,
-                workspace=str(interaction.guild_id or ""),
-                source=Platform.DISCORD.value,
-            )
-        else:
-            decide = functools.partial(
-                self.guidance.decide_flag,
-                flag_id,
-                status,
-                actor_of(interaction.user),
-                Role.POSTER,
-                source=Platform.DISCORD.value,
-            )
+        decide = functools.partial(
+            self.core.review,
+            flag_id,
+            status,
+            actor_of(interaction.user),
+            Role.MODERATOR if role == "mod" else Role.POSTER,
+            platform=Platform.DISCORD,
+            vouched=role == "mod",  # Discord's moderators: Manage Messages, checked above
+            workspace=str(interaction.guild_id or "") if role == "mod" else "",
+        )
         try:
             decision = await self._call(decide)
         except Exception as exc:  # noqa: BLE001
             log_failure(f"flag outcome interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        log.info("flag %s %s by %s: %s", flag_id, status.value, role, decision.outcome.value)
         if not decision.ok:
             await answer_once(interaction, Reply(content=decision.message))
             return
@@ -342,39 +326,40 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             log_failure(f"message {message.id}", exc)
 
     async def _handle_message(self, message: discord.Message, me: int) -> None:
-        guild = message.guild
-        if guild is None:
-            if await self._claim(message):
+        if message.guild is None:
+            if await self._call(self.core.claim, Platform.DISCORD, f"message:{message.id}"):
                 await self._answer_in_place(message, message.content)
             return
-        channel_id = settings_channel_id(message.channel, message.channel.id)
-        settings = await self._call(self.guidance.channel_settings, Platform.DISCORD, str(guild.id), str(channel_id))
         mentioned = addressed_to(message, me)
-        if not (settings.monitored or mentioned) or not await self._claim(message):
-            return
-        if settings.monitored:
-            await self._screen(message, settings)
-        if mentioned:
+        outcome = await self._handle(message, f"message:{message.id}", addressed=mentioned)
+        if mentioned and outcome.handling not in (Handling.IGNORED, Handling.DUPLICATE):
             await self._answer_in_place(message, strip_mention(message.content, me))
 
-    async def _claim(self, message: discord.Message) -> bool:
-        """True the first time this message is seen (gateway events can be replayed)."""
-        return await self._call(self.guidance.claim_event, Platform.DISCORD.value, f"message:{message.id}")
+    async def _handle(self, message: discord.Message, event_id: str, addressed: bool = False) -> Outcome:
+        """:meth:`UseCases.handle_message` on the work pool, then deliver what it says.
+        What the message carries (text files, images) is fetched only for monitored
+        channels, on the event loop, while the worker waits for it."""
+        loop = asyncio.get_running_loop()
+
+        def enrich(_: Message) -> Message:
+            return asyncio.run_coroutine_threadsafe(carried_message(message, self.core.read_image), loop).result()
+
+        handle = functools.partial(
+            self.core.handle_message, message_to_core(message), event_id=event_id, addressed=addressed, enrich=enrich
+        )
+        outcome = await self._call(handle)
+        await self._deliver(message, outcome)
+        return outcome
 
     async def _answer_in_place(self, message: discord.Message, question: str) -> None:
-        if not question.strip():
-            reply = Reply(content=EMPTY_QUESTION)
-        elif (refusal := self._over_limit(message.author.id)) is not None:
-            reply = refusal
-        else:
-            try:
-                answer = await self._ask(question)
-            except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
-                log_failure(f"answering message {message.id}", exc)
-                reply = Reply(content=SORRY)
-            else:
-                reply = answer_reply(answer, self.settings.ask_who)
-                log.info("answered message %s: %s", message.id, answer.status.value)
+        try:
+            asked = await self._ask(message.author, message.guild.id if message.guild else None, question)
+        except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
+            log_failure(f"answering message {message.id}", exc)
+            asked = Asked(AskStatus.FAILED, notice=SORRY)
+        reply = self._reply(asked)
+        if asked.answer is not None:
+            log.info("answered message %s: %s", message.id, asked.answer.status.value)
         try:
             await message.reply(**send_kwargs(reply))
         except discord.HTTPException as exc:
@@ -407,17 +392,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         ):
             return
         try:
-            channel_id = settings_channel_id(message.channel, message.channel.id)
-            settings = await asyncio.to_thread(
-                self.guidance.channel_settings, Platform.DISCORD, str(message.guild.id), str(channel_id)
-            )
-            if not settings.monitored:
-                return
-            if not await asyncio.to_thread(
-                self.guidance.claim_event, Platform.DISCORD.value, f"edit:{message.id}:{edited}"
-            ):
-                return
-            await self._screen(message, settings)
+            await self._handle(message, f"edit:{message.id}:{edited}")
         except Exception as exc:  # noqa: BLE001 - never let a message's failure reach discord.py's logger
             log_failure(f"edited message {message.id}", exc)
 
@@ -439,45 +414,31 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            core = await carried_message(message, self.guidance.read_image)
-            flag = await asyncio.to_thread(self.guidance.report, core)
-            flag_id = await asyncio.to_thread(self.guidance.record_flag, core, flag)
-            settings = await asyncio.to_thread(
-                self.guidance.channel_settings, Platform.DISCORD, str(message.guild.id), core.conversation.channel
-            )
+            core = await carried_message(message, self.core.read_image)
+            outcome = await asyncio.to_thread(self.core.report, core)
         except Exception as exc:  # noqa: BLE001 - the reporter still gets an answer
             log_failure(f"report interaction {interaction.id}", exc)
             await answer_once(interaction, Reply(content=SORRY))
             return
-        log.info(
-            "reported message %s in guild %s: flag %s (%s)", message.id, message.guild.id, flag_id, flag.category.value
-        )
-        await self._notify_moderators(message, flag, flag_id, settings)
-        told = settings.moderators_channel or self.settings.moderators_channel
-        await answer_once(interaction, Reply(content=REPORT_THANKS if told else REPORT_RECORDED))
+        await self._deliver(message, outcome)
+        thanks = next((d.text for d in outcome.deliveries if d.to is To.REPORTER), REPORT_RECORDED)
+        await answer_once(interaction, Reply(content=thanks))
 
     # <<< carried
 
-    async def _screen(self, message: discord.Message, settings: ChannelSettings) -> None:
-        core = await carried_message(message, self.guidance.read_image)
-        screening = await self._call(self.guidance.screen, core, settings.sensitivity)
-        flag = screening.flag
+    async def _deliver(self, message: discord.Message, outcome: Outcome) -> None:
+        """Deliver a flag as the core says: the poster's DM, the moderators' note, then
+        (when the deployment says so) the message deleted. The reporter's thanks is the caller's."""
+        flag = outcome.flag
         if flag is None:
             return
-        flag_id = await self._call(self.guidance.record_flag, core, flag)
-        log.info(
-            "flagged message %s in guild %s channel %s: %s (%s), flag %s",
-            message.id,
-            core.conversation.workspace,
-            core.conversation.channel,
-            flag.category.value,
-            flag.severity.value,
-            flag_id,
-        )
-        await self._notify_poster(message, flag, flag_id)
-        await self._notify_moderators(message, flag, flag_id, settings)
-        if self.settings.delete_flagged:
-            await self._delete(message, flag_id)
+        for delivery in outcome.deliveries:
+            if delivery.to is To.POSTER:
+                await self._notify_poster(message, flag, outcome.flag_id)
+            elif delivery.to is To.MODERATORS:
+                await self._notify_moderators(message, flag, outcome.flag_id, delivery.channel)
+        if outcome.delete:
+            await self._delete(message, outcome.flag_id)
 
     async def _notify_poster(self, message: discord.Message, flag: Flag, flag_id: str) -> None:
         """DM the poster; if their DMs are closed, a detail-free notice in the channel."""
@@ -496,11 +457,9 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         except discord.HTTPException as exc:
             log.warning("channel notice for flag %s failed: HTTP %s code %s", flag_id, exc.status, exc.code)
 
-    async def _notify_moderators(
-        self, message: discord.Message, flag: Flag, flag_id: str, settings: ChannelSettings
-    ) -> None:
-        """Post the redacted notice in the moderators' channel, if one is set in this server."""
-        target = settings.moderators_channel or self.settings.moderators_channel
+    async def _notify_moderators(self, message: discord.Message, flag: Flag, flag_id: str, target: str) -> None:
+        """Post the redacted notice in the moderators' channel ``target``, if it is a text
+        channel of this server."""
         guild = message.guild
         if not target or guild is None:
             return

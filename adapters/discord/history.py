@@ -33,9 +33,7 @@ import discord
 
 from adapters.discord.carried import carried_message
 from adapters.discord.runner import set_api_base
-from bot.backscan import HistoryItem, ScanJob
-from bot.errors import GmcbotError
-from bot.types import Conversation, Platform
+from bot import Conversation, GmcbotError, HistoryItem, Platform, ScanJob
 
 T = TypeVar("T")
 _SCREENED_TYPES = (discord.MessageType.default, discord.MessageType.reply)

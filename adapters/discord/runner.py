@@ -22,9 +22,7 @@ from discord.ext import commands
 from adapters.discord.buttons import DYNAMIC_ITEMS
 from adapters.discord.cog import ANSWER_BUDGET, SORRY, GuidanceCog, answer_once, log_failure
 from adapters.discord.translate import Reply
-from bot.config import Settings
-from bot.errors import ConfigError
-from bot.service import GuidanceBot
+from bot import ConfigError, GuidanceBot, Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,10 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
-from bot.types import (
+from bot import (
     Actor,
     Answer,
     AnswerStatus,
-    Category,
     ChannelSettings,
     Citation,
     Conversation,
@@ -34,6 +32,11 @@ from bot.types import (
     FlagStatus,
     Message,
     Platform,
+    citation_line,
+    citation_notes,
+    render_answer,
+    superseded_lead_note,
+    wording,
 )
 
 CONTENT_LIMIT = 2000
@@ -61,15 +64,7 @@ _FLAG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CITATION_ID = re.compile(r"[^\s,]{1,100}")
 _SAFE_URL = re.compile(r"https?://[^\s<>]+")
 
-CATEGORY_LABELS: dict[Category, str] = {
-    Category.PATIENT_IDENTIFIABLE: "information that could identify a patient",
-    Category.PATIENT_IMAGE: "an image that may show a patient",
-    Category.DISRESPECT: "language that may be disrespectful about patients or colleagues",
-    Category.BOUNDARIES: "professional boundaries with a patient",
-    Category.CONFLICT_OF_INTEREST: "a possible conflict of interest",
-    Category.HONESTY: "honesty about your role or qualifications",
-    Category.INFORMATION_SECURITY: "information security",
-}
+CATEGORY_LABELS = wording.CATEGORY_LABELS
 
 COLOUR_CURRENT = discord.Colour.blurple()
 COLOUR_SUPERSEDED = discord.Colour.light_grey()
@@ -217,11 +212,7 @@ def citation_embed(c: Citation, lead: str = "", see_also: Sequence[Citation] = (
 
 
 def _answer_lead(answer: Answer) -> str:
-    notes = []
-    if answer.truncated:
-        notes.append("*Your question was long, so I used its first 2,000 characters.*")
-    if answer.status is AnswerStatus.LOW_CONFIDENCE:
-        notes.append("*This may not answer your question exactly; it is the closest guidance I have.*")
+    notes = [f"*{note}*" for note in wording.answer_notes(answer)]
     if superseded_lead_note(answer):
         notes.append(f"*{superseded_lead_note(answer)}*")
     return "\n".join(notes) + ("\n\n" if notes else "")
@@ -255,16 +246,13 @@ def answer_reply(
 
 
 def rate_limited_reply(per_minute: int) -> Reply:
-    return Reply(
-        content=f"You've asked {per_minute} questions in the last minute, which is my limit. "
-        "Please try again in a minute."
-    )
+    return Reply(content=wording.rate_limited(per_minute))
 
 
 def feedback_done_reply(content: str, embeds: Sequence[discord.Embed], helpful: bool) -> Reply:
     """The ephemeral answer after a feedback click: same answer, thanks line, feedback
     buttons gone (so one person's feedback is stored once)."""
-    thanks = "Thanks, noted as helpful." if helpful else "Thanks, noted as not helpful."
+    thanks = wording.FEEDBACK_HELPFUL if helpful else wording.FEEDBACK_NOT_HELPFUL
     url = embeds[0].url if embeds and embeds[0].url else ""
     buttons = (*link_button(url), ButtonSpec(label="Share in channel", custom_id=SHARE_ID, style="primary"))
     return Reply(content=append_line(content, thanks), embeds=tuple(embeds), buttons=buttons)
@@ -287,8 +275,7 @@ def append_line(content: str, line: str) -> str:
 
 
 # -- screening notices -----------------------------------------------------------------
-def category_label(category: Category) -> str:
-    return CATEGORY_LABELS.get(category, category.value)
+category_label = wording.category_label
 
 
 def _reasons_text(flag: Flag) -> str:
@@ -371,20 +358,12 @@ def moderator_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, p
     return Reply(embeds=fit_embeds([embed]), buttons=flag_buttons("mod", flag_id, jump_url))
 
 
-OUTCOME_TEXT: dict[tuple[str, FlagStatus], str] = {
-    ("poster", FlagStatus.REMOVED): "Thanks: you said you'll remove it.",
-    ("poster", FlagStatus.FALSE_ALARM): "Thanks: noted as a false alarm.",
-    ("mod", FlagStatus.CONFIRMED): "Confirmed by <@{actor}>.",
-    ("mod", FlagStatus.FALSE_ALARM): "Marked as a false alarm by <@{actor}>.",
-}
-
-
 def outcome_reply(
     role: str, status: FlagStatus, actor_id: int, content: str, embeds: Sequence[discord.Embed], jump_url: str
 ) -> Reply:
     """A notice after its outcome button was pressed: same embeds, outcome line added, only
     the jump link left."""
-    line = OUTCOME_TEXT.get((role, status), f"Marked as {status.value}.").format(actor=actor_id)
+    line = wording.outcome_line(status, f"<@{actor_id}>", moderator=role == "mod")
     return Reply(
         content=append_line(content, line), embeds=tuple(embeds), buttons=link_button(jump_url, "Go to message")
     )
@@ -417,6 +396,18 @@ def settings_channel_id(channel: object, fallback: int) -> int:
 def addressed_to(message: discord.Message, bot_id: int) -> bool:
     """True when the message mentions the bot by user mention (not @everyone or roles)."""
     return bot_id in message.raw_mentions
+
+
+_MARKUP = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|<https?://[^>]*>")
+
+
+def plain_text(text: str) -> str:
+    """Discord markup -> the plain text the core reads: user, role and channel mentions,
+    custom emoji and links wrapped to suppress their preview (``<https://…>``) removed."""
+    while True:  # until none is left: removing one can join the halves of another
+        text, n = _MARKUP.subn(" ", text)
+        if not n:
+            return " ".join(text.split())
 
 
 def strip_mention(text: str, bot_id: int) -> str:

@@ -39,14 +39,27 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from adapters.ratelimit import RateLimiter
 from adapters.review_web.data import AGES, STATUS_LABELS, Explainer, Filters, now_utc, trends
-from bot.config import Settings
-from bot.records import FeedbackRecord, FlagRecord
-from bot.review import CONSOLE_PERMISSIONS, Permission, Role, decide, may
-from bot.store import SqlRecords
-from bot.store.review_store import IDLE_MINUTES, LOCK_MINUTES, MAX_FAILURES, ReviewStore, Session
-from bot.types import Actor, Category, FlagStatus
+from bot import (
+    CONSOLE_PERMISSIONS,
+    IDLE_MINUTES,
+    LOCK_MINUTES,
+    MAX_FAILURES,
+    Actor,
+    Category,
+    FeedbackRecord,
+    FlagRecord,
+    FlagStatus,
+    Permission,
+    RateLimiter,
+    ReviewStore,
+    Role,
+    Session,
+    Settings,
+    SqlRecords,
+    decide,
+    may,
+)
 
 log = logging.getLogger("adapters.review_web")
 HERE = Path(__file__).parent
@@ -343,7 +356,7 @@ def build_app(
 
     @guarded(Permission.EXPORT)
     def export(request: Request, session: Session, form: Any) -> Response:
-        from bot.cli.audit_cmds import feedback_json, flag_json
+        from adapters.cli.audit_cmds import feedback_json, flag_json
 
         table = "feedback" if request.query_params.get("table") == "feedback" else "flags"
         if table == "flags":

@@ -13,11 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from adapters.review_web.charts import Chart, bars, line, stacked_bars
-from bot.backscan import SCAN_REASON, SCAN_RULE
-from bot.decisions import DeclineRecord, FlagEvent
-from bot.records import FeedbackRecord, FlagRecord
-from bot.store.stats import iso_week
-from bot.types import FlagStatus
+from bot import SCAN_REASON, SCAN_RULE, DeclineRecord, FeedbackRecord, FlagEvent, FlagRecord, FlagStatus, iso_week
 
 EXCERPT = 280
 STATUS_LABELS = {"open": "Open", "removed": "Poster removing", "false_alarm": "False alarm", "confirmed": "Confirmed"}
@@ -55,7 +51,7 @@ class Explainer:
 
     @cached_property
     def _reasons(self) -> dict[str, str]:
-        from bot.screening.data import load_screening_data
+        from bot import load_screening_data
 
         data = load_screening_data()
         reasons = {r.id: r.reason for r in data.rules}
@@ -65,7 +61,7 @@ class Explainer:
 
     @cached_property
     def _corpus(self) -> Any:
-        from bot.corpus import load_corpus
+        from bot import load_corpus
 
         return load_corpus()
 

@@ -27,8 +27,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot import ConfigError, Settings
 
 ROLE_ORDER = ("ig-lead", "moderator", "auditor")
 FLOW_COOKIE = "gmcbot_oidc"

@@ -10,8 +10,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from adapters.review_web.app import build_app
-from bot.config import Settings
-from bot.store.review_store import open_review
+from bot import Settings, open_review
 
 
 def make_app(settings: Settings) -> tuple[Starlette, Callable[[], None]]:

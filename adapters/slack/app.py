@@ -22,7 +22,6 @@ here logs or reposts message text.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +29,6 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.web import WebClient
 
-from adapters.ratelimit import RateLimiter
 from adapters.slack import blocks as bk
 from adapters.slack import report
 from adapters.slack.client import Sender, make_client
@@ -49,17 +47,33 @@ from adapters.slack.translate import (
     user_ref,
 )
 from adapters.slack.work import ASK, DEFAULT_WORKERS, WORK, WorkQueue
-from bot.config import Settings
-from bot.errors import ConfigError
-from bot.review import NOT_MODERATOR, Outcome, Role
-from bot.service import GuidanceBot
-from bot.types import Actor, Answer, ChannelSettings, FlagStatus, Message, Platform
+from bot import (
+    Actor,
+    Answer,
+    Asked,
+    AskStatus,
+    ChannelKey,
+    ChannelSettings,
+    ConfigError,
+    FlagStatus,
+    GuidanceBot,
+    Message,
+    Outcome,
+    Platform,
+    Question,
+    Role,
+    Settings,
+    SettingsChange,
+    To,
+    UseCases,
+    wording,
+)
 
 log = logging.getLogger("adapters.slack")
 
 COMMAND = "/gmc"
 PLATFORM = "slack"
-SORRY = "Sorry, something went wrong on my side and I couldn't answer. Please try again in a minute."
+SORRY = wording.SORRY
 NOT_ADMIN = "Only workspace admins and owners can view or change gmcbot's channel settings."
 # Request kinds counted in metrics (anything else is "other").
 REQUEST_KINDS = frozenset({"event_callback", "command", "block_actions", "url_verification"})
@@ -89,7 +103,7 @@ class SlackHandlers:
         self.bot = bot
         self.settings = settings
         self.sender = sender
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.core = UseCases(bot)
         self.work = work or make_work_queue(bot)
 
     # -- registration -----------------------------------------------------------------
@@ -133,9 +147,7 @@ class SlackHandlers:
 
         def job() -> None:
             try:
-                if claim and not self.bot.claim_event(PLATFORM, claim):
-                    log.info("slack duplicate event %s ignored", claim)
-                    self.bot.metrics.platform_requests.labels(PLATFORM, "duplicate").inc()
+                if claim and not self.core.claim(Platform.SLACK, claim):
                     return
                 work()
             except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
@@ -164,24 +176,8 @@ class SlackHandlers:
         if where.channel and where.user:
             self.sender.post_ephemeral(where.channel, where.user, text, blocks, where.thread_ts)
 
-    def _limited(self, where: Where) -> bool:
-        if self.limiter.allow(f"{where.team}:{where.user}"):
-            return False
-        n = self.settings.rate_limit_per_minute
-        log.info("slack rate limit reached team=%s", where.team)
-        self.reply_private(
-            where,
-            f"You've asked {n} questions in the last minute, which is my limit. Please try again in a minute.",
-            [],
-        )
-        return True
-
-    def _ask(self, question: str) -> Answer | None:
-        try:
-            return self.bot.ask(question)
-        except Exception as exc:  # noqa: BLE001 - reported to the user as SORRY; type logged only
-            log.error("slack ask failed: %s", type(exc).__name__)
-            return None
+    def _ask(self, where: Where, question: str) -> Asked:
+        return self.core.ask(Question(question, Actor(user_id=where.user), Platform.SLACK, where.team))
 
     # -- /gmc -----------------------------------------------------------------------------
     def on_command(self, ack: Callable[..., Any], body: dict[str, Any]) -> None:
@@ -200,18 +196,18 @@ class SlackHandlers:
             self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who))
         elif command.kind is CommandKind.SETTINGS:
             self._settings(where, command.setting, command.value, command.error)
-        elif not self._limited(where):
-            answer = self._ask(command.question)
-            if answer is None:
-                self.reply_private(where, SORRY, [])
-                return
-            self.reply_private(
-                where,
-                bk.answer_fallback(answer, self.settings.ask_who),
-                bk.answer_blocks(
-                    answer, self.settings.ask_who, shareable=True, ref=self.bot.question_ref(command.question)
-                ),
-            )
+        else:
+            asked = self._ask(where, command.question)
+            if asked.status is AskStatus.EMPTY:
+                self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who))
+            elif asked.answer is None:
+                self.reply_private(where, asked.notice, [])
+            else:
+                self.reply_private(
+                    where,
+                    bk.answer_fallback(asked.answer, self.settings.ask_who),
+                    bk.answer_blocks(asked.answer, self.settings.ask_who, shareable=True, ref=asked.ref),
+                )
 
     # -- mentions and DMs ---------------------------------------------------------------------
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -228,23 +224,22 @@ class SlackHandlers:
 
     def _answer_visibly(self, where: Where, question: str) -> None:
         """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty)."""
-        if not question:
+        asked = self._ask(where, question)
+        if asked.status is AskStatus.EMPTY:
             self.sender.post_message(
                 where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
             )
-            return
-        if self._limited(where):
-            return
-        answer = self._ask(question)
-        if answer is None:
-            self.sender.post_message(where.channel, SORRY, [], where.thread_ts)
-            return
-        self.sender.post_message(
-            where.channel,
-            bk.answer_fallback(answer, self.settings.ask_who),
-            bk.answer_blocks(answer, self.settings.ask_who, shareable=False, ref=self.bot.question_ref(question)),
-            where.thread_ts,
-        )
+        elif asked.status is AskStatus.RATE_LIMITED:
+            self.reply_private(where, asked.notice, [])
+        elif asked.answer is None:
+            self.sender.post_message(where.channel, asked.notice, [], where.thread_ts)
+        else:
+            self.sender.post_message(
+                where.channel,
+                bk.answer_fallback(asked.answer, self.settings.ask_who),
+                bk.answer_blocks(asked.answer, self.settings.ask_who, shareable=False, ref=asked.ref),
+                where.thread_ts,
+            )
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
         team = text_of(body, "team_id")
@@ -260,33 +255,45 @@ class SlackHandlers:
                 lane=ASK,
             )
         else:
-            self._guard("screening", lambda: self._screen(message, event), claim=text_of(body, "event_id"))
+            event_id = text_of(body, "event_id")
+            self._guard("screening", lambda: self._screen(message, event, event_id))
 
     # -- screening --------------------------------------------------------------------------------
-    def _screen(self, message: Message, event: dict[str, Any] | None = None) -> None:
-        conv = message.conversation
-        channel_settings = self.bot.channel_settings(Platform.SLACK, conv.workspace, conv.channel)
-        if not channel_settings.monitored:
-            return
-        message = self._with_images(message, event)
-        flag = self.bot.screen(message, channel_settings.sensitivity).flag
-        if flag is None:
-            return
-        permalink = self.sender.permalink(conv.channel, message.ref) if message.ref else ""
-        flag_id = self.bot.record_flag(dataclasses.replace(message, ref=permalink or message.ref), flag)
-        moderators = channel_settings.moderators_channel or self.settings.moderators_channel
-        log.info("slack flag %s category=%s channel=%s", flag_id, flag.category.value, conv.channel)
-        self.sender.post_ephemeral(
-            conv.channel,
-            message.actor.user_id,
-            bk.flag_notice_fallback(flag),
-            bk.flag_notice_blocks(flag, flag_id, moderators_told=bool(moderators)),
-            conv.thread,
+    def _screen(self, message: Message, event: dict[str, Any] | None = None, event_id: str = "") -> None:
+        """Hand the message to the core (:meth:`UseCases.handle_message`) and deliver what
+        it says: the private notice, the moderators' note."""
+        outcome = self.core.handle_message(
+            message,
+            event_id=event_id,
+            enrich=lambda m: self._with_images(m, event),
+            locate=self._permalink,
         )
-        if moderators:
-            self.sender.post_message(
-                moderators, bk.moderator_fallback(flag), bk.moderator_blocks(flag, flag_id, conv.channel, permalink)
-            )
+        self.deliver(outcome)
+
+    def _permalink(self, message: Message) -> str:
+        return self.sender.permalink(message.conversation.channel, message.ref) if message.ref else ""
+
+    def deliver(self, outcome: Outcome) -> None:
+        """Post each delivery of a flag in Slack's idiom (the reporter's thanks is the caller's)."""
+        flag, message = outcome.flag, outcome.message
+        if flag is None or message is None:
+            return
+        conv = message.conversation
+        for delivery in outcome.deliveries:
+            if delivery.to is To.POSTER:
+                self.sender.post_ephemeral(
+                    conv.channel,
+                    message.actor.user_id,
+                    bk.flag_notice_fallback(flag),
+                    bk.flag_notice_blocks(flag, outcome.flag_id, moderators_told=bool(outcome.moderators)),
+                    conv.thread,
+                )
+            elif delivery.to is To.MODERATORS:
+                self.sender.post_message(
+                    delivery.channel,
+                    bk.moderator_fallback(flag),
+                    bk.moderator_blocks(flag, outcome.flag_id, conv.channel, outcome.link),
+                )
 
     # >>> images (issue 19): image files read into memory and their text screened with the message
     def _with_images(self, message: Message, event: dict[str, Any] | None) -> Message:
@@ -294,7 +301,7 @@ class SlackHandlers:
         for file_id, url in image_files(screened_body(event)) if message.has_image else []:
             data = download(file_id, url, self.settings.slack_bot_token, self.settings.slack_api_url)
             if data:
-                texts.append(self.bot.read_image(data))
+                texts.append(self.core.read_image(data))
         texts = [t for t in texts if t.strip()]
         return dataclasses.replace(message, text="\n".join([message.text, *texts])) if texts else message
 
@@ -332,9 +339,8 @@ class SlackHandlers:
     def on_feedback(self, body: dict[str, Any], action: dict[str, Any], helpful: bool) -> None:
         where = self._where(body)
         value = decode_value(action.get("value"))
-        self.bot.record_feedback_ref(PLATFORM, Actor(user_id=where.user), value.ref, value.citation_ids, helpful)
-        log.info("slack feedback helpful=%s citations=%d", helpful, len(value.citation_ids))
-        self.reply_private(where, "Thanks, I've noted that.", [])
+        self.core.feedback(Platform.SLACK, Actor(user_id=where.user), value.citation_ids, helpful, ref=value.ref)
+        self.reply_private(where, wording.FEEDBACK_THANKS, [])
 
     def on_more(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         where = self._where(body)
@@ -346,31 +352,23 @@ class SlackHandlers:
         """The answer made of the paragraphs a button names (its value carries their ids,
         never the question); None (after telling the user privately) when it names none
         the corpus holds or the core fails."""
-        try:
-            answer: Answer | None = self.bot.answer_from(value.citation_ids, value.low_confidence)
-        except Exception as exc:  # noqa: BLE001 - reported to the user as SORRY; type logged only
-            log.error("slack answer from citations failed: %s", type(exc).__name__)
-            answer = None
-        if answer is None or not answer.citations:
-            self.reply_private(where, SORRY, [])
-            return None
-        return answer
+        asked = self.core.answer_again(value.citation_ids, value.low_confidence, value.ref)
+        if asked.answer is None:
+            self.reply_private(where, asked.notice, [])
+        return asked.answer
 
     # >>> review of flags: every click goes through the core's rules (bot.review)
     def on_flag_status(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
         """The poster's answer to a private notice: only the poster, only until a moderator decides."""
         where = self._where(body)
         flag_id = text_of(action, "value")
-        decision = self.bot.decide_flag(flag_id, status, Actor(user_id=where.user), Role.POSTER, source=PLATFORM)
-        log.info("slack flag %s status=%s outcome=%s", flag_id, status.value, decision.outcome.value)
+        decision = self.core.review(flag_id, status, Actor(user_id=where.user), Role.POSTER, platform=Platform.SLACK)
         if not decision.ok:
             self.reply_private(where, decision.message, [])
             return
-        text = (
-            "Thanks. Removing the message (⋮ › Delete message) is the right call."
-            if status is FlagStatus.REMOVED
-            else "Thanks, I've recorded that as a false alarm."
-        )
+        text = wording.outcome_line(status)
+        if status is FlagStatus.REMOVED:
+            text += " In Slack: ⋮ › Delete message."
         self.sender.respond(where.response_url, {"replace_original": True, "text": text})
 
     def on_review(self, body: dict[str, Any], action: dict[str, Any], status: FlagStatus) -> None:
@@ -378,29 +376,20 @@ class SlackHandlers:
         or by a workspace admin or owner (Slack's moderator role)."""
         where = self._where(body)
         flag_id = text_of(action, "value")
-        decide = functools.partial(
-            self.bot.decide_flag,
+        decision = self.core.review(
             flag_id,
             status,
             Actor(user_id=where.user),
             Role.MODERATOR,
+            platform=Platform.SLACK,
             workspace=where.team,
             from_channel=where.channel,
-            source=PLATFORM,
+            vouch=lambda: self.sender.is_admin(where.user),  # Slack's moderators: workspace admins and owners
         )
-        decision = decide()
-        if (
-            decision.outcome is Outcome.REFUSED
-            and decision.message == NOT_MODERATOR
-            and self.sender.is_admin(where.user)
-        ):
-            decision = decide(vouched=True)
-        log.info("slack flag %s review=%s outcome=%s", flag_id, status.value, decision.outcome.value)
         if not decision.ok:
             self.reply_private(where, decision.message, [])
             return
-        verdict = "confirmed" if status is FlagStatus.CONFIRMED else "marked a false alarm"
-        note = f"{user_ref(where.user)} {verdict} this flag."
+        note = wording.outcome_line(status, user_ref(where.user), moderator=True)
         original = mapping_of(body, "message").get("blocks")
         self.sender.respond(
             where.response_url, {"replace_original": True, "text": note, "blocks": bk.reviewed_blocks(original, note)}
@@ -416,24 +405,18 @@ class SlackHandlers:
         if not self.sender.is_admin(where.user):
             self.reply_private(where, NOT_ADMIN, [])
             return
-        current = self.bot.channel_settings(Platform.SLACK, where.team, where.channel)
+        change = SettingsChange()
         if setting == "monitor":
-            current = self._update(current, monitored=value == "on")
+            change = SettingsChange(monitored=value == "on")
         elif setting == "moderators":
-            current = self._update(current, moderators_channel=value)
+            change = SettingsChange(moderators_channel=value)
+        current = self._configure(where, where.channel, change)
         self.reply_private(
             where, bk.settings_fallback(current), bk.settings_blocks(current, self.settings.moderators_channel)
         )
 
-    def _update(self, current: ChannelSettings, **changes: Any) -> ChannelSettings:
-        updated = self.bot.update_channel_settings(dataclasses.replace(current, **changes))
-        log.info(
-            "slack settings channel=%s monitored=%s moderators=%s",
-            updated.channel,
-            updated.monitored,
-            updated.moderators_channel or "-",
-        )
-        return updated
+    def _configure(self, where: Where, channel: str, change: SettingsChange) -> ChannelSettings:
+        return self.core.configure(ChannelKey(Platform.SLACK, where.team, channel), change, Actor(user_id=where.user))
 
     def on_monitor_button(self, body: dict[str, Any], action: dict[str, Any], on: bool) -> None:
         where = self._where(body)
@@ -442,7 +425,7 @@ class SlackHandlers:
         if not self.sender.is_admin(where.user):
             self.reply_private(where, NOT_ADMIN, [])
             return
-        current = self._update(self.bot.channel_settings(Platform.SLACK, where.team, channel), monitored=on)
+        current = self._configure(where, channel, SettingsChange(monitored=on))
         self.sender.respond(
             where.response_url,
             {

@@ -20,8 +20,18 @@ from adapters.slack.translate import (
     safe_mrkdwn,
     user_ref,
 )
-from bot.render import citation_line, citation_notes, render_answer, superseded_lead_note
-from bot.types import Answer, AnswerStatus, Category, ChannelSettings, Citation, Flag
+from bot import (
+    Answer,
+    AnswerStatus,
+    Category,
+    ChannelSettings,
+    Citation,
+    Flag,
+    citation_line,
+    citation_notes,
+    render_answer,
+    superseded_lead_note,
+)
 
 Block = dict[str, Any]
 

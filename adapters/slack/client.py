@@ -32,7 +32,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.config import Settings
+from bot import Settings
 
 log = logging.getLogger("adapters.slack")
 

@@ -33,8 +33,7 @@ from slack_sdk.web import WebClient
 from adapters.slack.client import error_code, retry_handlers
 from adapters.slack.files import download, image_files
 from adapters.slack.translate import Route, route_message
-from bot.backscan import HistoryItem, ScanJob
-from bot.errors import GmcbotError
+from bot import GmcbotError, HistoryItem, ScanJob
 
 log = logging.getLogger("adapters.slack")
 

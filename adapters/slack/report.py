@@ -11,15 +11,13 @@ the category.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from adapters.slack import blocks as bk
 from adapters.slack.carried import carried_text
 from adapters.slack.translate import mapping_of, text_of
-from bot.types import Actor, Conversation, Message, Platform
+from bot import Actor, Conversation, Message, Platform, To, wording
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackHandlers
@@ -27,11 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("adapters.slack")
 
 CALLBACK_ID = "gmc_report"
-THANKS = "Thanks. I've passed this message to the moderators for review."
-RECORDED = (
-    "Thanks. I've recorded this message for review; no moderators' channel is set for this channel, "
-    "so an IG lead will see it in the review console."
-)
+THANKS = wording.REPORT_THANKS
+RECORDED = wording.REPORT_RECORDED
 NOTHING = "There is no message here I can report."
 
 
@@ -63,18 +58,10 @@ def handle_report(handlers: SlackHandlers, body: dict[str, Any]) -> None:
     if message is None:
         handlers.reply_private(where, NOTHING, [])
         return
-    conv = message.conversation
-    flag = handlers.bot.report(message)
-    permalink = handlers.sender.permalink(conv.channel, message.ref) if message.ref else ""
-    flag_id = handlers.bot.record_flag(dataclasses.replace(message, ref=permalink or message.ref), flag)
-    settings = handlers.bot.channel_settings(Platform.SLACK, conv.workspace, conv.channel)
-    moderators = settings.moderators_channel or handlers.settings.moderators_channel
-    log.info("slack report flag %s category=%s channel=%s", flag_id, flag.category.value, conv.channel)
-    if moderators:
-        handlers.sender.post_message(
-            moderators, bk.moderator_fallback(flag), bk.moderator_blocks(flag, flag_id, conv.channel, permalink)
-        )
-    handlers.reply_private(where, THANKS if moderators else RECORDED, [])
+    outcome = handlers.core.report(message, locate=handlers._permalink)
+    handlers.deliver(outcome)
+    thanks = next((d.text for d in outcome.deliveries if d.to is To.REPORTER), wording.REPORT_RECORDED)
+    handlers.reply_private(where, thanks, [])
 
 
 def listener(handlers: SlackHandlers) -> Callable[..., None]:

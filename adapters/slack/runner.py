@@ -37,14 +37,12 @@ from slack_sdk.errors import SlackClientError
 from adapters.slack.app import build_app, make_work_queue
 from adapters.slack.client import api_base_url
 from adapters.slack.work import Pending, WorkQueue
-from bot.config import Settings
-from bot.errors import ConfigError, GmcbotError
-from bot.logsetup import quiet_body_loggers
+from bot import ConfigError, GmcbotError, Settings, quiet_body_loggers
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from bot.service import GuidanceBot
+    from bot import GuidanceBot
 
 log = logging.getLogger("adapters.slack")
 

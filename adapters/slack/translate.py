@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.types import Actor, Conversation, Message, Platform
+from bot import Actor, Conversation, Message, Platform
 
 ELLIPSIS = "…"
 WORD_JOINER = "\u2060"

@@ -32,7 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import Insert
 
 from bot.errors import StoreUnavailable
-from bot.records import DEDUP_SECONDS, FeedbackRecord, FlagRecord, MemoryRecords, pseudonymise
+from bot.records import DEDUP_SECONDS, FeedbackRecord, FlagRecord, MemoryRecords, flag_record, pseudonymise
 from bot.store.decisions_sql import SqlDecisions, purge_review_rows
 from bot.store.models import SENSITIVITIES, ChannelSettingsRow, FeedbackRow, FlagRow, ProcessedEvent
 from bot.store.pending import PendingWrites, Write
@@ -136,24 +136,24 @@ class SqlRecords(SqlDecisions):
             return True
 
     def record_flag(self, message: Message, flag: Flag) -> str:
-        conv = message.conversation
+        record = flag_record(message, flag, self._key)
         row = {
-            "id": uuid.uuid4().hex,
+            "id": record.flag_id,
             "created": self._clock(),
-            "platform": conv.platform.value,
-            "workspace": conv.workspace,
-            "channel": conv.channel,
-            "message_ref": message.ref,
-            "user_hash": pseudonymise(self._key, message.actor.user_id),
-            "category": flag.category.value,
-            "severity": flag.severity.value,
-            "rule_ids": list(flag.rule_ids),
-            "citation_ids": [c.id for c in flag.citations],
-            "redacted": flag.redacted,
-            "status": FlagStatus.OPEN.value,
-            "reviewer_hash": "",
-            "reviewed": None,
-            "decided": False,
+            "platform": record.platform,
+            "workspace": record.workspace,
+            "channel": record.channel,
+            "message_ref": record.message_ref,
+            "user_hash": record.user_hash,
+            "category": record.category,
+            "severity": record.severity,
+            "rule_ids": list(record.rule_ids),
+            "citation_ids": list(record.citation_ids),
+            "redacted": record.redacted,
+            "status": record.status.value,
+            "reviewer_hash": record.reviewer_hash,
+            "reviewed": record.reviewed,
+            "decided": record.decided,
         }
         self._write(lambda conn: conn.execute(_insert(conn, FLAGS).values(**row).on_conflict_do_nothing()))
         return str(row["id"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.cli import main
+from adapters.cli import main
 from tests.generated import Generated, generate
 
 HARMLESS = (

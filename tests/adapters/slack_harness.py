@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.slack.app import build_app, make_work_queue
 from adapters.slack.client import make_client
 from adapters.slack.runner import EVENTS_PATH, make_http_server
+from adapters.slack.work import WorkQueue
 from bot.config import Settings
 from bot.service import GuidanceBot
 from index.embedders import HashingEmbedder
@@ -42,7 +43,26 @@ class SlackHarness:
         self.fake = fake
         self.bot = bot
         self.url = url
+        self.work: WorkQueue | None = None  # the app's work queue, set by running_slack
         self._ids = iter(range(1, 1_000_000))
+
+    def wait_idle(self, timeout: float = 20.0) -> None:
+        """Wait until no listener runs and the work queue is empty, for 0.1 s on end
+        (everything the app will send for what it was given has been sent)."""
+        assert self.work is not None, "wait_idle needs the harness from running_slack"
+        deadline = time.monotonic() + timeout
+        quiet_since = None
+        while time.monotonic() < deadline:
+            busy = self.work.listeners.pending.count or self.work.active
+            now = time.monotonic()
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= 0.1:
+                return
+            time.sleep(0.02)
+        raise AssertionError("the Slack app did not finish its work in time")
 
     def post(
         self,
@@ -214,7 +234,9 @@ def running_slack(
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield SlackHarness(fake, bot, f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}")
+        harness = SlackHarness(fake, bot, f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}")
+        harness.work = work
+        yield harness
     finally:
         server.shutdown()
         server.server_close()

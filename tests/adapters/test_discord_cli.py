@@ -29,7 +29,7 @@ def gmcbot(*args: str, data: Path, env: dict[str, str] | None = None) -> subproc
     base = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     full_env = {**base, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
+        [sys.executable, "-m", "adapters.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import wording
 from bot.config import Settings
 from bot.logsetup import quiet_body_loggers
 from bot.store import open_records
@@ -172,7 +173,7 @@ async def test_poster_and_moderator_buttons_record_the_outcome(tmp_path: Path) -
         click = await w.click(dm_call.response, remove["custom_id"], in_guild=False)
         assert w.records.flags[flag_id].status is FlagStatus.REMOVED
         edit = [c for c in w.responses(click) if c.method == "PATCH"]
-        assert len(edit) == 1 and edit[0].body["content"].endswith("Thanks: you said you'll remove it.")
+        assert len(edit) == 1 and edit[0].body["content"].endswith(wording.outcome_line(FlagStatus.REMOVED))
         assert [b["label"] for row in edit[0].body["components"] for b in row["components"]] == ["Go to message"]
 
         mod_call = next(c for c in w.fake.find("POST", rf"/channels/{MODS}/messages$"))

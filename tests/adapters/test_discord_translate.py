@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.discord import translate as t
 from adapters.discord.buttons import make_view
+from bot import wording
 from bot.render import citation_line
 from bot.types import (
     Answer,
@@ -110,7 +111,7 @@ def test_superseded_citation_says_so_and_low_confidence_is_marked() -> None:
     c = citation(status=DocStatus.SUPERSEDED, superseded_by="gmc-sm-2024")
     embed = t.answer_reply(Answer("q", AnswerStatus.LOW_CONFIDENCE, (c,))).embeds[0]
     assert "superseded by gmc-sm-2024" in (embed.fields[0].value or "")
-    assert embed.description is not None and embed.description.startswith("*This may not answer")
+    assert embed.description is not None and embed.description.startswith(f"*{wording.LOW_CONFIDENCE_NOTE}*")
 
 
 def test_no_match_is_plain_text_with_the_ask_who_hint() -> None:
@@ -137,7 +138,7 @@ def test_poster_notice_names_the_category_reasons_and_paragraph_never_the_text()
     reply = t.poster_notice(f, "f" * 32, "https://discord.com/channels/1/2/3", 2, "the IG team")
     sent = str(as_sent(reply))
     assert "[NAME]" not in sent and "Patient in resus" not in sent
-    assert "information that could identify a patient" in (reply.embeds[0].title or "")
+    assert wording.category_label(Category.PATIENT_IDENTIFIABLE) in (reply.embeds[0].title or "")
     assert "an NHS number" in (reply.embeds[0].description or "")
     assert reply.embeds[1].title == citation_line(f.citations[0])
     assert [b.label for b in reply.buttons] == ["Go to message", "I'll remove it", "False alarm"]
@@ -162,7 +163,7 @@ def test_moderator_notice_has_redacted_excerpt_jump_link_and_review_buttons() ->
 
 def test_outcome_reply_keeps_the_line_whole_and_only_the_link() -> None:
     reply = t.outcome_reply("mod", FlagStatus.CONFIRMED, 9, "x" * 5000, [], "https://discord.com/channels/1/2/3")
-    assert reply.content.endswith("Confirmed by <@9>.")
+    assert reply.content.endswith(wording.outcome_line(FlagStatus.CONFIRMED, "<@9>", moderator=True))
     assert t.ulen(reply.content) <= 2000
     assert [b.label for b in reply.buttons] == ["Go to message"]
 
@@ -330,3 +331,17 @@ def test_append_line_keeps_the_line(content: str, line: str) -> None:
     out = t.append_line(content, line)
     assert t.ulen(out) <= t.CONTENT_LIMIT
     assert out.endswith(t.clip(line, t.CONTENT_LIMIT))
+
+
+def test_plain_text_removes_discord_markup_before_the_core_sees_it() -> None:
+    plain = t.plain_text("<@123> <@!45> <@&67> in <#89> :) <:wave:1011> see <https://x.org/a> can I DM a pt?")
+    assert "<" not in plain and ">" not in plain
+    assert plain.endswith("see can I DM a pt?")
+    assert t.plain_text("<@123>") == ""
+    assert re.search(r"<[@#][!&]?\d+>", t.plain_text("<@1<@2>>")) is None
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_plain_text_never_raises_and_leaves_no_mention(text: str) -> None:
+    assert re.search(r"<[@#][!&]?\d+>", t.plain_text(text)) is None

@@ -43,7 +43,9 @@ def review(
 
 
 def status(slack: SlackHarness, flag_id: str) -> FlagStatus:
-    return slack.bot.records.flags[flag_id].status  # type: ignore[attr-defined, no-any-return]
+    record = slack.bot.records.flag(flag_id)
+    assert record is not None
+    return record.status
 
 
 def refused_privately(call: Call, message: str) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cli import main
 from adapters.slack.runner import EVENTS_PATH, MAX_BODY_BYTES, SlackAdapter, check_credentials, connect_app
-from bot.cli import main
 from bot.config import Settings
 from bot.errors import ConfigError, GmcbotError
 from bot.service import GuidanceBot

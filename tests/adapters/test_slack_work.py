@@ -4,6 +4,7 @@ for listeners to hand over their jobs and for the jobs to finish."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -22,7 +23,7 @@ def test_jobs_run_and_a_failing_job_does_not_stop_the_workers(caplog: pytest.Log
 
     assert work.submit(boom)
     for i in range(5):
-        assert work.submit(lambda i=i: seen.append(i))
+        assert work.submit(functools.partial(seen.append, i))
     assert work.drain(5) == 0
     assert sorted(seen) == [0, 1, 2, 3, 4]
     assert counts[-1] == 0 and max(counts) >= 1
@@ -45,7 +46,12 @@ def test_drain_waits_for_listeners_then_jobs_and_is_bounded() -> None:
 
     def listener() -> None:  # as Bolt runs one: translate, then hand the job over
         time.sleep(0.2)
-        work.submit(lambda: (time.sleep(0.2), done.append("job")))
+
+        def job() -> None:
+            time.sleep(0.2)
+            done.append("job")
+
+        work.submit(job)
 
     work.listeners.submit(listener)
     started = time.monotonic()
@@ -76,9 +82,14 @@ def test_asks_never_wait_behind_queued_work() -> None:
     for _ in range(2):
         work.submit(gate.wait)  # both general workers stuck on slow screening
     for i in range(5):
-        work.submit(lambda i=i: order.append(f"screen{i}"))
+        work.submit(functools.partial(order.append, f"screen{i}"))
     answered = threading.Event()
-    assert work.submit(lambda: (order.append("ask"), answered.set()), lane="ask")
+
+    def ask() -> None:
+        order.append("ask")
+        answered.set()
+
+    assert work.submit(ask, lane="ask")
     assert answered.wait(2) and order == ["ask"]
     assert work.waiting("work") >= 5  # the screening still waits
     with pytest.raises(ValueError):

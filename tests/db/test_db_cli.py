@@ -1,5 +1,5 @@
 """``gmcbot audit`` and ``gmcbot settings`` on both databases, run in-process through
-``bot.cli.main`` (the subprocess tests at the end check exit codes and no traceback)."""
+``adapters.cli.main`` (the subprocess tests at the end check exit codes and no traceback)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from adapters.cli import main
 from bot.config import Settings
 from bot.store import SqlRecords
 from bot.types import Actor, Category, Conversation, Flag, FlagStatus, Message, Platform

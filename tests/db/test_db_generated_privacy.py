@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cli.audit_cmds import feedback_json, flag_json
 from adapters.discord.translate import moderator_notice
 from adapters.slack import blocks as bk
-from bot.cli.audit_cmds import feedback_json, flag_json
 from bot.config import Settings
 from bot.logsetup import JsonFormatter
 from bot.service import GuidanceBot
@@ -108,7 +108,7 @@ def test_no_generated_identifier_is_stored_posted_or_logged(
     needles = [n for _, n in owners]
     for where, haystack in (("database", stored), ("export", export), ("logs", logs), ("metrics", metrics)):
         for k in sorted(leaks_among(needles, haystack)):
-            i, n = owners[k]
-            problems.append(f"#{i} {generated[i].text!r}: {n.text!r} in the {where}")
+            owner, needle = owners[k]
+            problems.append(f"#{owner} {generated[owner].text!r}: {needle.text!r} in the {where}")
     assert problems == [], f"{len(problems)} problem(s) in {len(generated)} messages:\n" + "\n".join(problems[:40])
     assert len(outputs) == len(generated)

@@ -137,7 +137,7 @@ def test_upgrade_from_0001_marks_earlier_moderator_outcomes_as_decided(database_
                 )
         upgrade(engine)
         with engine.connect() as conn:
-            decided = dict(conn.execute(text("SELECT id, decided FROM flags ORDER BY id")).all())
-        assert {k[0]: bool(v) for k, v in decided.items()} == {"a": False, "b": False, "c": True, "d": True}
+            decided: dict[object, object] = dict(conn.execute(text("SELECT id, decided FROM flags ORDER BY id")).all())
+        assert {str(k)[0]: bool(v) for k, v in decided.items()} == {"a": False, "b": False, "c": True, "d": True}
     finally:
         engine.dispose()

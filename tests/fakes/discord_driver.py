@@ -66,12 +66,12 @@ class DiscordDriver:
         await self.client.close()
 
     # -- waiting ------------------------------------------------------------------------
-    async def _settling(self, feed) -> None:  # type: ignore[no-untyped-def]
+    async def _settling(self, feed) -> None:
         before = asyncio.all_tasks()
         feed()
         await self._wait_new(before)
 
-    async def _settling_coro(self, coro) -> None:  # type: ignore[no-untyped-def]
+    async def _settling_coro(self, coro) -> None:
         before = asyncio.all_tasks()
         await coro
         await self._wait_new(before)

@@ -231,7 +231,7 @@ class FakeSlackApi:
     def url(self) -> str:
         assert self._server is not None, "start the fake first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def api_url(self) -> str:
@@ -319,6 +319,7 @@ class FakeSlackApi:
         token = auth[7:] if auth.startswith("Bearer ") else str(params.get("token", ""))
         headers = {k.lower(): v for k, v in request.headers.items()}
 
+        payload: str | dict[str, object]
         if parts.path.startswith("/respond/"):
             method = RESPONSE_METHOD
             problem = "" if params.get("delete_original") else _message_problem(params)

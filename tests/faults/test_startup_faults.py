@@ -52,7 +52,7 @@ def test_a_corpus_file_with_an_error_stops_the_start_with_a_clear_message(tmp_pa
             [
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "adapters.cli",
                 "--data-dir",
                 str(data_dir),
                 "--embedder",

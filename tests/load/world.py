@@ -135,7 +135,7 @@ def served_slack(
     cmd = [
         sys.executable,
         "-m",
-        "bot.cli",
+        "adapters.cli" if (root / "adapters" / "cli").is_dir() else "bot.cli",  # bot.cli before issue 15
         "--data-dir",
         str(data_dir),
         "--embedder",

@@ -32,7 +32,7 @@ def test_the_graph_is_made_reproducibly(tmp_path: Path) -> None:
 def test_vectors_stay_close_to_the_pytorch_reference(
     minilm,
     variant: str,
-    mean: float,  # type: ignore[no-untyped-def]
+    mean: float,
     least: float,
 ) -> None:
     from index.embedders import make_embedder
@@ -49,7 +49,7 @@ def test_vectors_stay_close_to_the_pytorch_reference(
     assert cosine.mean() >= mean and cosine.min() >= least
 
 
-def test_the_default_configuration_answers_on_fp32_and_screens_on_int8(minilm_bot) -> None:  # type: ignore[no-untyped-def]
+def test_the_default_configuration_answers_on_fp32_and_screens_on_int8(minilm_bot) -> None:
     import sys
 
     assert minilm_bot.screen_embedder.embedder_id.startswith("onnx-int8/")

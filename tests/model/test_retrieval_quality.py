@@ -41,7 +41,7 @@ BARS = {
 
 
 @pytest.mark.parametrize("path", list(BARS), ids=lambda p: p.name)
-def test_question_sets_meet_their_quality_bar(minilm_bot, path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_question_sets_meet_their_quality_bar(minilm_bot, path: Path) -> None:
     bar = BARS[path]
     rows = read_jsonl(path, ("question", "relevant"))
     scores = score_questions(rows, minilm_bot.ask_many([r["question"] for r in rows], top=3))
@@ -52,7 +52,7 @@ def test_question_sets_meet_their_quality_bar(minilm_bot, path: Path) -> None:  
     assert scores.false_decline_rate <= bar.false_decline_rate
 
 
-def test_hybrid_beats_each_ranker_alone(minilm_bot) -> None:  # type: ignore[no-untyped-def]
+def test_hybrid_beats_each_ranker_alone(minilm_bot) -> None:
     """Over every question set together (on the development set alone BM25 now reads
     higher, 0.894 against 0.844; held out and on QF hybrid or dense lead)."""
     rows = [r for path in BARS for r in read_jsonl(path, ("question", "relevant"))]
@@ -62,7 +62,7 @@ def test_hybrid_beats_each_ranker_alone(minilm_bot) -> None:  # type: ignore[no-
     assert mrr[Method.HYBRID] > mrr[Method.DENSE] and mrr[Method.HYBRID] > mrr[Method.BM25]
 
 
-def test_sample_question_cites_a_gmc_paragraph(minilm_bot) -> None:  # type: ignore[no-untyped-def]
+def test_sample_question_cites_a_gmc_paragraph(minilm_bot) -> None:
     answer = minilm_bot.ask("/gmc can I reply to a patient on Twitter?")
     assert answer.citations and answer.citations[0].paragraph.doc_id.startswith("gmc-")
     if answer.citations[0].superseded:  # shown as history, beside the guidance in force
@@ -70,7 +70,7 @@ def test_sample_question_cites_a_gmc_paragraph(minilm_bot) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("path", list(BARS), ids=lambda p: p.name)
-def test_no_answer_leads_with_superseded_guidance_when_guidance_in_force_is_relevant(minilm_bot, path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_answer_leads_with_superseded_guidance_when_guidance_in_force_is_relevant(minilm_bot, path: Path) -> None:
     rows = read_jsonl(path, ("question", "relevant"))
     answers = minilm_bot.ask_many([r["question"] for r in rows], top=3)
     corpus = minilm_bot.corpus
@@ -94,9 +94,9 @@ def test_no_answer_leads_with_superseded_guidance_when_guidance_in_force_is_rele
     assert not bad, bad
 
 
-def test_loading_the_model_keeps_numpy_blas_to_one_thread(minilm_bot) -> None:  # type: ignore[no-untyped-def]
+def test_loading_the_model_keeps_numpy_blas_to_one_thread(minilm_bot) -> None:
     """OpenBLAS's spinning threads would compete with torch's for the cores."""
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
 
     minilm_bot.ask("can I post a photo of my ward?")
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]

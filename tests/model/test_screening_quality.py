@@ -56,7 +56,7 @@ BARS = {
 
 
 @pytest.fixture(scope="module")
-def screening_bot(tmp_path_factory):  # type: ignore[no-untyped-def]
+def screening_bot(tmp_path_factory):
     # The shipped configuration: screening on its default backend (the int8 ONNX graph,
     # made here from the packaged weights).
     bot = GuidanceBot(Settings(data_dir=tmp_path_factory.mktemp("screening-model")))
@@ -64,7 +64,7 @@ def screening_bot(tmp_path_factory):  # type: ignore[no-untyped-def]
     return bot
 
 
-def _scores(bot: GuidanceBot, path: Path):  # type: ignore[no-untyped-def]
+def _scores(bot: GuidanceBot, path: Path):
     rows = read_jsonl(path, ("text", "risky"))
     scores = score_messages(rows, bot.screen_many([r["text"] for r in rows]))
     print(path.name, scores.to_json())
@@ -72,7 +72,7 @@ def _scores(bot: GuidanceBot, path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("path", list(BARS), ids=lambda p: p.name)
-def test_message_sets_meet_their_quality_bar(screening_bot, path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_message_sets_meet_their_quality_bar(screening_bot, path: Path) -> None:
     bar = BARS[path]
     scores = _scores(screening_bot, path)
     assert scores.recall >= bar.recall
@@ -81,14 +81,14 @@ def test_message_sets_meet_their_quality_bar(screening_bot, path: Path) -> None:
     assert scores.citation_accuracy >= bar.citation_accuracy
 
 
-def test_issue_example_with_the_real_model(screening_bot) -> None:  # type: ignore[no-untyped-def]
+def test_issue_example_with_the_real_model(screening_bot) -> None:
     result = screening_bot.screen("Patient in resus is John Carter, NHS no 943 476 5919")
     assert result.flag is not None and result.flag.category.value == "patient-identifiable"
     assert result.flag.citations[0].paragraph.doc_id == "gmc-conf-2017"
     assert "John Carter" not in result.redacted and "943 476 5919" not in result.redacted
 
 
-def test_batched_screening_is_quick(screening_bot) -> None:  # type: ignore[no-untyped-def]
+def test_batched_screening_is_quick(screening_bot) -> None:
     rows = read_jsonl(EVAL_DIR / "messages.jsonl", ("text", "risky"))
     texts = [f"{r['text']} ({i})" for i in range(4) for r in rows]  # distinct texts, no cache hits
     start = time.perf_counter()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.cli import main
+from adapters.cli import main
 from tests.review.conftest import CSRF, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     """``gmcbot serve review --port 0`` on a fresh data folder; yields its base URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GMCBOT_DATA_DIR": str(tmp_path / "fresh")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "review", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "adapters.cli", "serve", "review", "--host", "127.0.0.1", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

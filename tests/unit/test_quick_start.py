@@ -43,7 +43,7 @@ def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
 
 def test_help_imports_nothing_heavy() -> None:
     code = (
-        "import contextlib, io\nfrom bot.cli import main\n"
+        "import contextlib, io\nfrom adapters.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "    main(['--help'])"
     )
@@ -53,7 +53,7 @@ def test_help_imports_nothing_heavy() -> None:
 
 def test_check_with_the_hashing_embedder_imports_no_model_library(tmp_path: Path) -> None:
     code = (
-        f"import contextlib, io\nfrom bot.cli import main\n"
+        f"import contextlib, io\nfrom adapters.cli import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    main(['--data-dir', {str(tmp_path)!r}, '--embedder', 'hashing', 'check', 'Bed 12 is free'])"
     )
@@ -62,8 +62,8 @@ def test_check_with_the_hashing_embedder_imports_no_model_library(tmp_path: Path
 
 
 def test_cli_choices_spelled_out_match_their_sources() -> None:
-    from bot.cli.eval_cmds import METHODS
-    from bot.cli.settings_cmds import SENSITIVITIES
+    from adapters.cli.eval_cmds import METHODS
+    from adapters.cli.settings_cmds import SENSITIVITIES
     from bot.retrieval import Method
     from bot.store.models import SENSITIVITIES as STORED
 
@@ -185,7 +185,12 @@ def test_screening_waits_for_questions_being_embedded(tmp_path: Path) -> None:
     bot.screen("warm up")
     order: list[str] = []
     with bot._asking():
-        waiter = threading.Thread(target=lambda: (bot.screen("Bed 12 is free"), order.append("screened")))
+
+        def screen_then_note() -> None:
+            bot.screen("Bed 12 is free")
+            order.append("screened")
+
+        waiter = threading.Thread(target=screen_then_note)
         waiter.start()
         time.sleep(0.2)
         order.append("asked")

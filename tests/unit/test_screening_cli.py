@@ -15,7 +15,7 @@ ISSUE_EXAMPLE = "Patient in resus is John Carter, NHS no 943 476 5919"
 def gmcbot(*args: str, data: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GMCBOT_EMBEDDER": "hashing", "GMCBOT_DATA_DIR": str(data)}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "adapters.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
     )
 
 

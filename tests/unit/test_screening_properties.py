@@ -74,7 +74,7 @@ def test_redact_replaces_exactly_the_spans(text: str, cuts: list[tuple[int, int]
     findings = [Finding("name", min(a, b, len(text)), min(max(a, b), len(text))) for a, b in cuts]
     findings = [f for f in findings if f.end > f.start]
     out = redact(text, findings)
-    covered = set()
+    covered: set[int] = set()
     for f in findings:
         covered.update(range(f.start, f.end))
     assert "[NAME]" in text or out.replace("[NAME]", "") == "".join(ch for i, ch in enumerate(text) if i not in covered)

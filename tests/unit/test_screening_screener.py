@@ -43,7 +43,7 @@ def screener(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Screen
     return Screener(settings, corpus, HashingEmbedder())
 
 
-def screen(screener: Screener, text: str, image: bool = False):  # type: ignore[no-untyped-def]
+def screen(screener: Screener, text: str, image: bool = False):
     return screener.screen(Message(text=text, has_image=image))
 
 
@@ -131,8 +131,9 @@ def test_citations_come_from_the_corpus(screener: Screener, corpus: Corpus) -> N
     flag = screen(screener, "Mrs Khan in bed 4 is HIV positive").flag
     assert flag is not None and flag.citations
     for c in flag.citations:
-        assert corpus.paragraph(c.id) is c.paragraph
-        assert c.document is corpus.documents[c.paragraph.doc_id]
+        paragraph = corpus.paragraph(c.id)
+        assert paragraph is c.paragraph and paragraph is not None
+        assert c.document is corpus.documents[paragraph.doc_id]
 
 
 def test_screen_many_embeds_the_batch_once_and_caps_model_text(corpus: Corpus, tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ def test_long_messages_take_linear_time(screener: Screener) -> None:
     assert "07700 900123" not in result.redacted
 
 
-def test_channel_sensitivity_moves_the_flag_threshold(hashing_bot) -> None:  # type: ignore[no-untyped-def]
+def test_channel_sensitivity_moves_the_flag_threshold(hashing_bot) -> None:
     """Weak evidence flags only where sensitivity is high; an NHS number flags everywhere."""
     from bot.screening.evidence import Evidence
     from bot.types import Category

@@ -81,7 +81,7 @@ def test_the_cli_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> 
     }
     for args in (("audit", "list"), ("settings", "list")):
         out = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=60
+            [sys.executable, "-m", "adapters.cli", *args], capture_output=True, text=True, env=env, timeout=60
         )
         assert out.returncode == 1
         assert "cannot open the database at postgresql+psycopg://gmc:***@127.0.0.1:" in out.stderr
@@ -159,7 +159,7 @@ def test_ask_works_without_the_database(tmp_path: Path) -> None:
         "GMCBOT_DATABASE_URL": f"postgresql://gmc@127.0.0.1:{closed_port()}/audit",
     }
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--json", "friend request from a patient"],
+        [sys.executable, "-m", "adapters.cli", "ask", "--json", "friend request from a patient"],
         capture_output=True,
         text=True,
         env=env,

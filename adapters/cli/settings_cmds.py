@@ -12,8 +12,8 @@ import argparse
 import dataclasses
 import json
 
-from bot.cli.common import records_from
-from bot.types import ChannelSettings, Platform
+from adapters.cli.common import records_from
+from bot import ChannelSettings, Platform
 
 # bot.store.models.SENSITIVITIES, spelled out so that `gmcbot --help` imports no
 # SQLAlchemy (tests/unit/test_cli.py checks they match).
@@ -40,9 +40,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "or --sensitivity, change them and show the result.",
     )
     ch.add_argument("platform", choices=PLATFORMS, help="the chat platform")
-    ch.add_argument("channel", help="the channel id (Slack C…/G…, Discord channel snowflake)")
+    ch.add_argument("channel", help="the channel id (Slack C…/G…, Discord channel snowflake, Teams 19:…@thread.tacv2)")
     ch.add_argument(
-        "--workspace", default="", metavar="ID", help="Slack team id (T…) or Discord server id; as the bot sees it"
+        "--workspace",
+        default="",
+        metavar="ID",
+        help="Slack team id (T…), Discord server id or Teams team id (its groupId); as the bot sees it",
     )
     ch.add_argument("--monitored", choices=sorted(ON_OFF), help="screen messages in this channel or not")
     ch.add_argument(

@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.cli.common import settings_from
-from bot.errors import ConfigError
+from adapters.cli.common import settings_from
+from bot import ConfigError
 
 if TYPE_CHECKING:
-    from bot.store.review_store import ReviewStore
+    from bot import ReviewStore
 
 ROLES = ("ig-lead", "moderator", "auditor")
 
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @contextmanager
 def _store(args: argparse.Namespace) -> Iterator[ReviewStore]:
-    from bot.store.review_store import open_review
+    from bot import open_review
 
     records, store = open_review(settings_from(args))
     try:
@@ -74,7 +74,7 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from bot.store.review_store import check_name, check_role
+    from bot import check_name, check_role
 
     name, role = check_name(args.name), check_role(args.role)
     password = read_password()

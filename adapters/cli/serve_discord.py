@@ -1,7 +1,7 @@
 """``gmcbot serve discord``: run the Discord bot, or print its invite URL.
 
 Registered under ``gmcbot serve`` through ``EXTRA_SERVE_MODULES`` in
-``bot/cli/serve_cmds.py``. discord.py is imported only when this command runs, so the
+``adapters/cli/serve_cmds.py``. discord.py is imported only when this command runs, so the
 rest of the CLI starts without it.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import settings_from
-from bot.errors import ConfigError
+from adapters.cli.common import settings_from
+from bot import ConfigError
 
 
 def register(serve_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,10 +51,9 @@ def cmd_serve_discord(args: argparse.Namespace) -> int:
             "DISCORD_TOKEN is not set: put the bot token from the Discord Developer Portal in the "
             "DISCORD_TOKEN environment variable (see docs/discord.md)"
         )
+    from adapters.cli.serve_cmds import configure_server_logging
     from adapters.discord.runner import DiscordAdapter
-    from bot.cli.serve_cmds import configure_server_logging
-    from bot.service import GuidanceBot
-    from bot.store import open_records
+    from bot import GuidanceBot, open_records
 
     say = configure_server_logging(args, settings)  # GMCBOT_LOG_JSON=1: JSON lines
     bot = GuidanceBot(settings, records=open_records(settings), notify=None if args.quiet else say)

@@ -20,14 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from bot.cli.common import records_from
-from bot.errors import ConfigError
-from bot.records import FeedbackRecord, FlagRecord
-from bot.types import Actor, FlagStatus
+from adapters.cli.common import records_from
+from bot import Actor, ConfigError, FeedbackRecord, FlagRecord, FlagStatus
 
 if TYPE_CHECKING:
-    from bot.store import SqlRecords
-    from bot.store.stats import AuditStats
+    from bot import AuditStats, SqlRecords
 
 AGE_RE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -211,7 +208,7 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from bot.store.stats import audit_stats
+    from bot import audit_stats
 
     since = parse_since(args.since) if args.since else None
     with _store(args) as records:
@@ -250,14 +247,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from bot.review import Outcome, Role, decide
+    from bot import DecisionOutcome, Role, decide
 
     reviewer = Actor(user_id=f"cli:{args.reviewer}")
     with _store(args) as records:
         decision = decide(
             records, args.flag_id.strip(), FlagStatus(args.status), reviewer, Role.IG_LEAD, vouched=True, source="cli"
         )
-    if decision.outcome is Outcome.UNKNOWN:
+    if decision.outcome is DecisionOutcome.UNKNOWN:
         print(f"gmcbot audit review: no flag with id '{args.flag_id}'", file=sys.stderr)
         return 1
     if not decision.ok:

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_settings
+from bot import Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.store import SqlRecords
+    from bot import GuidanceBot, SqlRecords
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +50,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def records_from(args: argparse.Namespace) -> SqlRecords:
     """The durable audit store for governance commands (``audit``, ``settings``).
     Raises StoreUnavailable, naming the URL without its password, if it cannot open."""
-    from bot.store import open_records
+    from bot import open_records
 
     return open_records(settings_from(args))
 
@@ -59,9 +59,9 @@ def notify_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def make_bot(args: argparse.Namespace, progress: bool = True):  # type: ignore[no-untyped-def]
+def make_bot(args: argparse.Namespace, progress: bool = True) -> GuidanceBot:
     """The bot for a CLI command: progress bars and rebuild notices go to stderr."""
-    from bot.service import GuidanceBot
+    from bot import GuidanceBot
 
     settings = settings_from(args)
     show = progress and sys.stderr.isatty() and not args.quiet

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import make_bot
-from bot.render import render_screening
+from adapters.cli.common import make_bot
+from bot import render_screening
 
 if TYPE_CHECKING:
-    from bot.types import Screening
+    from bot import Screening
 
 # The keys of ``gmcbot check --json``, in order (issue 3).
 JSON_KEYS = ("flagged", "category", "categories", "severity", "reasons", "citations", "redacted", "findings")
@@ -78,7 +78,7 @@ def _jsonl_texts(path: str) -> list[tuple[str | None, bool]]:
 
 
 def cmd_check_jsonl(args: argparse.Namespace) -> int:
-    from bot.types import Message
+    from bot import Message
 
     try:
         rows = _jsonl_texts(args.jsonl)
@@ -112,7 +112,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return cmd_check_jsonl(args)
     text = _read_text(args)
     if getattr(args, "image_file", None):  # issue 19: an image's text, screened like a message
-        from bot.cli.image_check import image_message
+        from adapters.cli.image_check import image_message
 
         image = image_message(args, text)
         if image is None:
@@ -122,7 +122,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         args.parser.print_usage(sys.stderr)
         print('gmcbot check: give a message, e.g. gmcbot check "Bed 12 is free"', file=sys.stderr)
         return 2
-    from bot.types import Message
+    from bot import Message
 
     bot = make_bot(args, progress=False)
     return _print(args, bot.screen(Message(text=text, has_image=args.image)))

@@ -12,20 +12,23 @@ import importlib
 import logging
 from collections.abc import Callable
 
-from bot.cli.common import notify_stderr, settings_from
-from bot.config import Settings
-from bot.errors import ConfigError
+from adapters.cli.common import notify_stderr, settings_from
+from bot import ConfigError, Settings
 
 # >>> Other platforms register here. Each module named in this tuple defines
 # >>> ``register(serve_subparsers)`` adding its ``serve PLATFORM`` subparser.
 # >>> A module that does not exist (yet) is skipped.
-EXTRA_SERVE_MODULES: tuple[str, ...] = ("bot.cli.serve_discord", "bot.cli.serve_review")
+EXTRA_SERVE_MODULES: tuple[str, ...] = (
+    "adapters.cli.serve_discord",
+    "adapters.cli.serve_teams",
+    "adapters.cli.serve_review",
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser(
         "serve",
-        help="run the bot on a chat platform (slack, discord) or the review console (review)",
+        help="run the bot on a chat platform (slack, discord, teams) or the review console (review)",
         description="Run the bot on a chat platform until interrupted. Credentials come from the environment only.",
     )
     ssub = serve.add_subparsers(dest="serve_platform", metavar="PLATFORM", required=True)
@@ -70,7 +73,7 @@ def configure_server_logging(args: argparse.Namespace, settings: Settings) -> Ca
     ids, categories and counts only, never message text. Returns how to tell the operator
     something (start-up notices): plain lines on stderr, or log records in JSON mode, so
     stderr is all JSON then."""
-    from bot.logsetup import configure_logging
+    from bot import configure_logging
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
     configure_logging(level, json_lines=settings.log_json)
@@ -88,8 +91,7 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     if not 0 <= args.drain_seconds <= 3600:
         raise ConfigError(f"--drain-seconds must be between 0 and 3600, got {args.drain_seconds}")
     from adapters.slack.runner import SlackAdapter, check_credentials, stop_on_sigterm
-    from bot.service import GuidanceBot
-    from bot.store import open_records
+    from bot import GuidanceBot, open_records
 
     settings = settings_from(args)
     say = configure_server_logging(args, settings)

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import make_bot
-from bot.render import render_answer
+from adapters.cli.common import make_bot
+from bot import render_answer
 
 SAMPLE_QUESTION = "can I reply to a patient on Twitter?"
 CONSOLE_MARKER = "console-started"

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.cli.common import settings_from
-from bot.errors import ConfigError
+from adapters.cli.common import settings_from
+from bot import ConfigError
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -82,11 +82,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from bot.backscan import ScanJob, back_scan
-    from bot.scan_state import FileCheckpoints, checkpoint_folder
-    from bot.service import GuidanceBot
-    from bot.store import open_records
-    from bot.types import Platform
+    from bot import FileCheckpoints, GuidanceBot, Platform, ScanJob, back_scan, checkpoint_folder, open_records
 
     settings = settings_from(args)
     now = time.time()
@@ -148,7 +144,7 @@ def _reader(
     args: argparse.Namespace, settings: Any, platform: Any, token: str, since: float, until: float, bot: Any
 ) -> tuple[Any, str, Callable[[Any], str] | None, Callable[[], None]]:
     """(history reader, workspace id, permalink maker, close) for the platform."""
-    from bot.backscan import ScanJob
+    from bot import ScanJob
 
     read_image = None if args.no_images else bot.read_image
     if platform.value == "slack":

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import settings_from
-from bot.errors import ConfigError
+from adapters.cli.common import settings_from
+from bot import ConfigError
 
 
 def register(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,8 +31,8 @@ def register(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_serve_review(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    from adapters.cli.serve_cmds import configure_server_logging
     from adapters.review_web.runner import serve
-    from bot.cli.serve_cmds import configure_server_logging
 
     settings = settings_from(args)
     say = configure_server_logging(args, settings)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import make_bot
-from bot.evaluation import message_lines, question_lines, read_jsonl, score_messages, score_questions
+from adapters.cli.common import make_bot
+from bot import message_lines, question_lines, read_jsonl, score_messages, score_questions
 
 # bot.retrieval.Method's values, spelled out so that `gmcbot --help` imports no numpy
 # (tests/unit/test_cli.py checks they match).
@@ -79,7 +79,7 @@ def _print(
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
-    from bot.retrieval import Method
+    from bot import Method
 
     rows = read_jsonl(args.file, ("question", "relevant"))
     bot = make_bot(args)

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections import Counter
 
-from bot.cli.common import settings_from
-from bot.corpus import load_corpus
+from adapters.cli.common import settings_from
+from bot import Corpus, load_corpus
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.set_defaults(func=cmd_check)
     lst = csub.add_parser("list", help="list documents with status, dates and paragraph counts")
     lst.set_defaults(func=cmd_list)
-    for extra in ("bot.cli.corpus_import",):
+    for extra in ("adapters.cli.corpus_import",):
         try:
             module = __import__(extra, fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -32,13 +32,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         module.register(csub)
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace) -> Corpus:
     settings = settings_from(args)
     return load_corpus(extra_dirs=settings.corpus_dirs, override_dir=settings.effective_import_dir)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.screening.data import check_citations, load_screening_data
+    from bot import check_citations, load_screening_data
 
     corpus = _load(args)
     counts = Counter(p.doc_id for p in corpus.paragraphs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bot.cli.common import make_bot
+from adapters.cli.common import make_bot
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

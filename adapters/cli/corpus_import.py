@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import settings_from
-from bot.types import DocStatus
+from adapters.cli.common import settings_from
+from bot import DocStatus
 
 IMPORT_HELP = """\
 Read FILE (HTML, PDF with a text layer, plain text or Markdown), find its numbered
@@ -67,8 +67,7 @@ def register(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.importing.importer import ImportRequest, commit_import, prepare_import
-    from bot.importing.preview import render_preview
+    from bot import ImportRequest, commit_import, prepare_import, render_preview
 
     settings = settings_from(args)
     meta = {
@@ -100,7 +99,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from bot.importing.diff import diff_versions, load_version, render_diff
+    from bot import diff_versions, load_version, render_diff
 
     settings = settings_from(args)
     print(render_diff(diff_versions(load_version(args.old, settings), load_version(args.new, settings))))

@@ -9,24 +9,25 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.errors import GmcbotError
+from bot import GmcbotError
 
 COMMAND_MODULES = (
-    "bot.cli.answer_cmds",
-    "bot.cli.screen_cmds",
-    "bot.cli.eval_cmds",
-    "bot.cli.corpus_cmds",
-    "bot.cli.index_cmds",
-    "bot.cli.audit_cmds",
-    "bot.cli.settings_cmds",
-    "bot.cli.scan_cmds",
-    "bot.cli.serve_cmds",
-    "bot.cli.review_cmds",
+    "adapters.cli.answer_cmds",
+    "adapters.cli.screen_cmds",
+    "adapters.cli.eval_cmds",
+    "adapters.cli.corpus_cmds",
+    "adapters.cli.index_cmds",
+    "adapters.cli.audit_cmds",
+    "adapters.cli.settings_cmds",
+    "adapters.cli.scan_cmds",
+    "adapters.cli.serve_cmds",
+    "adapters.cli.teams_cmds",
+    "adapters.cli.review_cmds",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.cli.common import add_global_options
+    from adapters.cli.common import add_global_options
 
     parser = argparse.ArgumentParser(
         prog="gmcbot",
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
-    from bot.logsetup import configure_logging
+    from bot import configure_logging
 
     configure_logging("DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO", json_lines=False)
     if not args.verbose:

@@ -1,0 +1,91 @@
+"""Wording that is the same on every platform, kept once.
+
+Adapters lay these out in their platform's idiom (Block Kit, embeds, Adaptive Cards) and
+add only what is platform-specific (how to delete a message there, who counts as an
+admin). None of this text holds anything from a message: notices name the category and
+reasons of a flag, never what was written.
+"""
+
+from __future__ import annotations
+
+from bot.types import Answer, AnswerStatus, Category, Flag, FlagStatus
+
+SORRY = "Sorry, something went wrong on my side and I couldn't answer. Please try again in a minute."
+EMPTY_QUESTION = "Ask me about professional guidance on social media, e.g. *can I reply to a patient on Twitter?*"
+TRUNCATED_NOTE = "I read only the first 2,000 characters of your question."
+LOW_CONFIDENCE_NOTE = "The closest guidance I found (it may not answer your question exactly):"
+NO_FURTHER = "I have no further paragraphs on that question."
+FEEDBACK_THANKS = "Thanks, I've noted that."
+FEEDBACK_HELPFUL = "Thanks, noted as helpful."
+FEEDBACK_NOT_HELPFUL = "Thanks, noted as not helpful."
+REPORT_THANKS = "Thanks. I've passed this message to the moderators for review."
+REPORT_RECORDED = (
+    "Thanks. I've recorded this message for review; no moderators' channel is set here, "
+    "so an IG lead will see it in the review console."
+)
+NOTICE_PRIVATE = "Only you can see this; I have not shared your message."
+NOTICE_MODERATORS_TOLD = "A redacted note has gone to the channel's moderators."
+MODERATORS_NOTE = "a message was flagged for review."
+
+# How a flag's categories are named to people (one wording for every platform).
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.PATIENT_IDENTIFIABLE: "patient-identifiable information",
+    Category.PATIENT_IMAGE: "a patient image",
+    Category.DISRESPECT: "disrespectful content",
+    Category.BOUNDARIES: "professional boundaries",
+    Category.CONFLICT_OF_INTEREST: "a conflict of interest",
+    Category.HONESTY: "honesty and openness",
+    Category.INFORMATION_SECURITY: "information security",
+}
+
+# The line added to a notice once its outcome button was pressed; ``{actor}`` is the
+# adapter's mention of who pressed it.
+POSTER_OUTCOME: dict[FlagStatus, str] = {
+    FlagStatus.REMOVED: "Thanks. Removing the message is the right call.",
+    FlagStatus.FALSE_ALARM: "Thanks, I've recorded that as a false alarm.",
+}
+MODERATOR_OUTCOME: dict[FlagStatus, str] = {
+    FlagStatus.CONFIRMED: "{actor} confirmed this flag.",
+    FlagStatus.FALSE_ALARM: "{actor} marked this flag a false alarm.",
+}
+
+
+def rate_limited(per_minute: int) -> str:
+    """The refusal past the per-person limit."""
+    return f"You've asked {per_minute} questions in the last minute, which is my limit. Please try again in a minute."
+
+
+def category_label(category: Category) -> str:
+    return CATEGORY_LABELS.get(category, category.value)
+
+
+def categories(flag: Flag) -> str:
+    """The flag's main category, then the others: "a patient image (also information security)"."""
+    others = [category_label(c) for c in flag.categories if c is not flag.category]
+    return category_label(flag.category) + (f" (also {', '.join(others)})" if others else "")
+
+
+def poster_headline(flag: Flag) -> str:
+    """The first line of the poster's private notice."""
+    return f"Your message may breach professional guidance: {categories(flag)}."
+
+
+def moderators_headline(flag: Flag) -> str:
+    """The first line of the moderators' note (the excerpt and reasons follow)."""
+    return f"Possible {categories(flag)}: {MODERATORS_NOTE}"
+
+
+def answer_notes(answer: Answer) -> list[str]:
+    """The caveats shown above an answer: its question was cut, or it is only the closest."""
+    notes = []
+    if answer.truncated:
+        notes.append(TRUNCATED_NOTE)
+    if answer.status is AnswerStatus.LOW_CONFIDENCE:
+        notes.append(LOW_CONFIDENCE_NOTE)
+    return notes
+
+
+def outcome_line(status: FlagStatus, actor: str = "", *, moderator: bool = False) -> str:
+    """The line a notice gets after its outcome button: the poster's thanks, or who decided."""
+    table = MODERATOR_OUTCOME if moderator else POSTER_OUTCOME
+    return table.get(status, f"Marked as {status.value}.").format(actor=actor)
