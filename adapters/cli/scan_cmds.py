@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ssub = scan.add_subparsers(dest="scan_platform", metavar="PLATFORM", required=True)
     for name, token, channel_help in (
         ("slack", "SLACK_BOT_TOKEN", "the channel id (C… or G…; the bot must be in it)"),
-        ("discord", "DISCORD_TOKEN", "the channel's id (a snowflake; a thread's id scans that thread)"),
+        ("discord", "DISCORD_TOKEN", "the channel's id (a snowflake; its threads are not read yet)"),
     ):
         p = ssub.add_parser(
             name,

@@ -10,7 +10,7 @@ Each message is read as the live adapter reads it, with everything it carries
 (:func:`adapters.discord.carried.carried_message`: forwards, attachment names and alt
 text, small text files and, with ``read_image``, image text, all in memory). Bots,
 webhooks and system messages are yielded without a message. Threads are channels of their
-own on Discord: scan a thread by its id.
+own on Discord and are not read yet (their settings are their parent's).
 
 discord.py is asynchronous and the back-scan is not: the client runs on an event loop in
 a thread of its own, and :meth:`DiscordHistory.__call__` hands its items over one by one.
