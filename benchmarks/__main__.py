@@ -19,11 +19,11 @@ from pathlib import Path
 
 from benchmarks.common import FULL, ROOT, SMOKE, Context, Section, machine_info
 
-SECTION_NAMES = ("compare", "retrieval", "screening", "speed", "memory", "scale", "embedding", "load")
+SECTION_NAMES = ("compare", "retrieval", "screening", "speed", "memory", "scale", "embedding", "load", "ocr")
 
 
 def _sections() -> dict[str, Callable[[Context], Section]]:
-    from benchmarks import compare, embedding, load, memory, retrieval, scale, screening, speed
+    from benchmarks import compare, embedding, load, memory, ocr, retrieval, scale, screening, speed
 
     return {
         "compare": compare.run,
@@ -34,6 +34,7 @@ def _sections() -> dict[str, Callable[[Context], Section]]:
         "scale": scale.run,
         "embedding": embedding.run,
         "load": load.run,
+        "ocr": ocr.run,
     }
 
 

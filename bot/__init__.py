@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot import wording
+    from bot.backscan import SCAN_REASON, SCAN_RULE, HistoryItem, ScanJob, ScanResult, back_scan
     from bot.config import Settings, load_settings
 
     # For operator tools (the CLI, the review console): corpus, evaluation, import, audit store.
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from bot.retrieval import Method
     from bot.review import CONSOLE_PERMISSIONS, Decision, Permission, Role, decide, may
     from bot.review import Outcome as DecisionOutcome
+    from bot.scan_state import FileCheckpoints, checkpoint_folder
     from bot.screening import images
     from bot.screening.data import check_citations, load_screening_data
     from bot.service import GuidanceBot
@@ -159,8 +161,19 @@ _EXPORTS: dict[str, str] = {
         "bot.store.review_store",
     ),
     **dict.fromkeys(("AuditStats", "audit_stats", "iso_week"), "bot.store.stats"),
+    # The back-scan (gmcbot scan) and its history readers.
+    **dict.fromkeys(("SCAN_REASON", "SCAN_RULE", "HistoryItem", "ScanJob", "ScanResult", "back_scan"), "bot.backscan"),
+    **dict.fromkeys(("FileCheckpoints", "checkpoint_folder"), "bot.scan_state"),
 }
 __all__ = [
+    "SCAN_REASON",
+    "SCAN_RULE",
+    "HistoryItem",
+    "ScanJob",
+    "ScanResult",
+    "back_scan",
+    "FileCheckpoints",
+    "checkpoint_folder",
     "Actor",
     "Answer",
     "AnswerStatus",

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "adapters.cli.index_cmds",
     "adapters.cli.audit_cmds",
     "adapters.cli.settings_cmds",
+    "adapters.cli.scan_cmds",
     "adapters.cli.serve_cmds",
     "adapters.cli.teams_cmds",
     "adapters.cli.review_cmds",

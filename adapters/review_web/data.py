@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from adapters.review_web.charts import Chart, bars, line, stacked_bars
-from bot import DeclineRecord, FeedbackRecord, FlagEvent, FlagRecord, FlagStatus, iso_week
+from bot import SCAN_REASON, SCAN_RULE, DeclineRecord, FeedbackRecord, FlagEvent, FlagRecord, FlagStatus, iso_week
 
 EXCERPT = 280
 STATUS_LABELS = {"open": "Open", "removed": "Poster removing", "false_alarm": "False alarm", "confirmed": "Confirmed"}
@@ -56,6 +56,7 @@ class Explainer:
         data = load_screening_data()
         reasons = {r.id: r.reason for r in data.rules}
         reasons["jigsaw"] = data.jigsaw.reason.rstrip(": ") + "."
+        reasons[SCAN_RULE] = SCAN_REASON  # found by `gmcbot scan` (bot/backscan.py)
         return reasons
 
     @cached_property

@@ -39,7 +39,11 @@ PATIENT_RECORD = "[image attached: a patient record]"
 IMAGE_ONLY = "[image attached]"
 
 _BED = re.compile(r"\b(?:bed|bay|side\s*room|sr|cubicle|cub|trolley)\s*\.?\s*\d{1,3}[a-z]?\b", re.IGNORECASE)
-_GLUED = re.compile(r"(?<=[A-Za-z])(?=\d)")  # OCR often drops the space: "Bed4", "NHS4180967928"
+# OCR often drops the spaces between words: "Bed4", "NHS4180967928", and (RapidOCR's
+# models on small or tilted English text) "Bed26MrsFitzgeraldforTTO". A space goes back
+# between a letter and a digit, a digit and a capitalised word ("26Mrs"), and a lower-case
+# letter and a capital ("MrsFitzgerald"); "1AA" and "4h" stay as they are.
+_GLUED = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])")
 _NAME = re.compile(r"\b(?:(?:mr|mrs|miss|ms|mx|dr)\.?\s+)?[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?\s+[A-Z][A-Za-z'-]{2,}\b")
 _TITLE_NAME = re.compile(r"\b(?:mr|mrs|miss|ms|mx)\.?\s+[A-Z]", re.IGNORECASE)
 _RECORD_WORDS = re.compile(

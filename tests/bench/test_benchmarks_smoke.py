@@ -10,7 +10,15 @@ import pytest
 
 pytestmark = pytest.mark.model
 
-SECTIONS = ("Retrieval quality", "Screening quality", "Speed", "Memory", "Scale", "Faster embedding")
+SECTIONS = (
+    "Retrieval quality",
+    "Screening quality",
+    "Speed",
+    "Memory",
+    "Scale",
+    "Faster embedding",
+    "Reading images (OCR)",
+)
 
 
 def test_smoke_run_writes_every_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

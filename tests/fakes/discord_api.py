@@ -7,7 +7,10 @@ every request, checks each sent message against Discord's documented limits (ans
 
 - ``fail_next(method, path_regex, status, body, headers)``: e.g. a 429 with ``retry_after``
   then success;
-- ``close_dms(user_id)``: messages to that user's DM channel get 403 with code 50007.
+- ``close_dms(user_id)``: messages to that user's DM channel get 403 with code 50007;
+- ``add_history(channel, guild_id, messages)``: the channel's history, served by
+  ``GET /channels/{id}`` and ``GET /channels/{id}/messages`` (``before``/``after``/``limit``
+  up to 100, newest first, as Discord pages it).
 
 Replies carry ``Content-Type: application/json`` exactly: discord.py parses a body only
 when the header is exactly that.
@@ -66,6 +69,8 @@ class FakeDiscordAPI:
     closed_dms: set[str] = field(default_factory=set)
     messages: dict[str, Json] = field(default_factory=dict)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # CDN path -> (body, content type)
+    history: dict[str, list[Json]] = field(default_factory=dict)  # channel id -> messages
+    channels: dict[str, Json] = field(default_factory=dict)  # channel id -> channel object
     _scripts: list[_Script] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -140,6 +145,19 @@ class FakeDiscordAPI:
             self.files[path] = (data, content_type)
         return self.base_url.replace(API_PREFIX, "") + path
 
+    def add_history(self, channel_id: int | str, guild_id: int | str, messages: list[Json]) -> None:
+        """Serve ``messages`` (message objects with snowflake ids) as a server channel's history."""
+        with self._lock:
+            self.channels[str(channel_id)] = {
+                "id": str(channel_id),
+                "type": 0,
+                "guild_id": str(guild_id),
+                "name": "history",
+                "position": 0,
+                "permission_overwrites": [],
+            }
+            self.history.setdefault(str(channel_id), []).extend(messages)
+
     # -- inspection ----------------------------------------------------------------------
     def find(self, method: str | None = None, path: str = "") -> list[Call]:
         """Recorded calls, filtered by method and a regex searched in the path."""
@@ -182,6 +200,8 @@ class FakeDiscordAPI:
         app.router.add_get(p + "/oauth2/applications/@me", self._application)
         app.router.add_put(p + "/applications/{app}/commands", self._sync_commands)
         app.router.add_post(p + "/channels/{channel}/messages", self._post_message)
+        app.router.add_get(p + "/channels/{channel}/messages", self._history)
+        app.router.add_get(p + "/channels/{channel}", self._channel)
         app.router.add_delete(p + "/channels/{channel}/messages/{message}", self._delete_message)
         app.router.add_post(p + "/users/@me/channels", self._open_dm)
         app.router.add_post(p + "/interactions/{id}/{token}/callback", self._callback)
@@ -331,6 +351,26 @@ class FakeDiscordAPI:
         if problems:
             return reply(400, {"message": "Invalid Form Body", "code": 50035, "errors": problems})
         return reply(200, self._message_from(channel_id, body))
+
+    async def _channel(self, request: web.Request) -> web.Response:
+        with self._lock:
+            found = self.channels.get(request.match_info["channel"])
+        return reply(200, found) if found else reply(404, {"message": "Unknown Channel", "code": 10003})
+
+    async def _history(self, request: web.Request) -> web.Response:
+        with self._lock:
+            every = list(self.history.get(request.match_info["channel"], []))
+        if request.match_info["channel"] not in self.channels:
+            return reply(404, {"message": "Unknown Channel", "code": 10003})
+        limit = max(1, min(int(request.query.get("limit") or 50), 100))
+        ordered = sorted(every, key=lambda m: int(m["id"]))
+        if "after" in request.query:
+            after = int(request.query["after"])
+            page = [m for m in ordered if int(m["id"]) > after][:limit]
+        else:
+            before = int(request.query.get("before") or 1 << 63)
+            page = [m for m in ordered if int(m["id"]) < before][-limit:]
+        return reply(200, list(reversed(page)))
 
     async def _delete_message(self, request: web.Request) -> web.Response:
         return web.Response(status=204)

@@ -3,8 +3,11 @@
 A threaded stdlib HTTP server on 127.0.0.1, port 0. Point ``WebClient(base_url=
 fake.api_url)`` at it and give interactions ``fake.response_url(...)``. It records every
 call (including refused attempts) and answers ``auth.test``, ``chat.postMessage``,
-``chat.postEphemeral``, ``chat.getPermalink``, ``users.info``, ``views.publish`` and
-``apps.connections.open``.
+``chat.postEphemeral``, ``chat.getPermalink``, ``users.info``, ``views.publish``,
+``apps.connections.open``, and ``conversations.history`` / ``conversations.replies`` from
+channels added with :meth:`FakeSlackApi.add_history` (newest first, ``oldest``/``latest``/
+``inclusive``, cursor paging; :meth:`FakeSlackApi.rate_limit` makes the next calls of a
+method answer 429 with ``Retry-After``).
 
 The bot token picks a scenario (every method except ``auth.test``, so an app can start):
 
@@ -141,6 +144,54 @@ class FakeSlackApi:
         self.files: dict[str, bytes] = {}  # path -> body, served to a bearer token (url_private)
         self.file_reads: list[tuple[str, str]] = []  # (path, token) of each file download
         self._thread: threading.Thread | None = None
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages (any order)
+        self._throttled: dict[str, int] = {}  # method -> 429 answers still to give
+
+    # -- history -----------------------------------------------------------------------------
+    def add_history(self, channel: str, messages: Iterable[dict[str, Any]]) -> None:
+        """Serve ``messages`` (Slack message objects with ``ts``; replies carry ``thread_ts``)
+        as ``channel``'s history."""
+        with self._lock:
+            self.history.setdefault(channel, []).extend(messages)
+
+    def rate_limit(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get 429 with ``Retry-After``."""
+        with self._lock:
+            self._throttled[method] = self._throttled.get(method, 0) + times
+
+    def _history_page(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        with self._lock:
+            if channel not in self.history:
+                return {"ok": False, "error": "channel_not_found"}
+            every = list(self.history[channel])
+        inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or 9e12)
+
+        def inside(m: dict[str, Any]) -> bool:
+            ts = float(m["ts"])
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        if method == "conversations.history":
+            chosen = [
+                m for m in every if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+            ]
+            chosen = sorted((m for m in chosen if inside(m)), key=lambda m: float(m["ts"]), reverse=True)
+        else:
+            parent = str(params.get("ts", ""))
+            thread = [m for m in every if m["ts"] == parent or m.get("thread_ts") == parent]
+            chosen = sorted((m for m in thread if m["ts"] == parent or inside(m)), key=lambda m: float(m["ts"]))
+        start = int(params.get("cursor") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        page = chosen[start : start + limit]
+        more = start + limit < len(chosen)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> FakeSlackApi:
@@ -326,6 +377,14 @@ class FakeSlackApi:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)}
             if token == "xoxb-hang" and self._first(token, method):
                 return 599, {"ok": False, "error": "timed_out"}, {"X-Fake-Hang": "1"}
+            with self._lock:
+                throttled = self._throttled.get(method, 0)
+                if throttled:
+                    self._throttled[method] = throttled - 1
+            if throttled:
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)}
+        if method in ("conversations.history", "conversations.replies"):
+            return 200, self._history_page(method, params), {}
         ts = f"1700000000.{next(self._ts):06d}"
         channel = str(params.get("channel", ""))
         if method in ("chat.postMessage", "chat.postEphemeral") and _message_problem(params):

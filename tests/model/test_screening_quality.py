@@ -52,6 +52,8 @@ BARS = {
     EVAL_DIR / "blind" / "set_f" / "messages_f.jsonl": GAUGE_F,
     # Blind set G, first touch 0.738 / 0.143 / 0.97 / 0.71 after the classifier: a gauge below it.
     EVAL_DIR / "blind" / "set_g" / "messages_g.jsonl": Bar(0.70, 0.16, 0.90, 0.65),
+    # Blind set H, first touch at b70676b: 0.476 / 0.143 / 0.80 / 0.25 (a gauge just below it).
+    EVAL_DIR / "blind" / "set_h" / "messages_h.jsonl": Bar(0.45, 0.16, 0.75, 0.20),
 }
 
 

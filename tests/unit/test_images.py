@@ -122,3 +122,11 @@ def test_image_text_reads_glued_bed_numbers() -> None:
         "Bed 4",
         PATIENT_LIST,
     ]
+
+
+def test_image_text_reads_words_run_together() -> None:
+    """RapidOCR drops the spaces in small or tilted English text (measured by the OCR benchmark)."""
+    read = ImageReading(("WARD7-BAYB", "Bed26MrsFitzgeraldforTTO", "Bed7MissOyelaranbloodsam", "SW1A 1AA 4h"))
+    lines = image_text(read).split("\n")
+    assert lines[1] == "Bed 26 Mrs Fitzgeraldfor TTO" and lines[2] == "Bed 7 Miss Oyelaranbloodsam"
+    assert lines[3] == "SW 1A 1AA 4h" and lines[-1] == PATIENT_LIST
