@@ -8,13 +8,29 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install fuzz train
+.PHONY: run test lint bench install fuzz train lock
 
-$(BIN)/.installed: pyproject.toml
+# Every dependency but torch comes from requirements.lock: exact versions, each file checked
+# against its SHA-256 (`make lock` regenerates it from pyproject.toml; torch and its CUDA-only
+# packages are left out of it). gmcbot itself is installed without resolving anything more.
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# make lock: resolve pyproject.toml (with the dev and bench extras) for CPython 3.11 on Linux
+# x86_64 into requirements.lock with every file's hash; torch is resolved (from /opt/wheels
+# when that folder holds this machine's build) but not written.
+lock: $(BIN)/.installed
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --no-header \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-emit-package torch \
+		$(if $(wildcard /opt/wheels),--find-links /opt/wheels,) -o requirements.lock.new
+	{ printf '%s\n' '# gmcbot lock file: exact versions and hashes of every dependency except torch (installed' \
+		'# first, from its own wheel, by `make`). Regenerate with `make lock`; install with' \
+		'# pip install --no-deps --require-hashes -r requirements.lock'; cat requirements.lock.new; } > requirements.lock
+	rm requirements.lock.new
 
 install: $(BIN)/.installed
 	$(BIN)/gmcbot index build

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     # For operator tools (the CLI, the review console): corpus, evaluation, import, audit store.
     from bot.corpus import Corpus, load_corpus
     from bot.decisions import DeclineRecord, FlagEvent
-    from bot.errors import ConfigError, GmcbotError
+    from bot.errors import ConfigError, GmcbotError, StoreUnavailable
     from bot.evaluation import message_lines, question_lines, read_jsonl, score_messages, score_questions
     from bot.importing.diff import diff_versions, load_version, render_diff
     from bot.importing.importer import ImportRequest, commit_import, prepare_import
     from bot.importing.preview import render_preview
+    from bot.jobs import Durable, Job, durable_for
     from bot.logsetup import configure_logging, quiet_body_loggers
     from bot.ratelimit import RateLimiter
     from bot.records import FeedbackRecord, FlagRecord
@@ -84,13 +85,15 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "wording": "bot.wording",
     **dict.fromkeys(("Settings", "load_settings"), "bot.config"),
-    **dict.fromkeys(("ConfigError", "GmcbotError"), "bot.errors"),
+    **dict.fromkeys(("ConfigError", "GmcbotError", "StoreUnavailable"), "bot.errors"),
     **dict.fromkeys(("configure_logging", "quiet_body_loggers"), "bot.logsetup"),
     **dict.fromkeys(
         ("citation_line", "citation_notes", "render_answer", "render_screening", "superseded_lead_note"), "bot.render"
     ),
     **dict.fromkeys(("Decision", "Role"), "bot.review"),
     "GuidanceBot": "bot.service",
+    # Durable work after the acknowledgement (issue 16): jobs kept until their work is done.
+    **dict.fromkeys(("Durable", "Job", "durable_for"), "bot.jobs"),
     **dict.fromkeys(
         (
             "Actor",
@@ -191,6 +194,7 @@ __all__ = [
     "Delivery",
     "DocStatus",
     "Document",
+    "Durable",
     "FeedbackRecord",
     "Flag",
     "FlagEvent",
@@ -201,6 +205,7 @@ __all__ = [
     "Handling",
     "IDLE_MINUTES",
     "ImportRequest",
+    "Job",
     "LOCK_MINUTES",
     "MAX_FAILURES",
     "Message",
@@ -219,6 +224,7 @@ __all__ = [
     "SettingsChange",
     "Severity",
     "SqlRecords",
+    "StoreUnavailable",
     "To",
     "UseCases",
     "audit_stats",
@@ -231,6 +237,7 @@ __all__ = [
     "configure_logging",
     "decide",
     "diff_versions",
+    "durable_for",
     "images",
     "iso_week",
     "load_corpus",

@@ -58,6 +58,11 @@ class Settings:
     teams_tenant_id: str = ""
     teams_app_secret: str = field(default="", repr=False)
     pseudonym_key: str = field(default="", repr=False)
+    # durable work after the acknowledgement (bot/jobs.py, docs/deploy.md)
+    job_key: str = field(default="", repr=False)
+    job_lease_seconds: int = 30
+    job_max_age_seconds: int = 900
+    work_queue_limit: int = 2000
     # review console (docs/review.md)
     review_secure_cookies: bool = False  # mark cookies Secure even when the proxy does not say https
     review_oidc_authority: str = ""  # e.g. https://login.microsoftonline.com/TENANT-ID/v2.0
@@ -112,6 +117,7 @@ SECRET_ENV = {
     "discord_token": "DISCORD_TOKEN",
     "teams_app_secret": "GMCBOT_TEAMS_APP_SECRET",
     "pseudonym_key": "GMCBOT_PSEUDONYM_KEY",
+    "job_key": "GMCBOT_JOB_KEY",
     "review_oidc_client_secret": "GMCBOT_REVIEW_OIDC_CLIENT_SECRET",
 }
 

@@ -65,6 +65,18 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        self.jobs = Counter(
+            "gmcbot_jobs",
+            "Durable jobs by outcome: accepted, duplicate, not_durable (database away), replayed, finished, expired",
+            ["outcome"],
+            registry=r,
+        )
+        self.backpressure = Counter(
+            "gmcbot_backpressure",
+            "Requests refused with 503 (not acknowledged, so the platform retries) because the work queue was full",
+            ["platform"],
+            registry=r,
+        )
         self.ready = Gauge("gmcbot_ready", "1 when the index is loaded and the bot is not shutting down", registry=r)
         self.store_pending = Gauge("gmcbot_store_pending_writes", "Audit records waiting for the database", registry=r)
 

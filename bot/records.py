@@ -51,13 +51,16 @@ class FlagRecord:
     decided: bool = False  # a moderator has decided it (see bot.review)
 
 
-def flag_record(message: Message, flag: Flag, key: bytes, created: float | None = None) -> FlagRecord:
-    """The one place a flag becomes a record: a new id, the poster pseudonymised with
-    ``key``, the flag's redacted excerpt (never the message text), status open. Every
-    store (memory, SQL) keeps exactly this."""
+def flag_record(
+    message: Message, flag: Flag, key: bytes, created: float | None = None, flag_id: str = ""
+) -> FlagRecord:
+    """The one place a flag becomes a record: a new id (or ``flag_id``, a durable job's
+    effect id, so a replay names the same flag), the poster pseudonymised with ``key``,
+    the flag's redacted excerpt (never the message text), status open. Every store
+    (memory, SQL) keeps exactly this."""
     conv = message.conversation
     return FlagRecord(
-        flag_id=uuid.uuid4().hex,
+        flag_id=flag_id or uuid.uuid4().hex,
         created=time.time() if created is None else created,
         platform=conv.platform.value,
         workspace=conv.workspace,
@@ -85,7 +88,10 @@ class FeedbackRecord:
 class Records(DecisionRecords, Protocol):
     def claim_event(self, platform: str, event_id: str) -> bool: ...
 
-    def record_flag(self, message: Message, flag: Flag) -> str: ...
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
+        """Store a flag; with ``flag_id`` (a durable job's effect id) a second call with
+        the same id stores nothing more and returns the same id."""
+        ...
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool: ...
 
@@ -128,10 +134,10 @@ class MemoryRecords(MemoryDecisions):
             self.events[(platform, event_id)] = now
             return True
 
-    def record_flag(self, message: Message, flag: Flag) -> str:
-        record = flag_record(message, flag, self.key)
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
+        record = flag_record(message, flag, self.key, flag_id=flag_id)
         with self._lock:
-            self.flags[record.flag_id] = record
+            self.flags.setdefault(record.flag_id, record)
         return record.flag_id
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:

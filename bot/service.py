@@ -315,9 +315,10 @@ class GuidanceBot:
         duplicates (also across processes sharing a database)."""
         return self.records.claim_event(platform, event_id)
 
-    def record_flag(self, message: Message, flag: Flag) -> str:
-        """Store a flag (redacted text, pseudonymised user) and return its id."""
-        return self.records.record_flag(message, flag)
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
+        """Store a flag (redacted text, pseudonymised user) and return its id. With
+        ``flag_id`` (from :meth:`bot.jobs.Job.effect_id`) a replay stores no second flag."""
+        return self.records.record_flag(message, flag, flag_id)
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:
         """Record a flag's outcome; False when the flag id is unknown. This bypasses the

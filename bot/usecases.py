@@ -105,6 +105,16 @@ class Delivery:
     channel: str = ""
     text: str = ""
 
+    @property
+    def effect(self) -> str:
+        """The name of this delivery as an effect of a durable job (``notice``,
+        ``moderators``, ``thanks``): an adapter working a job records it as done just
+        before it delivers (:meth:`bot.jobs.Durable.once`) and skips it on a replay."""
+        return _EFFECTS[self.to]
+
+
+_EFFECTS = {To.POSTER: "notice", To.MODERATORS: "moderators", To.REPORTER: "thanks"}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -224,6 +234,7 @@ class UseCases:
         addressed: bool = False,
         enrich: Callable[[Message], Message] | None = None,
         locate: Callable[[Message], str] | None = None,
+        flag_id: str = "",
     ) -> Outcome:
         """A message posted in a channel: read the channel's settings; unless it is
         monitored (or the bot is ``addressed``), ``IGNORED``; claim ``event_id`` (a
@@ -231,7 +242,12 @@ class UseCases:
         (the adapter adds what it carries, e.g. images' text; called only for monitored
         channels), screen it at the channel's sensitivity, and on a flag ``locate`` it (a
         permalink, or ``""``), record the flag and say who is told: the poster always,
-        the moderators when the channel or the deployment names their channel."""
+        the moderators when the channel or the deployment names their channel.
+
+        Durable work (:mod:`bot.jobs`): an adapter replaying a job passes no ``event_id``
+        (the job claimed it) and ``flag_id`` from :meth:`bot.jobs.Job.effect_id`, so a
+        replay records the same flag once; each delivery names its effect
+        (:attr:`Delivery.effect`) for the adapter to mark before it delivers."""
         conv = message.conversation
         settings = self.bot.channel_settings(conv.platform, conv.workspace, conv.channel)
         if not (settings.monitored or addressed):
@@ -247,7 +263,7 @@ class UseCases:
             return Outcome(Handling.CLEAR, settings, message)
         link = locate(message) if locate is not None else ""
         delete = self.settings.delete_flagged
-        return self._flagged(message, flag, settings, link, (Delivery(To.POSTER),), delete=delete)
+        return self._flagged(message, flag, settings, link, (Delivery(To.POSTER),), delete=delete, flag_id=flag_id)
 
     def claim(self, platform: Platform, event_id: str) -> bool:
         """True the first time ``event_id`` is seen (always True for ``""``); a duplicate
@@ -292,9 +308,10 @@ class UseCases:
         first: tuple[Delivery, ...],
         *,
         delete: bool = False,
+        flag_id: str = "",
     ) -> Outcome:
         stored = dataclasses.replace(message, ref=link or message.ref)
-        flag_id = self.bot.record_flag(stored, flag)
+        flag_id = self.bot.record_flag(stored, flag, flag_id)
         moderators = settings.moderators_channel or self.settings.moderators_channel
         deliveries = first + ((Delivery(To.MODERATORS, channel=moderators),) if moderators else ())
         conv = message.conversation

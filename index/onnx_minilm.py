@@ -364,9 +364,16 @@ class OnnxMiniLM:
             return
         with self._lock:
             if self._graph is None:
-                from index.embedders import MINILM_WEIGHTS_SHA256, locate_minilm, verify_minilm
+                from index.embedders import (
+                    MINILM_WEIGHTS_SHA256,
+                    ONNX_SOURCE_FILES,
+                    locate_minilm,
+                    verify_minilm,
+                    verify_model_files,
+                )
 
                 source = locate_minilm(self._model_dir)
+                verify_model_files(source, ONNX_SOURCE_FILES)  # what _load reads from the folder
                 known = MINILM_WEIGHTS_SHA256 if self._model_dir is None else _sha256(source / "model.safetensors")
                 graph, sha = ensure_graph(
                     self.cache_dir,

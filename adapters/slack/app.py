@@ -9,20 +9,25 @@
 
 Commands and buttons ``ack()`` first; events are acknowledged by Bolt before the
 listener runs (``process_before_response=False``), so the core is always called after
-Slack has its answer. Listeners only translate: the work (the core, Web API calls)
+Slack has its answer. Before that, a global middleware (:mod:`adapters.slack.durable`)
+stores each event and command as a durable job (``bot/jobs.py``) in the same transaction
+that claims its id, answers a duplicate at once, and answers 503 when the work queue is
+over its bound; jobs a crash left behind are replayed through the same app. Listeners only translate: the work (the core, Web API calls)
 goes to a :class:`~adapters.slack.work.WorkQueue`, so acknowledgements never wait
 behind answers on Bolt's small listener pool, nor on the database; questions (``/gmc``,
-mentions, DMs, Share and More) go in its ask lane, so answers never wait behind screening. Each queued event
-job first claims the event's ``event_id`` and drops a duplicate (Slack's retry of an
-event already claimed, also by another worker sharing the database); the request's
-signature was verified before. A global middleware counts requests by kind. Nothing
-here logs or reposts message text.
+mentions, DMs, Share and More) go in its ask lane, so answers never wait behind screening. Each
+effect of a job (notice, moderators' notice, answer) is recorded as done, so a replay
+repeats none; a flag's id comes from the job, so a replay stores no second flag. The
+request's signature was verified before (:mod:`adapters.slack.gate`). A global
+middleware counts requests by kind. Nothing here logs or reposts message text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +37,7 @@ from slack_sdk.web import WebClient
 from adapters.slack import blocks as bk
 from adapters.slack import report
 from adapters.slack.client import Sender, make_client
+from adapters.slack.durable import CLAIM, JOB, REPLAY, TAKEN, DurableDeliveries
 from adapters.slack.files import download, image_files, screened_body
 from adapters.slack.translate import (
     ButtonValue,
@@ -55,8 +61,10 @@ from bot import (
     ChannelKey,
     ChannelSettings,
     ConfigError,
+    Durable,
     FlagStatus,
     GuidanceBot,
+    Job,
     Message,
     Outcome,
     Platform,
@@ -66,6 +74,7 @@ from bot import (
     SettingsChange,
     To,
     UseCases,
+    durable_for,
     wording,
 )
 
@@ -79,10 +88,17 @@ NOT_ADMIN = "Only workspace admins and owners can view or change gmcbot's channe
 REQUEST_KINDS = frozenset({"event_callback", "command", "block_actions", "url_verification"})
 
 
-def make_work_queue(bot: GuidanceBot, workers: int = DEFAULT_WORKERS) -> WorkQueue:
-    """A work queue whose length is reported in ``bot.metrics``."""
+def make_work_queue(bot: GuidanceBot, workers: int = DEFAULT_WORKERS, limit: int | None = None) -> WorkQueue:
+    """A work queue whose length is reported in ``bot.metrics``; ``limit`` defaults to
+    ``bot.settings.work_queue_limit``."""
     gauge = bot.metrics.work_in_flight.labels(PLATFORM)
-    return WorkQueue(workers, on_change=gauge.set, name="gmcbot-slack-work")
+    bound = limit if limit is not None else bot.settings.work_queue_limit
+    return WorkQueue(workers, bound, on_change=gauge.set, name="gmcbot-slack-work")
+
+
+def make_durable(bot: GuidanceBot, settings: Settings) -> Durable:
+    """The durable jobs for ``bot``'s records (bot/jobs.py), counted in ``bot.metrics``."""
+    return durable_for(settings, bot.records, on_outcome=lambda outcome: bot.metrics.jobs.labels(outcome).inc())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,16 +115,28 @@ class Where:
 class SlackHandlers:
     """The listeners. Each one catches its own failures and logs only their type."""
 
-    def __init__(self, bot: GuidanceBot, settings: Settings, sender: Sender, work: WorkQueue | None = None) -> None:
+    def __init__(
+        self,
+        bot: GuidanceBot,
+        settings: Settings,
+        sender: Sender,
+        work: WorkQueue | None = None,
+        durable: Durable | None = None,
+    ) -> None:
         self.bot = bot
         self.settings = settings
         self.sender = sender
         self.core = UseCases(bot)
         self.work = work or make_work_queue(bot)
+        self.durable = durable or make_durable(bot, settings)
+        self.deliveries = DurableDeliveries(bot, self.durable, self.work)
+        self._current = threading.local()  # the job whose work this thread runs
 
     # -- registration -----------------------------------------------------------------
     def register(self, app: App) -> None:
         app.use(self.count_request)
+        app.use(self.deliveries.keep)
+        self.deliveries.app = app
         app.error(self.on_error)
         app.command(COMMAND)(self.on_command)
         app.event("app_mention")(self.on_mention)
@@ -140,24 +168,49 @@ class SlackHandlers:
 
         return listener
 
-    def _guard(self, what: str, work: Callable[[], Any], claim: str = "", lane: str = WORK) -> None:
-        """Queue ``work`` to run after the acknowledgement, catching its failures; with
-        ``claim`` (an Events API ``event_id``), only if that event was not claimed before.
-        Questions go in the ``ask`` lane, which never waits behind screening."""
+    def _guard(
+        self, what: str, work: Callable[[], Any], context: dict[str, Any] | None = None, lane: str = WORK
+    ) -> None:
+        """Queue ``work`` to run after the acknowledgement, catching its failures, then
+        finish the delivery's durable job (``context``'s, see :mod:`adapters.slack.durable`).
+        Without a job (the database was away) the delivery's id is claimed in memory first
+        and a duplicate dropped. Questions go in the ``ask`` lane, which never waits
+        behind screening. A job the queue refuses is left for a replay."""
+        durable_job = context.get(JOB) if context is not None else None
+        claim = str(context.get(CLAIM) or "") if context is not None else ""
+        if context is not None:
+            context[TAKEN] = True
 
         def job() -> None:
+            self._current.job = durable_job
             try:
                 if claim and not self.core.claim(Platform.SLACK, claim):
                     return
                 work()
             except Exception as exc:  # noqa: BLE001 - a listener must never die; the type is logged, never the text
                 log.error("slack %s failed: %s", what, type(exc).__name__)
+            finally:
+                self._current.job = None
+                if isinstance(durable_job, Job):
+                    self.durable.finish(durable_job)
 
-        self.work.submit(job, lane)
+        if not self.work.submit(job, lane) and isinstance(durable_job, Job):
+            self.durable.release(durable_job)
+
+    def _job(self) -> Job | None:
+        job = getattr(self._current, "job", None)
+        return job if isinstance(job, Job) else None
+
+    def _once(self, name: str, effect: Callable[[], object]) -> None:
+        """Do ``effect`` unless this thread's job did ``name`` before a crash."""
+        self.durable.once(self._job(), name, effect)
 
     # -- middleware and errors ----------------------------------------------------------
-    def count_request(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
-        """Count each verified request by kind (duplicates are counted when dropped)."""
+    def count_request(self, body: dict[str, Any], context: dict[str, Any], next: Callable[[], Any]) -> Any:
+        """Count each verified request by kind (duplicates are counted when dropped;
+        replays of durable jobs are not requests)."""
+        if context.get(REPLAY) is not None:
+            return next()
         kind = "command" if text_of(body, "command") else text_of(body, "type") or "other"
         self.bot.metrics.platform_requests.labels(PLATFORM, kind if kind in REQUEST_KINDS else "other").inc()
         return next()
@@ -180,7 +233,7 @@ class SlackHandlers:
         return self.core.ask(Question(question, Actor(user_id=where.user), Platform.SLACK, where.team))
 
     # -- /gmc -----------------------------------------------------------------------------
-    def on_command(self, ack: Callable[..., Any], body: dict[str, Any]) -> None:
+    def on_command(self, ack: Callable[..., Any], body: dict[str, Any], context: dict[str, Any]) -> None:
         ack()
         where = Where(
             team=text_of(body, "team_id"),
@@ -188,85 +241,109 @@ class SlackHandlers:
             channel=text_of(body, "channel_id"),
             response_url=text_of(body, "response_url"),
         )
-        self._guard("command", lambda: self._command(where, text_of(body, "text")), lane=ASK)
+        self._guard("command", lambda: self._command(where, text_of(body, "text")), context, lane=ASK)
 
     def _command(self, where: Where, text: str) -> None:
         command = parse_command(text)
         if command.kind is CommandKind.HELP:
-            self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who))
+            self._once(
+                "answer", lambda: self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who))
+            )
         elif command.kind is CommandKind.SETTINGS:
-            self._settings(where, command.setting, command.value, command.error)
-        else:
+            self._once("answer", lambda: self._settings(where, command.setting, command.value, command.error))
+        elif "answer" not in (job.steps if (job := self._job()) else {}):
             asked = self._ask(where, command.question)
             if asked.status is AskStatus.EMPTY:
-                self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who))
-            elif asked.answer is None:
+                self._once(
+                    "answer",
+                    lambda: self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who)),
+                )
+            elif asked.status is AskStatus.RATE_LIMITED:
                 self.reply_private(where, asked.notice, [])
+            elif asked.answer is None:
+                self._once("answer", lambda: self.reply_private(where, asked.notice, []))
             else:
-                self.reply_private(
-                    where,
-                    bk.answer_fallback(asked.answer, self.settings.ask_who),
-                    bk.answer_blocks(asked.answer, self.settings.ask_who, shareable=True, ref=asked.ref),
+                answer = asked.answer
+                self._once(
+                    "answer",
+                    lambda: self.reply_private(
+                        where,
+                        bk.answer_fallback(answer, self.settings.ask_who),
+                        bk.answer_blocks(answer, self.settings.ask_who, shareable=True, ref=asked.ref),
+                    ),
                 )
 
     # -- mentions and DMs ---------------------------------------------------------------------
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
-        if event.get("bot_id") or not text_of(event, "user"):
-            return
-        where = Where(
-            team=text_of(body, "team_id"),
-            user=text_of(event, "user"),
-            channel=text_of(event, "channel"),
-            thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"),
-        )
-        question = mention_question(text_of(event, "text"), str(context.get("bot_user_id") or ""))
-        self._guard("mention", lambda: self._answer_visibly(where, question), claim=text_of(body, "event_id"), lane=ASK)
+        try:
+            if event.get("bot_id") or not text_of(event, "user") or not text_of(event, "channel"):
+                return  # a mention with nowhere to answer is ignored (never a post to channel "")
+            where = Where(
+                team=text_of(body, "team_id"),
+                user=text_of(event, "user"),
+                channel=text_of(event, "channel"),
+                thread_ts=text_of(event, "thread_ts") or text_of(event, "ts"),
+            )
+            question = mention_question(text_of(event, "text"), str(context.get("bot_user_id") or ""))
+            self._guard("mention", lambda: self._answer_visibly(where, question), context, lane=ASK)
+        finally:
+            self.deliveries.settle(context)
 
     def _answer_visibly(self, where: Where, question: str) -> None:
-        """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty)."""
+        """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty), once per job."""
+        job = self._job()
+        if job is not None and "answer" in job.steps:
+            return
         asked = self._ask(where, question)
         if asked.status is AskStatus.EMPTY:
-            self.sender.post_message(
-                where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
+            self._once(
+                "answer",
+                lambda: self.sender.post_message(
+                    where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
+                ),
             )
         elif asked.status is AskStatus.RATE_LIMITED:
             self.reply_private(where, asked.notice, [])
         elif asked.answer is None:
-            self.sender.post_message(where.channel, asked.notice, [], where.thread_ts)
+            self._once("answer", lambda: self.sender.post_message(where.channel, asked.notice, [], where.thread_ts))
         else:
-            self.sender.post_message(
-                where.channel,
-                bk.answer_fallback(asked.answer, self.settings.ask_who),
-                bk.answer_blocks(asked.answer, self.settings.ask_who, shareable=False, ref=asked.ref),
-                where.thread_ts,
+            answer = asked.answer
+            self._once(
+                "answer",
+                lambda: self.sender.post_message(
+                    where.channel,
+                    bk.answer_fallback(answer, self.settings.ask_who),
+                    bk.answer_blocks(answer, self.settings.ask_who, shareable=False, ref=asked.ref),
+                    where.thread_ts,
+                ),
             )
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
-        team = text_of(body, "team_id")
-        route, message = route_message(event, team, str(context.get("bot_user_id") or ""))
-        if message is None or route is Route.IGNORE:
-            return
-        if route is Route.QUESTION:
-            where = Where(team=team, user=message.actor.user_id, channel=message.conversation.channel)
-            self._guard(
-                "direct message",
-                lambda: self._answer_visibly(where, message.text),
-                claim=text_of(body, "event_id"),
-                lane=ASK,
-            )
-        else:
-            event_id = text_of(body, "event_id")
-            self._guard("screening", lambda: self._screen(message, event, event_id))
+        try:
+            team = text_of(body, "team_id")
+            route, message = route_message(event, team, str(context.get("bot_user_id") or ""))
+            if message is None or route is Route.IGNORE:
+                return
+            if route is Route.QUESTION:
+                where = Where(team=team, user=message.actor.user_id, channel=message.conversation.channel)
+                self._guard("direct message", lambda: self._answer_visibly(where, message.text), context, lane=ASK)
+            else:
+                self._guard("screening", lambda: self._screen(message, event), context)
+        finally:
+            self.deliveries.settle(context)
 
     # -- screening --------------------------------------------------------------------------------
-    def _screen(self, message: Message, event: dict[str, Any] | None = None, event_id: str = "") -> None:
+    def _screen(self, message: Message, event: dict[str, Any] | None = None) -> None:
         """Hand the message to the core (:meth:`UseCases.handle_message`) and deliver what
-        it says: the private notice, the moderators' note."""
+        it says: the private notice, the moderators' note. The event was claimed before
+        (with its durable job, or in memory by :meth:`_guard`); a job's flag id comes from
+        the job, so a replay stores no second flag."""
+        job = self._job()
         outcome = self.core.handle_message(
             message,
-            event_id=event_id,
             enrich=lambda m: self._with_images(m, event),
             locate=self._permalink,
+            flag_id=job.effect_id("flag") if job else "",
         )
         self.deliver(outcome)
 
@@ -274,25 +351,34 @@ class SlackHandlers:
         return self.sender.permalink(message.conversation.channel, message.ref) if message.ref else ""
 
     def deliver(self, outcome: Outcome) -> None:
-        """Post each delivery of a flag in Slack's idiom (the reporter's thanks is the caller's)."""
+        """Post each delivery of a flag in Slack's idiom (the reporter's thanks is the
+        caller's), each at most once per durable job: its effect (:attr:`Delivery.effect`)
+        is recorded as done just before it is sent, and skipped on a replay."""
         flag, message = outcome.flag, outcome.message
         if flag is None or message is None:
             return
         conv = message.conversation
         for delivery in outcome.deliveries:
             if delivery.to is To.POSTER:
-                self.sender.post_ephemeral(
-                    conv.channel,
-                    message.actor.user_id,
-                    bk.flag_notice_fallback(flag),
-                    bk.flag_notice_blocks(flag, outcome.flag_id, moderators_told=bool(outcome.moderators)),
-                    conv.thread,
+                self._once(
+                    delivery.effect,
+                    lambda: self.sender.post_ephemeral(
+                        conv.channel,
+                        message.actor.user_id,
+                        bk.flag_notice_fallback(flag),
+                        bk.flag_notice_blocks(flag, outcome.flag_id, moderators_told=bool(outcome.moderators)),
+                        conv.thread,
+                    ),
                 )
             elif delivery.to is To.MODERATORS:
-                self.sender.post_message(
-                    delivery.channel,
-                    bk.moderator_fallback(flag),
-                    bk.moderator_blocks(flag, outcome.flag_id, conv.channel, outcome.link),
+                self._once(
+                    delivery.effect,
+                    functools.partial(
+                        self.sender.post_message,
+                        delivery.channel,
+                        bk.moderator_fallback(flag),
+                        bk.moderator_blocks(flag, outcome.flag_id, conv.channel, outcome.link),
+                    ),
                 )
 
     # >>> images (issue 19): image files read into memory and their text screened with the message
@@ -436,14 +522,15 @@ class SlackHandlers:
         )
 
     # -- App Home ---------------------------------------------------------------------------------
-    def on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        user = text_of(event, "user")
-        if text_of(event, "tab") == "home" and user:
-            self._guard(
-                "home",
-                lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)),
-                claim=text_of(body, "event_id"),
-            )
+    def on_home(self, event: dict[str, Any], context: dict[str, Any]) -> None:
+        try:
+            user = text_of(event, "user")
+            if text_of(event, "tab") == "home" and user:
+                self._guard(
+                    "home", lambda: self.sender.publish_home(user, bk.help_blocks(self.settings.ask_who)), context
+                )
+        finally:
+            self.deliveries.settle(context)
 
 
 def bolt_logger() -> logging.Logger:
@@ -462,11 +549,15 @@ def build_app(
     *,
     socket_mode: bool = False,
     work: WorkQueue | None = None,
+    durable: Durable | None = None,
 ) -> App:
     """The Bolt app for ``bot``. ``client`` defaults to :func:`make_client` (its retries
     counted in ``bot.metrics``); Bolt calls ``auth.test`` once here. Requests are verified
     with ``settings.slack_signing_secret``, which HTTP mode requires (Socket Mode needs
-    none). Listener work runs on ``work`` (default: a new :func:`make_work_queue`)."""
+    none). Listener work runs on ``work`` (default: a new :func:`make_work_queue`).
+    Deliveries are kept as jobs in ``durable``, bound here to replay through this app;
+    the caller starts its lease thread (``durable.start()``, once the bot is warm) and
+    stops it. Without ``durable``, one is made (:func:`make_durable`) and started now."""
     if not settings.slack_signing_secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
     on_retry = bot.metrics.retry_counter(PLATFORM)
@@ -480,5 +571,9 @@ def build_app(
         listener_executor=work.listeners,
     )
     sender = Sender(client, on_error=bot.metrics.error_counter(PLATFORM), on_retry=on_retry)
-    SlackHandlers(bot, settings, sender, work).register(app)
+    handlers = SlackHandlers(bot, settings, sender, work, durable)
+    handlers.register(app)
+    handlers.durable.bind(handlers.deliveries.replay, lambda: max(0, work.limit - work.active))
+    if durable is None:
+        handlers.durable.start()
     return app

@@ -19,6 +19,7 @@ credentials from the environment only, through :class:`bot.config.Settings`.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import signal
@@ -34,10 +35,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from adapters.slack.app import build_app, make_work_queue
+from adapters.slack import gate
+from adapters.slack.app import build_app, make_durable, make_work_queue
 from adapters.slack.client import api_base_url
 from adapters.slack.work import Pending, WorkQueue
-from bot import ConfigError, GmcbotError, Settings, quiet_body_loggers
+from bot import ConfigError, Durable, GmcbotError, Settings, quiet_body_loggers
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -93,11 +95,16 @@ def health(bot: GuidanceBot | None, stopping: threading.Event | None = None) -> 
     return True, ""
 
 
-def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event | None = None) -> WSGIApplication:
-    """Bolt at :data:`EVENTS_PATH`, health (readiness of ``bot``; 503 once ``stopping``
-    is set) and ``bot``'s metrics, and a size limit on bodies. Each Slack request's time
-    to acknowledgement is observed in ``bot.metrics``."""
+def wsgi_app(
+    app: App, bot: GuidanceBot | None = None, stopping: threading.Event | None = None, signing_secret: str = ""
+) -> WSGIApplication:
+    """Bolt at :data:`EVENTS_PATH` behind :mod:`adapters.slack.gate` (signature checked
+    before the body is parsed: 401, 400), health (readiness of ``bot``; 503 once
+    ``stopping`` is set) and ``bot``'s metrics, and a size limit on bodies. Each Slack
+    request's time to acknowledgement is observed in ``bot.metrics``. ``signing_secret``
+    defaults to ``bot.settings.slack_signing_secret``."""
     handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    secret = signing_secret or (bot.settings.slack_signing_secret if bot is not None else "")
     ack_seconds = bot.metrics.ack_seconds.labels("slack") if bot is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -119,6 +126,16 @@ def wsgi_app(app: App, bot: GuidanceBot | None = None, stopping: threading.Event
             start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
             return [b"payload too large"]
         started = time.perf_counter()
+        if path == EVENTS_PATH and method == "POST":
+            raw: bytes = environ["wsgi.input"].read(length) if length else b""
+            headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")} | {
+                "content-type": str(environ.get("CONTENT_TYPE") or "")
+            }
+            refusal = gate.check(secret, raw, headers)
+            if refusal is not None:
+                start_response(refusal.status, [("Content-Type", "text/plain")])
+                return [refusal.body]
+            environ["wsgi.input"] = io.BytesIO(raw)
 
         def timed_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if ack_seconds is not None:
@@ -137,12 +154,17 @@ def make_http_server(
     bot: GuidanceBot | None = None,
     stopping: threading.Event | None = None,
     in_flight: Pending | None = None,
+    signing_secret: str = "",
 ) -> WSGIServer:
     """A threaded HTTP server for ``app`` (``port`` 0 picks a free port; see
     ``server.server_port``), with health and metrics for ``bot`` when given (see
     :func:`wsgi_app`). Call ``serve_forever()`` and later ``shutdown()``."""
     server = make_server(
-        host, port, wsgi_app(app, bot, stopping), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        host,
+        port,
+        wsgi_app(app, bot, stopping, signing_secret),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
     )
     server.in_flight = in_flight or Pending()
     return server
@@ -181,10 +203,16 @@ def check_credentials(settings: Settings, http: bool) -> None:
         )
 
 
-def connect_app(bot: GuidanceBot, settings: Settings, socket_mode: bool, work: WorkQueue | None = None) -> App:
+def connect_app(
+    bot: GuidanceBot,
+    settings: Settings,
+    socket_mode: bool,
+    work: WorkQueue | None = None,
+    durable: Durable | None = None,
+) -> App:
     """``build_app`` with Slack's start-up failures turned into clear errors."""
     try:
-        return build_app(bot, settings, socket_mode=socket_mode, work=work)
+        return build_app(bot, settings, socket_mode=socket_mode, work=work, durable=durable)
     except BoltError:
         raise GmcbotError(
             f"Slack rejected SLACK_BOT_TOKEN at {api_base_url(settings)}auth.test; check the "
@@ -228,18 +256,27 @@ class SlackAdapter:
         quiet_body_loggers()
         check_credentials(self.settings, self.http)
         work = make_work_queue(bot)
-        app = connect_app(bot, self.settings, socket_mode=not self.http, work=work)
+        durable = make_durable(bot, self.settings)
+        app = connect_app(bot, self.settings, socket_mode=not self.http, work=work, durable=durable)
         try:
             if self.http:
-                self._serve_http(app, bot)
+                self._serve_http(app, bot, durable)
             else:
-                self._serve_socket_mode(app, bot)
+                self._serve_socket_mode(app, bot, durable)
         finally:
-            self._finish(work, bot)
+            self._finish(work, bot, durable)
 
-    def _serve_http(self, app: App, bot: GuidanceBot) -> None:
+    def _serve_http(self, app: App, bot: GuidanceBot, durable: Durable) -> None:
         in_flight = Pending()
-        server = make_http_server(app, self.host, self.port, bot=bot, stopping=self.stop, in_flight=in_flight)
+        server = make_http_server(
+            app,
+            self.host,
+            self.port,
+            bot=bot,
+            stopping=self.stop,
+            in_flight=in_flight,
+            signing_secret=self.settings.slack_signing_secret,
+        )
         bot.metrics.ready.set_function(lambda: float(health(bot, self.stop)[0]))
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="gmcbot-slack-http", daemon=True
@@ -250,6 +287,7 @@ class SlackAdapter:
             if self.on_listening is not None:
                 self.on_listening(where)
             bot.warm_up(screening=True)  # /healthz answers 503 until this is done
+            durable.start()  # replays jobs a crash left behind, once the model is loaded
             self.on_ready(where)
             self._wait_for_stop()
         finally:
@@ -260,11 +298,12 @@ class SlackAdapter:
                 log.error("slack adapter: %d request(s) still unanswered at shutdown", left)
             server.server_close()
 
-    def _serve_socket_mode(self, app: App, bot: GuidanceBot) -> None:
+    def _serve_socket_mode(self, app: App, bot: GuidanceBot, durable: Durable) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, app_token=self.settings.slack_app_token)
         bot.warm_up(screening=True)
+        durable.start()
         try:
             handler.connect()
         except (SlackClientError, OSError) as exc:
@@ -284,16 +323,24 @@ class SlackAdapter:
         while not self.stop.wait(0.5):
             pass
 
-    def _finish(self, work: WorkQueue, bot: GuidanceBot) -> None:
-        """Let queued work finish (bounded), then have the store write what waits."""
+    def _finish(self, work: WorkQueue, bot: GuidanceBot, durable: Durable) -> None:
+        """Let queued work finish (bounded), stop renewing leases (jobs left unfinished
+        stay stored and are replayed after their lease expires), then have the store
+        write what waits."""
         started = time.monotonic()
         pending = work.active
         unfinished = work.drain(self.drain_seconds)
         if unfinished:
-            log.error("slack adapter: %d job(s) unfinished after %.0f s at shutdown", unfinished, self.drain_seconds)
+            log.error(
+                "slack adapter: %d job(s) unfinished after %.0f s at shutdown%s",
+                unfinished,
+                self.drain_seconds,
+                "; they stay stored and are replayed after a restart" if durable.durable else "",
+            )
         elif pending:
             log.info(
                 "slack adapter: finished %d queued job(s) in %.1f s at shutdown", pending, time.monotonic() - started
             )
+        durable.stop()
         bot.close()
         log.info("slack adapter stopped")

@@ -103,5 +103,6 @@ class ProcessedEvent(Base):
     __table_args__ = (Index("ix_processed_events_seen", "seen"),)
 
 
-# The review tables (migration 0002) share this metadata.
+# The review tables (migration 0002) and the job table (0003) share this metadata.
+from bot.store import jobs_models as _jobs_models  # noqa: E402,F401
 from bot.store import review_models as _review_models  # noqa: E402,F401

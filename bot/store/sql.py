@@ -135,8 +135,8 @@ class SqlRecords(SqlDecisions):
             self._enqueue(insert)
             return True
 
-    def record_flag(self, message: Message, flag: Flag) -> str:
-        record = flag_record(message, flag, self._key)
+    def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
+        record = flag_record(message, flag, self._key, flag_id=flag_id)
         row = {
             "id": record.flag_id,
             "created": self._clock(),

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack.app import build_app, make_work_queue
+from adapters.slack.app import build_app, make_durable, make_work_queue
 from adapters.slack.client import make_client
 from adapters.slack.runner import EVENTS_PATH, make_http_server
 from adapters.slack.work import WorkQueue
@@ -143,7 +143,7 @@ class SlackHarness:
             "text": text,
             "api_app_id": "A0GMCBOT",
             "response_url": self.fake.response_url(name),
-            "trigger_id": "1.2.3",
+            "trigger_id": f"{next(self._ids)}.2.3",  # unique per invocation, as Slack's are
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
@@ -229,8 +229,10 @@ def running_slack(
     if client_timeout is not None:
         client = make_client(settings, timeout=client_timeout, on_retry=bot.metrics.retry_counter("slack"))
     work = make_work_queue(bot)
-    app = build_app(bot, settings, client, work=work)
-    server = make_http_server(app, "127.0.0.1", 0, bot=bot)
+    durable = make_durable(bot, settings)
+    app = build_app(bot, settings, client, work=work, durable=durable)
+    durable.start()
+    server = make_http_server(app, "127.0.0.1", 0, bot=bot, signing_secret=settings.slack_signing_secret)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -241,3 +243,4 @@ def running_slack(
         server.shutdown()
         server.server_close()
         work.drain(5)  # let the last jobs finish, then end the queue's threads
+        durable.stop()

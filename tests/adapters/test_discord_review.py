@@ -97,3 +97,16 @@ async def test_a_moderators_button_pressed_outside_a_server_is_refused(tmp_path:
         click = await w.click(mod_call.response, button(mod_call, "Confirm"), user=w.admin, in_guild=False)
         assert "Only moderators" in w.responses(click)[0].body["data"]["content"]
         assert w.records.flags[flag_id].status is FlagStatus.OPEN
+
+
+async def test_a_member_without_manage_messages_cannot_decide_in_the_moderators_channel(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        w.monitor(moderators=MODS)
+        await w.post(FLAGGED)
+        flag_id = next(iter(w.records.flags))
+        mod_call = next(iter(w.fake.find("POST", rf"/channels/{MODS}/messages$")))
+        bystander = p.user(p.snowflake(), "bystander")
+        click = await w.click(mod_call.response, button(mod_call, "False alarm"), user=bystander, channel=MODS)
+        reply = w.responses(click)[0].body["data"]
+        assert "Only moderators" in reply["content"] and reply["flags"] & EPHEMERAL  # told privately
+        assert w.records.flags[flag_id].status is FlagStatus.OPEN and w.records.flag_events() == []

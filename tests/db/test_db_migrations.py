@@ -22,6 +22,7 @@ TABLES = {
     "processed_events",
     "alembic_version",
     "flag_events",
+    "event_jobs",
     "declines",
     "review_users",
     "review_sessions",

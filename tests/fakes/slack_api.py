@@ -126,11 +126,13 @@ class FakeSlackApi:
         socket_mode_url: str = "",
         hang_seconds: float = 3.0,
         latency: float = 0.0,
+        slow: dict[str, float] | None = None,
     ) -> None:
         self.admins = set(admins)
         self.retry_after = retry_after
         self.hang_seconds = hang_seconds
         self.latency = latency  # seconds every answer waits, as a distant API would
+        self.slow = dict(slow or {})  # seconds the answers of these methods wait instead
         self.not_in_channel = set(not_in_channel)
         self.socket_mode_url = socket_mode_url
         self.calls: list[Call] = []
@@ -342,8 +344,8 @@ class FakeSlackApi:
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         if extra.pop("X-Fake-Hang", ""):
             time.sleep(self.hang_seconds)
-        elif self.latency:
-            time.sleep(self.latency)
+        elif self.slow.get(method, self.latency):
+            time.sleep(self.slow.get(method, self.latency))
         try:
             request.send_response(status)
             request.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")

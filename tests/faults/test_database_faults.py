@@ -15,6 +15,7 @@ from index.embedders import HashingEmbedder
 from tests.adapters.slack_harness import running_slack
 from tests.db.test_db_outage import Outage, wait_until
 from tests.fakes.slack_api import BOT_USER_ID, RESPONSE_METHOD, TEAM_ID, FakeSlackApi
+from tests.load.world import metric_value
 
 RISKY = "Patient in resus is John Carter, NHS no 943 476 5919"
 QUESTION = "can I reply to a patient on Twitter?"
@@ -57,6 +58,10 @@ def test_answers_and_notices_go_on_through_an_outage_and_flags_are_written_after
         fake.settle()
         assert len(fake.calls_to("chat.postEphemeral")) == 4 and len(fake.calls_to("chat.postMessage")) == 7
         assert store.pending >= 4  # the flags (and claims) wait in memory
+        # No durable job could be written: every delivery was worked from memory, and counted.
+        metrics = slack.bot.metrics.render()[0].decode()
+        assert metric_value(metrics, "gmcbot_jobs_total", outcome="not_durable") == 11  # the retry too
+        assert metric_value(metrics, "gmcbot_jobs_total", outcome="accepted") == 0
 
         outage.restore()
         assert wait_until(lambda: store.pending == 0, 30), f"{store.pending} records still waiting"

@@ -27,6 +27,7 @@ from bot import (
     UseCases,
     wording,
 )
+from bot.records import MemoryRecords
 from index.embedders import HashingEmbedder
 
 FLAGGED = "Patient in resus is John Carter, NHS no 943 476 5919"
@@ -76,6 +77,19 @@ def test_a_flag_is_recorded_and_names_who_is_told(core: UseCases) -> None:
     record = core.bot.records.flag(outcome.flag_id)
     assert record is not None and record.message_ref == "https://link" and "Carter" not in record.redacted
     assert core.handle_message(message(FLAGGED), event_id="Ev3").handling is Handling.DUPLICATE
+
+
+def test_a_replayed_job_records_its_flag_once_and_names_each_effect(core: UseCases) -> None:
+    """Durable work (issue 16): the job's flag id makes a replay's record a no-op, and each
+    delivery names the effect an adapter marks before sending it."""
+    monitor(core)
+    flag_id = "f" * 32
+    first = core.handle_message(message(FLAGGED), flag_id=flag_id)
+    again = core.handle_message(message(FLAGGED), flag_id=flag_id)  # the replay: no event id, same flag id
+    assert first.flag_id == again.flag_id == flag_id
+    records = core.bot.records
+    assert isinstance(records, MemoryRecords) and list(records.flags) == [flag_id]
+    assert [d.effect for d in first.deliveries] == ["notice", "moderators"]
 
 
 def test_without_a_moderators_channel_only_the_poster_is_told(core: UseCases) -> None:
