@@ -40,6 +40,7 @@ from bot.types import (
     Platform,
     Screening,
 )
+from guidance_corpus import SCREENING_DIR
 from index.embedders import Embedder, make_embedder, resolve_backend
 
 if TYPE_CHECKING:  # loaded on first use: a process that only answers never imports screening
@@ -67,13 +68,17 @@ def storable(message: Message) -> Message:
 def embedder_for(settings: Settings, task: str = "answer", notify: Callable[[str], None] | None = None) -> Embedder:
     """The embedder ``settings`` name for a task, ``answer`` or ``screen`` (shared per
     process; see ``index.embedders.make_embedder``): with ``embed_backend = "auto"``,
-    answering runs on PyTorch and screening on the int8 ONNX graph."""
+    answering runs on the float32 ONNX graph and screening on the int8 one. Screening's
+    model carries the tuning delta ``make train`` made for it
+    (``guidance_corpus/screening/encoder/``, :mod:`index.delta`)."""
+    tuned = SCREENING_DIR / "encoder" if task == "screen" else None
     return make_embedder(
         settings.embedder,
         settings.embed_precision,
         resolve_backend(settings.embed_backend, task),
         settings.model_dir,
         notify=notify,
+        delta_dir=tuned,
     )
 
 

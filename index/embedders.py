@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.delta import load_delta
 from index.errors import ConfigError, ModelUnavailable, default_data_dir
 
 log = logging.getLogger(__name__)
@@ -186,12 +187,21 @@ class SentenceTransformerEmbedder:
 
     dim = 384
 
-    def __init__(self, model_dir: Path | None = None, batch_size: int = 16, precision: str = "float32") -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        batch_size: int = 16,
+        precision: str = "float32",
+        delta_dir: Path | None = None,
+    ) -> None:
         self._model_dir = model_dir
         self.batch_size = batch_size
         self.precision = resolve_precision(precision)
         suffix = "+bf16" if self.precision == "bfloat16" else ""
-        self.embedder_id = f"sentence-transformers/all-MiniLM-L6-v2@gt-0.1.0{suffix}"
+        # A tuning delta (index.delta) is read now, so the id names it before the model loads.
+        self._delta = load_delta(delta_dir, MINILM_WEIGHTS_SHA256) if delta_dir is not None else None
+        tuned = f"~{self._delta.tag}" if self._delta is not None else ""
+        self.embedder_id = f"sentence-transformers/all-MiniLM-L6-v2@gt-0.1.0{tuned}{suffix}"
         self._model: object | None = None
         self._lock = threading.Lock()
         # One forward pass at a time: torch already spreads a pass over the cores, and
@@ -231,7 +241,10 @@ class SentenceTransformerEmbedder:
                 hf_logging.disable_progress_bar()
                 single_threaded_blas()
                 log.info("loading embedding model from %s", model_dir)
-                self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+                model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+                if self._delta is not None:
+                    self._delta.merge_into(model[0].auto_model)
+                self._model = model
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -288,12 +301,15 @@ def make_embedder(
     backend: str = "torch",
     cache_dir: Path | None = None,
     notify: Callable[[str], None] | None = None,
+    delta_dir: Path | None = None,
 ) -> Embedder:
     """The embedder a setting names: ``minilm`` (default) or ``hashing``. MiniLM runs on
     a ``backend``: ``torch`` (sentence-transformers on PyTorch, the reference, at an
     ``embed_precision``), ``onnx-fp32`` or ``onnx-int8`` (``onnx`` means int8: the graphs
-    made from the packaged weights and kept in ``cache_dir``, see :mod:`index.onnx_minilm`). One instance per configuration
-    per process, so the model is loaded once however many bots are built."""
+    made from the packaged weights and kept in ``cache_dir``, see :mod:`index.onnx_minilm`),
+    with the tuning delta in ``delta_dir`` merged when given (:mod:`index.delta`). One
+    instance per configuration per process, so the model is loaded once however many bots
+    are built."""
     if name == "hashing":
         key: tuple[str, ...] = (name,)
     elif name == "minilm":
@@ -302,7 +318,8 @@ def make_embedder(
             raise ConfigError(f"unknown embed_backend '{backend}' (use auto, onnx or torch)")
         resolved = resolve_precision(precision)
         folder = (cache_dir or default_model_cache()).resolve()
-        key = (name, backend, resolved) if backend == "torch" else (name, backend, str(folder))
+        tuned = str(delta_dir.resolve()) if delta_dir is not None else ""
+        key = (name, backend, resolved, tuned) if backend == "torch" else (name, backend, str(folder), tuned)
     else:
         raise ConfigError(f"unknown embedder '{name}' (use 'minilm' or 'hashing')")
     with _SHARED_LOCK:
@@ -310,9 +327,11 @@ def make_embedder(
             if name == "hashing":
                 _SHARED[key] = HashingEmbedder()
             elif backend == "torch":
-                _SHARED[key] = SentenceTransformerEmbedder(precision=resolved)
+                _SHARED[key] = SentenceTransformerEmbedder(precision=resolved, delta_dir=delta_dir)
             else:
                 from index.onnx_minilm import OnnxMiniLM
 
-                _SHARED[key] = OnnxMiniLM(folder, notify=notify, variant=backend.removeprefix("onnx-"))
+                _SHARED[key] = OnnxMiniLM(
+                    folder, notify=notify, variant=backend.removeprefix("onnx-"), delta_dir=delta_dir
+                )
         return _SHARED[key]

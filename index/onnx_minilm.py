@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from index.delta import Delta, load_delta
 from index.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ def _version(package: str) -> str:
 
 
 # -- making the graph (needs torch, transformers, onnx) -------------------------------------
-def export_fp32(source: Path, target: Path) -> Path:
-    """Export the transformer in ``source`` (a sentence-transformers folder) to ONNX at
-    ``target``: float32, dynamic batch and token axes, token embeddings out."""
+def export_fp32(source: Path, target: Path, delta: Delta | None = None) -> Path:
+    """Export the transformer in ``source`` (a sentence-transformers folder), with ``delta``
+    merged into its weights when given, to ONNX at ``target``: float32, dynamic batch and
+    token axes, token embeddings out."""
     try:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -88,6 +90,8 @@ def export_fp32(source: Path, target: Path) -> Path:
     hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
     model = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
+    if delta is not None:
+        delta.merge_into(model)
 
     class TokenEmbeddings(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -162,9 +166,14 @@ def read_manifest(folder: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def check_graph(folder: Path, source_sha256: str) -> str | None:
+def folder_for(delta: Delta | None) -> str:
+    """The cache folder of the graphs for the packaged weights, or for them with ``delta``."""
+    return FOLDER if delta is None else f"{FOLDER}-{delta.tag}"
+
+
+def check_graph(folder: Path, source_sha256: str, delta: Delta | None = None) -> str | None:
     """None when ``folder`` holds usable graphs made from weights with ``source_sha256``
-    by this recipe, else the reason they cannot be used."""
+    (and ``delta``) by this recipe, else the reason they cannot be used."""
     manifest = read_manifest(folder)
     if manifest is None:
         return "no ONNX model yet"
@@ -172,6 +181,8 @@ def check_graph(folder: Path, source_sha256: str) -> str | None:
         return f"recipe changed ({manifest.get('recipe')!r} -> {RECIPE})"
     if manifest.get("source_sha256") != source_sha256:
         return "source weights changed"
+    if manifest.get("delta_sha256") != (delta.sha256 if delta is not None else None):
+        return "tuning delta changed"
     sums = manifest.get("graph_sha256")
     for variant, name in GRAPHS.items():
         graph = folder / name
@@ -182,17 +193,18 @@ def check_graph(folder: Path, source_sha256: str) -> str | None:
     return None
 
 
-def make_graph(folder: Path, source: Path, source_sha256: str) -> dict[str, object]:
+def make_graph(folder: Path, source: Path, source_sha256: str, delta: Delta | None = None) -> dict[str, object]:
     """Export and quantise into a temporary folder beside ``folder``, write the manifest,
     then swap it in; returns the manifest."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        export_fp32(source, tmp / GRAPHS["fp32"])
+        export_fp32(source, tmp / GRAPHS["fp32"], delta)
         quantise_int8(tmp / GRAPHS["fp32"], tmp / GRAPHS["int8"])
         manifest: dict[str, object] = {
             "recipe": RECIPE,
             "source_sha256": source_sha256,
+            "delta_sha256": delta.sha256 if delta is not None else None,
             "graph_sha256": {variant: _sha256(tmp / name) for variant, name in GRAPHS.items()},
             "graph_bytes": {variant: (tmp / name).stat().st_size for variant, name in GRAPHS.items()},
             "made_with": {name: _version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
@@ -220,14 +232,15 @@ def ensure_graph(
     notify: Callable[[str], None] | None = None,
     verify_source: Callable[[], None] | None = None,
     variant: str = "int8",
+    delta: Delta | None = None,
 ) -> tuple[Path, str]:
     """The ``variant`` graph (``fp32`` or ``int8``) in ``cache_dir`` and its SHA-256, both
-    graphs made first (after ``verify_source``) if missing, corrupt or from other weights
-    or another recipe."""
-    folder = cache_dir / FOLDER
-    if check_graph(folder, source_sha256) is not None:
-        with _exclusive(cache_dir / f".{FOLDER}.lock"):
-            reason = check_graph(folder, source_sha256)
+    graphs made first (after ``verify_source``) if missing, corrupt or from other weights,
+    another ``delta`` or another recipe."""
+    folder = cache_dir / folder_for(delta)
+    if check_graph(folder, source_sha256, delta) is not None:
+        with _exclusive(cache_dir / f".{folder.name}.lock"):
+            reason = check_graph(folder, source_sha256, delta)
             if reason is not None:
                 if verify_source is not None:
                     verify_source()
@@ -239,7 +252,7 @@ def ensure_graph(
                 log.info(message)
                 if notify is not None:
                     notify(message)
-                make_graph(folder, source, source_sha256)
+                make_graph(folder, source, source_sha256, delta)
     sums = (read_manifest(folder) or {}).get("graph_sha256")
     return folder / GRAPHS[variant], str(sums.get(variant, "") if isinstance(sums, dict) else "")
 
@@ -333,6 +346,7 @@ class OnnxMiniLM:
         threads: int | None = None,
         notify: Callable[[str], None] | None = None,
         variant: str = "int8",
+        delta_dir: Path | None = None,
     ) -> None:
         if variant not in GRAPHS:
             raise ValueError(f"unknown ONNX variant {variant!r}")
@@ -350,6 +364,8 @@ class OnnxMiniLM:
             or 1
         )
         self.notify = notify
+        self._delta_dir = delta_dir
+        self._delta: Delta | None = None
         self._graph: Path | None = None
         self._graph_sha = ""
         self._source: Path | None = None
@@ -375,6 +391,7 @@ class OnnxMiniLM:
                 source = locate_minilm(self._model_dir)
                 verify_model_files(source, ONNX_SOURCE_FILES)  # what _load reads from the folder
                 known = MINILM_WEIGHTS_SHA256 if self._model_dir is None else _sha256(source / "model.safetensors")
+                delta = load_delta(self._delta_dir, known) if self._delta_dir is not None else None
                 graph, sha = ensure_graph(
                     self.cache_dir,
                     source,
@@ -382,13 +399,16 @@ class OnnxMiniLM:
                     self.notify,
                     lambda: verify_minilm(source, known=self._model_dir is None),
                     self.variant,
+                    delta,
                 )
+                self._delta = delta
                 self._source, self._graph_sha, self._graph = source, sha, graph
 
     @property
     def embedder_id(self) -> str:
         self.prepare()
-        return f"onnx-{self.variant}/all-MiniLM-L6-v2@gt-0.1.0#{self._graph_sha[:12]}"
+        tuned = f"~{self._delta.tag}" if self._delta is not None else ""
+        return f"onnx-{self.variant}/all-MiniLM-L6-v2@gt-0.1.0{tuned}#{self._graph_sha[:12]}"
 
     @property
     def graph_path(self) -> Path:

@@ -3,12 +3,15 @@
 ``python -m bot.screening.training`` (``make train``) reads the training messages in
 ``guidance_corpus/screening/training/*.jsonl`` (``{"text": ..., "category": ... or
 null}``; how each batch was written is in that folder's README) and the examples of
-``exemplars.toml``, embeds them with the default embedder exactly as screening does,
-fits a multinomial logistic regression with L2 penalty and balanced class weights
-(L-BFGS from zeros: deterministic), and calibrates one probability threshold per
-category out of fold: the lowest threshold at which at most ``target_fpr`` of the
-ordinary training messages reach that category. It writes ``model.npz`` and
-``model.json`` (with the data digest, the seed and the weights' SHA-256).
+``exemplars.toml``, tunes screening's encoder on them (:mod:`.encoder_training`; the delta
+goes to ``guidance_corpus/screening/encoder/``), embeds them with the tuned encoder exactly
+as screening does, fits a multinomial logistic regression with L2 penalty and balanced
+class weights (L-BFGS from zeros: deterministic), and calibrates one probability threshold
+per category: the lowest threshold at which at most ``target_fpr`` of the ordinary
+training messages reach that category, read from probabilities cross-fitted by writer (an
+encoder and a classifier that never saw the message's writer). It writes ``model.npz``
+and ``model.json`` (with the data digest, the seed and the weights' SHA-256).
+``--no-encoder`` keeps the packaged encoder and calibrates out of fold instead.
 
 No evaluation set is read here: the training data and the evaluation sets never share
 writers or briefs (``eval/README.md``).
@@ -21,7 +24,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,8 @@ from guidance_corpus import SCREENING_DIR
 
 TRAINING_DIR = SCREENING_DIR / "training"
 CLASSIFIER_DIR = SCREENING_DIR / "classifier"
+ENCODER_DIR = SCREENING_DIR / "encoder"
+ENCODER_FOLDS = 2  # writer groups for cross-fitting the tuned encoder
 CLASSES: tuple[str, ...] = (ORDINARY, *(c.value for c in Category))
 SEED = 20261206
 L2 = 1e-3  # penalty on the weights (per example, mean loss)
@@ -54,6 +59,7 @@ MIN_WORD_COUNT = 3  # a word or word pair must occur in this many training messa
 class Example:
     text: str
     label: str  # a class name
+    group: str = ""  # who wrote it: the training file's stem, or "exemplars"
 
 
 def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_DIR) -> list[Example]:
@@ -71,10 +77,10 @@ def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_D
                 raise ValueError(f"{path}:{n}: not a training line (JSON with 'text' and 'category')") from None
             if label not in CLASSES or not isinstance(text, str) or not text.strip():
                 raise ValueError(f"{path}:{n}: unknown category {label!r} or empty text")
-            out.append(Example(text, label))
+            out.append(Example(text, label, path.stem))
     for s in load_screening_data(screening_dir).exemplars:
         label = s.category.value if s.category is not None else ORDINARY
-        out += [Example(t, label) for t in s.examples]
+        out += [Example(t, label, "exemplars") for t in s.examples]
     return out
 
 
@@ -175,18 +181,87 @@ def features(examples: Sequence[Example], embedder_name: str = "minilm") -> tupl
     return probe.features(vectors, folded), embedder_id, vocabulary
 
 
+def writer_folds(examples: Sequence[Example], folds: int = ENCODER_FOLDS) -> np.ndarray:
+    """Fold number per example, whole writers (groups) to a fold, in sorted group order."""
+    groups = sorted({e.group for e in examples})
+    fold_of_group = {g: i % folds for i, g in enumerate(groups)}
+    return np.array([fold_of_group[e.group] for e in examples])
+
+
+def cross_fitted(
+    examples: Sequence[Example], y: np.ndarray, l2: float, seed: int, progress: Callable[[str], None]
+) -> np.ndarray:
+    """Probabilities for every example from an encoder and a classifier that saw none of
+    its writer's messages: the encoder is tuned, and the classifier fitted, on the other
+    folds' writers. Thresholds calibrated on these hold for a new writer, where
+    probabilities from the encoder that was tuned on the message itself would not."""
+    from bot.screening.encoder_training import encode, tune
+
+    texts = [prepare(e.text).model for e in examples]
+    folded = [prepare(e.text).folded for e in examples]
+    fold_of = writer_folds(examples)
+    probs = np.zeros((len(y), len(CLASSES)), dtype=np.float64)
+    for f in sorted(set(fold_of.tolist())):
+        train_rows, test_rows = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
+        progress(f"cross-fitting: tuning on {len(train_rows)} messages, scoring {len(test_rows)} from other writers")
+        model, _, _ = tune([texts[i] for i in train_rows], y[train_rows], len(CLASSES), seed, progress=progress)
+        vectors = encode(model, texts)
+        vocabulary = vocabulary_of([folded[i] for i in train_rows])
+        probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), {}, "", vocabulary)
+        x = probe.features(vectors, folded)
+        w, b = _fit(x[train_rows], y[train_rows], len(CLASSES), l2)
+        probs[test_rows] = _softmax(x[test_rows] @ w + b)
+    return probs
+
+
+def tune_encoder(
+    examples: Sequence[Example], y: np.ndarray, seed: int, encoder_dir: Path, progress: Callable[[str], None]
+) -> dict[str, object]:
+    """Tune the encoder on every training message and write its delta to ``encoder_dir``."""
+    from bot.screening import encoder_training as et
+    from index.delta import save_delta
+    from index.embedders import MINILM_WEIGHTS_SHA256
+
+    progress(f"tuning the screening encoder on {len(examples)} messages")
+    _, layers, scale = et.tune([prepare(e.text).model for e in examples], y, len(CLASSES), seed, progress=progress)
+    made: dict[str, object] = {
+        "seed": seed,
+        "epochs": et.EPOCHS,
+        "learning_rate": et.LEARNING_RATE,
+        "targets": list(et.TARGETS),
+        "data_sha256": data_digest(examples),
+        "made_by": "make train (python -m bot.screening.training)",
+    }
+    return save_delta(encoder_dir, "screen", layers, scale, MINILM_WEIGHTS_SHA256, made)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def train(
     out_dir: Path = CLASSIFIER_DIR,
     training_dir: Path = TRAINING_DIR,
     l2: float = L2,
     target_fpr: float = TARGET_FPR,
     seed: int = SEED,
+    encoder_dir: Path | None = ENCODER_DIR,
+    progress: Callable[[str], None] = _stderr,
 ) -> dict[str, object]:
-    """Fit, calibrate and write the classifier; returns the manifest."""
+    """Fit, calibrate and write the classifier; returns the manifest. With an
+    ``encoder_dir`` the screening encoder is tuned first (:func:`tune_encoder`) and the
+    thresholds are calibrated on cross-fitted probabilities (:func:`cross_fitted`); with
+    None the classifier sits on the packaged encoder, calibrated out of fold."""
     examples = read_training(training_dir)
-    x, embedder_id, vocabulary = features(examples)
     y = np.array([CLASSES.index(e.label) for e in examples])
-    probs = out_of_fold(x, y, l2, FOLDS, seed)
+    encoder: dict[str, object] | None = None
+    if encoder_dir is not None:
+        probs = cross_fitted(examples, y, l2, seed, progress)
+        encoder = tune_encoder(examples, y, seed, encoder_dir, progress)
+        x, embedder_id, vocabulary = features(examples)
+    else:
+        x, embedder_id, vocabulary = features(examples)
+        probs = out_of_fold(x, y, l2, FOLDS, seed)
     thresholds = calibrate(probs, y, target_fpr)
     weights, bias = _fit(x, y, len(CLASSES), l2)
     risky = y != 0
@@ -200,9 +275,11 @@ def train(
         "classes": list(CLASSES),
         "thresholds": thresholds,
         "embedder_id": embedder_id,
+        "encoder_delta_sha256": encoder["sha256"] if encoder is not None else None,
         "seed": seed,
         "l2": l2,
         "target_fpr": target_fpr,
+        "calibration": "cross-fitted by writer" if encoder is not None else f"{FOLDS}-fold out of fold",
         "examples": dict(Counter(e.label for e in examples)),
         "vocabulary": len(vocabulary),
         "data_sha256": data_digest(examples),
@@ -223,6 +300,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=CLASSIFIER_DIR, help="folder for model.npz and model.json")
     parser.add_argument(
+        "--no-encoder",
+        action="store_true",
+        help="fit the classifier on the packaged encoder: remove the tuned encoder's delta "
+        "(guidance_corpus/screening/encoder/) instead of tuning a new one (minutes faster)",
+    )
+    parser.add_argument(
         "--target-fpr",
         type=float,
         default=TARGET_FPR,
@@ -230,7 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        manifest = train(args.out, target_fpr=args.target_fpr)
+        if args.no_encoder:
+            for name in ("delta.npz", "delta.json"):
+                (ENCODER_DIR / name).unlink(missing_ok=True)
+        manifest = train(args.out, target_fpr=args.target_fpr, encoder_dir=None if args.no_encoder else ENCODER_DIR)
     except ValueError as exc:
         print(f"gmcbot: {exc}", file=sys.stderr)
         return 2

@@ -58,3 +58,36 @@ def test_the_default_configuration_answers_on_fp32_and_screens_on_int8(minilm_bo
     if "torch" in sys.modules:  # another test loaded the reference; a fresh process must not
         return
     assert "torch" not in sys.modules
+
+
+def test_screening_runs_on_the_tuned_encoder_and_answering_on_the_packaged_one(minilm_bot) -> None:
+    """The committed delta is merged into screening's graph only; the classifier trained
+    on that encoder is the one in use, and the two tasks' vectors differ."""
+    from bot.screening.classifier import model_family
+    from guidance_corpus import SCREENING_DIR
+    from index.delta import load_delta
+
+    delta = load_delta(SCREENING_DIR / "encoder", MINILM_WEIGHTS_SHA256)
+    assert delta is not None
+    screen_id = minilm_bot.screen_embedder.embedder_id
+    assert f"~{delta.tag}" in screen_id and "~" not in minilm_bot.embedder.embedder_id
+    screener = minilm_bot._get_screener()
+    assert screener.classifier is not None
+    assert model_family(screener.classifier.embedder_id) == model_family(screen_id)
+    text = ["can you send me your smartcard PIN so I can log in as you"]
+    cosine = float(np.sum(minilm_bot.screen_embedder.encode(text) * minilm_bot.embedder.encode(text)))
+    assert cosine < 0.98  # tuned, not the packaged weights
+
+
+def test_the_tuned_graph_is_kept_apart_and_rebuilt_for_another_delta(tmp_path: Path) -> None:
+    from guidance_corpus import SCREENING_DIR
+    from index.delta import load_delta
+
+    delta = load_delta(SCREENING_DIR / "encoder", MINILM_WEIGHTS_SHA256)
+    assert delta is not None
+    source = locate_minilm()
+    graph, sha = onnx_minilm.ensure_graph(tmp_path, source, MINILM_WEIGHTS_SHA256, delta=delta)
+    assert graph.parent.name == f"minilm-onnx-{delta.tag}"
+    manifest = onnx_minilm.read_manifest(graph.parent) or {}
+    assert manifest["delta_sha256"] == delta.sha256 and sha == onnx_minilm._sha256(graph)
+    assert onnx_minilm.check_graph(graph.parent, MINILM_WEIGHTS_SHA256, None) == "tuning delta changed"
