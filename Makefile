@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install fuzz train lock
+.PHONY: run test lint bench install fuzz train train-voice lock
 
 # Every dependency but torch comes from requirements.lock: exact versions, each file checked
 # against its SHA-256 (`make lock` regenerates it from pyproject.toml; torch and its CUDA-only
@@ -56,6 +56,11 @@ fuzz: $(BIN)/.installed
 
 train: $(BIN)/.installed
 	$(BIN)/python -m bot.screening.training
+
+# make train-voice: the model guessing whose guidance a question reads like (bot/voice.py),
+# from the corpus's asks; writes guidance_corpus/questions/voice.json (fixed seed, checksummed).
+train-voice: $(BIN)/.installed
+	$(BIN)/python -m bot.voice_training
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks

@@ -129,7 +129,7 @@ def make_answer(
     if ranking.confidence < thresholds.decline_below:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     status = AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from else AnswerStatus.LOW_CONFIDENCE
-    audience = detect_audience(question, default_audience)
+    audience = detect_audience(question, default_audience, ranking.voice)
     history = is_history_question(question)
     ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
     ranked = ordered[:top]

@@ -1,4 +1,5 @@
-"""Who is asking: a profession named in the question, else the configured default.
+"""Who is asking: a profession named in the question, else the profession the question
+reads like (:mod:`bot.voice`, when confident), else the configured default.
 
 Documents carry an ``audience`` (doctors, nurses, ahp, all); answers prefer guidance
 written for the asker's profession."""
@@ -22,12 +23,17 @@ _PATTERNS = {
 _COMPILED = {aud: re.compile(rf"(?:{pat})", re.IGNORECASE) for aud, pat in _PATTERNS.items()}
 
 
-def detect_audience(question: str, default: str = "doctors") -> str:
-    """The audience the question names first (e.g. "I'm a nurse" -> "nurses"), else
-    ``default``."""
+def named_audience(question: str) -> str | None:
+    """The audience the question names first (e.g. "I'm a nurse" -> "nurses"), if any."""
     best: tuple[int, str] | None = None
     for audience, pattern in _COMPILED.items():
         m = pattern.search(question)
         if m and (best is None or m.start() < best[0]):
             best = (m.start(), audience)
-    return best[1] if best else default
+    return best[1] if best else None
+
+
+def detect_audience(question: str, default: str = "doctors", guess: str | None = None) -> str:
+    """The audience the question names first, else ``guess`` (whose guidance the
+    question reads like, :mod:`bot.voice`), else ``default``."""
+    return named_audience(question) or guess or default

@@ -25,6 +25,7 @@ import numpy as np
 from bot.corpus import Corpus
 from bot.scope import OutOfScope, load_out_of_scope
 from bot.types import Document, Paragraph
+from bot.voice import VoiceModel, load_voice_for
 from index.cache import embed_examples
 from index.embedders import Embedder
 from index.persist import LoadedIndex, open_or_build
@@ -97,13 +98,15 @@ class Ranking:
     paragraph to the question; ``inside``: the mean similarity of the question's nearest
     asks (questions the corpus answers); ``outside``: the mean similarity of its nearest
     questions the corpus does not answer, and ``outside_topic`` the nearest one's topic.
-    Answering compares them to decide whether to decline."""
+    Answering compares them to decide whether to decline. ``voice``: the profession
+    whose guidance the question reads like (:mod:`bot.voice`), when confident."""
 
     candidates: list[Candidate]
     confidence: float
     inside: float = 0.0
     outside: float = 0.0
     outside_topic: str = ""
+    voice: str | None = None
 
 
 class _Tokenizer:
@@ -131,6 +134,7 @@ class Retriever:
         notify: Callable[[str], None] | None = None,
         force_rebuild: bool = False,
         scope: OutOfScope | None = None,
+        voice: VoiceModel | None = None,
     ) -> None:
         import bm25s
 
@@ -166,6 +170,7 @@ class Retriever:
             if self._scope.questions
             else np.zeros((0, embedder.dim), dtype=np.float32)
         )
+        self.voice = voice if voice is not None else load_voice_for(embedder.embedder_id)
         self._tokenizer = _Tokenizer()
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._bm25.index(
@@ -223,7 +228,8 @@ class Retriever:
             Candidate(self.paragraphs[i], float(dense[i]), float(support[i]), float(lexical[i]), float(fused[i]))
             for i in order
         ]
-        return Ranking(candidates, float(support.max()) if len(support) else -1.0, inside, outside, topic)
+        voice = self.voice.guess(vector) if self.voice is not None else None
+        return Ranking(candidates, float(support.max()) if len(support) else -1.0, inside, outside, topic, voice)
 
     def _outside(self, vector: np.ndarray) -> tuple[float, str]:
         """Mean similarity of the :data:`NEAREST` nearest out-of-scope questions, and the
