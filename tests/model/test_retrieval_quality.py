@@ -39,6 +39,8 @@ BARS = {
     EVAL_DIR / "blind" / "set_qg" / "questions_qg.jsonl": Bar(0.58, 0.72, 0.30, 0.05),
     # Blind set QH, first touch at b70676b: 0.38 / 0.59 / 0.71 / 0.06 (a gauge just below it).
     EVAL_DIR / "blind" / "set_qh" / "questions_qh.jsonl": Bar(0.35, 0.55, 0.65, 0.09),
+    # Blind set QI, first touch at 131e618: 0.455 / 0.591 / 0.875 / 0.00.
+    EVAL_DIR / "blind" / "set_qi" / "questions_qi.jsonl": Bar(0.42, 0.55, 0.80, 0.03),
 }
 
 

@@ -59,6 +59,8 @@ BARS = {
     # Blind set H, first touch at b70676b: 0.476 / 0.143 / 0.80 / 0.25; 0.714 / 0.190 /
     # 0.90 / 0.20 with the tuned encoder (a gauge just below it).
     EVAL_DIR / "blind" / "set_h" / "messages_h.jsonl": Bar(0.65, 0.20, 0.80, 0.15),
+    # Blind set I, first touch at 131e618: 0.653 / 0.102 / 0.97 / 0.50.
+    EVAL_DIR / "blind" / "set_i" / "messages_i.jsonl": Bar(0.60, 0.12, 0.90, 0.45),
 }
 
 
