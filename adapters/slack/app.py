@@ -280,7 +280,7 @@ class SlackHandlers:
                     lambda: self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who)),
                 )
             elif asked.status is AskStatus.RATE_LIMITED:
-                self.reply_private(where, asked.notice, [])
+                self._once("answer", lambda: self.reply_private(where, asked.notice, []))
             elif asked.answer is None:
                 self._once("answer", lambda: self.reply_private(where, asked.notice, []))
             else:
@@ -323,7 +323,7 @@ class SlackHandlers:
                 "answer", where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
             )
         elif asked.status is AskStatus.RATE_LIMITED:
-            self.reply_private(where, asked.notice, [])
+            self._once("answer", lambda: self.reply_private(where, asked.notice, []))
         elif asked.answer is None:
             self._post_once("answer", where.channel, asked.notice, [], where.thread_ts)
         else:
