@@ -3,6 +3,8 @@ most once, leases renewed, expired jobs replayed (never one still held), the age
 
 from __future__ import annotations
 
+import pytest
+
 from bot.jobs import Durable, Job, MemoryJobs
 from bot.records import MemoryRecords
 
@@ -132,22 +134,29 @@ def test_a_step_that_returned_is_stored_done_with_the_next_and_never_checked() -
     assert job.steps == {"notice": "done", "moderators": "sending"}
     live = make(clock)
     asked: list[str] = []
-    assert not live.once(job, "notice", lambda: asked.append("sent"), check=lambda: bool(asked.append("checked")))
+
+    def check() -> bool:
+        asked.append("checked")
+        return False
+
+    assert not live.once(job, "notice", lambda: asked.append("sent"), check=check)
     assert asked == []
 
 
-def test_an_effect_under_way_at_a_crash_is_resolved_by_asking_the_platform() -> None:
-    for found, runs, outcome in ((True, [], "confirmed"), (False, ["sent"], "resent"), (None, [], "uncertain")):
-        clock, records, outcomes = Clock(), MemoryRecords(), list[str]()
-        store = MemoryJobs(records.claim_event)
-        job = _crashed_under_way(clock, store, "moderators")
-        live = Durable(
-            store, lease_seconds=10, max_age_seconds=60, clock=clock, owner="live", on_outcome=outcomes.append
-        )
-        ran: list[str] = []
-        assert live.once(job, "moderators", lambda: ran.append("sent"), check=lambda: found) is bool(runs)
-        assert ran == runs and outcomes == [outcome] and job.steps == {"moderators": "done"}
-        assert not live.once(job, "moderators", lambda: ran.append("again"), check=lambda: False)  # resolved once
+@pytest.mark.parametrize(
+    ("found", "runs", "outcome"), [(True, [], "confirmed"), (False, ["sent"], "resent"), (None, [], "uncertain")]
+)
+def test_an_effect_under_way_at_a_crash_is_resolved_by_asking_the_platform(
+    found: bool | None, runs: list[str], outcome: str
+) -> None:
+    clock, records, outcomes = Clock(), MemoryRecords(), list[str]()
+    store = MemoryJobs(records.claim_event)
+    job = _crashed_under_way(clock, store, "moderators")
+    live = Durable(store, lease_seconds=10, max_age_seconds=60, clock=clock, owner="live", on_outcome=outcomes.append)
+    ran: list[str] = []
+    assert live.once(job, "moderators", lambda: ran.append("sent"), check=lambda: found) is bool(runs)
+    assert ran == runs and outcomes == [outcome] and job.steps == {"moderators": "done"}
+    assert not live.once(job, "moderators", lambda: ran.append("again"), check=lambda: False)  # resolved once
 
 
 def test_an_uncheckable_effect_under_way_at_a_crash_is_not_repeated() -> None:
