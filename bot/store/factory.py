@@ -48,7 +48,7 @@ def open_records(
         queue_limit=queue_limit,
         retry_seconds=retry_seconds,
         clock=clock,
-        spill_to=(settings.data_dir, load_or_create_job_key(settings.job_key, job_key_file(settings.data_dir))),
+        spill_to=(settings.data_dir, lambda: load_or_create_job_key(settings.job_key, job_key_file(settings.data_dir))),
     )
     try:
         records.maintain()

@@ -33,12 +33,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import Insert
 
-from bot.errors import StoreUnavailable
+from bot.errors import GmcbotError, StoreUnavailable
 from bot.records import DEDUP_SECONDS, FeedbackRecord, FlagRecord, MemoryRecords, flag_record, pseudonymise
 from bot.store.decisions_sql import SqlDecisions, purge_review_rows
 from bot.store.models import SENSITIVITIES, ChannelSettingsRow, FeedbackRow, FlagRow, ProcessedEvent
 from bot.store.pending import PendingWrites, Write
-from bot.store.spill import Op, spill, take_spilled
+from bot.store.spill import SPILL_GLOB, Op, spill, take_spilled
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
 
 log = logging.getLogger("bot.store")
@@ -98,7 +98,7 @@ class SqlRecords(SqlDecisions):
         retry_seconds: float = 5.0,
         maintenance_seconds: float = 600.0,
         clock: Callable[[], datetime] = utcnow,
-        spill_to: tuple[Path, Fernet] | None = None,
+        spill_to: tuple[Path, Callable[[], Fernet]] | None = None,
     ) -> None:
         self.engine = engine
         self._spill_to = spill_to
@@ -376,13 +376,12 @@ class SqlRecords(SqlDecisions):
         ops = [w for w in self._pending.waiting() if isinstance(w, Op)]
         lost = len(self._pending) - len(ops)
         if self._spill_to is not None and ops:
-            directory, fernet = self._spill_to
+            directory, key = self._spill_to
             try:
-                path = spill(ops, directory, fernet)
-            except OSError as exc:
-                log.error(
-                    "audit store: could not spill %d waiting records to %s: %s", len(ops), directory, exc.strerror
-                )
+                path = spill(ops, directory, key())
+            except (OSError, GmcbotError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                log.error("audit store: could not spill %d waiting records to %s: %s", len(ops), directory, reason)
             else:
                 log.warning(
                     "audit store: %d records waiting for %s kept encrypted in %s; written at the next start",
@@ -400,9 +399,11 @@ class SqlRecords(SqlDecisions):
         file once its records are written or queued; returns how many. Call at start."""
         if self._spill_to is None:
             return 0
-        directory, fernet = self._spill_to
+        directory, key = self._spill_to
+        if not any(directory.glob(SPILL_GLOB)):
+            return 0  # (the key file is not made just to look)
         count = 0
-        for path, ops in take_spilled(directory, fernet):
+        for path, ops in take_spilled(directory, key()):
             for op in ops:
                 self._write(op)
             path.unlink(missing_ok=True)
