@@ -376,7 +376,6 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         me = self.client.user
         if me is None or message.author.id == me.id:
             return None
-        self.guidance.metrics.platform_requests.labels(Platform.DISCORD.value, "catchup").inc()
         try:
             outcome = await self._handle_message(message, me.id, earlier=True)
         except Exception as exc:  # noqa: BLE001 - one message's failure does not stop the catch-up

@@ -12,6 +12,9 @@ text, small text files and, with ``read_image``, image text, all in memory). Bot
 webhooks and system messages are yielded without a message. Threads are channels of their
 own on Discord and are not read yet (their settings are their parent's).
 
+:func:`screenable` and :func:`messages_after` are shared with the catch-up after a restart
+(:mod:`adapters.discord.catchup`), which reads a connected client's channels the same way.
+
 discord.py is asynchronous and the back-scan is not: the client runs on an event loop in
 a thread of its own, and :meth:`DiscordHistory.__call__` hands its items over one by one.
 The bot needs View Channel and Read Message History in the channel, and the Message

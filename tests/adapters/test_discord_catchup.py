@@ -37,9 +37,7 @@ def store(tmp_path: Path) -> Iterator[SqlRecords]:
 def posted(w: World, text: str, message_id: int | None = None, author: p.Json | None = None) -> p.Json:
     """A message in the ward channel as Discord keeps it (``message_id`` defaults to now)."""
     author = author or w.poster
-    return p.message(
-        message_id or p.snowflake(), WARD, author, text, guild_id=GUILD_ID, author_member=p.member(author)
-    )
+    return p.message(message_id or p.snowflake(), WARD, author, text, guild_id=GUILD_ID, author_member=p.member(author))
 
 
 def at(seconds_ago: float, n: int = 1) -> int:
@@ -55,8 +53,10 @@ def history_reads(w: World) -> list[dict[str, str]]:
     return [c.query for c in w.fake.find("GET", rf"/channels/{WARD}/messages$")]
 
 
-def position(tmp_path: Path) -> int | None:
-    return LastSeen(last_seen_path(tmp_path / "data", "discord")).get(str(WARD))
+def position(tmp_path: Path) -> int:
+    """The ward channel's catch-up position as a restarted bot would read it (-1: none)."""
+    found = LastSeen(last_seen_path(tmp_path / "data", "discord")).get(str(WARD))
+    return -1 if found is None else found
 
 
 async def test_messages_posted_while_down_are_screened_once_after_a_start(
@@ -70,7 +70,7 @@ async def test_messages_posted_while_down_are_screened_once_after_a_start(
         await w.driver.ready()
         assert notices(w) == [] and history_reads(w) == []  # never seen: starts from now, reads nothing
     first = position(tmp_path)
-    assert first is not None and first > max(int(m["id"]) for m in old)
+    assert first > max(int(m["id"]) for m in old)
 
     async with discord_world(tmp_path, records=store) as w:  # the bot was down meanwhile
         down = [posted(w, FLAGGED), posted(w, ORDINARY), posted(w, FLAGGED)]
@@ -82,7 +82,7 @@ async def test_messages_posted_while_down_are_screened_once_after_a_start(
         assert len(w.fake.channel_posts(MODS)) == 2
         assert [c["after"] for c in history_reads(w)][0] == str(first)
     assert len(store.flags()) == 2
-    assert position(tmp_path) is not None and position(tmp_path) >= int(down[-1]["id"])  # type: ignore[operator]
+    assert position(tmp_path) >= int(down[-1]["id"])
     lines = [r.getMessage() for r in caplog.records if "catch-up channel=" in r.getMessage()]
     assert "first_seen=True" in lines[0]
     assert "read=3 screened=3 flagged=2 duplicate=0 first_seen=False" in lines[1]
@@ -109,7 +109,7 @@ async def test_a_message_seen_live_is_not_screened_again_by_the_catch_up(tmp_pat
         await w.driver.message_create(live)  # arrives live before the catch-up has run
         assert len(notices(w)) == 1 and not notices(w)[0]["content"].startswith(wording.EARLIER_MESSAGE)
         # the live message's position is held until the catch-up ends, so the one before it is not skipped
-        assert position(tmp_path) is not None and position(tmp_path) < int(missed["id"])  # type: ignore[operator]
+        assert 0 < position(tmp_path) < int(missed["id"])
         await w.driver.ready()
         assert len(notices(w)) == 2  # the missed one; the live one was claimed already
         assert len(store.flags()) == 2
@@ -140,7 +140,7 @@ async def test_the_count_bound_is_respected_and_the_rest_of_the_gap_skipped(
         assert len(notices(w)) == 5
         assert len(w.records.flags) == 5
         assert all(q["limit"] == "6" for q in history_reads(w))
-    assert position(tmp_path) is not None and position(tmp_path) > int(down[-1]["id"])  # type: ignore[operator]
+    assert position(tmp_path) > int(down[-1]["id"])
     assert any("limit_reached=True" in r.getMessage() for r in caplog.records)
     async with discord_world(tmp_path, discord_catchup_max_messages=5) as w:
         w.monitor()
@@ -199,4 +199,3 @@ async def test_an_unreadable_channel_is_logged_and_the_bot_carries_on(
         await w.post(FLAGGED)  # live messages still work
         assert len(notices(w)) == 1
     assert any("failed=HTTP 403 code 50001" in r.getMessage() for r in caplog.records)
-
