@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bot.retrieval import Method
     from bot.review import CONSOLE_PERMISSIONS, Decision, Permission, Role, decide, may
     from bot.review import Outcome as DecisionOutcome
-    from bot.scan_state import FileCheckpoints, checkpoint_folder
+    from bot.scan_state import FileCheckpoints, LastSeen, checkpoint_folder, last_seen_path
     from bot.screening import images
     from bot.screening.data import check_citations, load_screening_data
     from bot.service import GuidanceBot
@@ -164,6 +164,8 @@ _EXPORTS: dict[str, str] = {
     # The back-scan (gmcbot scan) and its history readers.
     **dict.fromkeys(("SCAN_REASON", "SCAN_RULE", "HistoryItem", "ScanJob", "ScanResult", "back_scan"), "bot.backscan"),
     **dict.fromkeys(("FileCheckpoints", "checkpoint_folder"), "bot.scan_state"),
+    # The Discord catch-up after a restart: the last message id seen per channel.
+    **dict.fromkeys(("LastSeen", "last_seen_path"), "bot.scan_state"),
 }
 __all__ = [
     "SCAN_REASON",
@@ -174,6 +176,8 @@ __all__ = [
     "back_scan",
     "FileCheckpoints",
     "checkpoint_folder",
+    "LastSeen",
+    "last_seen_path",
     "Actor",
     "Answer",
     "AnswerStatus",

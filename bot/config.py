@@ -53,6 +53,10 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)
+    # Discord catch-up after a restart or a gateway gap (docs/discord.md): per monitored
+    # channel at most this many messages, none older than this; 0 messages turns it off
+    discord_catchup_max_messages: int = 500
+    discord_catchup_max_age_minutes: int = 24 * 60
     # Microsoft Teams (docs/teams.md): the Azure Bot's app id and tenant; the secret from the environment
     teams_app_id: str = ""
     teams_tenant_id: str = ""

@@ -11,9 +11,15 @@ Contract:
   leases it holds while the work runs; any worker (the same one after a restart too)
   takes over a job whose lease expired and replays it;
 - work is idempotent per event id: :meth:`Durable.once` runs each named effect (notice
-  sent, moderators told, answer posted) at most once per job, recording it in the job
-  just before it runs, and :meth:`Job.effect_id` gives ids (a flag's) that make a
-  replayed insert a no-op;
+  sent, moderators told, answer posted) once per job. Its step is stored as
+  :data:`SENDING` just before the platform call and counts as :data:`DONE` once the call
+  returned (stored with the job's next write, or implied by the job's deletion). A
+  replay skips done effects; an effect a crash left *under way* (stored ``sending``)
+  is resolved by asking the platform when the adapter can (``check``: e.g. a Slack
+  message carrying the effect's id in its metadata) — found, it is not repeated; not
+  found, it is sent — and otherwise skipped (at most once: such a call is neither
+  idempotent nor checkable, so a resend could show it twice). :meth:`Job.effect_id`
+  gives ids (a flag's, a message's metadata) that stay the same on a replay;
 - :meth:`Durable.finish` deletes the job (and its payload) once the work ends; a job is
   never kept past ``max_age_seconds`` (default 15 minutes): it is purged unfinished and
   counted, so message text never outlives the work by more than that;
@@ -26,6 +32,7 @@ PostgreSQL) or :class:`MemoryJobs` (in-process, for tests and the console).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -43,6 +50,9 @@ log = logging.getLogger("bot.jobs")
 
 LEASE_SECONDS = 30.0
 MAX_AGE_SECONDS = 15 * 60.0
+SENDING = "sending"  # stored just before an effect's platform call
+DONE = "done"  # the call returned (or failed and was logged): never repeated
+# (Jobs stored before these two marked a step "sent" before its call: read as done.)
 
 
 @dataclass
@@ -106,13 +116,13 @@ class MemoryJobs:
         if not self._claim(job.platform, job.key):
             return False
         with self._lock:
-            self._jobs[job.id] = (job, owner, lease_until)
+            self._jobs[job.id] = (dataclasses.replace(job, steps=dict(job.steps)), owner, lease_until)
         return True
 
     def record_steps(self, job_id: str, steps: dict[str, str]) -> None:
         with self._lock:
             if job_id in self._jobs:
-                self._jobs[job_id][0].steps = dict(steps)
+                self._jobs[job_id][0].steps = dict(steps)  # a copy: what was stored, not what is held
 
     def finish(self, job_id: str) -> None:
         with self._lock:
@@ -129,7 +139,7 @@ class MemoryJobs:
             due = sorted((j for j, _, until in self._jobs.values() if until < now), key=lambda j: j.created)[:limit]
             for j in due:
                 self._jobs[j.id] = (j, owner, lease_until)
-            return due
+            return [dataclasses.replace(j, steps=dict(j.steps)) for j in due]
 
     def purge(self, created_before: float) -> int:
         with self._lock:
@@ -155,7 +165,8 @@ class Durable:
     returns False when the job could not be handed over (it is then released to expire
     again). ``capacity()`` says how many more jobs the adapter can take now.
     ``on_outcome(name)`` counts outcomes: accepted, duplicate, not_durable, replayed,
-    finished, expired."""
+    finished, expired; and for effects a crash left under way (:meth:`pending`):
+    confirmed, resent, uncertain."""
 
     def __init__(
         self,
@@ -205,23 +216,74 @@ class Durable:
             self._held[job.id] = job
         return job
 
-    def once(self, job: Job | None, name: str, effect: Callable[[], object]) -> bool:
-        """Run ``effect`` unless ``job`` already started ``name``. The step is recorded
-        *before* the effect runs, so a replay never repeats an effect that was under way
-        (at most once per event); the one thing a crash can lose is an effect whose mark
-        was written in the instant before its request left. True when it ran."""
+    def pending(self, job: Job | None, name: str, check: Callable[[], bool | None] | None = None) -> bool:
+        """True when effect ``name`` of ``job`` is still to do.
+
+        A step a crash left under way (:data:`SENDING`) is resolved here, once: with
+        ``check`` (True: the platform has it; False: it does not; None: it cannot say)
+        a found effect is done and a missing one is to do; without ``check``, or when
+        the platform cannot say, it counts as done (never twice), counted ``uncertain``."""
+        if job is None:
+            return True
+        state = job.steps.get(name)
+        if state is None:
+            return True
+        if state != SENDING:
+            return False
+        found: bool | None = None
+        if check is not None:
+            try:
+                found = check()
+            except Exception as exc:  # noqa: BLE001 - a failed check is "cannot say"; the type is logged
+                log.warning("jobs: checking %s of job %s failed: %s", name, _short(job.id), type(exc).__name__)
+        if found is False:
+            log.warning(
+                "jobs: %s of job %s was under way at a crash and did not arrive; sending it", name, _short(job.id)
+            )
+            self._count("resent")
+            del job.steps[name]
+            return True
+        job.steps[name] = DONE
+        if found:
+            log.info("jobs: %s of job %s was under way at a crash and had arrived; not repeated", name, _short(job.id))
+            self._count("confirmed")
+        else:
+            log.warning(
+                "jobs: %s of job %s was under way at a crash and cannot be checked; not repeated (at most once)",
+                name,
+                _short(job.id),
+            )
+            self._count("uncertain")
+        return False
+
+    def once(
+        self,
+        job: Job | None,
+        name: str,
+        effect: Callable[[], object],
+        check: Callable[[], bool | None] | None = None,
+    ) -> bool:
+        """Run ``effect`` unless ``job`` did ``name`` before (see :meth:`pending`, which
+        resolves a step a crash left under way with ``check``). The step is stored as
+        :data:`SENDING` before the effect runs and held :data:`DONE` after it (stored
+        with the job's next write; the job's deletion implies it), so a replay never
+        repeats an effect that returned, and repeats one under way only when ``check``
+        says the platform does not have it. True when it ran."""
         if job is None:
             effect()
             return True
-        if name in job.steps:
+        if not self.pending(job, name, check):
             log.info("jobs: %s of job %s was done before; not repeated", name, _short(job.id))
             return False
-        job.steps[name] = "sent"
+        job.steps[name] = SENDING
         try:
             self.store.record_steps(job.id, job.steps)
         except StoreUnavailable:
             log.warning("jobs: could not record a step of job %s; a replay may repeat it", _short(job.id))
-        effect()
+        try:
+            effect()
+        finally:
+            job.steps[name] = DONE  # stored with the next step, or implied when the job is deleted
         return True
 
     def finish(self, job: Job) -> None:

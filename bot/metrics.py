@@ -67,7 +67,9 @@ class Metrics:
         )
         self.jobs = Counter(
             "gmcbot_jobs",
-            "Durable jobs by outcome: accepted, duplicate, not_durable (database away), replayed, finished, expired",
+            "Durable jobs by outcome: accepted, duplicate, not_durable (database away), replayed, finished, expired;"
+            " and effects a crash left under way: confirmed (the platform had it), resent (it had not),"
+            " uncertain (it cannot be asked: not repeated)",
             ["outcome"],
             registry=r,
         )

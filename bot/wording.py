@@ -26,6 +26,8 @@ REPORT_RECORDED = (
 NOTICE_PRIVATE = "Only you can see this; I have not shared your message."
 NOTICE_MODERATORS_TOLD = "A redacted note has gone to the channel's moderators."
 MODERATORS_NOTE = "a message was flagged for review."
+# Said first in a notice about a message read late, after a restart or a lost connection.
+EARLIER_MESSAGE = "This is about a message you posted earlier, while I was offline."
 
 # How a flag's categories are named to people (one wording for every platform).
 CATEGORY_LABELS: dict[Category, str] = {

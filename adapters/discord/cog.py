@@ -24,6 +24,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
 import discord
@@ -32,6 +33,7 @@ from discord.ext import commands
 
 from adapters.discord.buttons import edit_kwargs, send_kwargs
 from adapters.discord.carried import carried_message, carried_text
+from adapters.discord.catchup import CatchUp, Positions
 from adapters.discord.translate import (
     Reply,
     actor_of,
@@ -59,6 +61,7 @@ from bot import (
     FlagStatus,
     GuidanceBot,
     Handling,
+    LastSeen,
     Message,
     Outcome,
     Platform,
@@ -68,6 +71,7 @@ from bot import (
     SettingsChange,
     To,
     UseCases,
+    last_seen_path,
     wording,
 )
 
@@ -118,8 +122,19 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self.core = UseCases(guidance)
         self._asks = ThreadPoolExecutor(ASK_WORKERS, thread_name_prefix="gmcbot-discord-ask")
         self._work = ThreadPoolExecutor(WORK_WORKERS, thread_name_prefix="gmcbot-discord-work")
+        self.positions = Positions(LastSeen(last_seen_path(settings.data_dir, Platform.DISCORD.value)))
+        self.catchup = CatchUp(
+            self.positions,
+            max_messages=settings.discord_catchup_max_messages,
+            max_age=timedelta(minutes=settings.discord_catchup_max_age_minutes),
+            channels=lambda: [c for g in self.client.guilds for c in g.text_channels],
+            monitored=self._monitored,
+            handle=self._catch_up_message,
+            run_sync=self._call,
+        )
 
     async def cog_unload(self) -> None:
+        self.catchup.cancel()
         self.client.tree.remove_command(REPORT_NAME, type=discord.AppCommandType.message)  # issue 19
         self._asks.shutdown(wait=False, cancel_futures=True)
         self._work.shutdown(wait=False, cancel_futures=True)
@@ -325,18 +340,56 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         except Exception as exc:  # noqa: BLE001 - never let a message's failure reach discord.py's logger
             log_failure(f"message {message.id}", exc)
 
-    async def _handle_message(self, message: discord.Message, me: int) -> None:
+    async def _handle_message(self, message: discord.Message, me: int, earlier: bool = False) -> Outcome | None:
+        """A message, live or (``earlier``) read by the catch-up: the same claim
+        (``message:<id>``), screening and deliveries either way. A live one in a monitored
+        channel (not a thread) then becomes the channel's catch-up position."""
         if message.guild is None:
             if await self._call(self.core.claim, Platform.DISCORD, f"message:{message.id}"):
                 await self._answer_in_place(message, message.content)
-            return
+            return None
         mentioned = addressed_to(message, me)
-        outcome = await self._handle(message, f"message:{message.id}", addressed=mentioned)
+        outcome = await self._handle(message, f"message:{message.id}", addressed=mentioned, earlier=earlier)
         if mentioned and outcome.handling not in (Handling.IGNORED, Handling.DUPLICATE):
             await self._answer_in_place(message, strip_mention(message.content, me))
+        monitored = outcome.settings is not None and outcome.settings.monitored
+        if not earlier and monitored and not isinstance(message.channel, discord.Thread):
+            await self._call(self.positions.seen_live, str(message.channel.id), message.id)
+        return outcome
 
-    async def _handle(self, message: discord.Message, event_id: str, addressed: bool = False) -> Outcome:
-        """:meth:`UseCases.handle_message` on the work pool, then deliver what it says.
+    # >>> catch-up (issue 16): what monitored channels missed while the bot was away
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.catchup.request("ready")
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        self.catchup.request("resumed")
+
+    def _monitored(self, channel: discord.TextChannel) -> bool:
+        key = ChannelKey(Platform.DISCORD, str(channel.guild.id), str(channel.id))
+        return self.core.channel_settings(key).monitored
+
+    async def _catch_up_message(self, message: discord.Message) -> Handling | None:
+        """A message the catch-up read: the live path, its notice saying it is about an
+        earlier message."""
+        me = self.client.user
+        if me is None or message.author.id == me.id:
+            return None
+        try:
+            outcome = await self._handle_message(message, me.id, earlier=True)
+        except Exception as exc:  # noqa: BLE001 - one message's failure does not stop the catch-up
+            log_failure(f"caught-up message {message.id}", exc)
+            return None
+        return outcome.handling if outcome is not None else None
+
+    # <<< catch-up
+
+    async def _handle(
+        self, message: discord.Message, event_id: str, addressed: bool = False, earlier: bool = False
+    ) -> Outcome:
+        """:meth:`UseCases.handle_message` on the work pool, then deliver what it says
+        (``earlier``: the poster's notice says the message is an earlier one).
         What the message carries (text files, images) is fetched only for monitored
         channels, on the event loop, while the worker waits for it."""
         loop = asyncio.get_running_loop()
@@ -348,7 +401,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             self.core.handle_message, message_to_core(message), event_id=event_id, addressed=addressed, enrich=enrich
         )
         outcome = await self._call(handle)
-        await self._deliver(message, outcome)
+        await self._deliver(message, outcome, earlier=earlier)
         return outcome
 
     async def _answer_in_place(self, message: discord.Message, question: str) -> None:
@@ -426,7 +479,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
 
     # <<< carried
 
-    async def _deliver(self, message: discord.Message, outcome: Outcome) -> None:
+    async def _deliver(self, message: discord.Message, outcome: Outcome, earlier: bool = False) -> None:
         """Deliver a flag as the core says: the poster's DM, the moderators' note, then
         (when the deployment says so) the message deleted. The reporter's thanks is the caller's."""
         flag = outcome.flag
@@ -434,15 +487,17 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             return
         for delivery in outcome.deliveries:
             if delivery.to is To.POSTER:
-                await self._notify_poster(message, flag, outcome.flag_id)
+                await self._notify_poster(message, flag, outcome.flag_id, earlier)
             elif delivery.to is To.MODERATORS:
                 await self._notify_moderators(message, flag, outcome.flag_id, delivery.channel)
         if outcome.delete:
             await self._delete(message, outcome.flag_id)
 
-    async def _notify_poster(self, message: discord.Message, flag: Flag, flag_id: str) -> None:
+    async def _notify_poster(self, message: discord.Message, flag: Flag, flag_id: str, earlier: bool = False) -> None:
         """DM the poster; if their DMs are closed, a detail-free notice in the channel."""
-        reply = poster_notice(flag, flag_id, message.jump_url, message.channel.id, self.settings.ask_who)
+        reply = poster_notice(
+            flag, flag_id, message.jump_url, message.channel.id, self.settings.ask_who, earlier=earlier
+        )
         try:
             dm = await message.author.create_dm()
             await dm.send(**send_kwargs(reply))

@@ -12,6 +12,9 @@ text, small text files and, with ``read_image``, image text, all in memory). Bot
 webhooks and system messages are yielded without a message. Threads are channels of their
 own on Discord and are not read yet (their settings are their parent's).
 
+:func:`screenable` and :func:`messages_after` are shared with the catch-up after a restart
+(:mod:`adapters.discord.catchup`), which reads a connected client's channels the same way.
+
 discord.py is asynchronous and the back-scan is not: the client runs on an event loop in
 a thread of its own, and :meth:`DiscordHistory.__call__` hands its items over one by one.
 The bot needs View Channel and Read Message History in the channel, and the Message
@@ -25,20 +28,33 @@ import asyncio
 import contextlib
 import dataclasses
 import threading
-from collections.abc import AsyncGenerator, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import discord
 
 from adapters.discord.carried import carried_message
-from adapters.discord.runner import set_api_base
 from bot import Conversation, GmcbotError, HistoryItem, Platform, ScanJob
 
 T = TypeVar("T")
-_SCREENED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+SCREENED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 JUMP = "https://discord.com/channels/{guild}/{channel}/{message}"
 CLOSE_TIMEOUT = 10.0
+
+
+def screenable(message: discord.Message) -> bool:
+    """A person's own post (not a bot's, a webhook's or a system message): what is screened,
+    live, in a back-scan or in a catch-up."""
+    return not message.author.bot and message.webhook_id is None and message.type in SCREENED_TYPES
+
+
+def messages_after(
+    channel: discord.abc.Messageable, after: discord.abc.Snowflake | datetime, limit: int | None = None
+) -> AsyncIterator[discord.Message]:
+    """``channel``'s messages after ``after``, oldest first (``after`` paging, 100 a page,
+    within Discord's rate limits); at most ``limit`` (None: to the newest)."""
+    return channel.history(limit=limit, after=after, oldest_first=True)
 
 
 async def _next(items: AsyncGenerator[HistoryItem, None]) -> HistoryItem | None:
@@ -62,6 +78,8 @@ class DiscordHistory:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="discord-history", daemon=True)
         self._thread.start()
+        from adapters.discord.runner import set_api_base  # here: the runner imports this module's helpers
+
         set_api_base(api_url)
         try:
             self.client: discord.Client = self._run(self._open(token))
@@ -101,11 +119,11 @@ class DiscordHistory:
             discord.Object(int(position)) if position else datetime.fromtimestamp(self.job.since, UTC)
         )
         channel = self.client.get_partial_messageable(int(self.job.channel), guild_id=self.guild_id)
-        async for message in channel.history(limit=None, after=after, oldest_first=True):
+        async for message in messages_after(channel, after):
             if message.created_at.timestamp() >= self.job.until:
                 return
             pos, progress = str(message.id), self._progress(message.created_at)
-            if message.author.bot or message.webhook_id is not None or message.type not in _SCREENED_TYPES:
+            if not screenable(message):
                 yield HistoryItem(None, pos, progress)
                 continue
             core = await carried_message(message, self.read_image)

@@ -303,12 +303,16 @@ def flag_buttons(role: str, flag_id: str, jump_url: str) -> tuple[ButtonSpec, ..
     return tuple(buttons)
 
 
-def poster_notice(flag: Flag, flag_id: str, jump_url: str, channel_id: int, ask_who: str = "") -> Reply:
+def poster_notice(
+    flag: Flag, flag_id: str, jump_url: str, channel_id: int, ask_who: str = "", *, earlier: bool = False
+) -> Reply:
     """The DM to the poster: what was found (category and reasons, never the text or its
-    identifiers), the cited paragraph and the outcome buttons."""
+    identifiers), the cited paragraph and the outcome buttons. ``earlier``: the message was
+    read late (the catch-up after a restart), which the notice says first."""
     who = f" If you are unsure, ask {ask_who}." if ask_who else ""
+    late = f"{wording.EARLIER_MESSAGE} " if earlier else ""
     content = clip(
-        f"A message you posted in <#{channel_id}> may go against professional guidance on social media. "
+        f"{late}A message you posted in <#{channel_id}> may go against professional guidance on social media. "
         f"Please look at it again and remove or edit it if needed.{who}",
         CONTENT_LIMIT,
     )

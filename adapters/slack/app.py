@@ -25,7 +25,6 @@ middleware counts requests by kind. Nothing here logs or reposts message text.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -202,8 +201,30 @@ class SlackHandlers:
         return job if isinstance(job, Job) else None
 
     def _once(self, name: str, effect: Callable[[], object]) -> None:
-        """Do ``effect`` unless this thread's job did ``name`` before a crash."""
+        """Do ``effect`` unless this thread's job did ``name`` before a crash. For calls
+        Slack cannot be asked about afterwards (ephemeral messages, response URLs): one
+        left under way by a crash is not repeated (:meth:`bot.jobs.Durable.pending`)."""
         self.durable.once(self._job(), name, effect)
+
+    def _check(self, job: Job, name: str, channel: str, thread_ts: str = "") -> Callable[[], bool | None]:
+        """Asks Slack whether effect ``name`` of ``job`` (a message posted with
+        :meth:`_post_once`) is in ``channel`` (or its thread)."""
+        return lambda: self.sender.has_effect(channel, job.effect_id(name), thread_ts, since=job.created)
+
+    def _post_once(self, name: str, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = "") -> None:
+        """Post visibly as effect ``name`` of this thread's job: the message carries the
+        effect's id in its metadata, so a replay of a post a crash left under way asks
+        Slack whether it arrived and posts it only if not (exactly once)."""
+        job = self._job()
+        if job is None:
+            self.sender.post_message(channel, text, blocks, thread_ts)
+            return
+        self.durable.once(
+            job,
+            name,
+            lambda: self.sender.post_message(channel, text, blocks, thread_ts, effect=job.effect_id(name)),
+            check=self._check(job, name, channel, thread_ts),
+        )
 
     # -- middleware and errors ----------------------------------------------------------
     def count_request(self, body: dict[str, Any], context: dict[str, Any], next: Callable[[], Any]) -> Any:
@@ -251,7 +272,7 @@ class SlackHandlers:
             )
         elif command.kind is CommandKind.SETTINGS:
             self._once("answer", lambda: self._settings(where, command.setting, command.value, command.error))
-        elif "answer" not in (job.steps if (job := self._job()) else {}):
+        elif self.durable.pending(self._job(), "answer"):
             asked = self._ask(where, command.question)
             if asked.status is AskStatus.EMPTY:
                 self._once(
@@ -259,7 +280,7 @@ class SlackHandlers:
                     lambda: self.reply_private(where, "How to use gmcbot", bk.help_blocks(self.settings.ask_who)),
                 )
             elif asked.status is AskStatus.RATE_LIMITED:
-                self.reply_private(where, asked.notice, [])
+                self._once("answer", lambda: self.reply_private(where, asked.notice, []))
             elif asked.answer is None:
                 self._once("answer", lambda: self.reply_private(where, asked.notice, []))
             else:
@@ -292,30 +313,27 @@ class SlackHandlers:
     def _answer_visibly(self, where: Where, question: str) -> None:
         """Answer in the thread (mentions) or the DM (``where.thread_ts`` empty), once per job."""
         job = self._job()
-        if job is not None and "answer" in job.steps:
+        if job is not None and not self.durable.pending(
+            job, "answer", self._check(job, "answer", where.channel, where.thread_ts)
+        ):
             return
         asked = self._ask(where, question)
         if asked.status is AskStatus.EMPTY:
-            self._once(
-                "answer",
-                lambda: self.sender.post_message(
-                    where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
-                ),
+            self._post_once(
+                "answer", where.channel, "How to use gmcbot", bk.help_blocks(self.settings.ask_who), where.thread_ts
             )
         elif asked.status is AskStatus.RATE_LIMITED:
-            self.reply_private(where, asked.notice, [])
+            self._once("answer", lambda: self.reply_private(where, asked.notice, []))
         elif asked.answer is None:
-            self._once("answer", lambda: self.sender.post_message(where.channel, asked.notice, [], where.thread_ts))
+            self._post_once("answer", where.channel, asked.notice, [], where.thread_ts)
         else:
             answer = asked.answer
-            self._once(
+            self._post_once(
                 "answer",
-                lambda: self.sender.post_message(
-                    where.channel,
-                    bk.answer_fallback(answer, self.settings.ask_who),
-                    bk.answer_blocks(answer, self.settings.ask_who, shareable=False, ref=asked.ref),
-                    where.thread_ts,
-                ),
+                where.channel,
+                bk.answer_fallback(answer, self.settings.ask_who),
+                bk.answer_blocks(answer, self.settings.ask_who, shareable=False, ref=asked.ref),
+                where.thread_ts,
             )
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -352,8 +370,10 @@ class SlackHandlers:
 
     def deliver(self, outcome: Outcome) -> None:
         """Post each delivery of a flag in Slack's idiom (the reporter's thanks is the
-        caller's), each at most once per durable job: its effect (:attr:`Delivery.effect`)
-        is recorded as done just before it is sent, and skipped on a replay."""
+        caller's), each once per durable job (:attr:`Delivery.effect`, see
+        :meth:`bot.jobs.Durable.once`): the moderators' note carries its effect id, so a
+        replay asks Slack whether it arrived; the private notice (ephemeral, which Slack
+        cannot be asked about) left under way by a crash is not repeated."""
         flag, message = outcome.flag, outcome.message
         if flag is None or message is None:
             return
@@ -371,14 +391,11 @@ class SlackHandlers:
                     ),
                 )
             elif delivery.to is To.MODERATORS:
-                self._once(
+                self._post_once(
                     delivery.effect,
-                    functools.partial(
-                        self.sender.post_message,
-                        delivery.channel,
-                        bk.moderator_fallback(flag),
-                        bk.moderator_blocks(flag, outcome.flag_id, conv.channel, outcome.link),
-                    ),
+                    delivery.channel,
+                    bk.moderator_fallback(flag),
+                    bk.moderator_blocks(flag, outcome.flag_id, conv.channel, outcome.link),
                 )
 
     # >>> images (issue 19): image files read into memory and their text screened with the message

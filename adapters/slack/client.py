@@ -39,6 +39,14 @@ log = logging.getLogger("adapters.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 TIMEOUT_SECONDS = 10
 _ERROR_CODE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
+EFFECT_EVENT = "gmcbot_effect"  # the metadata event type of messages that are a durable job's effect
+EFFECT_PAGES = 5  # pages of 200 messages :meth:`Sender.has_effect` reads at most
+
+
+def effect_metadata(effect: str) -> dict[str, Any]:
+    """Slack message metadata naming a durable job's effect: a 32-hex id derived from the
+    platform's event id and the effect's name (no text, no user)."""
+    return {"event_type": EFFECT_EVENT, "event_payload": {"effect": effect}}
 
 
 class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
@@ -156,8 +164,12 @@ class Sender:
         if self.on_error is not None:
             self.on_error(method)
 
-    def post_message(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = "") -> str:
-        """Post visibly; returns the message ts, or ``""``."""
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = "", effect: str = ""
+    ) -> str:
+        """Post visibly; returns the message ts, or ``""``. ``effect`` (a durable job's
+        effect id, :meth:`bot.jobs.Job.effect_id`) goes in the message's metadata, so
+        :meth:`has_effect` can tell later whether the message arrived."""
         try:
             response = self.client.chat_postMessage(
                 channel=channel,
@@ -166,12 +178,56 @@ class Sender:
                 thread_ts=thread_ts or None,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=effect_metadata(effect) if effect else None,
             )
         except (SlackClientError, OSError, ValueError) as exc:
             self._failed("chat.postMessage", exc)
             return ""
         ts = response.get("ts")
         return ts if isinstance(ts, str) else "sent"
+
+    def has_effect(self, channel: str, effect: str, thread_ts: str = "", since: float = 0.0) -> bool | None:
+        """Whether a message in ``channel`` (in the thread ``thread_ts``, if given) posted
+        from ``since`` (seconds since the epoch; a minute's slack for clocks) carries
+        ``effect`` in its metadata (:meth:`post_message`). None when Slack cannot say (an
+        error, or more than :data:`EFFECT_PAGES` pages to read). Reads
+        ``conversations.replies`` or ``conversations.history`` with
+        ``include_all_metadata``: the ``channels:history`` scopes the adapter has."""
+        oldest = f"{max(0.0, since - 60):.6f}" if since else None
+        cursor = None
+        for _ in range(EFFECT_PAGES):
+            try:
+                if thread_ts:
+                    response = self.client.conversations_replies(
+                        channel=channel,
+                        ts=thread_ts,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+                else:
+                    response = self.client.conversations_history(
+                        channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                    )
+            except (SlackClientError, OSError, ValueError) as exc:
+                self._failed("conversations.replies" if thread_ts else "conversations.history", exc)
+                return None
+            messages = response.get("messages")
+            for message in messages if isinstance(messages, list) else []:
+                metadata = message.get("metadata") if isinstance(message, dict) else None
+                if (
+                    isinstance(metadata, dict)
+                    and metadata.get("event_type") == EFFECT_EVENT
+                    and isinstance(metadata.get("event_payload"), dict)
+                    and metadata["event_payload"].get("effect") == effect
+                ):
+                    return True
+            meta = response.get("response_metadata")
+            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+            if not cursor:
+                return False
+        return None
 
     def post_ephemeral(
         self, channel: str, user: str, text: str, blocks: list[dict[str, Any]], thread_ts: str = ""

@@ -22,6 +22,7 @@ from bot.records import FlagRecord, pseudonymise
 from bot.store.models import FlagRow
 from bot.store.pending import Write
 from bot.store.review_models import DeclineRow, FlagEventRow
+from bot.store.spill import Op
 from bot.types import FlagStatus
 
 T = TypeVar("T")
@@ -119,7 +120,7 @@ class SqlDecisions:
             "status": status,
             "topics": list(topics),
         }
-        self._write(lambda conn: conn.execute(DECLINES.insert().values(**row)))
+        self._write(Op("insert", DECLINES.name, row))
 
     def declines(self, since: datetime | None = None) -> list[DeclineRecord]:
         query = select(DECLINES).order_by(DECLINES.c.created)

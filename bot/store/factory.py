@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.store.engine import make_engine
+from bot.store.jobs_key import job_key_file, load_or_create_job_key
 from bot.store.keys import key_file_for, load_or_create_key
 from bot.store.migrate import upgrade
 from bot.store.sql import SqlRecords, utcnow
@@ -47,11 +48,13 @@ def open_records(
         queue_limit=queue_limit,
         retry_seconds=retry_seconds,
         clock=clock,
+        spill_to=(settings.data_dir, lambda: load_or_create_job_key(settings.job_key, job_key_file(settings.data_dir))),
     )
     try:
         records.maintain()
     except StoreUnavailable:
         pass
+    records.replay_spilled()  # audit records an earlier run kept while the database was away
     atexit.register(records.close)  # a last attempt to write records waiting on an outage
     return records
 

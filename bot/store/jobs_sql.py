@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -89,8 +89,21 @@ class SqlJobs:
         return self._run(run)
 
     def record_steps(self, job_id: str, steps: dict[str, str]) -> None:
-        text = json.dumps(steps, sort_keys=True)
-        self._run(lambda conn: conn.execute(update(JOBS).where(JOBS.c.id == job_id).values(steps=text)))
+        """Store a job's steps. On PostgreSQL the commit does not wait for the WAL to
+        reach the disk (``synchronous_commit`` off for this transaction only): a step is
+        stored just before its platform call, and a worker killed while waiting for
+        that flush would leave the step committed by the server and the call never made.
+        The step is still committed (and seen by other workers) before the call; only a
+        crash of the database server itself within its WAL writer delay can forget it,
+        and a replay then sends the effect again."""
+        text_ = json.dumps(steps)
+
+        def run(conn: Connection) -> None:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            conn.execute(update(JOBS).where(JOBS.c.id == job_id).values(steps=text_))
+
+        self._run(run)
 
     def finish(self, job_id: str) -> None:
         self._run(lambda conn: conn.execute(delete(JOBS).where(JOBS.c.id == job_id)))

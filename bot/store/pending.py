@@ -52,6 +52,13 @@ class PendingWrites:
         self._queue.append(write)
         return True
 
+    def waiting(self) -> list[Write]:
+        """Every waiting write, in order (the queue is left as it was)."""
+        return list(self._queue)
+
+    def clear(self) -> None:
+        self._queue.clear()
+
     def peek(self) -> Write | None:
         return self._queue[0] if self._queue else None
 

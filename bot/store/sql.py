@@ -23,19 +23,22 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
+from cryptography.fernet import Fernet
+from sqlalchemy import Connection, Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import Insert
 
-from bot.errors import StoreUnavailable
+from bot.errors import GmcbotError, StoreUnavailable
 from bot.records import DEDUP_SECONDS, FeedbackRecord, FlagRecord, MemoryRecords, flag_record, pseudonymise
 from bot.store.decisions_sql import SqlDecisions, purge_review_rows
 from bot.store.models import SENSITIVITIES, ChannelSettingsRow, FeedbackRow, FlagRow, ProcessedEvent
 from bot.store.pending import PendingWrites, Write
+from bot.store.spill import SPILL_GLOB, Op, spill, take_spilled
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
 
 log = logging.getLogger("bot.store")
@@ -95,8 +98,10 @@ class SqlRecords(SqlDecisions):
         retry_seconds: float = 5.0,
         maintenance_seconds: float = 600.0,
         clock: Callable[[], datetime] = utcnow,
+        spill_to: tuple[Path, Callable[[], Fernet]] | None = None,
     ) -> None:
         self.engine = engine
+        self._spill_to = spill_to
         self.retention_days = retention_days
         self.retry_seconds = retry_seconds
         self.maintenance_seconds = maintenance_seconds
@@ -132,7 +137,7 @@ class SqlRecords(SqlDecisions):
             # The database is away: this process's memory decides, and the claim is written later.
             if not self._memory.claim_event(platform, event_id):
                 return False
-            self._enqueue(insert)
+            self._enqueue(Op("insert", EVENTS.name, {"platform": platform, "event_id": event_id, "seen": seen}))
             return True
 
     def record_flag(self, message: Message, flag: Flag, flag_id: str = "") -> str:
@@ -155,7 +160,7 @@ class SqlRecords(SqlDecisions):
             "reviewed": record.reviewed,
             "decided": record.decided,
         }
-        self._write(lambda conn: conn.execute(_insert(conn, FLAGS).values(**row).on_conflict_do_nothing()))
+        self._write(Op("insert", FLAGS.name, row))
         return str(row["id"])
 
     def set_flag_status(self, flag_id: str, status: FlagStatus, reviewer: Actor | None = None) -> bool:
@@ -167,9 +172,7 @@ class SqlRecords(SqlDecisions):
             "reviewer_hash": pseudonymise(self._key, reviewer.user_id) if reviewer else "",
         }
 
-        def change(conn: Connection) -> bool:
-            return conn.execute(update(FLAGS).where(FLAGS.c.id == flag_id).values(**values)).rowcount > 0
-
+        change = Op("update", FLAGS.name, values, key={"id": flag_id})
         with self._lock:
             if self._ready():
                 try:
@@ -191,7 +194,7 @@ class SqlRecords(SqlDecisions):
             "citation_ids": list(citation_ids),
             "helpful": bool(helpful),
         }
-        self._write(lambda conn: conn.execute(_insert(conn, FEEDBACK).values(**row).on_conflict_do_nothing()))
+        self._write(Op("insert", FEEDBACK.name, row))
 
     def channel_settings(self, platform: Platform, workspace: str, channel: str) -> ChannelSettings:
         def read(conn: Connection) -> ChannelSettings:
@@ -241,12 +244,8 @@ class SqlRecords(SqlDecisions):
         }
         keys = {"platform": settings.platform.value, "workspace": settings.workspace, "channel": settings.channel}
 
-        def upsert(conn: Connection) -> None:
-            stmt = _insert(conn, SETTINGS).values(**keys, **values)
-            conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=values))
-
         self._memory.update_channel_settings(settings)
-        self._write(upsert)
+        self._write(Op("upsert", SETTINGS.name, values, key=keys))
         return settings
 
     # -- governance (CLI); these need the database and raise StoreUnavailable -------------
@@ -357,7 +356,10 @@ class SqlRecords(SqlDecisions):
 
     def close(self) -> None:
         """Stop the retry thread, make a last attempt to write what waits, release
-        connections. What still waits is lost, and said so in the log. Safe to repeat."""
+        connections. What still waits is spilled to an encrypted file (``spill_to``: a
+        folder and the job key's Fernet, :mod:`bot.store.spill`) and written by
+        :meth:`replay_spilled` at the next start; without ``spill_to`` it is lost, and
+        said so in the log. Safe to repeat."""
         if self._closed.is_set():
             return
         self._closed.set()
@@ -366,10 +368,49 @@ class SqlRecords(SqlDecisions):
                 self._retry_at = 0.0
                 self._ready()
             if len(self._pending):
-                log.error(
-                    "audit store: %d records could not be written to %s before exit", len(self._pending), self._where
-                )
+                self._spill()
         self.engine.dispose()
+
+    def _spill(self) -> None:
+        """Keep what still waits in a spill file (under the lock, at close)."""
+        ops = [w for w in self._pending.waiting() if isinstance(w, Op)]
+        lost = len(self._pending) - len(ops)
+        if self._spill_to is not None and ops:
+            directory, key = self._spill_to
+            try:
+                path = spill(ops, directory, key())
+            except (OSError, GmcbotError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                log.error("audit store: could not spill %d waiting records to %s: %s", len(ops), directory, reason)
+            else:
+                log.warning(
+                    "audit store: %d records waiting for %s kept encrypted in %s; written at the next start",
+                    len(ops),
+                    self._where,
+                    path.name,
+                )
+                ops = []
+        self._pending.clear()
+        if ops or lost:
+            log.error("audit store: %d records could not be written to %s before exit", len(ops) + lost, self._where)
+
+    def replay_spilled(self) -> int:
+        """Write the records earlier runs spilled at exit (oldest first), deleting each
+        file once its records are written or queued; returns how many. Call at start."""
+        if self._spill_to is None:
+            return 0
+        directory, key = self._spill_to
+        if not any(directory.glob(SPILL_GLOB)):
+            return 0  # (the key file is not made just to look)
+        count = 0
+        for path, ops in take_spilled(directory, key()):
+            for op in ops:
+                self._write(op)
+            path.unlink(missing_ok=True)
+            count += len(ops)
+        if count:
+            log.warning("audit store: wrote %d records an earlier run kept while %s was away", count, self._where)
+        return count
 
     def _run(self, fn: Callable[[Connection], T]) -> T:
         """``fn`` in one transaction; _Down if the database is unreachable."""

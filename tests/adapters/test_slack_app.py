@@ -512,3 +512,36 @@ def test_the_fake_refuses_what_slack_would_refuse(fake_slack: FakeSlackApi) -> N
         with pytest.raises(SlackApiError, match="invalid_blocks"):
             client.chat_postMessage(channel="C0WARD", text="t", blocks=blocks)
     assert client.chat_postMessage(channel="C0WARD", text="t", blocks=[bk.section("ok")])["ok"]
+
+
+def test_a_replayed_command_sends_its_rate_limit_notice_only_once(
+    fake_slack: FakeSlackApi, slack_data_dir: Path
+) -> None:
+    """The rate-limit notice is the command's answer effect (issue 16): a replay of a job
+    whose notice was sent (or under way: a response URL cannot be asked) sends no second."""
+    from adapters.slack.app import SlackHandlers, Where
+    from adapters.slack.client import Sender, make_client
+    from bot import Actor, Question
+    from bot.jobs import Durable, MemoryJobs
+    from bot.records import MemoryRecords
+    from bot.service import GuidanceBot
+    from index.embedders import HashingEmbedder
+    from tests.adapters.slack_harness import bot_settings
+
+    settings = bot_settings(fake_slack, slack_data_dir, rate_limit_per_minute=1)
+    bot = GuidanceBot(settings, embedder=HashingEmbedder())
+    durable = Durable(MemoryJobs(MemoryRecords().claim_event), lease_seconds=1, max_age_seconds=60)
+    handlers = SlackHandlers(bot, settings, Sender(make_client(settings)), durable=durable)
+    where = Where(team=TEAM_ID, user="U0RATE", channel="C0ASK", response_url=fake_slack.response_url("limited"))
+    handlers.core.ask(Question(QUESTION, Actor(user_id="U0RATE"), Platform.SLACK, TEAM_ID))  # the minute's one
+    job = durable.accept("slack", "command:9.9.9", {})
+    assert job is not None
+    handlers._current.job = job
+    handlers._command(where, QUESTION)  # the live run: the notice
+    [stored] = durable.store.take_expired("another", time.time() + 100, time.time() + 200, 5)  # as a crash left it
+    handlers._current.job = stored
+    handlers._command(where, QUESTION)  # the replay
+    handlers._current.job = None
+    fake_slack.settle(quiet=0.3)
+    notices = fake_slack.calls_to(RESPONSE_METHOD)
+    assert len(notices) == 1 and "try again" in shown(notices[0])

@@ -165,7 +165,7 @@ def test_the_waiting_queue_is_bounded(
     assert len(store_messages(caplog, "2 records were dropped")) == 1
 
 
-def test_close_during_an_outage_says_what_was_lost(
+def test_close_during_an_outage_spills_what_waits_and_the_next_start_writes_it(
     outage: Outage,
     open_store: Callable[..., SqlRecords],
     make_flag: Callable[..., Flag],
@@ -173,10 +173,19 @@ def test_close_during_an_outage_says_what_was_lost(
 ) -> None:
     store = open_store(outage.settings, busy_timeout=0.2, retry_seconds=30)
     outage.cut()
-    store.record_flag(message(), make_flag())
+    flag_id = store.record_flag(message(), make_flag())
+    assert store.claim_event("slack", "EvSpill")
     store.close()
     outage.restore()
-    assert len(store_messages(caplog, "1 records could not be written")) == 1
+    assert len(store_messages(caplog, "2 records waiting for")) == 1
+    [spilled] = list(outage.settings.data_dir.glob("audit-spill-*.bin"))
+    assert spilled.stat().st_mode & 0o077 == 0
+    assert b"U77" not in spilled.read_bytes() and b"redacted" not in spilled.read_bytes()  # encrypted
+    again = open_store(outage.settings)
+    assert [f.flag_id for f in again.flags()] == [flag_id]
+    assert not again.claim_event("slack", "EvSpill")  # the claim was kept too
+    assert list(outage.settings.data_dir.glob("audit-spill-*")) == []
+    assert len(store_messages(caplog, "wrote 2 records an earlier run kept")) == 1
 
 
 def test_sqlite_outage_fixture_really_blocks_writes(tmp_path: Path) -> None:

@@ -44,6 +44,16 @@ class DiscordDriver:
         """Feed a MESSAGE_UPDATE event (an edit) and wait for the listeners to finish."""
         await self._settling(lambda: self.client._connection.parse_message_update(cast(Any, payload)))
 
+    async def ready(self) -> None:
+        """Dispatch ``on_ready`` as discord.py does once a new gateway session's servers
+        have arrived (a start, or a reconnect whose RESUME failed), and wait for what the
+        listeners start (the catch-up)."""
+        await self._settling(lambda: self.client.dispatch("ready"))
+
+    async def resumed(self) -> None:
+        """Feed a RESUMED event (a gateway session resumed) and wait for the listeners."""
+        await self._settling(lambda: self.client._connection.parse_resumed(cast(Any, {})))
+
     async def slash_command(self, payload: Json) -> None:
         """Run an application command interaction through the tree (awaited to completion)."""
         interaction: Any = discord.Interaction(data=cast(Any, payload), state=self.client._connection)

@@ -7,7 +7,9 @@ call (including refused attempts) and answers ``auth.test``, ``chat.postMessage`
 ``apps.connections.open``, and ``conversations.history`` / ``conversations.replies`` from
 channels added with :meth:`FakeSlackApi.add_history` (newest first, ``oldest``/``latest``/
 ``inclusive``, cursor paging; :meth:`FakeSlackApi.rate_limit` makes the next calls of a
-method answer 429 with ``Retry-After``).
+method answer 429 with ``Retry-After``). Messages posted with ``chat.postMessage`` join
+their channel's history, with their ``metadata`` (returned only with
+``include_all_metadata``, as Slack does).
 
 The bot token picks a scenario (every method except ``auth.test``, so an app can start):
 
@@ -154,6 +156,21 @@ class FakeSlackApi:
         with self._lock:
             self.history.setdefault(channel, []).extend(messages)
 
+    def _keep_posted(self, channel: str, ts: str, params: dict[str, Any]) -> None:
+        """A posted message joins its channel's history (with its metadata, which the
+        history methods return only with ``include_all_metadata``, as Slack does)."""
+        message: dict[str, Any] = {"type": "message", "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}
+        message["text"] = str(params.get("text", ""))
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if isinstance(metadata, dict):
+            message["metadata"] = metadata
+        with self._lock:
+            self.history.setdefault(channel, []).append(message)
+
     def rate_limit(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get 429 with ``Retry-After``."""
         with self._lock:
@@ -185,6 +202,8 @@ class FakeSlackApi:
         start = int(params.get("cursor") or 0)
         limit = max(1, min(int(params.get("limit") or 100), 999))
         page = chosen[start : start + limit]
+        if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
         more = start + limit < len(chosen)
         return {
             "ok": True,
@@ -385,7 +404,7 @@ class FakeSlackApi:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)}
         if method in ("conversations.history", "conversations.replies"):
             return 200, self._history_page(method, params), {}
-        ts = f"1700000000.{next(self._ts):06d}"
+        ts = f"{int(time.time())}.{next(self._ts):06d}"  # like Slack's: the epoch second, then unique
         channel = str(params.get("channel", ""))
         if method in ("chat.postMessage", "chat.postEphemeral") and _message_problem(params):
             return 200, {"ok": False, "error": "invalid_blocks", "detail": _message_problem(params)}, {}
@@ -408,6 +427,7 @@ class FakeSlackApi:
         if method == "chat.postMessage":
             if channel in self.not_in_channel:
                 return 200, {"ok": False, "error": "not_in_channel"}, {}
+            self._keep_posted(channel, ts, params)
             return 200, {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "bot_id": BOT_ID}}, {}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": ts}, {}
