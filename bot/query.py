@@ -68,3 +68,16 @@ def expand_for_search(question: str) -> str:
     """The text the rankers see: abbreviations expanded, X named as Twitter."""
     text = _X_RE.sub(lambda m: m.group(0) + " (Twitter)", question)
     return _ABBR_RE.sub(lambda m: ABBREVIATIONS[m.group(0).lower()], text)
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|\n+")
+MIN_SEGMENT_WORDS = 3
+
+
+def question_segments(question: str) -> list[str]:
+    """The sentences of a question told as a story ("Gave my number to a bereaved mum.
+    She now messages me every night. Where is the line?"), each of at least
+    :data:`MIN_SEGMENT_WORDS` words; an empty list when there is only one."""
+    parts = [p.strip() for p in _SENTENCE_BREAK.split(question)]
+    parts = [p for p in parts if len(p.split()) >= MIN_SEGMENT_WORDS]
+    return parts if len(parts) > 1 else []

@@ -208,6 +208,11 @@ class Retriever:
     def embed(self, questions: Sequence[str]) -> np.ndarray:
         return self.embedder.encode(list(questions))
 
+    def best_support(self, vectors: np.ndarray) -> float:
+        """The best base similarity of any paragraph to any of ``vectors`` (the
+        ``confidence`` :meth:`rank` would give the closest of them)."""
+        return max((float(self._dense(v)[1].max()) for v in vectors), default=-1.0)
+
     def rank(
         self, question: str, k: int = 10, method: Method = Method.HYBRID, vector: np.ndarray | None = None
     ) -> Ranking:

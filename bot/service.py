@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.answering import make_answer, thresholds_for
+from bot.answering import Thresholds, make_answer, thresholds_for
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.metrics import Metrics
-from bot.query import expand_for_search, normalise_question
+from bot.query import expand_for_search, normalise_question, question_segments
 from bot.questions import QuestionRefs
 from bot.records import MemoryRecords, Records
-from bot.retrieval import Method, Retriever
+from bot.retrieval import Method, Ranking, Retriever
 from bot.review import Decision, Role, decide
 from bot.types import (
     Actor,
@@ -220,20 +220,39 @@ class GuidanceBot:
             retriever = self.retriever
             with self._asking():
                 vectors = retriever.embed([search[i] for i in todo])
+            thresholds = thresholds_for(self.embedder.embedder_id)
             for row, i in enumerate(todo):
                 ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
+                ranking = self._story_confidence(search[i], ranking, thresholds)
                 answers[i] = make_answer(
                     prepared[i][0],
                     self.corpus,
                     ranking,
                     top=top,
-                    thresholds=thresholds_for(self.embedder.embedder_id),
+                    thresholds=thresholds,
                     truncated=prepared[i][1],
                     default_audience=self.settings.audience,
                     prefer_docs=self.local_docs,
                     routes=self.settings.routes,
                 )
         return [a for a in answers if a is not None]
+
+    def _story_confidence(self, question: str, ranking: Ranking, thresholds: Thresholds) -> Ranking:
+        """A question told as a story may match no paragraph as a whole while one of its
+        sentences does (the question in it, or the situation): below the decline
+        threshold, the ranking's confidence becomes the best of its sentences'. The
+        ranking itself, and the out-of-scope decline, stay those of the whole question."""
+        if (
+            ranking.confidence >= thresholds.decline_below
+            or ranking.outside - ranking.inside > thresholds.outside_margin
+        ):
+            return ranking
+        segments = question_segments(question)
+        if not segments:
+            return ranking
+        with self._asking():
+            best = self.retriever.best_support(self.retriever.embed(segments))
+        return dataclasses.replace(ranking, confidence=best) if best > ranking.confidence else ranking
 
     @contextlib.contextmanager
     def _asking(self) -> Iterator[None]:
