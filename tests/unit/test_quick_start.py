@@ -92,8 +92,11 @@ def test_the_bot_picks_an_embedder_per_task(tmp_path: Path) -> None:
     assert isinstance(bot.embedder, OnnxMiniLM) and bot.embedder.variant == "fp32"
     assert isinstance(bot.screen_embedder, OnnxMiniLM) and bot.screen_embedder.variant == "int8"
     assert bot.screen_embedder.cache_dir == bot.embedder.cache_dir == (tmp_path / "models").resolve()
-    same = GuidanceBot(Settings(data_dir=tmp_path, embed_backend="torch"))
-    assert same.screen_embedder is same.embedder and isinstance(same.embedder, SentenceTransformerEmbedder)
+    torch = GuidanceBot(Settings(data_dir=tmp_path, embed_backend="torch"))
+    assert isinstance(torch.embedder, SentenceTransformerEmbedder)
+    assert isinstance(torch.screen_embedder, SentenceTransformerEmbedder)
+    # Screening's model carries the tuned delta; answering's is the packaged one.
+    assert "~screen-" in torch.screen_embedder.embedder_id and "~" not in torch.embedder.embedder_id
 
 
 def _fake_graph(folder: Path, source_sha: str, body: bytes = b"graph") -> None:
@@ -123,7 +126,7 @@ def test_a_cached_graph_is_used_only_while_it_matches(tmp_path: Path) -> None:
 def test_a_damaged_graph_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[Path] = []
 
-    def fake_make(folder: Path, source: Path, source_sha256: str) -> dict[str, object]:
+    def fake_make(folder: Path, source: Path, source_sha256: str, delta: object = None) -> dict[str, object]:
         made.append(folder)
         _fake_graph(folder, source_sha256, b"fresh")
         return {}
