@@ -6,7 +6,10 @@ sets and the learned classifier (:mod:`.classifier`, when its embedder is in use
 reason and citation come from the category's nearest exemplar set), lower the non-strong evidence when the wording is a reminder, a question or a task
 done properly, and let the policy decide. The model sees at most
 :data:`~bot.screening.text.MODEL_CHARS` characters of a message, and
-:meth:`Screener.screen_many` embeds a whole batch in one call.
+:meth:`Screener.screen_many` embeds a whole batch in one call, in a thread of its own while
+this one does the work that does not need the model (detectors, rules, mitigators,
+jigsaw, the safe excerpt): ONNX Runtime releases the GIL, so the two share the
+cores.
 
 Nothing here logs or stores message text: the result holds only the redacted text, the
 finding spans and fixed wordings.
@@ -227,7 +230,9 @@ class Screener:
         mitigation = self._mitigation(folded)
         evidence: list[Evidence] = self._identifier_evidence(findings, folded)
         evidence += [
-            Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong) for r in self.data.rules if r.matches(folded)
+            Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
+            for r in self.data.rules
+            if r.matches(folded)
         ]
         jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
         redacted_text = safe_excerpt(prep, findings)  # privacy hook: only known-safe words leave
