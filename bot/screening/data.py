@@ -61,9 +61,10 @@ class Rule:
     strong: bool = False
 
     def matches(self, folded: str) -> bool:
-        if any(p.search(folded) for p in self.unless):
-            return False
+        # The patterns first: most rules fail on one, so the ``unless`` list is seldom run.
         if not all(p.search(folded) for p in self.patterns):
+            return False
+        if any(p.search(folded) for p in self.unless):
             return False
         if not self.within:
             return True

@@ -6,7 +6,10 @@ sets and the learned classifier (:mod:`.classifier`, when its embedder is in use
 reason and citation come from the category's nearest exemplar set), lower the non-strong evidence when the wording is a reminder, a question or a task
 done properly, and let the policy decide. The model sees at most
 :data:`~bot.screening.text.MODEL_CHARS` characters of a message, and
-:meth:`Screener.screen_many` embeds a whole batch in one call.
+:meth:`Screener.screen_many` embeds a whole batch in one call, in a thread of its own while
+this one does the work that does not need the model (detectors, rules, mitigators,
+jigsaw, the safe excerpt): ONNX Runtime releases the GIL, so the two share the
+cores.
 
 Nothing here logs or stores message text: the result holds only the redacted text, the
 finding spans and fixed wordings.
@@ -15,9 +18,11 @@ finding spans and fixed wordings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar, cast
 
 import numpy as np
 
@@ -39,6 +44,30 @@ from index.embedders import Embedder
 log = logging.getLogger(__name__)
 
 IMAGE_MARKER = " [image attached]"
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """``fn(*args)`` run in a thread of its own; :meth:`result` waits for it and returns
+    its value or raises its exception."""
+
+    def __init__(self, fn: Callable[..., T], *args: object) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name="screening-model", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., T], args: tuple[object, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
 
 
 @dataclass(frozen=True)
@@ -161,27 +190,24 @@ class Screener:
 
     def analyse_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Analysis]:
         prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
-        sims, probs = self._embed(prepared)
+        for prep in prepared:  # worked out here, before the model's thread reads them
+            _ = prep.folded, prep.model
+        # The model runs in a thread (ONNX Runtime and the tokenizer release the GIL) while
+        # this one does the lexical work, which does not depend on it.
+        embedding = Background(self._embed, prepared)
+        lexical = [self._lexical(message, prep) for message, prep in zip(messages, prepared, strict=True)]
+        sims, probs = embedding.result()
         out: list[Analysis] = []
-        for i, (message, prep, row) in enumerate(zip(messages, prepared, sims, strict=True)):
-            folded = prep.folded + (IMAGE_MARKER if message.has_image else "")
-            findings = self.detector.detect(prep)
-            mitigation = self._mitigation(folded)
-            evidence: list[Evidence] = self._identifier_evidence(findings, folded)
-            evidence += [
-                Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
-                for r in self.data.rules
-                if r.matches(folded)
-            ]
-            evidence += self.exemplars.evidence(row)
+        for i, (prep, row, (folded, findings, mitigation, evidence, jigsaw, redacted_text)) in enumerate(
+            zip(prepared, sims, lexical, strict=True)
+        ):
+            evidence = evidence + self.exemplars.evidence(row)
             if probs is not None:
                 evidence += self._classifier_evidence(probs[i], row, folded)
             lowered = [e.lowered(mitigation) for e in evidence]
-            jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
             if jigsaw is not None:
                 lowered.append(jigsaw)
             direct = [f for f in findings if f.kind in REDACTED]  # identifiers and credentials
-            redacted_text = safe_excerpt(prep, findings)  # privacy hook: only known-safe words leave
             flag = self.policy.decide(lowered, redacted_text, direct, sensitivity)
             shown = direct
             if flag is not None and jigsaw is not None and jigsaw.source in flag.rule_ids:
@@ -192,3 +218,22 @@ class Screener:
             screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
             out.append(Analysis(prep, tuple(findings), tuple(lowered), mitigation, screening))
         return out
+
+    def _lexical(
+        self, message: Message, prep: Prepared
+    ) -> tuple[str, list[Finding], float, list[Evidence], Evidence | None, str]:
+        """The part of one message's analysis the model plays no part in: the folded text
+        (with the image marker), the findings, the mitigation, the identifier and rule
+        evidence, the jigsaw evidence and the safe excerpt hiding the direct identifiers."""
+        folded = prep.folded + (IMAGE_MARKER if message.has_image else "")
+        findings = list(self.detector.detect(prep))
+        mitigation = self._mitigation(folded)
+        evidence: list[Evidence] = self._identifier_evidence(findings, folded)
+        evidence += [
+            Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
+            for r in self.data.rules
+            if r.matches(folded)
+        ]
+        jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
+        redacted_text = safe_excerpt(prep, findings)  # privacy hook: only known-safe words leave
+        return folded, findings, mitigation, evidence, jigsaw, redacted_text

@@ -225,3 +225,33 @@ def test_channel_sensitivity_moves_the_flag_threshold(hashing_bot) -> None:
         for lvl in ("low", "normal", "high")
     }
     assert decide == {"low": (False, False), "normal": (False, True), "high": (True, True)}
+
+
+class BrokenEmbedder(CountingEmbedder):
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("model down")
+
+
+def test_a_model_failure_in_the_embedding_thread_reaches_the_caller(corpus: Corpus, tmp_path: Path) -> None:
+    working = CountingEmbedder()
+    screener = Screener(Settings(data_dir=tmp_path, embedder="hashing"), corpus, working)
+    screener.embedder = BrokenEmbedder()  # the exemplars were embedded; the next batch fails
+    with pytest.raises(RuntimeError, match="model down"):
+        screener.screen_many([Message(text="Bed 12 is free"), Message(text="Mrs Jones in bay 3")])
+
+
+def test_a_batch_gives_the_verdicts_of_one_message_at_a_time(screener: Screener) -> None:
+    # The model runs in a thread beside the lexical work: with a deterministic embedder the
+    # batch's verdicts, excerpts and findings are those of each message screened alone.
+    texts = [
+        "Bed 12 is free for the next admission",
+        "Mrs Joan Smith NHS 943 476 5919 in bay 3 is for discharge",
+        "lol the guy in bed 4 is such a nutter",
+        "posting the pic of that injury on my insta",
+        "",
+        "the 78 year old retired headteacher from Brixham in side room 2 is back",
+    ]
+    messages = [Message(text=t, has_image=i == 3) for i, t in enumerate(texts)]
+    batched = screener.screen_many(messages)
+    assert [screener.screen(m) for m in messages] == batched
+    assert any(s.flag is not None for s in batched) and any(s.flag is None for s in batched)
