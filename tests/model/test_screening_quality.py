@@ -35,7 +35,8 @@ ISSUE_BAR = Bar(0.90, 0.05, 0.80, 0.80)
 GAUGE = Bar(0.70, 0.10, 0.80, 0.0)
 # Blind set F (eval/blind/set_f): first touch 0.714 / 0.071 / 0.80 / 0.567 at add090a;
 # 0.83 / 0.095 / 0.83 / 0.57 with the learned classifier; 0.929 / 0.119 / 0.87 / 0.59 with
-# the tuned screening encoder (index/delta.py). A gauge a little below that.
+# the tuned screening encoder (index/delta.py) and four writers' training data. A gauge a
+# little below that.
 GAUGE_F = Bar(0.85, 0.13, 0.80, 0.50)
 # The development set and the held-out sets written for this project (figures in
 # guidance_corpus/screening/README.md). A, B and C were each scored once before any rule
@@ -45,22 +46,26 @@ GAUGE_F = Bar(0.85, 0.13, 0.80, 0.50)
 # never seen.
 BARS = {
     EVAL_DIR / "messages.jsonl": ISSUE_BAR,
-    # One ordinary message of 18 ("Dr ... is covering the ED rota tonight") reaches the
-    # named-patient exemplars with the tuned encoder: 1.00 / 0.056 / 1.00 / 1.00.
+    # With the tuned encoder one ordinary message of 18 in A and one in B is flagged (A: "Dr
+    # ... is covering the ED rota tonight" reaches the named-patient exemplars): 1.00 / 0.056.
     DATA / "messages_holdout.jsonl": Bar(0.90, 0.06, 0.80, 0.80),
-    DATA / "messages_holdout_b.jsonl": ISSUE_BAR,
+    DATA / "messages_holdout_b.jsonl": Bar(0.90, 0.06, 0.80, 0.80),
     DATA / "messages_holdout_c.jsonl": ISSUE_BAR,
     DATA / "messages_holdout_d.jsonl": GAUGE,
-    DATA / "messages_holdout_e.jsonl": Bar(0.80, 0.05, 0.85, 0.60),  # 0.86 / 0.042 / 0.94 / 0.68 measured
+    # E: 0.86 / 0.042 / 0.94 / 0.68 before the tuned encoder, 0.972 / 0.083 / 0.91 / 0.69 with it.
+    DATA / "messages_holdout_e.jsonl": Bar(0.90, 0.09, 0.85, 0.60),
     EVAL_DIR / "blind" / "set_f" / "messages_f.jsonl": GAUGE_F,
-    # Blind set G, first touch 0.738 / 0.143 / 0.97 / 0.71 after the classifier; 0.905 /
-    # 0.167 / 0.97 / 0.66 with the tuned encoder: a gauge below it.
+    # Blind set G, first touch 0.738 / 0.143 / 0.97 / 0.71 after the classifier; 0.929 /
+    # 0.143 / 0.95 / 0.67 with the tuned encoder: a gauge below it.
     EVAL_DIR / "blind" / "set_g" / "messages_g.jsonl": Bar(0.85, 0.18, 0.90, 0.60),
-    # Blind set H, first touch at b70676b: 0.476 / 0.143 / 0.80 / 0.25; 0.714 / 0.190 /
-    # 0.90 / 0.20 with the tuned encoder (a gauge just below it).
-    EVAL_DIR / "blind" / "set_h" / "messages_h.jsonl": Bar(0.65, 0.20, 0.80, 0.15),
-    # Blind set I, first touch at 131e618: 0.653 / 0.102 / 0.97 / 0.50.
-    EVAL_DIR / "blind" / "set_i" / "messages_i.jsonl": Bar(0.60, 0.12, 0.90, 0.45),
+    # Blind set H, first touch at b70676b: 0.476 / 0.143 / 0.80 / 0.25; 0.786 / 0.214 /
+    # 0.88 / 0.24 with the tuned encoder (a gauge just below it).
+    EVAL_DIR / "blind" / "set_h" / "messages_h.jsonl": Bar(0.75, 0.22, 0.80, 0.20),
+    # Blind set I, first touch at 131e618: 0.653 / 0.102 / 0.97 / 0.50; 0.673 / 0.082 / 0.94 /
+    # 0.455 with writer4's training data.
+    EVAL_DIR / "blind" / "set_i" / "messages_i.jsonl": Bar(0.62, 0.10, 0.90, 0.40),
+    # Blind set J, first touch at the shipped method: 0.714 / 0.024 / 0.93 / 0.77.
+    EVAL_DIR / "blind" / "set_j" / "messages_j.jsonl": Bar(0.68, 0.05, 0.88, 0.70),
 }
 
 
