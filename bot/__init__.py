@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from bot.logsetup import configure_logging, quiet_body_loggers
     from bot.ratelimit import RateLimiter
     from bot.records import FeedbackRecord, FlagRecord
-    from bot.render import citation_line, citation_notes, render_answer, render_screening, superseded_lead_note
+    from bot.render import (
+        citation_line,
+        citation_notes,
+        render_answer,
+        render_screening,
+        see_also_line,
+        superseded_lead_note,
+    )
     from bot.retrieval import Method
     from bot.review import CONSOLE_PERMISSIONS, Decision, Permission, Role, decide, may
     from bot.review import Outcome as DecisionOutcome
@@ -88,7 +95,15 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("ConfigError", "GmcbotError", "StoreUnavailable"), "bot.errors"),
     **dict.fromkeys(("configure_logging", "quiet_body_loggers"), "bot.logsetup"),
     **dict.fromkeys(
-        ("citation_line", "citation_notes", "render_answer", "render_screening", "superseded_lead_note"), "bot.render"
+        (
+            "citation_line",
+            "citation_notes",
+            "render_answer",
+            "render_screening",
+            "see_also_line",
+            "superseded_lead_note",
+        ),
+        "bot.render",
     ),
     **dict.fromkeys(("Decision", "Role"), "bot.review"),
     "GuidanceBot": "bot.service",
@@ -262,6 +277,7 @@ __all__ = [
     "render_screening",
     "score_messages",
     "score_questions",
+    "see_also_line",
     "superseded_lead_note",
     "wording",
 ]

@@ -16,6 +16,17 @@ def citation_line(c: Citation) -> str:
     return f"{d.title} ({d.publisher}), {label} ({p.heading})"
 
 
+def see_also_line(c: Citation) -> str:
+    """:func:`citation_line` for a citation listed under "See also", marked when its
+    document is superseded, so a list of further paragraphs never passes old guidance off as
+    current."""
+    line = citation_line(c)
+    if not c.superseded:
+        return line
+    when = f" on {c.document.superseded_on}" if c.document.superseded_on else ""
+    return f"{line} [superseded{when}; history only]"
+
+
 def citation_notes(c: Citation) -> list[str]:
     """The caveats a reader must see with this citation."""
     notes: list[str] = []
@@ -72,7 +83,7 @@ def render_answer(answer: Answer, ask_who: str = "", width: int = 88) -> str:
     if len(answer.citations) > 1:
         parts.append("See also:")
         for c in answer.citations[1:]:
-            parts.append(f"  • {citation_line(c)}\n    {c.document.url}")
+            parts.append(f"  • {see_also_line(c)}\n    {c.document.url}")
     return "\n\n".join(parts)
 
 

@@ -35,6 +35,7 @@ from bot import (
     citation_line,
     citation_notes,
     render_answer,
+    see_also_line,
     superseded_lead_note,
     wording,
 )
@@ -203,7 +204,7 @@ def citation_embed(c: Citation, lead: str = "", see_also: Sequence[Citation] = (
     embed.add_field(name="Notes", value=clip("\n".join(citation_notes(c)), FIELD_VALUE_LIMIT), inline=False)
     if see_also:
         lines = [
-            f"• {citation_line(s)}" + (f"\n  {safe_url(s.document.url)}" if safe_url(s.document.url) else "")
+            f"• {see_also_line(s)}" + (f"\n  {safe_url(s.document.url)}" if safe_url(s.document.url) else "")
             for s in see_also
         ]
         embed.add_field(name="See also", value=clip("\n".join(lines), FIELD_VALUE_LIMIT), inline=False)

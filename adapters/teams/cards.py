@@ -22,6 +22,7 @@ from bot import (
     citation_line,
     citation_notes,
     render_answer,
+    see_also_line,
     superseded_lead_note,
     wording,
 )
@@ -101,7 +102,7 @@ def answer_card(answer: Answer, ask_who: str = "") -> Json:
     if answer.citations[1:]:
         body.append(text_block("See also", weight="Bolder", spacing="Medium"))
         for other in answer.citations[1:]:
-            body.append(text_block(escape(f"• {citation_line(other)} {other.document.url}"), spacing="None"))
+            body.append(text_block(escape(f"• {see_also_line(other)} {other.document.url}"), spacing="None"))
     return card(body, open_url("Official guidance", best.document.url))
 
 
