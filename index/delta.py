@@ -18,7 +18,6 @@ never used with another.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from index.checked_files import read_checked, sha256_of
 from index.errors import ModelUnavailable
 
 DELTA_FILE = "delta.npz"
 MANIFEST_FILE = "delta.json"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ def save_delta(
         "layers": len(layers),
         "base_sha256": base_sha256,
         **made,
-        "sha256": _sha256(target),
+        "sha256": sha256_of(target),
     }
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -97,19 +93,12 @@ def load_delta(folder: Path, base_sha256: str) -> Delta | None:
     """The delta in ``folder``, or None when the folder holds none. A damaged file, one that
     does not match its manifest, or one made for other base weights raises
     :class:`~index.errors.ModelUnavailable` naming it and what to do."""
-    manifest_path, delta_path = folder / MANIFEST_FILE, folder / DELTA_FILE
-    if not manifest_path.is_file() and not delta_path.is_file():
-        return None
+    delta_path = folder / DELTA_FILE
     rebuild = "run `make train` to rebuild it, or restore it from git"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelUnavailable(f"{manifest_path}: cannot be read ({exc}); {rebuild}") from None
-    if not delta_path.is_file():
-        raise ModelUnavailable(f"{delta_path}: missing; {rebuild}")
-    digest = _sha256(delta_path)
-    if digest != manifest.get("sha256"):
-        raise ModelUnavailable(f"{delta_path}: SHA-256 {digest[:12]}... does not match {manifest_path.name}; {rebuild}")
+    checked = read_checked(folder / MANIFEST_FILE, delta_path, ModelUnavailable, rebuild)
+    if checked is None:
+        return None
+    manifest, digest = checked
     if manifest.get("base_sha256") != base_sha256:
         raise ModelUnavailable(
             f"{delta_path}: made for other base weights than the installed model; {rebuild} for this model"

@@ -21,8 +21,6 @@ category's threshold in the same place (``bot/screening/policy.py``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ import numpy as np
 
 from bot.errors import GmcbotError
 from bot.types import Category
+from index.checked_files import read_checked
 
 MODEL_FILE = "model.npz"
 MANIFEST_FILE = "model.json"
@@ -58,10 +57,6 @@ def model_family(embedder_id: str) -> str:
     for PyTorch at either precision and for the ONNX graphs made from the same weights."""
     name = embedder_id.split("/", 1)[-1]
     return name.split("+", 1)[0].split("#", 1)[0]
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -127,20 +122,10 @@ def load_classifier(folder: Path) -> ConductClassifier | None:
     or one that does not match its manifest raises :class:`ClassifierFileError` naming it."""
     manifest_path = folder / MANIFEST_FILE
     model_path = folder / MODEL_FILE
-    if not manifest_path.is_file() and not model_path.is_file():
+    checked = read_checked(manifest_path, model_path, ClassifierFileError, "run `make train` to rebuild it")
+    if checked is None:
         return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ClassifierFileError(f"{manifest_path}: cannot be read ({exc}); run `make train` to rebuild it") from None
-    if not model_path.is_file():
-        raise ClassifierFileError(f"{model_path}: missing; run `make train` to rebuild it")
-    digest = sha256_of(model_path)
-    if digest != manifest.get("sha256"):
-        raise ClassifierFileError(
-            f"{model_path}: SHA-256 {digest[:12]}... does not match {manifest_path.name}; "
-            "the file is damaged or stale: run `make train` to rebuild it"
-        )
+    manifest, _ = checked
     try:
         with np.load(model_path, allow_pickle=False) as data:
             weights = np.asarray(data["weights"], dtype=np.float32)

@@ -35,13 +35,13 @@ from bot.screening.classifier import (
     MODEL_FILE,
     ORDINARY,
     ConductClassifier,
-    sha256_of,
     word_features,
 )
 from bot.screening.data import load_screening_data
 from bot.screening.text import prepare
 from bot.types import Category
 from guidance_corpus import SCREENING_DIR
+from index.checked_files import sha256_of
 
 TRAINING_DIR = SCREENING_DIR / "training"
 CLASSIFIER_DIR = SCREENING_DIR / "classifier"
