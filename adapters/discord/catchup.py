@@ -49,9 +49,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def snowflake_at(seconds: float) -> int:
-    """The smallest snowflake of a moment (Unix seconds): ``after=`` it reads from then on."""
-    return discord.utils.time_snowflake(datetime.fromtimestamp(seconds, UTC))
+def snowflake_at(seconds: float, high: bool = False) -> int:
+    """The smallest snowflake of a moment (Unix seconds): ``after=`` it reads from then on;
+    with ``high``, the largest, so a position there counts every message of that
+    millisecond as seen."""
+    return discord.utils.time_snowflake(datetime.fromtimestamp(seconds, UTC), high=high)
 
 
 class Positions:
@@ -211,10 +213,9 @@ class CatchUp:
         last message handled when reading failed. Cancelled (shutdown), nothing is
         released, so the next start catches up again from the last message handled."""
         now = self.clock()
-        start = snowflake_at(now)
         done = ChannelCatchUp(str(channel.id))
         last = self.positions.last(done.channel)
-        end = start
+        end = snowflake_at(now, high=True)  # ids of this millisecond share its timestamp bits
         if last is None:
             done.first_seen = True
         else:
