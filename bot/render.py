@@ -72,6 +72,8 @@ def render_answer(answer: Answer, ask_who: str = "", width: int = 88) -> str:
         tail = f" Try asking {who}." if who else ""
         return NO_MATCH_TEXT + tail
     parts: list[str] = []
+    if answer.note:
+        parts.append(textwrap.fill(answer.note, width))
     if answer.truncated:
         parts.append("(Your question was over 2,000 characters; I used the first 2,000.)")
     if answer.status is AnswerStatus.LOW_CONFIDENCE:

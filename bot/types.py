@@ -154,16 +154,20 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     truncated: bool = False
     route: str = ""  # for a decline: whom to ask instead (empty: the configured default)
+    note: str = ""  # a sentence shown before the citations (a document's standing, bot.versions)
 
     @property
     def best(self) -> Citation | None:
         return self.citations[0] if self.citations else None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "status": self.status.value,
             "citations": [c.to_json() for c in self.citations],
         }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,9 @@ def moderators_headline(flag: Flag) -> str:
 
 
 def answer_notes(answer: Answer) -> list[str]:
-    """The caveats shown above an answer: its question was cut, or it is only the closest."""
-    notes = []
+    """What is shown above an answer: the standing of the document asked about
+    (:mod:`bot.versions`), and the caveats (its question was cut, it is only the closest)."""
+    notes = [answer.note] if answer.note else []
     if answer.truncated:
         notes.append(TRUNCATED_NOTE)
     if answer.status is AnswerStatus.LOW_CONFIDENCE:

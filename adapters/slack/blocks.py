@@ -31,6 +31,7 @@ from bot import (
     citation_notes,
     render_answer,
     superseded_lead_note,
+    wording,
 )
 
 Block = dict[str, Any]
@@ -164,10 +165,7 @@ def answer_blocks(answer: Answer, ask_who: str, *, shareable: bool, shared_by: s
                 "elements": [trusted_mrkdwn(f"{user_ref(shared_by)} shared this answer from the guidance.")],
             }
         )
-    if answer.truncated:
-        blocks.append(context("I read only the first 2,000 characters of your question."))
-    if answer.status is AnswerStatus.LOW_CONFIDENCE:
-        blocks.append(context("The closest guidance I found (it may not answer your question exactly):"))
+    blocks += [context(note) for note in wording.answer_notes(answer)]
     if superseded_lead_note(answer):
         blocks.append(context(superseded_lead_note(answer)))
     blocks += citation_blocks(best)
