@@ -7,13 +7,13 @@ from dataclasses import replace
 import pytest
 
 from bot import render_answer, wording
-from bot.corpus import load_corpus
+from bot.corpus import Corpus, load_corpus
 from bot.types import AnswerStatus, DocStatus
 from bot.versions import is_status_question, named_document, status_answer, status_note
 
 
 @pytest.fixture(scope="module")
-def corpus():  # type: ignore[no-untyped-def]
+def corpus() -> Corpus:
     return load_corpus()
 
 
@@ -42,7 +42,7 @@ def test_other_questions_are_not_status_questions(question: str) -> None:
     assert not is_status_question(question)
 
 
-def test_a_replaced_document_is_answered_no_with_its_successor_first(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_a_replaced_document_is_answered_no_with_its_successor_first(corpus: Corpus) -> None:
     answer = status_answer("Is the 2013 GMC social media guidance still in force?", corpus)
     assert answer is not None and answer.status is AnswerStatus.ANSWERED
     assert [c.paragraph.doc_id for c in answer.citations] == ["gmc-sm-2024", "gmc-sm-2013"]
@@ -52,7 +52,7 @@ def test_a_replaced_document_is_answered_no_with_its_successor_first(corpus) -> 
     assert old.title in answer.note and new.title in answer.note and "30 January 2024" in answer.note
 
 
-def test_old_picks_the_replaced_document_and_a_current_one_says_so(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_old_picks_the_replaced_document_and_a_current_one_says_so(corpus: Corpus) -> None:
     docs = list(corpus.documents.values())
     old = named_document("is the old GMC social media guidance still valid", docs)
     assert old is not None and old.status is DocStatus.SUPERSEDED
@@ -62,24 +62,24 @@ def test_old_picks_the_replaced_document_and_a_current_one_says_so(corpus) -> No
     assert answer is not None and "is in force" in answer.note and not answer.note.startswith("No")
 
 
-def test_an_earlier_version_named_only_in_a_note_is_reported_replaced(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_an_earlier_version_named_only_in_a_note_is_reported_replaced(corpus: Corpus) -> None:
     answer = status_answer("is good medical practice 2013 still in force", corpus)
     assert answer is not None
     assert answer.citations[0].paragraph.doc_id == "gmc-gmp-2024"
     assert answer.note.startswith("No: the version you ask about was replaced.")
 
 
-def test_an_advisory_document_is_called_advisory(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_an_advisory_document_is_called_advisory(corpus: Corpus) -> None:
     bma = corpus.documents["bma-sm-2011"]
     assert "advisory" in status_note(bma, None)
 
 
-def test_no_named_document_leaves_the_question_to_retrieval(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_no_named_document_leaves_the_question_to_retrieval(corpus: Corpus) -> None:
     assert status_answer("is the rota still up to date?", corpus) is None
     assert status_answer("can i accept a friend request", corpus) is None
 
 
-def test_the_note_is_shown_first_on_every_platform(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_the_note_is_shown_first_on_every_platform(corpus: Corpus) -> None:
     from adapters.discord.translate import answer_reply
     from adapters.slack.blocks import answer_blocks
     from adapters.teams.cards import answer_card
