@@ -70,7 +70,9 @@ def test_nothing_but_the_audience_and_a_pseudonym_is_stored(
     person = Person(Platform.SLACK, "T1", NURSE)
     said = "staff nurse on ward 7 looking after John Carter NHS 943 476 5919"
     assert core.profession(person, said).status is ProfessionStatus.SAVED
-    asked = core.ask(Question("Jo Bloggs here, can I post a photo from work on Instagram?", NURSE, Platform.SLACK, "T1"))
+    asked = core.ask(
+        Question("Jo Bloggs here, can I post a photo from work on Instagram?", NURSE, Platform.SLACK, "T1")
+    )
     assert asked.answered
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(PROFESSIONS)).mappings()]
@@ -83,7 +85,8 @@ def test_nothing_but_the_audience_and_a_pseudonym_is_stored(
 
 
 def test_a_profession_saved_during_an_outage_is_written_when_the_database_returns(
-    outage: Outage, open_store: Callable[..., SqlRecords]
+    outage: Outage,  # noqa: F811 - the fixture imported above
+    open_store: Callable[..., SqlRecords],
 ) -> None:
     store = open_store(outage.settings, busy_timeout=0.2)
     store.set_profession(Platform.SLACK, "T1", NURSE, "ahp")

@@ -122,7 +122,7 @@ def test_ask_uses_the_saved_profession_then_the_channel(core: UseCases) -> None:
         seen.append(kwargs["known"])
         return real(text, **kwargs)
 
-    core.bot.ask = spy  # type: ignore[method-assign]
+    core.bot.ask = spy  # type: ignore[method-assign,assignment]
     q = Question(PHOTO, NURSE.actor, Platform.SLACK, "T1", "C0WARD")
     core.configure(ChannelKey(Platform.SLACK, "T1", "C0WARD"), SettingsChange(audience="ahp"), NURSE.actor)
     assert core.ask(q).answer.citations[0].id.startswith("hcpc-")  # type: ignore[union-attr]
@@ -147,7 +147,7 @@ def test_a_records_failure_costs_the_preference_not_the_answer(core: UseCases) -
     def broken(*_: Any) -> Any:
         raise RuntimeError("database away")
 
-    core.bot.profession = broken  # type: ignore[method-assign]
+    core.bot.profession = broken  # type: ignore[method-assign,assignment]
     asked = core.ask(Question(PHOTO, NURSE.actor, Platform.SLACK, "T1", "C0WARD"))
     assert asked.status is AskStatus.ANSWERED
     reply = core.profession(NURSE, "")
