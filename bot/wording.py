@@ -96,7 +96,7 @@ def outcome_line(status: FlagStatus, actor: str = "", *, moderator: bool = False
 
 
 # -- saved professions (``how`` is the platform's command, e.g. "/gmc profession") ---------
-PROFESSION_EXAMPLES = "nurse, midwife, HCA, physio, paramedic, FY1, PA, student nurse, medical student, doctor"
+PROFESSION_EXAMPLES = "midwife, HCA, physio, paramedic, FY1, PA, student nurse, medical student, doctor"
 # Said after every reply about a saved profession: what else decides whose guidance leads.
 PROFESSION_ORDER = (
     "A profession you name in a question still decides for that question; other regulators' "
@@ -132,10 +132,11 @@ def profession_cleared(how: str) -> str:
     )
 
 
-def profession_not_understood(how: str) -> str:
-    """The reply when the words name no profession, or more than one. Never repeats them."""
+def profession_not_understood(how: str, clearable: bool = True) -> str:
+    """The reply when the words name no profession, or more than one. Never repeats them.
+    ``clearable``: say how to forget a saved one (not for a one-off, e.g. ``gmcbot ask --as``)."""
     return (
         "I couldn't tell whose guidance fits that. Type one of "
         f"`{how} doctor` (GMC: {WHO['doctors']}), `{how} nurse` (NMC: {WHO['nurses']}) or "
-        f"`{how} ahp` (HCPC: {WHO['ahp']}); `{how} clear` forgets it."
+        f"`{how} ahp` (HCPC: {WHO['ahp']})" + (f"; `{how} clear` forgets it." if clearable else ".")
     )

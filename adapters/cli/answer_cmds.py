@@ -61,7 +61,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.profession is not None:
         known = Known(profession=profession_from(args.profession))
         if known.profession is None:
-            print("gmcbot ask: " + wording.profession_not_understood("--as"), file=sys.stderr)
+            print("gmcbot ask: " + wording.profession_not_understood("--as", clearable=False), file=sys.stderr)
             return 2
     bot = make_bot(args)
     answer = bot.ask(question, top=args.top, known=known)
