@@ -1,6 +1,8 @@
 """The console adapter: questions typed at a terminal, answers printed with citations.
-Lines starting with ``check `` are screened instead of answered; ``help`` or ``?`` shows
-how to use it, ``quit`` leaves. Replies are wrapped to the terminal's width, between
+Lines starting with ``check `` are screened instead of answered; ``profession WORDS``
+saves whose guidance comes first for the session (``profession`` shows it, ``profession
+clear`` forgets it; through :meth:`bot.usecases.UseCases.profession`); ``help`` or ``?``
+shows how to use it, ``quit`` leaves. Replies are wrapped to the terminal's width, between
 words (a link is never split)."""
 
 from __future__ import annotations
@@ -9,14 +11,15 @@ import shutil
 import textwrap
 from typing import TYPE_CHECKING, TextIO
 
-from bot import render_answer, render_screening
+from bot import Actor, Known, Person, Platform, UseCases, render_answer, render_screening
 
 if TYPE_CHECKING:
     from bot import GuidanceBot
 
 BANNER = (
     "gmcbot console: ask about UK professional guidance on social media and messaging.\n"
-    "Type a question and press Enter. 'check MESSAGE' screens a message; 'help' shows how; 'quit' leaves."
+    "Type a question and press Enter. 'check MESSAGE' screens a message; 'profession nurse' puts "
+    "your regulator's guidance first; 'help' shows how; 'quit' leaves."
 )
 USAGE = (
     "How to use the console:\n"
@@ -24,10 +27,16 @@ USAGE = (
     "                   e.g. can I reply to a patient on Twitter?\n"
     "  check MESSAGE    screen a staff message for the risks the guidance names\n"
     "                   e.g. check Bed 12 is free for the next admission\n"
+    "  profession WORDS your profession, for this session: your regulator's guidance first\n"
+    "                   e.g. profession nurse (or midwife, HCA, physio, paramedic, FY1, PA)\n"
+    "  profession       show it; 'profession clear' forgets it\n"
     "  help or ?        show this\n"
     "  quit             leave (also exit, or Ctrl+D)"
 )
 CHECK_USAGE = "Give the message to screen after 'check', e.g. check Bed 12 is free for the next admission"
+PROFESSION_COMMAND = "profession"
+# The one person at the console, as saved professions are keyed (memory only by default).
+CONSOLE_PERSON = Person(Platform.CONSOLE, "", Actor(user_id="console"))
 QUIT_WORDS = frozenset({"quit", "exit", ":q", "q"})
 HELP_WORDS = frozenset({"help", "?", "h", "/help", "--help", "usage"})
 MIN_WIDTH, MAX_WIDTH = 40, 100
@@ -87,8 +96,12 @@ class ConsoleAdapter:
         if first == "check":
             rest = words[1].strip() if len(words) > 1 else ""
             return render_screening(bot.screen(rest)) if rest else CHECK_USAGE
+        if first == PROFESSION_COMMAND:
+            rest = words[1] if len(words) > 1 else ""
+            return UseCases(bot).profession(CONSOLE_PERSON, rest, how=PROFESSION_COMMAND).text.replace("`", "'")
         width = min(88, (self.width or terminal_width()))
-        return render_answer(bot.ask(line), bot.settings.ask_who, width=width)
+        saved = bot.profession(CONSOLE_PERSON.platform, CONSOLE_PERSON.workspace, CONSOLE_PERSON.actor)
+        return render_answer(bot.ask(line, known=Known(profession=saved)), bot.settings.ask_who, width=width)
 
     def run(self, bot: GuidanceBot) -> None:
         self._say(BANNER)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot import wording
+    from bot.audience import AUDIENCES, Known, profession_from
     from bot.backscan import SCAN_REASON, SCAN_RULE, HistoryItem, ScanJob, ScanResult, back_scan
     from bot.config import Settings, load_settings
 
@@ -81,6 +82,9 @@ if TYPE_CHECKING:
         Delivery,
         Handling,
         Outcome,
+        Person,
+        ProfessionReply,
+        ProfessionStatus,
         Question,
         SettingsChange,
         To,
@@ -91,6 +95,8 @@ if TYPE_CHECKING:
 # "module:" (the module itself). ``__all__`` below lists the same names.
 _EXPORTS: dict[str, str] = {
     "wording": "bot.wording",
+    # Whose guidance leads (issue 14): the audiences and reading a stated profession.
+    **dict.fromkeys(("AUDIENCES", "Known", "profession_from"), "bot.audience"),
     **dict.fromkeys(("Settings", "load_settings"), "bot.config"),
     **dict.fromkeys(("ConfigError", "GmcbotError", "StoreUnavailable"), "bot.errors"),
     **dict.fromkeys(("configure_logging", "quiet_body_loggers"), "bot.logsetup"),
@@ -138,6 +144,9 @@ _EXPORTS: dict[str, str] = {
             "Delivery",
             "Handling",
             "Outcome",
+            "Person",
+            "ProfessionReply",
+            "ProfessionStatus",
             "Question",
             "SettingsChange",
             "To",
@@ -183,6 +192,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("LastSeen", "last_seen_path"), "bot.scan_state"),
 }
 __all__ = [
+    "AUDIENCES",
+    "Known",
+    "profession_from",
     "SCAN_REASON",
     "SCAN_RULE",
     "HistoryItem",
@@ -232,7 +244,10 @@ __all__ = [
     "Outcome",
     "Paragraph",
     "Permission",
+    "Person",
     "Platform",
+    "ProfessionReply",
+    "ProfessionStatus",
     "Question",
     "RateLimiter",
     "ReviewStore",

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.audience import detect_audience
+from bot.audience import NOTHING_KNOWN, Known, choose_audience
 from bot.corpus import Corpus
 from bot.retrieval import Candidate, Ranking
 from bot.scope import route_for
@@ -121,8 +121,12 @@ def make_answer(
     default_audience: str = "doctors",
     prefer_docs: frozenset[str] = frozenset(),
     routes: Mapping[str, str] | None = None,
+    known: Known = NOTHING_KNOWN,
 ) -> Answer:
-    """Decide the status and keep the ``top`` citations, best first."""
+    """Decide the status and keep the ``top`` citations, best first. Guidance for the
+    asker's audience comes first (:func:`bot.audience.choose_audience`: a profession the
+    question names, else ``known`` (their saved profession, the channel's audience), else
+    the voice model's guess, else ``default_audience``)."""
     if not question.strip() or not ranking.candidates:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     ranked_docs = list(dict.fromkeys(c.paragraph.doc_id for c in ranking.candidates))
@@ -134,7 +138,7 @@ def make_answer(
     if ranking.confidence < thresholds.decline_below:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     status = AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from else AnswerStatus.LOW_CONFIDENCE
-    audience = detect_audience(question, default_audience, ranking.voice)
+    audience = choose_audience(question, default_audience, ranking.voice, known)
     history = is_history_question(question)
     ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
     ranked = ordered[:top]

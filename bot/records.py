@@ -1,5 +1,6 @@
 """The record-keeping contract behind :class:`bot.service.GuidanceBot`: event
-de-duplication, flags and their outcomes, answer feedback, channel settings.
+de-duplication, flags and their outcomes, answer feedback, channel settings, people's
+saved professions.
 
 Contract (every implementation):
 - ``claim_event`` returns True exactly once per (platform, event id) within at least
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.audience import AUDIENCES
 from bot.decisions import DecisionRecords, DeclineRecord, FlagEvent, MemoryDecisions, new_declines
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
 
@@ -103,6 +105,23 @@ class Records(DecisionRecords, Protocol):
 
     def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings: ...
 
+    def profession(self, platform: Platform, workspace: str, actor: Actor) -> str | None:
+        """The audience ``actor`` saved as their profession in ``workspace``, or ``None``."""
+        ...
+
+    def set_profession(self, platform: Platform, workspace: str, actor: Actor, audience: str | None) -> None:
+        """Save ``actor``'s profession (an audience of :data:`bot.audience.AUDIENCES`;
+        ``ValueError`` otherwise) under the pseudonym of their user id; ``None`` forgets it."""
+        ...
+
+
+def check_audience(audience: str | None, allow_empty: bool = False) -> None:
+    """``ValueError`` unless ``audience`` is one the corpus knows (or ``None``/``""`` when
+    ``allow_empty``)."""
+    if (allow_empty and not audience) or audience in AUDIENCES:
+        return
+    raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+
 
 def pseudonymise(key: bytes, user_id: str) -> str:
     """Keyed hash of a platform user id (HMAC-SHA256, hex, 32 chars)."""
@@ -119,6 +138,7 @@ class MemoryRecords(MemoryDecisions):
     flags: dict[str, FlagRecord] = field(default_factory=dict)
     feedback: list[FeedbackRecord] = field(default_factory=list)
     settings: dict[tuple[str, str, str], ChannelSettings] = field(default_factory=dict)
+    professions: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (platform, workspace, pseudonym)
     events: dict[tuple[str, str], float] = field(default_factory=dict)
     events_log: list[FlagEvent] = field(default_factory=list)  # flag changes (bot.decisions)
     declines: deque[DeclineRecord] = field(default_factory=new_declines)
@@ -175,6 +195,24 @@ class MemoryRecords(MemoryDecisions):
             )
 
     def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings:
+        check_audience(settings.audience, allow_empty=True)
         with self._lock:
             self.settings[(settings.platform.value, settings.workspace, settings.channel)] = settings
         return settings
+
+    def profession(self, platform: Platform, workspace: str, actor: Actor) -> str | None:
+        if not actor.user_id:
+            return None
+        with self._lock:
+            return self.professions.get((platform.value, workspace, pseudonymise(self.key, actor.user_id)))
+
+    def set_profession(self, platform: Platform, workspace: str, actor: Actor, audience: str | None) -> None:
+        check_audience(audience, allow_empty=True)
+        if not actor.user_id:
+            raise ValueError("a profession is saved for a person: the user id is empty")
+        key = (platform.value, workspace, pseudonymise(self.key, actor.user_id))
+        with self._lock:
+            if audience:
+                self.professions[key] = audience
+            else:
+                self.professions.pop(key, None)

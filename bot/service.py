@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.answering import Thresholds, make_answer, thresholds_for
+from bot.audience import NOTHING_KNOWN, Known
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.metrics import Metrics
@@ -190,15 +191,25 @@ class GuidanceBot:
         )
 
     # -- answering -----------------------------------------------------------------
-    def ask(self, question: str, top: int = 3, method: Method = Method.HYBRID) -> Answer:
-        """Answer one question with up to ``top`` citations, best first."""
-        return self.ask_many([question], top=top, method=method)[0]
+    def ask(self, question: str, top: int = 3, method: Method = Method.HYBRID, known: Known = NOTHING_KNOWN) -> Answer:
+        """Answer one question with up to ``top`` citations, best first; ``known`` is what
+        is known of the asker (saved profession, the channel's audience)."""
+        return self.ask_many([question], top=top, method=method, known=[known])[0]
 
-    def ask_many(self, questions: Sequence[str], top: int = 3, method: Method = Method.HYBRID) -> list[Answer]:
-        """Answer several questions, embedding them in one batch."""
+    def ask_many(
+        self,
+        questions: Sequence[str],
+        top: int = 3,
+        method: Method = Method.HYBRID,
+        known: Sequence[Known] | None = None,
+    ) -> list[Answer]:
+        """Answer several questions, embedding them in one batch; ``known`` (one per
+        question, when given) is what is known of each asker."""
+        if known is not None and len(known) != len(questions):
+            raise ValueError("known must hold one entry per question")
         start = time.perf_counter()
         try:
-            answers = self._answer_all(questions, top, method)
+            answers = self._answer_all(questions, top, method, known or [Known()] * len(questions))
         except Exception:
             self.metrics.failures.labels("ask").inc()
             raise
@@ -208,7 +219,7 @@ class GuidanceBot:
         self._note_declines(questions, answers)
         return answers
 
-    def _answer_all(self, questions: Sequence[str], top: int, method: Method) -> list[Answer]:
+    def _answer_all(self, questions: Sequence[str], top: int, method: Method, known: Sequence[Known]) -> list[Answer]:
         prepared = [normalise_question(q) for q in questions]
         search = [expand_for_search(q) for q, _ in prepared]
         answers: list[Answer | None] = [None] * len(questions)
@@ -234,6 +245,7 @@ class GuidanceBot:
                     default_audience=self.settings.audience,
                     prefer_docs=self.local_docs,
                     routes=self.settings.routes,
+                    known=known[i],
                 )
         return [a for a in answers if a is not None]
 
@@ -455,6 +467,19 @@ class GuidanceBot:
 
     def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings:
         return self.records.update_channel_settings(settings)
+
+    def profession(self, platform: Platform, workspace: str, actor: Actor) -> str | None:
+        """The audience ``actor`` saved as their profession in ``workspace``, else the one
+        they saved with no workspace (e.g. in a Discord direct message), else ``None``."""
+        found = self.records.profession(platform, workspace, actor)
+        if found is None and workspace:
+            found = self.records.profession(platform, "", actor)
+        return found
+
+    def set_profession(self, platform: Platform, workspace: str, actor: Actor, audience: str | None) -> None:
+        """Save (or, with ``None``, forget) ``actor``'s profession: only the audience, under
+        the pseudonym of their user id."""
+        self.records.set_profession(platform, workspace, actor, audience)
 
     # -- shutdown ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -273,3 +273,6 @@ class ChannelSettings:
     monitored: bool = False
     moderators_channel: str = ""
     sensitivity: str = "normal"  # "low", "normal" or "high"
+    # Whose guidance comes first for questions asked here ("doctors", "nurses", "ahp"),
+    # after a profession the question names and the asker's saved one; "" for none.
+    audience: str = ""

@@ -12,7 +12,9 @@ Contract of every operation:
 
 - synchronous and thread-safe (call it from a worker thread, never from an event loop);
 - never raises for a failure of the model or the database on the question path: ``ask``
-  and ``answer_again`` report ``AskStatus.FAILED`` (the adapter says :data:`bot.wording.SORRY`);
+  and ``answer_again`` report ``AskStatus.FAILED`` (the adapter says :data:`bot.wording.SORRY`),
+  and ``ask`` answers without the asker's saved profession or the channel's audience when
+  the database cannot give them; ``profession`` reports ``ProfessionStatus.FAILED``;
   ``handle_message``, ``report``, ``configure`` and ``feedback`` let the exception through
   (the adapter logs its type only, never its message);
 - nothing returned holds a patient identifier except :attr:`Message.text` the adapter gave
@@ -28,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.audience import Known, is_clear, profession_from
 from bot.ratelimit import RateLimiter
 from bot.review import NOT_MODERATOR, Decision, Role
 from bot.review import Outcome as DecisionOutcome
@@ -41,12 +44,15 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Question:
     """A question someone asked, as plain text (the adapter has removed its platform's
-    markup and any mention of the bot). ``workspace`` scopes the rate limit."""
+    markup and any mention of the bot). ``workspace`` scopes the rate limit and the
+    asker's saved profession; ``channel`` (as channel settings are keyed, ``""`` when
+    none) is where it was asked, whose ``audience`` setting then applies."""
 
     text: str
     asker: Actor
     platform: Platform
     workspace: str = ""
+    channel: str = ""
 
 
 class AskStatus(enum.StrEnum):
@@ -140,6 +146,37 @@ class Outcome:
         return self.handling in (Handling.CLEAR, Handling.FLAGGED)
 
 
+# -- saved professions -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Person:
+    """Someone on a platform, as saved professions are keyed (the store keeps the
+    pseudonym of ``actor.user_id``, never the id)."""
+
+    platform: Platform
+    workspace: str
+    actor: Actor
+
+
+class ProfessionStatus(enum.StrEnum):
+    """What :meth:`UseCases.profession` did."""
+
+    SHOWN = "shown"  # nothing was typed: ``audience`` is the saved one (or None)
+    SAVED = "saved"  # ``audience`` is now saved
+    CLEARED = "cleared"  # the saved profession was forgotten
+    NOT_UNDERSTOOD = "not-understood"  # the words named no profession, or more than one
+    FAILED = "failed"  # the records failed (type logged): say ``text`` (SORRY)
+
+
+@dataclass(frozen=True)
+class ProfessionReply:
+    """The outcome of :meth:`UseCases.profession`: ``text`` is the private reply to give
+    (shared wording, :mod:`bot.wording`), never holding what was typed."""
+
+    status: ProfessionStatus
+    audience: str | None = None
+    text: str = ""
+
+
 # -- settings -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChannelKey:
@@ -153,11 +190,12 @@ class ChannelKey:
 @dataclass(frozen=True)
 class SettingsChange:
     """A change to a channel's settings; ``None`` leaves a setting as it is (``""`` for
-    ``moderators_channel`` clears it)."""
+    ``moderators_channel`` or ``audience`` clears it)."""
 
     monitored: bool | None = None
     moderators_channel: str | None = None
     sensitivity: str | None = None
+    audience: str | None = None
 
     def fields(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
@@ -185,13 +223,58 @@ class UseCases:
         if not self.limiter.allow(f"{question.platform.value}:{question.workspace}:{question.asker.user_id}"):
             log.info("%s rate limit reached", question.platform.value)
             return Asked(AskStatus.RATE_LIMITED, notice=wording.rate_limited(self.limiter.per_minute))
+        known = self._known(question)
         try:
-            answer = self.bot.ask(question.text)
+            answer = self.bot.ask(question.text, known=known)
             ref = self.bot.question_ref(question.text)
         except Exception as exc:  # noqa: BLE001 - reported as SORRY; only the type is logged
             log.error("%s ask failed: %s", question.platform.value, type(exc).__name__)
             return Asked(AskStatus.FAILED, notice=wording.SORRY)
         return Asked(AskStatus.ANSWERED, answer=answer, ref=ref)
+
+    def _known(self, question: Question) -> Known:
+        """The asker's saved profession and the channel's audience; what the records cannot
+        give (a failure, logged by type) is left out, so the question is still answered."""
+        profession: str | None = None
+        channel: str | None = None
+        try:
+            profession = self.bot.profession(question.platform, question.workspace, question.asker)
+            if question.channel:
+                settings = self.bot.channel_settings(question.platform, question.workspace, question.channel)
+                channel = settings.audience or None
+        except Exception as exc:  # noqa: BLE001 - the answer matters more than the preference
+            log.warning("%s asker's audience not read: %s", question.platform.value, type(exc).__name__)
+        return Known(profession, channel)
+
+    # -- saved professions --------------------------------------------------------------
+    def profession(self, person: Person, text: str = "", how: str = "/gmc profession") -> ProfessionReply:
+        """``text`` empty: show the saved profession; a clearing word ("clear", "none"):
+        forget it; otherwise save the audience the words name (:func:`bot.audience.profession_from`)
+        or say what to type. ``how`` is the platform's command, quoted in the reply. Only
+        the audience is stored, keyed by the person's pseudonym; the words are neither
+        stored nor logged nor repeated."""
+        from bot import wording
+
+        words = " ".join(text.split())
+        try:
+            if not words:
+                audience = self.bot.profession(person.platform, person.workspace, person.actor)
+                return ProfessionReply(ProfessionStatus.SHOWN, audience, wording.profession_shown(audience, how))
+            if not person.actor.user_id:
+                return ProfessionReply(ProfessionStatus.NOT_UNDERSTOOD, None, wording.profession_not_understood(how))
+            if is_clear(words):
+                self.bot.set_profession(person.platform, person.workspace, person.actor, None)
+                log.info("%s profession cleared", person.platform.value)
+                return ProfessionReply(ProfessionStatus.CLEARED, None, wording.profession_cleared(how))
+            audience = profession_from(words)
+            if audience is None:
+                return ProfessionReply(ProfessionStatus.NOT_UNDERSTOOD, None, wording.profession_not_understood(how))
+            self.bot.set_profession(person.platform, person.workspace, person.actor, audience)
+        except Exception as exc:  # noqa: BLE001 - reported as SORRY; only the type is logged
+            log.error("%s profession failed: %s", person.platform.value, type(exc).__name__)
+            return ProfessionReply(ProfessionStatus.FAILED, None, wording.SORRY)
+        log.info("%s profession saved: %s", person.platform.value, audience)
+        return ProfessionReply(ProfessionStatus.SAVED, audience, wording.profession_saved(audience, how))
 
     def answer_again(self, citation_ids: Sequence[str], low_confidence: bool = False, ref: str = "") -> Asked:
         """The answer made of the paragraphs a button names (Share, More): no retrieval,
@@ -387,12 +470,13 @@ class UseCases:
             return current
         updated = self.bot.update_channel_settings(dataclasses.replace(current, **fields))
         log.info(
-            "%s settings channel=%s changed=%s monitored=%s moderators=%s",
+            "%s settings channel=%s changed=%s monitored=%s moderators=%s audience=%s",
             channel.platform.value,
             updated.channel,
             ",".join(sorted(fields)),
             updated.monitored,
             updated.moderators_channel or "-",
+            updated.audience or "-",
         )
         return updated
 

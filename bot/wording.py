@@ -8,6 +8,7 @@ reasons of a flag, never what was written.
 
 from __future__ import annotations
 
+from bot.audience import REGULATORS, WHO
 from bot.types import Answer, AnswerStatus, Category, Flag, FlagStatus
 
 SORRY = "Sorry, something went wrong on my side and I couldn't answer. Please try again in a minute."
@@ -92,3 +93,50 @@ def outcome_line(status: FlagStatus, actor: str = "", *, moderator: bool = False
     """The line a notice gets after its outcome button: the poster's thanks, or who decided."""
     table = MODERATOR_OUTCOME if moderator else POSTER_OUTCOME
     return table.get(status, f"Marked as {status.value}.").format(actor=actor)
+
+
+# -- saved professions (``how`` is the platform's command, e.g. "/gmc profession") ---------
+PROFESSION_EXAMPLES = "midwife, HCA, physio, paramedic, FY1, PA, student nurse, medical student, doctor"
+# Said after every reply about a saved profession: what else decides whose guidance leads.
+PROFESSION_ORDER = (
+    "A profession you name in a question still decides for that question; other regulators' "
+    "guidance still shows where it applies."
+)
+
+
+def profession_saved(audience: str, how: str) -> str:
+    """The reply once a profession is saved: whose guidance comes first, and how to undo it."""
+    return (
+        f"Noted: you'll get {REGULATORS[audience]} guidance first ({WHO[audience]}). "
+        f"{PROFESSION_ORDER} To change it: `{how} <your profession>`; to forget it: `{how} clear`."
+    )
+
+
+def profession_shown(audience: str | None, how: str) -> str:
+    """The reply to ``how`` with nothing after it: the saved profession, or how to save one."""
+    if audience is None:
+        return (
+            "You haven't told me your profession, so I go by your question, the channel and the "
+            f"workspace's default. To tell me: `{how} nurse` (or {PROFESSION_EXAMPLES})."
+        )
+    return (
+        f"You get {REGULATORS[audience]} guidance first ({WHO[audience]}). "
+        f"To change it: `{how} <your profession>`; to forget it: `{how} clear`."
+    )
+
+
+def profession_cleared(how: str) -> str:
+    return (
+        "Done: I've forgotten your profession. I'll go by your question, the channel and the "
+        f"workspace's default again. To tell me again: `{how} nurse` (or {PROFESSION_EXAMPLES})."
+    )
+
+
+def profession_not_understood(how: str, clearable: bool = True) -> str:
+    """The reply when the words name no profession, or more than one. Never repeats them.
+    ``clearable``: say how to forget a saved one (not for a one-off, e.g. ``gmcbot ask --as``)."""
+    return (
+        "I couldn't tell whose guidance fits that. Type one of "
+        f"`{how} doctor` (GMC: {WHO['doctors']}), `{how} nurse` (NMC: {WHO['nurses']}) or "
+        f"`{how} ahp` (HCPC: {WHO['ahp']})" + (f"; `{how} clear` forgets it." if clearable else ".")
+    )

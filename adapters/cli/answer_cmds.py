@@ -23,13 +23,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask.add_argument("question", nargs="*", help="the question (quote it or not)")
     ask.add_argument("--top", type=int, default=3, metavar="N", help="how many citations (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    ask.add_argument(
+        "--as",
+        dest="profession",
+        metavar="PROFESSION",
+        help="answer as for someone who saved this profession (nurse, midwife, HCA, physio, paramedic, "
+        "FY1, PA, student nurse, doctor, ahp ...): their regulator's guidance first, unless the question "
+        "names a profession",
+    )
     ask.set_defaults(func=cmd_ask, parser=ask)
 
     con = sub.add_parser(
         "console",
         help="interactive session: type questions, get cited answers",
         description="An interactive session. On the very first start the sample question "
-        "is answered first; type a question per line, 'check MESSAGE', 'help', or 'quit'.",
+        "is answered first; type a question per line, 'check MESSAGE', 'profession WORDS', 'help', or 'quit'.",
     )
     con.add_argument("--no-sample", action="store_true", help="never answer the sample question first")
     con.add_argument(
@@ -47,8 +55,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.top < 1 or args.top > 20:
         print("gmcbot ask: --top must be between 1 and 20", file=sys.stderr)
         return 2
+    from bot import Known, profession_from, wording
+
+    known = Known()
+    if args.profession is not None:
+        known = Known(profession=profession_from(args.profession))
+        if known.profession is None:
+            print("gmcbot ask: " + wording.profession_not_understood("--as", clearable=False), file=sys.stderr)
+            return 2
     bot = make_bot(args)
-    answer = bot.ask(question, top=args.top)
+    answer = bot.ask(question, top=args.top, known=known)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

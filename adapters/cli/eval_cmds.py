@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cli.common import make_bot
-from bot import message_lines, question_lines, read_jsonl, score_messages, score_questions
+from bot import Known, message_lines, profession_from, question_lines, read_jsonl, score_messages, score_questions
 
 # bot.retrieval.Method's values, spelled out so that `gmcbot --help` imports no numpy
 # (tests/unit/test_cli.py checks they match).
@@ -34,6 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--misses", action="store_true", help="also print every line that missed, readably")
     q.add_argument(
         "--method", choices=METHODS, default="hybrid", help="ranking method (default: hybrid, the shipped one)"
+    )
+    q.add_argument(
+        "--use-roles",
+        action="store_true",
+        help="take each line's 'role' (e.g. \"staff nurse\") as the asker's saved profession, read as "
+        "'/gmc profession ROLE' would be; lines without a role, or whose role names no profession, have none",
     )
     q.set_defaults(func=cmd_questions)
     m = esub.add_parser(
@@ -82,10 +88,19 @@ def cmd_questions(args: argparse.Namespace) -> int:
     from bot import Method
 
     rows = read_jsonl(args.file, ("question", "relevant"))
+    known = roles_known(rows) if args.use_roles else None
     bot = make_bot(args)
-    answers = bot.ask_many([r["question"] for r in rows], top=3, method=Method(args.method))
-    _print(score_questions(rows, answers).to_json(), question_lines(rows, answers), args, "question", rows)
+    answers = bot.ask_many([r["question"] for r in rows], top=3, method=Method(args.method), known=known)
+    scores: dict[str, float | int] = score_questions(rows, answers).to_json()
+    if known is not None:
+        scores["with_profession"] = sum(1 for k in known if k.profession)
+    _print(scores, question_lines(rows, answers), args, "question", rows)
     return 0
+
+
+def roles_known(rows: list[dict[str, Any]]) -> list[Known]:
+    """Each line's ``role`` read as a saved profession (``bot.profession_from``)."""
+    return [Known(profession=profession_from(str(r.get("role") or ""))) for r in rows]
 
 
 def cmd_messages(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ from bot import ChannelSettings, Platform
 # bot.store.models.SENSITIVITIES, spelled out so that `gmcbot --help` imports no
 # SQLAlchemy (tests/unit/test_cli.py checks they match).
 SENSITIVITIES = ("low", "normal", "high")
+# bot.audience.AUDIENCES, likewise; "none" clears a channel's audience.
+AUDIENCES = ("doctors", "nurses", "ahp")
 
 ON_OFF = {"on": True, "off": False}
 PLATFORMS = [p.value for p in Platform if p is not Platform.CONSOLE]
@@ -28,16 +30,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "settings",
         help="view or change per-channel settings",
         description="Per-channel settings: whether the bot screens a channel, where "
-        "moderator notices go, how sensitive screening is. Channels are not "
-        "monitored until turned on.",
+        "moderator notices go, how sensitive screening is, whose guidance answers put first. "
+        "Channels are not monitored until turned on.",
     )
     ssub = group.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
 
     ch = ssub.add_parser(
         "channel",
         help="show one channel's settings, or change them",
-        description="Show a channel's settings; with any of --monitored, --moderators "
-        "or --sensitivity, change them and show the result.",
+        description="Show a channel's settings; with any of --monitored, --moderators, "
+        "--sensitivity or --audience, change them and show the result.",
     )
     ch.add_argument("platform", choices=PLATFORMS, help="the chat platform")
     ch.add_argument("channel", help="the channel id (Slack C…/G…, Discord channel snowflake, Teams 19:…@thread.tacv2)")
@@ -52,6 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--moderators", metavar="CHANNEL", help='channel id for moderator notices ("" to use the bot-wide default)'
     )
     ch.add_argument("--sensitivity", choices=SENSITIVITIES, help="how readily screening flags messages")
+    ch.add_argument(
+        "--audience",
+        choices=(*AUDIENCES, "none"),
+        help="whose guidance answers to questions asked here put first, after a profession the question "
+        "names and the asker's saved one (none: the voice model's guess, then the bot-wide default)",
+    )
     ch.add_argument("--json", action="store_true", help="print JSON")
     ch.set_defaults(func=cmd_channel)
 
@@ -71,7 +79,7 @@ def render(s: ChannelSettings) -> str:
     moderators = s.moderators_channel or "(bot-wide default)"
     return (
         f"{where}: {'monitored' if s.monitored else 'not monitored'}, "
-        f"moderators {moderators}, sensitivity {s.sensitivity}"
+        f"moderators {moderators}, sensitivity {s.sensitivity}, audience {s.audience or '(bot-wide default)'}"
     )
 
 
@@ -84,6 +92,7 @@ def cmd_channel(args: argparse.Namespace) -> int:
             monitored=ON_OFF[args.monitored] if args.monitored is not None else current.monitored,
             moderators_channel=args.moderators.strip() if args.moderators is not None else current.moderators_channel,
             sensitivity=args.sensitivity or current.sensitivity,
+            audience=current.audience if args.audience is None else ("" if args.audience == "none" else args.audience),
         )
         if changed != current:
             current = records.update_channel_settings(changed)

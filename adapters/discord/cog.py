@@ -1,5 +1,5 @@
-"""The Discord side of gmcbot: ``/gmc``, ``/gmc-settings``, button clicks and the message
-listener.
+"""The Discord side of gmcbot: ``/gmc``, ``/gmc-profession`` (the asker's saved profession,
+answered privately), ``/gmc-settings``, button clicks and the message listener.
 
 Contract (see ``adapters/base.py``):
 - every core call runs on one of the cog's two thread pools, so the gateway heartbeat never
@@ -64,6 +64,7 @@ from bot import (
     LastSeen,
     Message,
     Outcome,
+    Person,
     Platform,
     Question,
     Role,
@@ -83,6 +84,7 @@ ANSWER_BUDGET = 2.0
 ASK_WORKERS = 2
 WORK_WORKERS = 8
 T = TypeVar("T")
+PROFESSION_COMMAND = "/gmc-profession"
 NONE = discord.AllowedMentions.none()
 SORRY = wording.SORRY
 REPORT_NAME = "Report to gmcbot"
@@ -139,10 +141,10 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         self._asks.shutdown(wait=False, cancel_futures=True)
         self._work.shutdown(wait=False, cancel_futures=True)
 
-    async def _ask(self, user: discord.abc.User, guild_id: int | None, question: str) -> Asked:
+    async def _ask(self, user: discord.abc.User, guild_id: int | None, question: str, channel: str = "") -> Asked:
         """:meth:`UseCases.ask` on the ask pool (rate limit, failures: see ``Asked``), with
-        Discord's markup made plain first."""
-        asked = Question(plain_text(question), actor_of(user), Platform.DISCORD, str(guild_id or ""))
+        Discord's markup made plain first; ``channel`` is whose settings apply (a thread's parent)."""
+        asked = Question(plain_text(question), actor_of(user), Platform.DISCORD, str(guild_id or ""), channel)
         return await self._core(self._asks, self.core.ask, asked)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -166,7 +168,10 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
     @app_commands.describe(question="Your question, e.g. can I reply to a patient on Twitter?")
     async def gmc(self, interaction: discord.Interaction, question: str) -> None:
         """Answer privately (ephemeral) with the cited paragraph and Share/feedback buttons."""
-        task = asyncio.ensure_future(self._ask(interaction.user, interaction.guild_id, question))
+        channel = (
+            str(settings_channel_id(interaction.channel, interaction.channel_id or 0)) if interaction.guild_id else ""
+        )
+        task = asyncio.ensure_future(self._ask(interaction.user, interaction.guild_id, question, channel))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.answer_budget)
             if not done:
@@ -186,6 +191,30 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
                 len(asked.answer.citations),
             )
 
+    # -- /gmc-profession -------------------------------------------------------------------
+    @app_commands.command(
+        name="gmc-profession",
+        description="Tell gmcbot your profession once, so answers put your regulator's guidance first",
+    )
+    @app_commands.describe(
+        profession="e.g. nurse, midwife, HCA, physio, paramedic, FY1, PA, student nurse (empty: show it)",
+        clear="Forget your saved profession",
+    )
+    async def gmc_profession(
+        self, interaction: discord.Interaction, profession: str | None = None, clear: bool = False
+    ) -> None:
+        """Show, save or clear the asker's profession in this server (in a DM: everywhere
+        they have not saved one for the server); always ephemeral."""
+        person = Person(Platform.DISCORD, str(interaction.guild_id or ""), actor_of(interaction.user))
+        words = "clear" if clear else plain_text(profession or "")
+        try:
+            reply = await self._call(self.core.profession, person, words, PROFESSION_COMMAND)
+        except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
+            log_failure(f"/gmc-profession interaction {interaction.id}", exc)
+            await answer_once(interaction, Reply(content=SORRY))
+            return
+        await answer_once(interaction, Reply(content=reply.text))
+
     # -- /gmc-settings ---------------------------------------------------------------------
     @app_commands.command(name="gmc-settings", description="View or change gmcbot's settings for this channel")
     @app_commands.guild_only()
@@ -195,6 +224,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         moderators="Channel where moderators get a redacted notice of each flag",
         clear_moderators="Stop sending moderators' notices for this channel",
         sensitivity="How readily screening flags a message",
+        audience="Whose guidance answers here put first (after the question's and the asker's own profession)",
     )
     async def gmc_settings(
         self,
@@ -203,6 +233,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
         moderators: discord.TextChannel | None = None,
         clear_moderators: bool = False,
         sensitivity: Literal["low", "normal", "high"] | None = None,
+        audience: Literal["doctors", "nurses", "ahp", "none"] | None = None,
     ) -> None:
         """Show this channel's settings and apply any given changes (Manage Server only)."""
         if interaction.guild_id is None or interaction.channel_id is None:
@@ -217,6 +248,7 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
             monitored=screening,
             moderators_channel="" if clear_moderators else moderators_channel,
             sensitivity=sensitivity,
+            audience=None if audience is None else ("" if audience == "none" else audience),
         )
         key = ChannelKey(Platform.DISCORD, str(interaction.guild_id), str(channel_id))
         try:
@@ -406,7 +438,10 @@ class GuidanceCog(commands.Cog, name="GuidanceCog"):
 
     async def _answer_in_place(self, message: discord.Message, question: str) -> None:
         try:
-            asked = await self._ask(message.author, message.guild.id if message.guild else None, question)
+            channel = settings_channel_id(message.channel, message.channel.id) if message.guild else 0
+            asked = await self._ask(
+                message.author, message.guild.id if message.guild else None, question, str(channel or "")
+            )
         except Exception as exc:  # noqa: BLE001 - the asker still gets an answer
             log_failure(f"answering message {message.id}", exc)
             asked = Asked(AskStatus.FAILED, notice=SORRY)

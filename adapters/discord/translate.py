@@ -383,6 +383,7 @@ def settings_text(cs: ChannelSettings, delete_flagged: bool, can_delete: bool) -
         f"• Screening: {'on' if cs.monitored else 'off'}",
         f"• Moderators' channel: {mods}",
         f"• Sensitivity: {cs.sensitivity}",
+        f"• Audience (whose guidance comes first): {cs.audience or 'the server default'}",
         f"• Delete flagged messages (server-wide setting `delete_flagged`): {'on' if delete_flagged else 'off'}",
     ]
     if delete_flagged and not can_delete:

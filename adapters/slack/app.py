@@ -1,7 +1,8 @@
 """The Bolt app: thin glue between Slack events and :class:`bot.service.GuidanceBot`.
 
 ``build_app(bot, settings, client)`` registers:
-- ``/gmc``: help, a question (answered privately), or ``settings`` for workspace admins;
+- ``/gmc``: help, a question (answered privately), ``profession`` (the asker's saved
+  profession, shown, saved or cleared privately), or ``settings`` for workspace admins;
 - ``app_mention``: answered in the thread; a DM ``message``: answered in the DM;
 - channel ``message``: screened when the channel is monitored; a flag gets a private
   notice to the poster and, when a moderators' channel is set, a redacted notice there;
@@ -39,6 +40,7 @@ from adapters.slack.client import Sender, make_client
 from adapters.slack.durable import CLAIM, JOB, REPLAY, TAKEN, DurableDeliveries
 from adapters.slack.files import download, image_files, screened_body
 from adapters.slack.translate import (
+    PROFESSION_COMMAND,
     ButtonValue,
     CommandKind,
     Route,
@@ -66,6 +68,7 @@ from bot import (
     Job,
     Message,
     Outcome,
+    Person,
     Platform,
     Question,
     Role,
@@ -251,7 +254,7 @@ class SlackHandlers:
             self.sender.post_ephemeral(where.channel, where.user, text, blocks, where.thread_ts)
 
     def _ask(self, where: Where, question: str) -> Asked:
-        return self.core.ask(Question(question, Actor(user_id=where.user), Platform.SLACK, where.team))
+        return self.core.ask(Question(question, Actor(user_id=where.user), Platform.SLACK, where.team, where.channel))
 
     # -- /gmc -----------------------------------------------------------------------------
     def on_command(self, ack: Callable[..., Any], body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -272,6 +275,8 @@ class SlackHandlers:
             )
         elif command.kind is CommandKind.SETTINGS:
             self._once("answer", lambda: self._settings(where, command.setting, command.value, command.error))
+        elif command.kind is CommandKind.PROFESSION:
+            self._once("answer", lambda: self._profession(where, command.value))
         elif self.durable.pending(self._job(), "answer"):
             asked = self._ask(where, command.question)
             if asked.status is AskStatus.EMPTY:
@@ -500,6 +505,13 @@ class SlackHandlers:
 
     # <<< review of flags
 
+    # -- saved profession ---------------------------------------------------------------------------
+    def _profession(self, where: Where, text: str) -> None:
+        """``/gmc profession [WORDS]``: show, save or clear; the reply is ephemeral."""
+        person = Person(Platform.SLACK, where.team, Actor(user_id=where.user))
+        reply = self.core.profession(person, text, how=PROFESSION_COMMAND)
+        self.reply_private(where, reply.text, [])
+
     # -- settings ---------------------------------------------------------------------------------
     def _settings(self, where: Where, setting: str, value: str, error: str) -> None:
         if error:
@@ -513,6 +525,8 @@ class SlackHandlers:
             change = SettingsChange(monitored=value == "on")
         elif setting == "moderators":
             change = SettingsChange(moderators_channel=value)
+        elif setting == "audience":
+            change = SettingsChange(audience=value)
         current = self._configure(where, where.channel, change)
         self.reply_private(
             where, bk.settings_fallback(current), bk.settings_blocks(current, self.settings.moderators_channel)

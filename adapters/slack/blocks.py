@@ -213,6 +213,11 @@ def help_blocks(ask_who: str) -> list[Block]:
                 "In channels where an admin has turned screening on, I tell you privately if a message "
                 "may breach guidance; I never repost it."
             ),
+            section(
+                "*Tell me your profession once* and I'll put your regulator's guidance first: "
+                "`/gmc profession nurse` (or midwife, HCA, physio, paramedic, FY1, PA, student nurse). "
+                "`/gmc profession` shows it; `/gmc profession clear` forgets it. Only you see the replies."
+            ),
             context(f"For anything the guidance does not cover, ask {ask_who}. Workspace admins: `/gmc settings`."),
         ]
     )
@@ -309,6 +314,11 @@ def reviewed_blocks(original: Any, note: str) -> list[Block]:
 def settings_blocks(cs: ChannelSettings, default_moderators: str = "") -> list[Block]:
     """A channel's settings for a workspace admin, with a button to toggle screening."""
     state = "*on*" if cs.monitored else "*off*"
+    audience = (
+        f"*{cs.audience}* (their guidance first, unless the question or the asker's saved profession says otherwise)"
+        if cs.audience
+        else "the workspace default"
+    )
     if cs.moderators_channel:
         mods = channel_ref(cs.moderators_channel)
     elif default_moderators:
@@ -327,13 +337,15 @@ def settings_blocks(cs: ChannelSettings, default_moderators: str = "") -> list[B
                 "type": "section",
                 "text": trusted_mrkdwn(
                     f"Screening: {state}. When on, I check each message posted here and tell the poster "
-                    f"privately if it may breach guidance.\nModerators' channel: {mods}."
+                    f"privately if it may breach guidance.\nModerators' channel: {mods}.\n"
+                    f"Audience: {audience}."
                 ),
             },
             actions(toggle),
             context(
                 "`/gmc settings monitor on|off` · `/gmc settings moderators #channel` · "
-                "`/gmc settings moderators off`. I must be a member of both channels (`/invite @gmcbot`)."
+                "`/gmc settings moderators off` · `/gmc settings audience doctors|nurses|ahp|off`. "
+                "I must be a member of both channels (`/invite @gmcbot`)."
             ),
         ]
     )

@@ -231,13 +231,15 @@ class CommandKind(enum.StrEnum):
     HELP = "help"
     QUESTION = "question"
     SETTINGS = "settings"
+    PROFESSION = "profession"
 
 
 @dataclass(frozen=True)
 class Command:
     """A parsed ``/gmc`` command. For SETTINGS, ``setting`` is ``""`` (show),
-    ``"monitor"`` (value ``on``/``off``) or ``"moderators"`` (value a channel id or ``""``);
-    ``error`` says what was wrong with the text."""
+    ``"monitor"`` (value ``on``/``off``), ``"moderators"`` (value a channel id or ``""``) or
+    ``"audience"`` (value an audience or ``""``); for PROFESSION, ``value`` is what followed
+    ``profession`` (``""``: show it); ``error`` says what was wrong with the text."""
 
     kind: CommandKind
     question: str = ""
@@ -248,8 +250,12 @@ class Command:
 
 SETTINGS_USAGE = (
     "Usage: `/gmc settings` (show), `/gmc settings monitor on|off`, "
-    "`/gmc settings moderators #channel`, `/gmc settings moderators off`."
+    "`/gmc settings moderators #channel`, `/gmc settings moderators off`, "
+    "`/gmc settings audience doctors|nurses|ahp|off`."
 )
+PROFESSION_COMMAND = "/gmc profession"
+# bot.audience.AUDIENCES (tests/adapters/test_slack_translate.py checks they match).
+AUDIENCES = ("doctors", "nurses", "ahp")
 
 
 def _parse_settings(rest: str) -> Command:
@@ -271,6 +277,16 @@ def _parse_settings(rest: str) -> Command:
             error="Name the moderators' channel with #, e.g. "
             "`/gmc settings moderators #ig-moderators`, and make sure I am a member of it.",
         )
+    if name == "audience" and arg:
+        if arg.lower() in ("off", "none", "clear"):
+            return Command(CommandKind.SETTINGS, setting="audience", value="")
+        if arg.lower() in AUDIENCES:
+            return Command(CommandKind.SETTINGS, setting="audience", value=arg.lower())
+        return Command(
+            CommandKind.SETTINGS,
+            error="Name whose guidance comes first here: `/gmc settings audience doctors`, `nurses` or `ahp` "
+            "(`off` for the workspace default).",
+        )
     return Command(CommandKind.SETTINGS, error="I didn't recognise that setting. " + SETTINGS_USAGE)
 
 
@@ -282,6 +298,8 @@ def parse_command(text: str) -> Command:
         return Command(CommandKind.HELP)
     if words[0].lower() == "settings":
         return _parse_settings(words[1] if len(words) > 1 else "")
+    if words[0].lower() in ("profession", "role"):
+        return Command(CommandKind.PROFESSION, value=" ".join(to_plain(words[1] if len(words) > 1 else "").split()))
     question = " ".join(to_plain(text).split())
     return Command(CommandKind.QUESTION, question=question) if question else Command(CommandKind.HELP)
 

@@ -8,7 +8,8 @@ Contract (see ``adapters/base.py``):
   audience, the ``serviceurl`` claim equal to the activity's) unless ``insecure`` is set;
 - every reply goes to the incoming activity's ``serviceUrl`` (the SDK's per-turn API client);
 - a one-to-one chat message is a question; ``@gmcbot QUESTION`` in a channel or group chat is
-  answered privately (a targeted message, falling back to a one-to-one chat); the answer card
+  answered privately; ``profession WORDS`` (``@gmcbot profession WORDS``) shows, saves or clears
+  the sender's profession and ``help`` says how to use the bot, likewise privately (a targeted message, falling back to a one-to-one chat); the answer card
   never repeats the question, so a question carrying an identifier is never posted back;
 - every message in a monitored channel is screened; the poster is told privately (targeted
   message, else one-to-one chat) and the moderators' channel gets a card with the redacted
@@ -66,7 +67,9 @@ from adapters.teams.translate import (
     extension_command,
     extension_question,
     inbound,
+    is_help,
     message_link,
+    profession_words,
     reported_message,
 )
 from bot import (
@@ -76,6 +79,7 @@ from bot import (
     GuidanceBot,
     Handling,
     Outcome,
+    Person,
     Platform,
     Question,
     Role,
@@ -92,6 +96,16 @@ WORK_WORKERS = 4
 NOT_MINE = "That button is not one I recognise."
 EXTENSION_EMPTY = "Type a question, e.g. can I reply to a patient on Twitter?"
 REPORT_NOTHING = "I can only report a message with text in it."
+PROFESSION_COMMAND = "profession"
+HELP = (
+    "I answer questions about UK professional guidance on social media and messaging, with the "
+    "paragraph I rely on and a link to the official page. Message me a question here, mention me "
+    "in a channel (@gmcbot QUESTION; only you see the answer) or use Ask gmcbot from the message box. "
+    "Tell me your profession once and I'll put your regulator's guidance first: profession nurse (or "
+    "midwife, HCA, physio, paramedic, FY1, PA, student nurse); profession shows it; profession clear "
+    "forgets it. In channels a team owner has turned screening on, I tell you privately if a message may "
+    "breach guidance; I never repost it."
+)
 
 
 def log_failure(what: str, exc: BaseException) -> None:
@@ -149,7 +163,7 @@ class TeamsTurns:
         event_id = f"message:{turn.conversation_id}:{turn.activity_id}"
         if turn.kind is Kind.PERSONAL_QUESTION:
             if await self._call(self.cases.claim, Platform.TEAMS, event_id):
-                await self._send(ctx, card_activity(await self._answer_card(turn)), f"answer to {turn.activity_id}")
+                await self._send(ctx, card_activity(await self._reply_card(turn)), f"answer to {turn.activity_id}")
             return
         addressed = turn.kind is Kind.MENTION_QUESTION
         if not turn.message.conversation.workspace and not addressed:
@@ -158,10 +172,26 @@ class TeamsTurns:
         if outcome.handling is Handling.FLAGGED:
             await self._deliver_flag(ctx, turn, outcome)
         if addressed and outcome.handling not in (Handling.IGNORED, Handling.DUPLICATE):
-            await self._tell_privately(ctx, turn, await self._answer_card(turn), "answer")
+            await self._tell_privately(ctx, turn, await self._reply_card(turn), "answer")
+
+    async def _reply_card(self, turn: Inbound) -> Json:
+        """The private reply to a message addressed to the bot: help, the sender's
+        profession (``profession WORDS``) or the answer to a question."""
+        if is_help(turn.question):
+            return cards.message_card(HELP)
+        words = profession_words(turn.question)
+        if words is None:
+            return await self._answer_card(turn)
+        # Saved for the sender across the tenant (their Entra id), so it applies in every
+        # chat and team; a team has no profession of its own.
+        person = Person(Platform.TEAMS, "", turn.message.actor)
+        reply = await self._call(self.cases.profession, person, words, PROFESSION_COMMAND)
+        return cards.message_card(reply.text.replace("`", '"'))
 
     async def _answer_card(self, turn: Inbound) -> Json:
-        question = Question(turn.question, turn.message.actor, Platform.TEAMS, turn.message.conversation.workspace)
+        conv = turn.message.conversation
+        channel = conv.channel if conv.workspace else ""  # channel settings are a team channel's
+        question = Question(turn.question, turn.message.actor, Platform.TEAMS, conv.workspace, channel)
         asked = await self._core(self._asks, self.cases.ask, question)
         if asked.status is AskStatus.EMPTY:
             return cards.message_card(wording.EMPTY_QUESTION.replace("*", ""))

@@ -76,6 +76,11 @@ def manifest(
                         "scopes": ["personal", "team", "groupChat"],
                         "commands": [
                             {"title": "can I reply to a patient on Twitter?", "description": "Ask about guidance"},
+                            {
+                                "title": "profession nurse",
+                                "description": "Your regulator's guidance first (profession: show; profession clear)",
+                            },
+                            {"title": "help", "description": "How to use gmcbot"},
                         ],
                     }
                 ],

@@ -243,3 +243,21 @@ def message_link(activity: Json) -> str:
     payload = _obj(_obj(_obj(activity).get("value")).get("messagePayload"))
     link = _str(payload.get("linkToMessage"))
     return link if link.startswith("https://") else ""
+
+
+PROFESSION_WORD = "profession"
+HELP_WORDS = frozenset({"help", "?"})
+
+
+def profession_words(text: str) -> str | None:
+    """What follows ``profession`` when a question's text starts with that word (``""``
+    when nothing does), or ``None`` when it is not a profession command."""
+    words = text.split(None, 1)
+    if not words or words[0].lower() != PROFESSION_WORD:
+        return None
+    return " ".join(words[1].split()) if len(words) > 1 else ""
+
+
+def is_help(text: str) -> bool:
+    """True when the whole text asks for help ("help", "?")."""
+    return text.strip().lower() in HELP_WORDS

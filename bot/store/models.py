@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.audience import AUDIENCES
 from bot.types import FlagStatus
 
 FLAG_STATUSES = tuple(s.value for s in FlagStatus)
@@ -86,8 +87,25 @@ class ChannelSettingsRow(Base):
     moderators_channel: Mapped[str] = mapped_column(String, default="")
     sensitivity: Mapped[str] = mapped_column(String(16), default="normal")
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    audience: Mapped[str] = mapped_column(String(16), default="", server_default="")  # migration 0004
 
     __table_args__ = (CheckConstraint(one_of("sensitivity", SENSITIVITIES), name="ck_channel_settings_sensitivity"),)
+
+
+class ProfessionRow(Base):
+    """A person's saved profession (the audience whose guidance they get first), keyed by
+    platform, workspace and the pseudonym of their user id. Nothing else of the person,
+    and nothing of what they asked, is kept; clearing it deletes the row."""
+
+    __tablename__ = "user_professions"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String, primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint(one_of("audience", AUDIENCES), name="ck_user_professions_audience"),)
 
 
 class ProcessedEvent(Base):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.models import Base
@@ -41,7 +41,8 @@ _TAKEN = ".taken-"
 @dataclass(frozen=True)
 class Op:
     """One write: ``insert`` (nothing on a conflicting key), ``update`` (the rows matching
-    ``key``; returns whether one changed) or ``upsert`` (insert, or update on ``key``)."""
+    ``key``; returns whether one changed), ``upsert`` (insert, or update on ``key``) or
+    ``delete`` (the rows matching ``key``; returns whether one went)."""
 
     kind: str
     table: str
@@ -50,8 +51,10 @@ class Op:
 
     def __call__(self, conn: Connection) -> bool:
         table: Table = Base.metadata.tables[self.table]
-        if self.kind == "update":
+        if self.kind in ("update", "delete"):
             where = [table.c[k] == v for k, v in self.key.items()]
+            if self.kind == "delete":
+                return conn.execute(delete(table).where(*where)).rowcount > 0
             return conn.execute(update(table).where(*where).values(**self.values)).rowcount > 0
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
         stmt = insert.values(**self.key, **self.values)

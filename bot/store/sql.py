@@ -34,9 +34,24 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import Insert
 
 from bot.errors import GmcbotError, StoreUnavailable
-from bot.records import DEDUP_SECONDS, FeedbackRecord, FlagRecord, MemoryRecords, flag_record, pseudonymise
+from bot.records import (
+    DEDUP_SECONDS,
+    FeedbackRecord,
+    FlagRecord,
+    MemoryRecords,
+    check_audience,
+    flag_record,
+    pseudonymise,
+)
 from bot.store.decisions_sql import SqlDecisions, purge_review_rows
-from bot.store.models import SENSITIVITIES, ChannelSettingsRow, FeedbackRow, FlagRow, ProcessedEvent
+from bot.store.models import (
+    SENSITIVITIES,
+    ChannelSettingsRow,
+    FeedbackRow,
+    FlagRow,
+    ProcessedEvent,
+    ProfessionRow,
+)
 from bot.store.pending import PendingWrites, Write
 from bot.store.spill import SPILL_GLOB, Op, spill, take_spilled
 from bot.types import Actor, ChannelSettings, Flag, FlagStatus, Message, Platform
@@ -48,6 +63,7 @@ FLAGS: Table = FlagRow.__table__  # type: ignore[assignment]
 FEEDBACK: Table = FeedbackRow.__table__  # type: ignore[assignment]
 SETTINGS: Table = ChannelSettingsRow.__table__  # type: ignore[assignment]
 EVENTS: Table = ProcessedEvent.__table__  # type: ignore[assignment]
+PROFESSIONS: Table = ProfessionRow.__table__  # type: ignore[assignment]
 
 
 def utcnow() -> datetime:
@@ -218,6 +234,7 @@ class SqlRecords(SqlDecisions):
                 monitored=bool(row["monitored"]),
                 moderators_channel=row["moderators_channel"],
                 sensitivity=row["sensitivity"],
+                audience=row["audience"] or "",
             )
 
         if not self._pending.down and not len(self._pending):
@@ -236,10 +253,12 @@ class SqlRecords(SqlDecisions):
     def update_channel_settings(self, settings: ChannelSettings) -> ChannelSettings:
         if settings.sensitivity not in SENSITIVITIES:
             raise ValueError(f"sensitivity must be one of {', '.join(SENSITIVITIES)}, not {settings.sensitivity!r}")
+        check_audience(settings.audience, allow_empty=True)
         values = {
             "monitored": bool(settings.monitored),
             "moderators_channel": settings.moderators_channel,
             "sensitivity": settings.sensitivity,
+            "audience": settings.audience,
             "updated": self._clock(),
         }
         keys = {"platform": settings.platform.value, "workspace": settings.workspace, "channel": settings.channel}
@@ -247,6 +266,43 @@ class SqlRecords(SqlDecisions):
         self._memory.update_channel_settings(settings)
         self._write(Op("upsert", SETTINGS.name, values, key=keys))
         return settings
+
+    def profession(self, platform: Platform, workspace: str, actor: Actor) -> str | None:
+        """The saved profession; while the database is away, the last one this process
+        saw or saved (like channel settings)."""
+        if not actor.user_id:
+            return None
+        user_hash = pseudonymise(self._key, actor.user_id)
+
+        def read(conn: Connection) -> str | None:
+            value = conn.execute(
+                select(PROFESSIONS.c.audience).where(
+                    PROFESSIONS.c.platform == platform.value,
+                    PROFESSIONS.c.workspace == workspace,
+                    PROFESSIONS.c.user_hash == user_hash,
+                )
+            ).scalar_one_or_none()
+            return str(value) if value else None
+
+        with self._lock:
+            if self._ready():
+                try:
+                    found = self._run(read)
+                except _Down:
+                    pass
+                else:
+                    self._memory.set_profession(platform, workspace, actor, found)
+                    return found
+            return self._memory.profession(platform, workspace, actor)
+
+    def set_profession(self, platform: Platform, workspace: str, actor: Actor, audience: str | None) -> None:
+        """Upsert (or, for ``None``, delete) the row keyed by the user id's pseudonym."""
+        self._memory.set_profession(platform, workspace, actor, audience)  # checks both
+        keys = {"platform": platform.value, "workspace": workspace, "user_hash": pseudonymise(self._key, actor.user_id)}
+        if audience:
+            self._write(Op("upsert", PROFESSIONS.name, {"audience": audience, "updated": self._clock()}, key=keys))
+        else:
+            self._write(Op("delete", PROFESSIONS.name, {}, key=keys))
 
     # -- governance (CLI); these need the database and raise StoreUnavailable -------------
     def flags(
@@ -299,6 +355,7 @@ class SqlRecords(SqlDecisions):
                 bool(r["monitored"]),
                 r["moderators_channel"],
                 r["sensitivity"],
+                r["audience"] or "",
             )
             for r in rows
         ]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from adapters.discord.translate import SHARE_ID
+from bot.types import Actor, Platform
 from index.embedders import HashingEmbedder
 from tests.adapters.discord_world import GUILD_ID, MODS, POLICY_QUESTION, WARD, discord_world
 from tests.fakes import discord_payloads as p
@@ -180,7 +181,10 @@ async def test_commands_are_registered_with_least_privilege_defaults(tmp_path: P
         sync = w.fake.find("PUT", r"/applications/\d+/commands$")
         assert len(sync) == 1
         commands = {c["name"]: c for c in sync[0].body}
-        assert set(commands) == {"gmc", "gmc-settings", "Report to gmcbot"}
+        assert set(commands) == {"gmc", "gmc-profession", "gmc-settings", "Report to gmcbot"}
+        assert "default_member_permissions" not in commands["gmc-profession"] or not commands["gmc-profession"].get(
+            "default_member_permissions"
+        )  # anyone may say their profession, in a server or a DM
         assert commands["Report to gmcbot"]["type"] == 3 and commands["Report to gmcbot"]["contexts"] == [0]
         assert commands["gmc"]["options"][0]["name"] == "question" and commands["gmc"]["options"][0]["required"]
         assert int(commands["gmc-settings"]["default_member_permissions"]) == p.MANAGE_GUILD
@@ -213,3 +217,58 @@ async def test_a_core_failure_is_answered_once_and_logged_without_the_question(
         assert reply["content"].startswith("Sorry, something went wrong")
         assert "CorpusError" in caplog.text
         assert POLICY_QUESTION not in caplog.text and "Twitter" not in caplog.text
+
+
+# -- /gmc-profession (issue 14) ----------------------------------------------------------------
+PHOTO = "can I post a photo from work on Instagram?"
+
+
+def profession_option(value: str) -> list[p.Json]:
+    return [{"name": "profession", "type": 3, "value": value}]
+
+
+async def test_gmc_profession_saves_shows_and_clears_privately(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        poster = Actor(str(w.poster["id"]))
+        shown = await w.slash("gmc-profession", [])
+        body = w.responses(shown)[0].body
+        assert body["data"]["flags"] & EPHEMERAL and body["data"]["allowed_mentions"] == NO_MENTIONS
+        assert "haven't told me your profession" in body["data"]["content"]
+        saved = await w.slash("gmc-profession", profession_option("community midwife"))
+        content = w.responses(saved)[0].body["data"]["content"]
+        assert content.startswith("Noted: you'll get NMC guidance first") and "`/gmc-profession clear`" in content
+        assert w.guidance.profession(Platform.DISCORD, str(GUILD_ID), poster) == "nurses"
+        answer = w.answer_message(await w.gmc(PHOTO))
+        assert answer["embeds"][0]["url"] == w.guidance.corpus.documents["nmc-sm"].url
+        cleared = await w.slash("gmc-profession", [{"name": "clear", "type": 5, "value": True}])
+        assert "forgotten your profession" in w.responses(cleared)[0].body["data"]["content"]
+        assert w.guidance.profession(Platform.DISCORD, str(GUILD_ID), poster) is None
+
+
+async def test_a_profession_saved_in_a_dm_applies_in_the_server(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        dm = await w.slash("gmc-profession", profession_option("paramedic"), in_guild=False)
+        assert "HCPC guidance first" in w.responses(dm)[0].body["data"]["content"]
+        assert w.guidance.profession(Platform.DISCORD, "", Actor(str(w.poster["id"]))) == "ahp"
+        answer = w.answer_message(await w.gmc(PHOTO))
+        assert answer["embeds"][0]["url"] == w.guidance.corpus.documents["hcpc-sm-2024"].url
+
+
+async def test_gmc_profession_not_understood_says_what_to_type(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        reply = await w.slash("gmc-profession", profession_option("pharmacist for John Carter"))
+        content = w.responses(reply)[0].body["data"]["content"]
+        assert "`/gmc-profession nurse`" in content and "John Carter" not in content
+
+
+async def test_admins_set_a_channel_audience(tmp_path: Path) -> None:
+    async with discord_world(tmp_path) as w:
+        options = [{"name": "audience", "type": 3, "value": "nurses"}]
+        reply = await w.slash("gmc-settings", options, user=w.admin, permissions=p.MANAGE_GUILD)
+        assert "Audience (whose guidance comes first): nurses" in w.responses(reply)[0].body["data"]["content"]
+        assert w.channel_settings().audience == "nurses"
+        answer = w.answer_message(await w.gmc(PHOTO))
+        assert answer["embeds"][0]["url"] == w.guidance.corpus.documents["nmc-sm"].url
+        options = [{"name": "audience", "type": 3, "value": "none"}]
+        await w.slash("gmc-settings", options, user=w.admin, permissions=p.MANAGE_GUILD)
+        assert w.channel_settings().audience == ""

@@ -17,7 +17,7 @@ import pytest
 from adapters.slack import blocks as bk
 from bot.logsetup import quiet_body_loggers
 from bot.render import citation_line
-from bot.types import ChannelSettings, FlagStatus, Platform
+from bot.types import Actor, ChannelSettings, FlagStatus, Platform
 from tests.adapters.slack_harness import SlackHarness, find_button, payload, running_slack
 from tests.fakes.slack_api import BOT_USER_ID, RESPONSE_METHOD, TEAM_ID, Call, FakeSlackApi
 from tests.generated import ADAPTER_MESSAGES, generate
@@ -545,3 +545,63 @@ def test_a_replayed_command_sends_its_rate_limit_notice_only_once(
     fake_slack.settle(quiet=0.3)
     notices = fake_slack.calls_to(RESPONSE_METHOD)
     assert len(notices) == 1 and "try again" in shown(notices[0])
+
+
+# -- /gmc profession (issue 14) --------------------------------------------------------------------
+PHOTO = "can I post a photo from work on Instagram?"
+
+
+def test_profession_is_saved_shown_used_and_cleared_privately(slack: SlackHarness) -> None:
+    slack.command("profession", name="p0")
+    shown_none = shown(slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/p0"))[0])
+    assert "haven't told me your profession" in shown_none and "/gmc profession nurse" in shown_none
+    slack.command("profession staff nurse", name="p1")
+    saved = slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/p1"))[0]
+    assert saved.params["response_type"] == "ephemeral"
+    assert "Noted: you'll get NMC guidance first" in shown(saved)
+    assert slack.bot.profession(Platform.SLACK, TEAM_ID, Actor("U0ANN")) == "nurses"
+    slack.command(PHOTO, name="q1")
+    answer = slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/q1"))[0]
+    assert find_button(blocks_of(answer), bk.OPEN_LINK)["url"] == slack.bot.corpus.documents["nmc-sm"].url
+    slack.command("profession", name="p2")
+    assert "You get NMC guidance first" in shown(
+        slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/p2"))[0]
+    )
+    slack.command("profession clear", name="p3")
+    assert "forgotten your profession" in shown(
+        slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/p3"))[0]
+    )
+    assert slack.bot.profession(Platform.SLACK, TEAM_ID, Actor("U0ANN")) is None
+    assert slack.fake.calls_to("chat.postMessage") == []  # nothing visible to others
+
+
+def test_a_profession_not_understood_says_what_to_type_and_never_repeats_it(slack: SlackHarness) -> None:
+    slack.command("profession pharmacist looking after John Carter", name="p9")
+    reply = shown(slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/p9"))[0])
+    assert "`/gmc profession nurse`" in reply and "John Carter" not in reply and "pharmacist" not in reply
+    assert slack.bot.profession(Platform.SLACK, TEAM_ID, Actor("U0ANN")) is None
+
+
+def test_help_and_the_home_tab_say_how_to_set_a_profession(slack: SlackHarness) -> None:
+    slack.command("help", name="h")
+    assert "/gmc profession nurse" in shown(slack.fake.wait_for(RESPONSE_METHOD)[0])
+
+
+def test_admins_set_a_channel_audience_and_questions_there_follow_it(slack: SlackHarness) -> None:
+    slack.command("settings audience ahp", user="U0ANN", name="a0")
+    assert "Only workspace admins" in shown(slack.fake.wait_for(RESPONSE_METHOD)[0])
+    slack.command("settings audience ahp", user="U0ADMIN", name="a1")
+    reply = shown(slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/a1"))[0])
+    assert "Audience: *ahp*" in reply
+    assert slack.bot.channel_settings(Platform.SLACK, TEAM_ID, "C0WARD").audience == "ahp"
+    slack.command(PHOTO, name="q2")
+    answer = slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/q2"))[0]
+    assert find_button(blocks_of(answer), bk.OPEN_LINK)["url"] == slack.bot.corpus.documents["hcpc-sm-2024"].url
+    slack.command("profession midwife", name="p4")  # the asker's own profession comes before the channel's
+    slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/p4"))
+    slack.command(PHOTO, name="q3")
+    answer = slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/q3"))[0]
+    assert find_button(blocks_of(answer), bk.OPEN_LINK)["url"] == slack.bot.corpus.documents["nmc-sm"].url
+    slack.command("settings audience off", user="U0ADMIN", name="a2")
+    slack.fake.wait_for(RESPONSE_METHOD, where=lambda c: c.path.endswith("/a2"))
+    assert slack.bot.channel_settings(Platform.SLACK, TEAM_ID, "C0WARD").audience == ""

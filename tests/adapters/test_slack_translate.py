@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from adapters.slack.translate import (
     VALUE_LIMIT,
     ButtonValue,
+    Command,
     CommandKind,
     Route,
     clip_plain,
@@ -158,6 +159,8 @@ def test_empty_or_help_gives_help(text: str) -> None:
         ("settings moderators <#C0MODS|ig-moderators>", "moderators", "C0MODS"),
         ("settings moderators C0MODS", "moderators", "C0MODS"),
         ("settings moderators off", "moderators", ""),
+        ("settings audience Nurses", "audience", "nurses"),
+        ("settings audience off", "audience", ""),
     ],
 )
 def test_settings_commands(text: str, setting: str, value: str) -> None:
@@ -166,11 +169,31 @@ def test_settings_commands(text: str, setting: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["settings monitor maybe", "settings moderators #ig-moderators", "settings colour blue"]
+    "text",
+    ["settings monitor maybe", "settings moderators #ig-moderators", "settings colour blue", "settings audience GPs"],
 )
 def test_bad_settings_commands_explain_themselves(text: str) -> None:
     command = parse_command(text)
     assert command.kind is CommandKind.SETTINGS and command.error
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("profession", ""), ("profession  staff   nurse", "staff nurse"), ("Profession FY1", "FY1"), ("role PA", "PA")],
+)
+def test_profession_commands(text: str, value: str) -> None:
+    assert parse_command(text) == Command(CommandKind.PROFESSION, value=value)
+
+
+def test_professional_questions_are_questions() -> None:
+    assert parse_command("professional boundaries on facebook?").kind is CommandKind.QUESTION
+
+
+def test_the_audiences_spelled_out_match_the_core() -> None:
+    from adapters.slack.translate import AUDIENCES
+    from bot import AUDIENCES as CORE
+
+    assert AUDIENCES == CORE
 
 
 def test_help_with_words_is_a_question() -> None:

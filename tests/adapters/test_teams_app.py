@@ -5,6 +5,7 @@ sent, stored or logged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -16,8 +17,17 @@ from bot import wording
 from bot.config import Settings
 from bot.logsetup import quiet_body_loggers
 from bot.store import open_records
-from bot.types import Category, DocStatus, FlagStatus
-from tests.adapters.teams_world import MODERATOR, MODS, PERSONAL_CHAT, POSTER, WARD, TeamsWorld, teams_world
+from bot.types import Actor, Category, DocStatus, FlagStatus, Platform
+from tests.adapters.teams_world import (
+    MODERATOR,
+    MODS,
+    PERSONAL_CHAT,
+    POSTER,
+    WARD,
+    TeamsWorld,
+    aad_id,
+    teams_world,
+)
 from tests.fakes.teams_connector import Call
 from tests.generated import ADAPTER_MESSAGES, generate
 from tests.privacy import identifiers_in, leaks, leaks_among, log_text, sqlite_text
@@ -293,3 +303,51 @@ def test_generated_identifiers_never_reach_teams_records_or_logs(
         assert len(moderators) >= sum(g.about_patient for g in generated)
     needles = [n for g in generated for n in g.needles]
     assert [needles[i].text for i in sorted(leaks_among(needles, everything))] == []
+
+
+# -- profession (issue 14) -------------------------------------------------------------------------
+PHOTO = "can I post a photo from work on Instagram?"
+
+
+def body_text(content: dict[str, Any]) -> str:
+    """The text of a card's blocks, as shown."""
+    return " ".join(str(b.get("text", "")) for b in content["body"])
+
+
+def test_profession_in_a_personal_chat_is_saved_and_used_in_channels(tmp_path: Path) -> None:
+    with teams_world(tmp_path) as w:
+        poster = Actor(aad_id(POSTER))
+        w.post(w.personal("profession"))
+        [shown] = w.connector.wait_for(1)
+        assert "haven't told me your profession" in card_text(card_of(shown))
+        w.post(w.personal("profession student nurse"))
+        saved = body_text(card_of(w.connector.wait_for(2)[1]))
+        assert "Noted: you'll get NMC guidance first" in saved and '"profession clear"' in saved
+        assert w.guidance.profession(Platform.TEAMS, "", poster) == "nurses"
+        w.post(w.channel(PHOTO, mention=True))  # in a team channel: the same person, the same profession
+        answer = w.connector.wait_for(3)[2]
+        assert answer.query == {"isTargetedActivity": ["true"]}
+        nmc = w.guidance.corpus.documents["nmc-sm"].url
+        assert {"type": "Action.OpenUrl", "title": "Official guidance", "url": nmc} in card_of(answer)["actions"]
+        w.post(w.channel("profession clear", mention=True))  # also from a channel, privately
+        cleared = w.connector.wait_for(4)[3]
+        assert cleared.query == {"isTargetedActivity": ["true"]} and "forgotten" in card_text(card_of(cleared))
+        assert w.guidance.profession(Platform.TEAMS, "", poster) is None
+
+
+def test_help_and_a_profession_not_understood_say_what_to_type(tmp_path: Path) -> None:
+    with teams_world(tmp_path) as w:
+        w.post(w.personal("help"))
+        assert "profession nurse" in card_text(card_of(w.connector.wait_for(1)[0]))
+        w.post(w.personal("profession pharmacist for John Carter"))
+        reply = body_text(card_of(w.connector.wait_for(2)[1]))
+        assert '"profession nurse"' in reply and "John Carter" not in reply
+
+
+def test_a_channel_audience_applies_to_questions_asked_there(tmp_path: Path) -> None:
+    with teams_world(tmp_path) as w:
+        w.guidance.update_channel_settings(dataclasses.replace(w.channel_settings(), audience="ahp"))
+        w.post(w.channel(PHOTO, mention=True))
+        hcpc = w.guidance.corpus.documents["hcpc-sm-2024"].url
+        actions = card_of(w.connector.wait_for(1)[0])["actions"]
+        assert {"type": "Action.OpenUrl", "title": "Official guidance", "url": hcpc} in actions

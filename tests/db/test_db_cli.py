@@ -152,6 +152,8 @@ def test_settings_channel_show_change_list(cli: Callable[..., tuple[int, str, st
         "CMOD",
         "--sensitivity",
         "high",
+        "--audience",
+        "nurses",
         "--json",
     )
     assert code == 0
@@ -162,9 +164,12 @@ def test_settings_channel_show_change_list(cli: Callable[..., tuple[int, str, st
         "monitored": True,
         "moderators_channel": "CMOD",
         "sensitivity": "high",
+        "audience": "nurses",
     }
     _, out, _ = cli("settings", "channel", "slack", "C9", "--workspace", "T1", "--monitored", "off")
-    assert "not monitored" in out and "CMOD" in out and "high" in out  # other values kept
+    assert "not monitored" in out and "CMOD" in out and "high" in out and "nurses" in out  # other values kept
+    _, out, _ = cli("settings", "channel", "slack", "C9", "--workspace", "T1", "--audience", "none", "--json")
+    assert json.loads(out)["audience"] == ""
     _, out, _ = cli("settings", "list", "--json")
     assert [(s["channel"], s["monitored"]) for s in json.loads(out)] == [("C9", False)]
 

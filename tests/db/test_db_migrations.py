@@ -27,6 +27,7 @@ TABLES = {
     "review_users",
     "review_sessions",
     "review_log",
+    "user_professions",
 }
 
 

@@ -63,12 +63,14 @@ def test_check_with_the_hashing_embedder_imports_no_model_library(tmp_path: Path
 
 def test_cli_choices_spelled_out_match_their_sources() -> None:
     from adapters.cli.eval_cmds import METHODS
-    from adapters.cli.settings_cmds import SENSITIVITIES
+    from adapters.cli.settings_cmds import AUDIENCES, SENSITIVITIES
+    from bot.audience import AUDIENCES as KNOWN_AUDIENCES
     from bot.retrieval import Method
     from bot.store.models import SENSITIVITIES as STORED
 
     assert METHODS == tuple(m.value for m in Method)
     assert SENSITIVITIES == STORED
+    assert AUDIENCES == KNOWN_AUDIENCES
 
 
 def test_auto_backend_answers_on_fp32_and_screens_on_int8() -> None:
