@@ -63,6 +63,13 @@ def cli_module(tree: Path) -> str:
     return "adapters.cli" if (tree / "adapters" / "cli").is_dir() else "bot.cli"
 
 
+def backend_of(tree: Path) -> str:
+    """The backend ``tree``'s server embeds with by default: ``auto`` (ONNX Runtime) once
+    the tree has ``index/onnx_minilm.py``, ``torch`` before; the burst's expected outcomes
+    are screened, and its data folder prepared, with the same one."""
+    return "auto" if (tree / "index" / "onnx_minilm.py").is_file() else "torch"
+
+
 def fresh(tree: Path, args: list[str], cwd: Path, timeout: float = 600.0) -> dict[str, float]:
     """One fresh ``python -m <the CLI> ARGS`` from ``tree``: wall and CPU seconds, peak RSS."""
     start = time.perf_counter()
@@ -271,7 +278,7 @@ def run(ctx: Context) -> Section:
                 senders,
                 embedder,
                 root=tree,
-                embed_backend="torch" if name == "before" else "auto",
+                embed_backend=backend_of(tree),
             )
         lb, la = load["before"], load["after"]
         rows.append(
