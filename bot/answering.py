@@ -21,7 +21,7 @@ from bot.corpus import Corpus
 from bot.retrieval import Candidate, Ranking
 from bot.scope import route_for
 from bot.types import Answer, AnswerStatus, Citation, DocStatus
-from bot.versions import status_answer
+from bot.versions import is_status_question, status_answer
 
 # Calibrated with the MiniLM embedder on eval/questions.jsonl (docs/retrieval.md): the
 # best paragraph's base similarity below DECLINE_BELOW means nothing answers; between
@@ -129,10 +129,11 @@ def make_answer(
     the voice model's guess, else ``default_audience``)."""
     if not question.strip() or not ranking.candidates:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
-    ranked_docs = list(dict.fromkeys(c.paragraph.doc_id for c in ranking.candidates))
-    standing = status_answer(question, corpus, ranked_docs, truncated)
-    if standing is not None:
-        return standing
+    if is_status_question(question):
+        ranked_docs = list(dict.fromkeys(c.paragraph.doc_id for c in ranking.candidates))
+        standing = status_answer(question, corpus, ranked_docs, truncated)
+        if standing is not None:
+            return standing
     if ranking.outside - ranking.inside > thresholds.outside_margin:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated, route_for(ranking.outside_topic, routes))
     if ranking.confidence < thresholds.decline_below:

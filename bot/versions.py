@@ -11,6 +11,7 @@ guidance in force first: the successor's opening paragraph, then the named docum
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -89,14 +90,16 @@ def named_document(question: str, documents: Sequence[Document], ranked_docs: Se
 
 
 def _date(value: str) -> str:
-    """``2024-01-30`` -> ``30 January 2024``; a year or year-month as written."""
-    months = ("January February March April May June July August September October November December").split()
-    parts = value.split("-")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return f"{int(parts[2])} {months[int(parts[1]) - 1]} {parts[0]}"
-    if len(parts) == 2 and all(p.isdigit() for p in parts):
-        return f"{months[int(parts[1]) - 1]} {parts[0]}"
-    return value
+    """``2024-01-30`` -> ``30 January 2024``; ``2018-11`` -> ``November 2018``; else as written."""
+    try:
+        day = datetime.date.fromisoformat(value)
+        return f"{day.day} {day:%B %Y}"
+    except ValueError:
+        pass
+    try:
+        return f"{datetime.date.fromisoformat(value + '-01'):%B %Y}"
+    except ValueError:
+        return value
 
 
 def status_note(doc: Document, successor: Document | None, question: str = "") -> str:
