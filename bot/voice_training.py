@@ -25,17 +25,33 @@ import numpy as np
 from bot.corpus import Corpus
 from bot.query import expand_for_search, normalise_question
 from bot.voice import VOICE_FILE, digest, model_family
+from guidance_corpus import CORPUS_ROOT
 
 CLASSES = ("doctors", "nurses", "ahp")
 SEED = 20261207
 L2 = 1e-3
 FOLDS = 5
 TARGET_PRECISION = 0.9
+BLIND_WRITTEN_DIR = CORPUS_ROOT / "questions" / "blind_written"
 
 
-def examples(corpus: Corpus) -> tuple[list[str], np.ndarray, list[str]]:
+def blind_written_questions(folder: Path = BLIND_WRITTEN_DIR) -> frozenset[str]:
+    """The blind-written questions as they are stored among the asks (whitespace collapsed,
+    ``|`` made ``/``; ``tools/blind_questions.py``)."""
+    out: set[str] = set()
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.add(" ".join(str(json.loads(line)["question"]).split()).replace("|", "/"))
+    return frozenset(out)
+
+
+def examples(corpus: Corpus, blind: frozenset[str] | None = None) -> tuple[list[str], np.ndarray, list[str]]:
     """``(texts, labels, groups)``: each ask as a question, its document's audience (an
-    index into :data:`CLASSES`) and its paragraph id."""
+    index into :data:`CLASSES`) and its paragraph id. The blind-written questions
+    (``blind``, by default :func:`blind_written_questions`) are left out: their writers
+    asked in roles of their own, whatever document answers them."""
+    blind = blind_written_questions() if blind is None else blind
     texts: list[str] = []
     labels: list[int] = []
     groups: list[str] = []
@@ -44,6 +60,8 @@ def examples(corpus: Corpus) -> tuple[list[str], np.ndarray, list[str]]:
         if len(audience) != 1 or audience[0] not in CLASSES:
             continue
         for ask in p.all_asks:
+            if ask in blind:
+                continue  # written by an asker in a role of their own, not in the document's voice
             texts.append(expand_for_search(normalise_question(ask)[0]))
             labels.append(CLASSES.index(audience[0]))
             groups.append(p.id)

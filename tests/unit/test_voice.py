@@ -10,8 +10,9 @@ import pytest
 
 from bot.audience import detect_audience
 from bot.corpus import load_corpus
+from bot.query import expand_for_search, normalise_question
 from bot.voice import VOICE_FILE, VoiceFileError, VoiceModel, load_voice, load_voice_for
-from bot.voice_training import CLASSES, examples, thresholds, train
+from bot.voice_training import CLASSES, blind_written_questions, examples, thresholds, train
 
 
 def _model(thresholds: dict[str, float]) -> VoiceModel:
@@ -52,6 +53,17 @@ def test_training_examples_are_the_asks_of_single_audience_documents() -> None:
     assert len(texts) == len(labels) == len(groups) > 1000
     assert not any(g.startswith("nhse-messaging:") for g in groups)  # written for everyone
     assert set(labels.tolist()) == {0, 1, 2}
+
+
+def test_blind_written_questions_are_not_taken_as_a_documents_voice() -> None:
+    corpus = load_corpus()
+    blind = blind_written_questions()
+    assert len(blind) > 1000
+    texts, _, _ = examples(corpus, blind=frozenset())
+    kept, _, _ = examples(corpus)
+    some = next(iter(sorted(blind & {a for p in corpus.paragraphs for a in p.all_asks})))
+    assert len(kept) < len(texts)
+    assert expand_for_search(normalise_question(some)[0]) not in kept
 
 
 def test_thresholds_reach_the_target_precision_out_of_fold() -> None:
