@@ -32,13 +32,19 @@ _PATTERNS = {
     # Healthcare and nursing assistants have no regulator of their own; they work in
     # nursing teams, so the nursing regulator's guidance is the closest.
     "nurses": r"nurse|nurses|nursing|midwife|midwives|midwifery|health visitor|\bnmc\b|\bhcas?\b|"
-    r"health ?care assistant|care assistant|nursing associate|support worker|maternity support",
+    r"health ?care assistant|care assistant|nursing associate|support worker|maternity support|"
+    r"matron|ward sister",
     "ahp": r"paramedic|physio(?:therapist)?|radiographer|occupational therapist|dietitian|"
     r"podiatrist|speech and language therapist|operating department practitioner|\bodp\b|"
     r"\bslt\b|\bahps?\b|allied health|"
-    r"biomedical scientist|orthoptist|prosthetist|\bhcpc\b|art therapist|practitioner psychologist",
+    r"biomedical scientist|orthoptist|prosthetist|\bhcpc\b|art therapist|"
+    r"(?:practitioner|clinical|counselling|forensic|health|educational) psychologist",
     "doctors": r"doctor|\bgp\b|consultant|registrar|\bf[12]\b|\bfy[12]\b|\bsho\b|house officer|"
-    r"medical student|physician associate|anaesthesia associate|surgeon|\bgmc\b",
+    r"medical student|physician associate|anaesthesia associate|surgeon|\bgmc\b|"
+    # Doctors often give their specialty rather than "doctor".
+    r"psychiatrist|anaesthetist|paediatrician|pediatrician|physician|neonatologist|geriatrician|"
+    r"obstetrician|gynaecologist|radiologist|oncologist|cardiologist|dermatologist|haematologist|"
+    r"pathologist|intensivist|ophthalmologist|clinical fellow",
 }
 _COMPILED = {aud: re.compile(rf"(?:{pat})", re.IGNORECASE) for aud, pat in _PATTERNS.items()}
 

@@ -67,13 +67,24 @@ def core(tmp_path: Path) -> UseCases:
         ("doctor", "doctors"),
         ("doctors", "doctors"),
         ("GP registrar", "doctors"),
+        # Doctors who give their specialty, nurses their post, psychologists their field.
+        ("consultant psychiatrist", "doctors"),
+        ("Anaesthetist", "doctors"),
+        ("neonatologist", "doctors"),
+        ("clinical fellow", "doctors"),
+        ("matron", "nurses"),
+        ("ward sister", "nurses"),
+        ("clinical psychologist", "ahp"),
     ],
 )
 def test_natural_words_name_an_audience(words: str, audience: str) -> None:
     assert profession_from(words) == audience
 
 
-@pytest.mark.parametrize("words", ["", "student", "pharmacist", "GP nurse", "nurse and doctor", "blah " * 50])
+@pytest.mark.parametrize(
+    "words",
+    ["", "student", "pharmacist", "GP nurse", "nurse and doctor", "my sister", "psychology student", "blah " * 50],
+)
 def test_words_naming_no_profession_or_several_are_not_understood(words: str) -> None:
     assert profession_from(words) is None
 
