@@ -4,11 +4,12 @@ Each category's score is its strongest piece of evidence plus a share
 (``corroboration``) of the others. The message is flagged when the best category reaches
 the flag threshold; the primary category is the highest-scoring one (ties broken by the
 precedence in ``policy.toml``), the severity follows the score, the reasons are the fixed
-wordings of the evidence, and the citations are the paragraphs the strongest evidence
-rests on, taken from the corpus."""
+wordings of the evidence (each said once: :func:`distinct_reasons`), and the citations are
+the paragraphs the strongest evidence rests on, taken from the corpus."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,33 @@ from bot.screening.evidence import Evidence
 from bot.types import Category, Citation, Finding, Flag, Severity
 
 MAX_REASONS = 4
+# Two reasons say the same when the words of their first clauses (before ";" or ".")
+# overlap at least this much (Jaccard, small words left out): "It shares a photo or video of
+# a patient" and "It shares a photo or video of a patient without consent; ...".
+SAME_REASON = 0.5
+_SMALL_WORDS = frozenset("a an and as at about for in is it its of on or the their to with your s".split())
+_REASON_WORD = re.compile(r"[a-z]+")
+
+
+def _first_clause_words(reason: str) -> frozenset[str]:
+    clause = re.split(r"[;.]", reason.lower(), maxsplit=1)[0]
+    return frozenset(_REASON_WORD.findall(clause)) - _SMALL_WORDS
+
+
+def distinct_reasons(reasons: Sequence[str]) -> list[str]:
+    """``reasons`` in order, without any that says what an earlier one already says: the
+    same text, or a first clause whose words overlap an earlier one's by :data:`SAME_REASON`."""
+    kept: list[str] = []
+    kept_words: list[frozenset[str]] = []
+    for reason in reasons:
+        words = _first_clause_words(reason)
+        if reason in kept or any(len(words & w) >= SAME_REASON * len(words | w) for w in kept_words):
+            continue
+        kept.append(reason)
+        kept_words.append(words)
+    return kept
+
+
 MAX_CITATIONS = 3
 # A channel's sensitivity moves the flag threshold: "low" flags only clear cases (a
 # direct identifier or a strong rule still flags), "high" also flags weaker evidence.
@@ -82,10 +110,7 @@ class FlagPolicy:
         ordered = list(verdict.evidence[primary])
         for cat in flagged[1:]:
             ordered.append(verdict.evidence[cat][0])
-        reasons: list[str] = []
-        for e in ordered:
-            if e.reason not in reasons:
-                reasons.append(e.reason)
+        reasons = distinct_reasons([e.reason for e in ordered])
         severity = (
             Severity.HIGH
             if score >= self.policy.high_threshold
