@@ -32,6 +32,7 @@ a fixed set of linear regex scans, so long messages cost time in proportion to l
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -510,10 +511,21 @@ def _whole(text: str, start: int, end: int) -> bool:
 
 
 def _without_overlaps(found: list[Finding]) -> list[Finding]:
-    """Keep the higher-priority (then longer) finding wherever two overlap."""
+    """Keep the higher-priority (then longer) finding wherever two overlap.
+
+    The kept findings never overlap one another, so, held in order of start, a candidate
+    can only overlap the kept finding starting just before it or the one starting at or
+    after it: two binary searches a candidate, not a pass over every kept finding (a
+    40,000-character message can hold thousands of candidates)."""
     ranked = sorted(found, key=lambda f: (-PRIORITY[f.kind], -(f.end - f.start), f.start))
-    kept: list[Finding] = []
+    starts: list[int] = []
+    kept: list[Finding] = []  # in order of start, like ``starts``
     for f in ranked:
-        if all(f.end <= k.start or f.start >= k.end for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+        i = bisect.bisect_left(starts, f.start)
+        if i > 0 and kept[i - 1].end > f.start:
+            continue
+        if i < len(kept) and kept[i].start < f.end and kept[i].end > f.start:
+            continue
+        starts.insert(i, f.start)
+        kept.insert(i, f)
+    return kept

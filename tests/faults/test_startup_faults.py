@@ -21,7 +21,10 @@ def test_a_corrupt_index_file_is_rebuilt_at_start(tmp_path: Path) -> None:
     prepare_world(data_dir, "hashing")
     vectors = data_dir / "index" / "vectors.faiss"
     damaged = bytearray(vectors.read_bytes())
-    damaged[len(damaged) // 2 : len(damaged) // 2 + 64] = b"\x00" * 64
+    middle = len(damaged) // 2
+    # Inverted, not zeroed: the hashing embedder's vectors are mostly zeros, so zeroing a
+    # stretch could leave the file as it was.
+    damaged[middle : middle + 64] = bytes(b ^ 0xFF for b in damaged[middle : middle + 64])
     vectors.write_bytes(bytes(damaged))
     with FakeSlackApi() as fake, served_slack(fake, data_dir) as served:
         assert "Rebuilding the guidance index: vector file corrupt (checksum mismatch)" in served.log

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.screening.data import load_screening_data
-from bot.screening.identifiers import IdentifierDetector
+from bot.screening.identifiers import PRIORITY, IdentifierDetector, _without_overlaps
 from bot.screening.text import prepare
+from bot.types import Finding
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +198,24 @@ def test_slack_markup(detector: IdentifierDetector) -> None:
     assert kinds(detector, "see <https://intranet/x?id=7260181591|the page>") == [("nhs-number", "7260181591")]
     text = "pt email <mailto:kev.morgan77@gmail.com|kev.morgan77@gmail.com>"
     assert [k for k, _ in kinds(detector, text)] == ["email", "email"]
+
+
+def _without_overlaps_by_pairs(found: list[Finding]) -> list[Finding]:
+    """The plain quadratic reading of the rule, to check the fast one against."""
+    ranked = sorted(found, key=lambda f: (-PRIORITY[f.kind], -(f.end - f.start), f.start))
+    kept: list[Finding] = []
+    for f in ranked:
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)
+
+
+def test_overlapping_findings_are_resolved_as_by_comparing_every_pair() -> None:
+    rng = random.Random(20261207)
+    kinds = sorted(PRIORITY)
+    for _ in range(300):
+        found = []
+        for _ in range(rng.randint(0, 60)):
+            start = rng.randint(0, 200)
+            found.append(Finding(rng.choice(kinds), start, start + rng.randint(1, 25)))
+        assert _without_overlaps(found) == _without_overlaps_by_pairs(found)
