@@ -22,28 +22,21 @@ from typing import Any
 
 import numpy as np
 
+from bot.blind_written import BLIND_WRITTEN_DIR, labelled_files, read_labelled, stored_text
 from bot.corpus import Corpus
 from bot.query import expand_for_search, normalise_question
 from bot.voice import VOICE_FILE, digest, model_family
-from guidance_corpus import CORPUS_ROOT
 
 CLASSES = ("doctors", "nurses", "ahp")
 SEED = 20261207
 L2 = 1e-3
 FOLDS = 5
 TARGET_PRECISION = 0.9
-BLIND_WRITTEN_DIR = CORPUS_ROOT / "questions" / "blind_written"
 
 
 def blind_written_questions(folder: Path = BLIND_WRITTEN_DIR) -> frozenset[str]:
-    """The blind-written questions as they are stored among the asks (whitespace collapsed,
-    ``|`` made ``/``; ``tools/blind_questions.py``)."""
-    out: set[str] = set()
-    for path in sorted(folder.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                out.add(" ".join(str(json.loads(line)["question"]).split()).replace("|", "/"))
-    return frozenset(out)
+    """The blind-written questions as they are stored among the asks."""
+    return frozenset(stored_text(row["question"]) for path in labelled_files(folder) for row in read_labelled(path))
 
 
 def examples(corpus: Corpus, blind: frozenset[str] | None = None) -> tuple[list[str], np.ndarray, list[str]]:

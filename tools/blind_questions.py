@@ -26,32 +26,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.blind_written import labelled_files, read_labelled, stored_text
+
 QUESTIONS_DIR = Path(__file__).resolve().parents[1] / "guidance_corpus" / "questions"
 BLIND_DIR = QUESTIONS_DIR / "blind_written"
-
-
-def normalise(question: str) -> str:
-    """The text as stored: whitespace collapsed, ``|`` (the asks separator) made ``/``."""
-    return " ".join(question.split()).replace("|", "/")
-
-
-def read_labelled(path: Path) -> list[dict]:
-    """The lines of one labelled file; a bad line raises ``ValueError`` naming file and line."""
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            question, relevant = row["question"], row["relevant"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: not a labelled question line ({exc})") from None
-        if not isinstance(question, str) or not isinstance(relevant, list):
-            raise ValueError(f"{path}:{n}: 'question' must be text and 'relevant' a list")
-        if not relevant and not row.get("topic"):
-            raise ValueError(f"{path}:{n}: a question nothing answers needs a 'topic'")
-        rows.append(row)
-    return rows
 
 
 def to_data(rows: Iterable[dict]) -> tuple[dict[str, list[str]], list[dict[str, str]]]:
@@ -59,7 +37,7 @@ def to_data(rows: Iterable[dict]) -> tuple[dict[str, list[str]], list[dict[str, 
     asks: dict[str, list[str]] = {}
     out_of_scope: list[dict[str, str]] = []
     for row in rows:
-        question = normalise(row["question"])
+        question = stored_text(row["question"])
         if row["relevant"]:
             asks.setdefault(row["relevant"][0], []).append(question)
         else:
@@ -91,9 +69,9 @@ def missing(questions_dir: Path = QUESTIONS_DIR, blind_dir: Path = BLIND_DIR) ->
         for row in map(json.loads, (questions_dir / "out_of_scope.jsonl").read_text(encoding="utf-8").splitlines())
     }
     problems = []
-    for path in sorted(blind_dir.glob("*.jsonl")):
+    for path in labelled_files(blind_dir):
         for row in read_labelled(path):
-            question = normalise(row["question"])
+            question = stored_text(row["question"])
             if row["relevant"] and question not in stored_asks.get(row["relevant"][0], set()):
                 problems.append(f"{path.name} {row.get('id')}: not an ask of {row['relevant'][0]}")
             if not row["relevant"] and (question, row["topic"]) not in stored_out:

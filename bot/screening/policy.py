@@ -33,13 +33,13 @@ def _first_clause_words(reason: str) -> frozenset[str]:
 
 
 def distinct_reasons(reasons: Sequence[str]) -> list[str]:
-    """``reasons`` in order, without any that says what an earlier one already says: the
-    same text, or a first clause whose words overlap an earlier one's by :data:`SAME_REASON`."""
+    """``reasons`` in order, without any that says what an earlier one already says: a first
+    clause whose words overlap an earlier one's by :data:`SAME_REASON` (the same text always does)."""
     kept: list[str] = []
     kept_words: list[frozenset[str]] = []
     for reason in reasons:
         words = _first_clause_words(reason)
-        if reason in kept or any(len(words & w) >= SAME_REASON * len(words | w) for w in kept_words):
+        if any(len(words & w) >= SAME_REASON * len(words | w) for w in kept_words):
             continue
         kept.append(reason)
         kept_words.append(words)

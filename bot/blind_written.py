@@ -1,0 +1,46 @@
+"""The blind-written questions (``guidance_corpus/questions/blind_written/*.jsonl``):
+questions written by people who had not read the corpus, labelled only afterwards (that
+folder's README). One place reads them and says how a question is stored among the asks;
+``tools/blind_questions.py`` adds them to the search data and ``bot.voice_training``
+leaves them out of a document's voice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from guidance_corpus import CORPUS_ROOT
+
+BLIND_WRITTEN_DIR = CORPUS_ROOT / "questions" / "blind_written"
+
+
+def stored_text(question: str) -> str:
+    """The question as stored among the asks: whitespace collapsed, ``|`` (the asks
+    separator) made ``/``."""
+    return " ".join(question.split()).replace("|", "/")
+
+
+def read_labelled(path: Path) -> list[dict[str, Any]]:
+    """The lines of one labelled file (``{"id", "question", "role", "relevant", "topic"}``);
+    a bad line raises ``ValueError`` naming the file and line."""
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question, relevant = row["question"], row["relevant"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a labelled question line ({exc})") from None
+        if not isinstance(question, str) or not isinstance(relevant, list):
+            raise ValueError(f"{path}:{n}: 'question' must be text and 'relevant' a list")
+        if not relevant and not row.get("topic"):
+            raise ValueError(f"{path}:{n}: a question nothing answers needs a 'topic'")
+        rows.append(row)
+    return rows
+
+
+def labelled_files(folder: Path = BLIND_WRITTEN_DIR) -> list[Path]:
+    """The labelled files, in name order."""
+    return sorted(folder.glob("*.jsonl"))
