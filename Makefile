@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install fuzz train train-voice lock
+.PHONY: run test lint bench install fuzz train train-voice train-ranker lock
 
 # Every dependency but torch comes from requirements.lock: exact versions, each file checked
 # against its SHA-256 (`make lock` regenerates it from pyproject.toml; torch and its CUDA-only
@@ -61,6 +61,12 @@ train: $(BIN)/.installed
 # from the corpus's asks; writes guidance_corpus/questions/voice.json (fixed seed, checksummed).
 train-voice: $(BIN)/.installed
 	$(BIN)/python -m bot.voice_training
+
+# make train-ranker: the learned reranker (bot/ranker.py) from the blind-written questions,
+# each writer left out in turn for its figures; writes guidance_corpus/questions/ranker.json
+# (deterministic, about a minute once the index exists).
+train-ranker: $(BIN)/.installed
+	$(BIN)/python tools/train_ranker.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks

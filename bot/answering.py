@@ -12,12 +12,14 @@ is close at all; a decline names whom to ask, by the nearest out-of-scope topic.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.audience import NOTHING_KNOWN, Known, choose_audience
 from bot.corpus import Corpus
+from bot.ranker import LearnedRanker
 from bot.retrieval import Candidate, Ranking
 from bot.scope import route_for
 from bot.types import Answer, AnswerStatus, Citation, DocStatus
@@ -122,11 +124,14 @@ def make_answer(
     prefer_docs: frozenset[str] = frozenset(),
     routes: Mapping[str, str] | None = None,
     known: Known = NOTHING_KNOWN,
+    ranker: LearnedRanker | None = None,
 ) -> Answer:
     """Decide the status and keep the ``top`` citations, best first. Guidance for the
     asker's audience comes first (:func:`bot.audience.choose_audience`: a profession the
     question names, else ``known`` (their saved profession, the channel's audience), else
-    the voice model's guess, else ``default_audience``)."""
+    the voice model's guess, else ``default_audience``). With a ``ranker``
+    (:mod:`bot.ranker`), its relevance replaces the fused score before the policy orders
+    the candidates."""
     if not question.strip() or not ranking.candidates:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     if is_status_question(question):
@@ -140,6 +145,12 @@ def make_answer(
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     status = AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from else AnswerStatus.LOW_CONFIDENCE
     audience = choose_audience(question, default_audience, ranking.voice, known)
+    if ranker is not None:
+        relevance = ranker.relevance(ranking, corpus, audience)
+        candidates = [
+            dataclasses.replace(c, fused=float(p)) for c, p in zip(ranking.candidates, relevance, strict=True)
+        ]
+        ranking = dataclasses.replace(ranking, candidates=candidates)
     history = is_history_question(question)
     ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
     ranked = ordered[:top]

@@ -44,6 +44,11 @@ class Method(StrEnum):
 RRF_K = 10
 # How many nearest asks, and nearest out-of-scope questions, are averaged for declining.
 NEAREST = 3
+# How many nearest asks vote for their paragraphs (Candidate.ask_votes), and how many
+# nearest out-of-scope questions make Ranking.outside_wide.
+VOTERS = 30
+NEAR_VOTERS = 5
+WIDE = 10
 # How many index rows to read per question when the index is approximate (HNSW).
 APPROX_ROWS = 400
 MIN_SENTENCE_CHARS = 16
@@ -83,13 +88,23 @@ def passage_views(paragraph: Paragraph, document: Document) -> list[tuple[str, s
 @dataclass(frozen=True)
 class Candidate:
     """A ranked paragraph: ``dense`` (ranking similarity), ``support`` (the ``base``
-    similarity used for declining), ``lexical`` (BM25) and ``fused`` (the rank score)."""
+    similarity used for declining), ``lexical`` (BM25) and ``fused`` (the rank score);
+    then each kind of view's best similarity (``full``, ``sentence``: sentences and
+    terms, ``ask``: the questions it answers; -1 where none), and how many of the
+    question's :data:`VOTERS` (``ask_votes``) and :data:`NEAR_VOTERS`
+    (``near_ask_votes``) nearest asks are this paragraph's (what :mod:`bot.ranker`
+    learns from)."""
 
     paragraph: Paragraph
     dense: float
     support: float
     lexical: float
     fused: float
+    full: float = -1.0
+    sentence: float = -1.0
+    ask: float = -1.0
+    ask_votes: int = 0
+    near_ask_votes: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,10 @@ class Ranking:
     asks (questions the corpus answers); ``outside``: the mean similarity of its nearest
     questions the corpus does not answer, and ``outside_topic`` the nearest one's topic.
     Answering compares them to decide whether to decline. ``voice``: the profession
-    whose guidance the question reads like (:mod:`bot.voice`), when confident."""
+    whose guidance the question reads like (:mod:`bot.voice`), when confident. The
+    rest are what :mod:`bot.ranker` learns from: the nearest out-of-scope question's
+    similarity and the mean of the :data:`WIDE` nearest, and the best ask, dense and
+    BM25 scores of any paragraph."""
 
     candidates: list[Candidate]
     confidence: float
@@ -107,6 +125,11 @@ class Ranking:
     outside: float = 0.0
     outside_topic: str = ""
     voice: str | None = None
+    nearest_outside: float = 0.0
+    outside_wide: float = 0.0
+    best_ask: float = 0.0
+    best_dense: float = 0.0
+    best_lexical: float = 0.0
 
 
 class _Tokenizer:
@@ -183,9 +206,10 @@ class Retriever:
             return np.zeros(len(self.paragraphs), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
-    def _dense(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Per paragraph: (ranking similarity, base similarity; -1 where unseen), and the
-        mean similarity of the question's :data:`NEAREST` nearest asks."""
+    def _views(self, vector: np.ndarray) -> _ViewScores:
+        """Per paragraph, each kind of view's best similarity to ``vector`` (-1 where
+        unseen), the votes of the :data:`VOTERS` and :data:`NEAR_VOTERS` nearest asks, and
+        the mean similarity of the :data:`NEAREST` nearest asks."""
         n = len(self.paragraphs)
         index = self.loaded.index
         k = index.count if not index.approximate else min(index.count, APPROX_ROWS)
@@ -194,16 +218,18 @@ class Retriever:
         keep = rows >= 0
         rows, scores = rows[keep], scores[keep]
         owners, kinds = self._owners[rows], self._kinds[rows]
-        full = np.full(n, -1.0, dtype=np.float32)
-        base = np.full(n, -1.0, dtype=np.float32)
-        sent = np.full(n, -1.0, dtype=np.float32)
-        full[owners[kinds == 0]] = scores[kinds == 0]
-        base[owners[kinds == 1]] = scores[kinds == 1]
-        pooled = kinds >= 2  # sentences, terms and asks pool together
-        np.maximum.at(sent, owners[pooled], scores[pooled])
-        sent = np.where(sent < -0.5, base, sent)  # a paragraph with no long sentence
-        asks = np.sort(scores[kinds == 3])[::-1][:NEAREST]
-        return (full + sent) / 2.0, base, float(asks.mean()) if len(asks) else 0.0
+
+        def best(kind: int) -> np.ndarray:
+            out = np.full(n, -1.0, dtype=np.float32)
+            np.maximum.at(out, owners[kinds == kind], scores[kinds == kind])
+            return out
+
+        asks = np.flatnonzero(kinds == 3)
+        nearest = asks[np.argsort(-scores[asks], kind="stable")]
+        votes = np.bincount(owners[nearest[:VOTERS]], minlength=n)
+        near_votes = np.bincount(owners[nearest[:NEAR_VOTERS]], minlength=n)
+        inside = float(scores[nearest[:NEAREST]].mean()) if len(nearest) else 0.0
+        return _ViewScores(best(0), best(1), best(2), best(3), votes, near_votes, inside)
 
     def embed(self, questions: Sequence[str]) -> np.ndarray:
         return self.embedder.encode(list(questions))
@@ -211,7 +237,7 @@ class Retriever:
     def best_support(self, vectors: np.ndarray) -> float:
         """The best base similarity of any paragraph to any of ``vectors`` (the
         ``confidence`` :meth:`rank` would give the closest of them)."""
-        return max((float(self._dense(v)[1].max()) for v in vectors), default=-1.0)
+        return max((float(self._views(v).base.max()) for v in vectors), default=-1.0)
 
     def rank(
         self, question: str, k: int = 10, method: Method = Method.HYBRID, vector: np.ndarray | None = None
@@ -219,8 +245,9 @@ class Retriever:
         """The top ``k`` candidates for ``question`` (already normalised), best first."""
         if vector is None:
             vector = self.embed([question])[0]
-        dense, support, inside = self._dense(vector)
-        outside, topic = self._outside(vector)
+        views = self._views(vector)
+        dense, support = views.dense, views.base
+        outside, topic, nearest_outside, outside_wide = self._outside(vector)
         lexical = self._lexical(question)
         if method is Method.DENSE:
             fused = dense
@@ -230,20 +257,68 @@ class Retriever:
             fused = _rrf(dense) + _rrf(lexical)
         order = np.argsort(-fused, kind="stable")[:k]
         candidates = [
-            Candidate(self.paragraphs[i], float(dense[i]), float(support[i]), float(lexical[i]), float(fused[i]))
+            Candidate(
+                self.paragraphs[i],
+                float(dense[i]),
+                float(support[i]),
+                float(lexical[i]),
+                float(fused[i]),
+                float(views.full[i]),
+                float(views.sentence[i]),
+                float(views.ask[i]),
+                int(views.votes[i]),
+                int(views.near_votes[i]),
+            )
             for i in order
         ]
         voice = self.voice.guess(vector) if self.voice is not None else None
-        return Ranking(candidates, float(support.max()) if len(support) else -1.0, inside, outside, topic, voice)
+        return Ranking(
+            candidates,
+            float(support.max()) if len(support) else -1.0,
+            views.inside,
+            outside,
+            topic,
+            voice,
+            nearest_outside,
+            outside_wide,
+            float(views.ask.max()) if len(dense) else 0.0,
+            float(dense.max()) if len(dense) else 0.0,
+            float(lexical.max()) if len(lexical) else 0.0,
+        )
 
-    def _outside(self, vector: np.ndarray) -> tuple[float, str]:
-        """Mean similarity of the :data:`NEAREST` nearest out-of-scope questions, and the
-        nearest one's topic."""
+    def _outside(self, vector: np.ndarray) -> tuple[float, str, float, float]:
+        """Mean similarity of the :data:`NEAREST` nearest out-of-scope questions, the
+        nearest one's topic, its similarity, and the mean of the :data:`WIDE` nearest."""
         if not len(self._scope.questions):
-            return 0.0, ""
+            return 0.0, "", 0.0, 0.0
         sims = self._scope_vectors @ vector.astype(np.float32)
-        top = np.argsort(-sims, kind="stable")[:NEAREST]
-        return float(sims[top].mean()), self._scope.topics[int(top[0])]
+        top = np.argsort(-sims, kind="stable")[:WIDE]
+        return (
+            float(sims[top[:NEAREST]].mean()),
+            self._scope.topics[int(top[0])],
+            float(sims[top[0]]),
+            float(sims[top].mean()),
+        )
+
+
+@dataclass(frozen=True)
+class _ViewScores:
+    """Per paragraph, the best similarity of each kind of view (-1 where unseen)."""
+
+    full: np.ndarray
+    base: np.ndarray
+    sentence: np.ndarray
+    ask: np.ndarray
+    votes: np.ndarray
+    near_votes: np.ndarray
+    inside: float
+
+    @property
+    def dense(self) -> np.ndarray:
+        """The ranking similarity: the mean of ``full`` and the best sentence-like view
+        (sentences, terms and asks pool together; ``base`` for a paragraph with none)."""
+        pooled = np.maximum(self.sentence, self.ask)
+        return (self.full + np.where(pooled < -0.5, self.base, pooled)) / 2.0
 
 
 def _rrf(scores: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from bot.corpus import Corpus, load_corpus
 from bot.metrics import Metrics
 from bot.query import expand_for_search, normalise_question, question_segments
 from bot.questions import QuestionRefs
+from bot.ranker import DEPTH, LearnedRanker, load_ranker_for
 from bot.records import MemoryRecords, Records
 from bot.retrieval import Method, Ranking, Retriever
 from bot.review import Decision, Role, decide
@@ -56,6 +57,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Questions first: screening waits (at most this long) for questions being embedded to
 # finish, so an answer never shares the cores with a screening batch (issue 20).
 ASKS_FIRST_WAIT = 0.5
+# How many candidates answering reads when it has no learned ranker (with one: ranker.DEPTH).
+FIXED_DEPTH = 10
 
 
 def storable(message: Message) -> Message:
@@ -220,34 +223,56 @@ class GuidanceBot:
         return answers
 
     def _answer_all(self, questions: Sequence[str], top: int, method: Method, known: Sequence[Known]) -> list[Answer]:
+        ranker = self.ranker if method is Method.HYBRID else None
+        depth = max(DEPTH if ranker is not None else FIXED_DEPTH, top)
+        answers: list[Answer] = []
+        for (question, cut), ranking in zip(*self.rankings(questions, depth, method), strict=True):
+            if ranking is None:
+                answers.append(Answer(question, AnswerStatus.NO_MATCH, (), cut))
+                continue
+            answers.append(
+                make_answer(
+                    question,
+                    self.corpus,
+                    ranking,
+                    top=top,
+                    thresholds=thresholds_for(self.embedder.embedder_id),
+                    truncated=cut,
+                    default_audience=self.settings.audience,
+                    prefer_docs=self.local_docs,
+                    routes=self.settings.routes,
+                    known=known[len(answers)],
+                    ranker=ranker,
+                )
+            )
+        return answers
+
+    def rankings(
+        self, questions: Sequence[str], k: int = FIXED_DEPTH, method: Method = Method.HYBRID
+    ) -> tuple[list[tuple[str, bool]], list[Ranking | None]]:
+        """Each question normalised (``(text, truncated)``) and its ranking of ``k``
+        candidates (``None`` for an empty question), embedding them in one batch; a
+        question told as a story gets its best sentence's confidence
+        (:meth:`_story_confidence`). What answering, and ``tools/train_ranker.py``, read."""
         prepared = [normalise_question(q) for q in questions]
         search = [expand_for_search(q) for q, _ in prepared]
-        answers: list[Answer | None] = [None] * len(questions)
+        rankings: list[Ranking | None] = [None] * len(questions)
         todo = [i for i, (q, _) in enumerate(prepared) if q.strip()]
-        for i, (q, cut) in enumerate(prepared):
-            if not q.strip():
-                answers[i] = Answer(q, AnswerStatus.NO_MATCH, (), cut)
         if todo:
             retriever = self.retriever
             with self._asking():
                 vectors = retriever.embed([search[i] for i in todo])
             thresholds = thresholds_for(self.embedder.embedder_id)
             for row, i in enumerate(todo):
-                ranking = retriever.rank(search[i], k=max(10, top), method=method, vector=vectors[row])
-                ranking = self._story_confidence(search[i], ranking, thresholds)
-                answers[i] = make_answer(
-                    prepared[i][0],
-                    self.corpus,
-                    ranking,
-                    top=top,
-                    thresholds=thresholds,
-                    truncated=prepared[i][1],
-                    default_audience=self.settings.audience,
-                    prefer_docs=self.local_docs,
-                    routes=self.settings.routes,
-                    known=known[i],
-                )
-        return [a for a in answers if a is not None]
+                ranking = retriever.rank(search[i], k=k, method=method, vector=vectors[row])
+                rankings[i] = self._story_confidence(search[i], ranking, thresholds)
+        return prepared, rankings
+
+    @functools.cached_property
+    def ranker(self) -> LearnedRanker | None:
+        """The learned ranker for the answering embedder's model (:mod:`bot.ranker`), if
+        one was trained with it (else answering keeps its fixed rules)."""
+        return load_ranker_for(self.embedder.embedder_id)
 
     def _story_confidence(self, question: str, ranking: Ranking, thresholds: Thresholds) -> Ranking:
         """A question told as a story may match no paragraph as a whole while one of its

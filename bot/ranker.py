@@ -1,0 +1,155 @@
+"""A learned reranker over a ranking's scores.
+
+A logistic model, trained by ``tools/train_ranker.py`` (``make train-ranker``) on the
+blind-written questions (``guidance_corpus/questions/blind_written/``, written by people
+who had not read the corpus), each writer's questions answered with that writer's own
+asks and out-of-scope questions hidden from the search data, so the features are those
+of a question nobody wrote an ask for. It gives each candidate paragraph a probability
+of answering the question, from how similar each kind of view is to the question (and
+how far behind the best candidate), BM25, its rank, how many of the nearest asks are its
+own, and whether its document is superseded, advisory or for another audience.
+Answering orders candidates by it; the policy of :mod:`bot.answering` (guidance in force
+first, the asker's profession) still applies on top, and declining stays with answering's
+fixed rules (a learned answerability model was tried and not kept: docs/retrieval.md).
+
+The weights live in ``guidance_corpus/questions/ranker.json`` with the model family they
+were learned with; another model gets no ranker (answering then orders by fused rank).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.corpus import Corpus
+from bot.errors import CorpusError
+from bot.retrieval import NEAR_VOTERS, VOTERS, Ranking
+from bot.types import DocStatus
+from bot.voice import model_family
+from guidance_corpus import CORPUS_ROOT
+
+RANKER_FILE = CORPUS_ROOT / "questions" / "ranker.json"
+# How many candidates the reranker reads (answering asks retrieval for this many).
+DEPTH = 20
+
+CANDIDATE_FEATURES = (
+    "dense",
+    "dense_behind_best",
+    "full_behind_best",
+    "base_behind_best",
+    "sentence_behind_best",
+    "ask_behind_best",
+    "ask",
+    "lexical_share",
+    "inverse_rank",
+    "ask_votes",
+    "near_ask_votes",
+    "superseded",
+    "advisory",
+    "other_audience",
+)
+
+
+def candidate_features(ranking: Ranking, corpus: Corpus, audience: str) -> np.ndarray:
+    """One row of :data:`CANDIDATE_FEATURES` per candidate, in the ranking's order."""
+    cands = ranking.candidates
+    if not cands:
+        return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
+
+    def top(values: Sequence[float]) -> float:
+        return max(values)
+
+    best_dense = top([c.dense for c in cands])
+    best_full = top([c.full for c in cands])
+    best_base = top([c.support for c in cands])
+    best_sentence = top([c.sentence for c in cands])
+    best_ask = top([c.ask for c in cands])
+    best_lexical = max(top([c.lexical for c in cands]), 1e-6)
+    rows = []
+    for i, c in enumerate(cands):
+        doc = corpus.documents[c.paragraph.doc_id]
+        rows.append(
+            [
+                c.dense,
+                c.dense - best_dense,
+                c.full - best_full,
+                c.support - best_base,
+                c.sentence - best_sentence,
+                c.ask - best_ask,
+                c.ask,
+                c.lexical / best_lexical,
+                1.0 / (1 + i),
+                c.ask_votes / VOTERS,
+                c.near_ask_votes / NEAR_VOTERS,
+                float(doc.status is DocStatus.SUPERSEDED),
+                float(doc.status is DocStatus.ADVISORY),
+                float(not doc.applies_to(audience)),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Logistic weights over named features."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """The probability for each row of ``features`` (or for one row)."""
+        z = np.asarray(features, dtype=np.float64) @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass(frozen=True)
+class LearnedRanker:
+    """The relevance model and the model family it was learned with
+    (``bot.voice.model_family``)."""
+
+    embedder_id: str
+    relevance_model: LinearModel
+
+    def relevance(self, ranking: Ranking, corpus: Corpus, audience: str) -> np.ndarray:
+        """Each candidate's probability of answering the question, in ranking order."""
+        features = candidate_features(ranking, corpus, audience)
+        return self.relevance_model.probability(features) if len(features) else np.zeros(0)
+
+    def to_json(self, record: dict[str, object] | None = None) -> str:
+        data = {
+            "embedder": self.embedder_id,
+            "relevance": dict(zip(CANDIDATE_FEATURES, self.relevance_model.weights, strict=True)),
+            "relevance_bias": self.relevance_model.bias,
+            "record": record or {},
+        }
+        return json.dumps(data, indent=1) + "\n"
+
+
+def _model(data: dict, key: str, names: Sequence[str], path: Path) -> LinearModel:
+    weights = data.get(key)
+    if not isinstance(weights, dict) or sorted(weights) != sorted(names):
+        raise CorpusError([f"{path}: '{key}' must give a weight for each of {', '.join(names)}; run make train-ranker"])
+    return LinearModel(tuple(float(weights[n]) for n in names), float(data[f"{key}_bias"]))
+
+
+def load_ranker(path: Path = RANKER_FILE) -> LearnedRanker | None:
+    """The saved ranker, or ``None`` when the file is absent; a malformed file raises
+    :class:`CorpusError` naming it."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LearnedRanker(str(data["embedder"]), _model(data, "relevance", CANDIDATE_FEATURES, path))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CorpusError([f"{path}: not a ranker file ({exc}); run make train-ranker"]) from None
+
+
+def load_ranker_for(embedder_id: str, path: Path = RANKER_FILE) -> LearnedRanker | None:
+    """The saved ranker when it was learned with ``embedder_id``'s model (whatever backend
+    runs it), else ``None``."""
+    ranker = load_ranker(path)
+    return ranker if ranker is not None and ranker.embedder_id == model_family(embedder_id) else None
