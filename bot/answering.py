@@ -131,7 +131,8 @@ def make_answer(
     question names, else ``known`` (their saved profession, the channel's audience), else
     the voice model's guess, else ``default_audience``). With a ``ranker``
     (:mod:`bot.ranker`), its relevance replaces the fused score before the policy orders
-    the candidates."""
+    the candidates, and the best candidate's relevance, not the passage similarity,
+    decides whether the answer is marked low confidence."""
     if not question.strip() or not ranking.candidates:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     if is_status_question(question):
@@ -151,6 +152,8 @@ def make_answer(
             dataclasses.replace(c, fused=float(p)) for c, p in zip(ranking.candidates, relevance, strict=True)
         ]
         ranking = dataclasses.replace(ranking, candidates=candidates)
+        confident = len(relevance) > 0 and float(relevance.max()) >= ranker.confident_from
+        status = AnswerStatus.ANSWERED if confident else AnswerStatus.LOW_CONFIDENCE
     history = is_history_question(question)
     ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
     ranked = ordered[:top]

@@ -10,7 +10,9 @@ how far behind the best candidate), BM25, its rank, how many of the nearest asks
 own, and whether its document is superseded, advisory or for another audience.
 Answering orders candidates by it; the policy of :mod:`bot.answering` (guidance in force
 first, the asker's profession) still applies on top, and declining stays with answering's
-fixed rules (a learned answerability model was tried and not kept: docs/retrieval.md).
+fixed rules (a learned answerability model was tried and not kept: docs/retrieval.md). An
+answer whose best candidate's probability is below :attr:`LearnedRanker.confident_from` is
+marked low confidence ("it may not answer your question exactly").
 
 The weights live in ``guidance_corpus/questions/ranker.json`` with the model family they
 were learned with; another model gets no ranker (answering then orders by fused rank).
@@ -108,11 +110,12 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class LearnedRanker:
-    """The relevance model and the model family it was learned with
-    (``bot.voice.model_family``)."""
+    """The relevance model, the model family it was learned with
+    (``bot.voice.model_family``), and the probability from which an answer is confident."""
 
     embedder_id: str
     relevance_model: LinearModel
+    confident_from: float = 0.5
 
     def relevance(self, ranking: Ranking, corpus: Corpus, audience: str) -> np.ndarray:
         """Each candidate's probability of answering the question, in ranking order."""
@@ -122,6 +125,7 @@ class LearnedRanker:
     def to_json(self, record: dict[str, object] | None = None) -> str:
         data = {
             "embedder": self.embedder_id,
+            "confident_from": self.confident_from,
             "relevance": dict(zip(CANDIDATE_FEATURES, self.relevance_model.weights, strict=True)),
             "relevance_bias": self.relevance_model.bias,
             "record": record or {},
@@ -143,7 +147,11 @@ def load_ranker(path: Path = RANKER_FILE) -> LearnedRanker | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return LearnedRanker(str(data["embedder"]), _model(data, "relevance", CANDIDATE_FEATURES, path))
+        return LearnedRanker(
+            str(data["embedder"]),
+            _model(data, "relevance", CANDIDATE_FEATURES, path),
+            float(data["confident_from"]),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise CorpusError([f"{path}: not a ranker file ({exc}); run make train-ranker"]) from None
 

@@ -9,8 +9,11 @@ the candidate is among the writer's relevant paragraphs.
 
 Leave-one-writer-out, the model is fitted on the other writers and judged on the one
 left out, answering every question as the bot would (first action right, hit@1, decline
-accuracy, false declines; fused-rank order against learned). The model fitted on every
-writer and those figures are written to ``guidance_corpus/questions/ranker.json``.
+accuracy, false declines; fused-rank order against learned). The probability from which an
+answer counts as confident is set so that, left out, the same share of answers is marked
+confident as the fixed rule marks (how often those are right is recorded for both). The
+model fitted on every writer, that threshold and those figures are written to
+``guidance_corpus/questions/ranker.json``.
 
     HF_HUB_OFFLINE=1 python tools/train_ranker.py          # or: make train-ranker
     python tools/train_ranker.py --check                    # figures only, nothing written
@@ -141,9 +144,18 @@ def fit(asked: Sequence[Asked], family: str) -> LearnedRanker:
     return LearnedRanker(family, _fit(features, np.concatenate([a.labels for a in answerable])))
 
 
-def outcomes(bot: GuidanceBot, asked: Sequence[Asked], ranker: LearnedRanker | None) -> list[tuple[bool, bool]]:
-    """(declined, first action right) for each question, answered with ``ranker``, or
-    without one as answering would (:data:`bot.service.FIXED_DEPTH` candidates)."""
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How the bot answered one question: declined, first action right, marked confident."""
+
+    declined: bool
+    right: bool
+    confident: bool
+
+
+def outcomes(bot: GuidanceBot, asked: Sequence[Asked], ranker: LearnedRanker | None) -> list[Outcome]:
+    """How each question is answered with ``ranker``, or without one as answering would
+    (:data:`bot.service.FIXED_DEPTH` candidates)."""
     th = thresholds_for(bot.embedder.embedder_id)
     out = []
     for a in asked:
@@ -156,33 +168,57 @@ def outcomes(bot: GuidanceBot, asked: Sequence[Asked], ranker: LearnedRanker | N
         declined = answer.status is AnswerStatus.NO_MATCH
         cited = [c.id for c in answer.citations]
         right = declined if not a.relevant else (not declined and bool(cited) and is_relevant(cited[0], a.relevant))
-        out.append((declined, right))
+        out.append(Outcome(declined, right, answer.status is AnswerStatus.ANSWERED))
     return out
 
 
-def figures(asked: Sequence[Asked], results: Sequence[tuple[bool, bool]]) -> dict[str, Any]:
-    """First action right, hit@1 (answerable), decline accuracy and false declines."""
+def figures(asked: Sequence[Asked], results: Sequence[Outcome]) -> dict[str, Any]:
+    """First action right, hit@1 (answerable), decline accuracy, false declines, and of
+    the answers given, the share marked confident and how often the first citation was
+    right in those and in the rest."""
     answerable = [r for a, r in zip(asked, results, strict=True) if a.relevant]
     outside = [r for a, r in zip(asked, results, strict=True) if not a.relevant]
+    given = [(a, r) for a, r in zip(asked, results, strict=True) if not r.declined]
+    confident = [bool(a.relevant) and r.right for a, r in given if r.confident]
+    unsure = [bool(a.relevant) and r.right for a, r in given if not r.confident]
+
+    def share(values: Sequence[bool], of: int) -> float:
+        return round(sum(values) / max(of, 1), 4)
+
     return {
         "questions": len(asked),
-        "first_action_right": sum(int(r) for _, r in results),
-        "hit@1": round(sum(int(r) for _, r in answerable) / max(len(answerable), 1), 4),
-        "decline_accuracy": round(sum(int(d) for d, _ in outside) / max(len(outside), 1), 4),
-        "false_declines": round(sum(int(d) for d, _ in answerable) / max(len(answerable), 1), 4),
+        "first_action_right": sum(r.right for r in results),
+        "hit@1": share([r.right for r in answerable], len(answerable)),
+        "decline_accuracy": share([r.declined for r in outside], len(outside)),
+        "false_declines": share([r.declined for r in answerable], len(answerable)),
+        "answers_marked_confident": share([r.confident for _, r in given], len(given)),
+        "right_when_confident": share(confident, len(confident)),
+        "right_when_low_confidence": share(unsure, len(unsure)),
     }
 
 
-def leave_one_writer_out(bot: GuidanceBot, asked: list[Asked], family: str) -> dict[str, Any]:
-    """Figures without the ranker and with one fitted on the other writers."""
+def leave_one_writer_out(bot: GuidanceBot, asked: list[Asked], family: str) -> tuple[float, dict[str, Any]]:
+    """The confidence threshold, and the figures without the ranker and with one fitted
+    on the other writers. The threshold marks as confident the same share of the answers
+    given as the fixed rule (passage similarity from answering's ``confident_from``)
+    does, so only which answers are marked changes, not how many."""
     writers = sorted({a.writer for a in asked})
     order: list[Asked] = []
-    learned: list[tuple[bool, bool]] = []
+    learned: list[Outcome] = []
+    best: list[float] = []
     for w in writers:
         held = [a for a in asked if a.writer == w]
+        ranker = fit([a for a in asked if a.writer != w], family)
         order += held
-        learned += outcomes(bot, held, fit([a for a in asked if a.writer != w], family))
-    return {"fused_rank": figures(order, outcomes(bot, order, None)), "learned": figures(order, learned)}
+        learned += outcomes(bot, held, ranker)
+        best += [float(ranker.relevance(a.ranking, bot.corpus, a.audience).max()) for a in held]
+    fixed = outcomes(bot, order, None)
+    given = [r for r in fixed if not r.declined]
+    share = sum(r.confident for r in given) / max(len(given), 1)
+    answered_best = np.array([p for p, r in zip(best, learned, strict=True) if not r.declined])
+    threshold = round(float(np.quantile(answered_best, 1 - share)), 4) if len(answered_best) else 0.5
+    learned = [dataclasses.replace(r, confident=p >= threshold) for r, p in zip(learned, best, strict=True)]
+    return threshold, {"fused_rank": figures(order, fixed), "learned": figures(order, learned)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,12 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = labelled_files()
     print(f"Ranking {len(files)} writers' questions, each with its own asks hidden...", file=sys.stderr)
     asked = ask_blind(bot, files)
-    record = leave_one_writer_out(bot, asked, family)
+    threshold, record = leave_one_writer_out(bot, asked, family)
     print(f"leave one writer out: fused rank {record['fused_rank']}")
-    print(f"leave one writer out: learned    {record['learned']}")
+    print(f"leave one writer out: learned    {record['learned']} (confident from {threshold})")
     if args.check:
         return 0
-    ranker = fit(asked, family)
+    ranker = dataclasses.replace(fit(asked, family), confident_from=threshold)
     record["writers"] = [p.stem for p in files]
     args.out.write_text(ranker.to_json({"leave_one_writer_out": record}), encoding="utf-8")
     print(f"wrote {args.out}")

@@ -41,9 +41,9 @@ def _ranking() -> Ranking:
     )
 
 
-def _only(feature: str, weight: float) -> LearnedRanker:
+def _only(feature: str, weight: float, confident_from: float = 0.5) -> LearnedRanker:
     weights = tuple(weight if name == feature else 0.0 for name in CANDIDATE_FEATURES)
-    return LearnedRanker("all-MiniLM-L6-v2@gt-0.1.0", LinearModel(weights, 0.0))
+    return LearnedRanker("all-MiniLM-L6-v2@gt-0.1.0", LinearModel(weights, 0.0), confident_from)
 
 
 def test_the_rankers_relevance_orders_the_citations() -> None:
@@ -55,6 +55,17 @@ def test_the_rankers_relevance_orders_the_citations() -> None:
     assert [c.id for c in learned.citations] == ["gmc-sm-2024:18", "gmc-sm-2024:8"]
     # The ranker orders; it does not decide whether to answer.
     assert learned.status is fused.status is not AnswerStatus.NO_MATCH
+
+
+def test_the_rankers_best_probability_decides_low_confidence() -> None:
+    """The passage similarity (0.6 here) would mark both answers confident; the ranker's
+    best probability (sigmoid(10 * 0.7) = 0.999) marks only the one below its threshold."""
+    corpus = load_corpus()
+    sure = make_answer("can I post this?", corpus, _ranking(), ranker=_only("ask", 10.0, confident_from=0.99))
+    unsure = make_answer("can I post this?", corpus, _ranking(), ranker=_only("ask", 10.0, confident_from=0.9999))
+    assert sure.status is AnswerStatus.ANSWERED
+    assert unsure.status is AnswerStatus.LOW_CONFIDENCE
+    assert [c.id for c in unsure.citations] == [c.id for c in sure.citations]  # only the mark changes
 
 
 def test_policy_still_applies_on_top_of_the_ranker() -> None:
@@ -104,6 +115,11 @@ def test_the_committed_ranker_beat_fused_rank_leaving_each_writer_out() -> None:
     assert learned["first_action_right"] > fused["first_action_right"]
     assert learned["hit@1"] > fused["hit@1"]
     assert learned["false_declines"] == fused["false_declines"]
+    # The same share of answers is marked confident, and the mark separates better.
+    assert learned["answers_marked_confident"] == fused["answers_marked_confident"]
+    learned_gap = learned["right_when_confident"] - learned["right_when_low_confidence"]
+    fused_gap = fused["right_when_confident"] - fused["right_when_low_confidence"]
+    assert learned_gap > fused_gap
 
 
 def test_a_missing_ranker_file_means_no_ranker(tmp_path: Path) -> None:
@@ -115,7 +131,7 @@ def test_a_missing_ranker_file_means_no_ranker(tmp_path: Path) -> None:
     [
         "not json",
         json.dumps({"embedder": "x"}),
-        json.dumps({"embedder": "x", "relevance": {"dense": 1.0}, "relevance_bias": 0.0}),
+        json.dumps({"embedder": "x", "relevance": {"dense": 1.0}, "relevance_bias": 0.0, "confident_from": 0.5}),
     ],
 )
 def test_a_broken_ranker_file_is_named_with_what_to_do(tmp_path: Path, content: str) -> None:
@@ -127,7 +143,7 @@ def test_a_broken_ranker_file_is_named_with_what_to_do(tmp_path: Path, content: 
 
 
 def test_a_ranker_survives_its_json_round_trip(tmp_path: Path) -> None:
-    ranker = _only("ask", 2.5)
+    ranker = _only("ask", 2.5, confident_from=0.42)
     path = tmp_path / "ranker.json"
     path.write_text(ranker.to_json({"note": "test"}), encoding="utf-8")
     assert load_ranker(path) == ranker
