@@ -6,6 +6,7 @@ leaves them out of a document's voice."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -44,3 +45,12 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
 def labelled_files(folder: Path = BLIND_WRITTEN_DIR) -> list[Path]:
     """The labelled files, in name order."""
     return sorted(folder.glob("*.jsonl"))
+
+
+def data_digest(files: list[Path] | None = None) -> str:
+    """SHA-256 over the labelled files' names and bytes, in name order: what a model
+    trained on them records, so a later change to the questions is noticed."""
+    digest = hashlib.sha256()
+    for path in files if files is not None else labelled_files():
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

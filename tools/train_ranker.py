@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.answering import make_answer, thresholds_for
 from bot.audience import choose_audience
-from bot.blind_written import labelled_files, read_labelled, stored_text
+from bot.blind_written import data_digest, labelled_files, read_labelled, stored_text
 from bot.config import load_settings
 from bot.evaluation import is_relevant
 from bot.ranker import (
@@ -224,7 +224,9 @@ def leave_one_writer_out(bot: GuidanceBot, asked: list[Asked], family: str) -> t
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="print the figures, write nothing")
-    parser.add_argument("--out", type=Path, default=RANKER_FILE)
+    parser.add_argument(
+        "--out", type=Path, default=RANKER_FILE, help=f"where to write the model (default: {RANKER_FILE})"
+    )
     args = parser.parse_args(argv)
     bot = GuidanceBot(load_settings())
     family = model_family(bot.embedder.embedder_id)
@@ -237,8 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         return 0
     ranker = dataclasses.replace(fit(asked, family), confident_from=threshold)
-    record["writers"] = [p.stem for p in files]
-    args.out.write_text(ranker.to_json({"leave_one_writer_out": record}), encoding="utf-8")
+    args.out.write_text(
+        ranker.to_json(
+            {"writers": [p.stem for p in files], "data_sha256": data_digest(files), "leave_one_writer_out": record}
+        ),
+        encoding="utf-8",
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -179,9 +179,12 @@ class FakeSlackApi:
     def _history_page(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
         with self._lock:
-            if channel not in self.history:
-                return {"ok": False, "error": "channel_not_found"}
-            every = list(self.history[channel])
+            # As Slack answers: a channel the bot is not in is refused; any other channel
+            # has a history, empty before anything is posted there (a replay may ask about
+            # the moderators' channel before its first note arrived).
+            if channel in self.not_in_channel:
+                return {"ok": False, "error": "not_in_channel"}
+            every = list(self.history.get(channel, []))
         inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
         oldest = float(params.get("oldest") or 0)
         latest = float(params.get("latest") or 9e12)

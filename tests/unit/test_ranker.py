@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bot.answering import make_answer
+from bot.blind_written import data_digest, labelled_files
 from bot.corpus import load_corpus
 from bot.errors import CorpusError
 from bot.ranker import (
@@ -120,6 +121,13 @@ def test_the_committed_ranker_beat_fused_rank_leaving_each_writer_out() -> None:
     learned_gap = learned["right_when_confident"] - learned["right_when_low_confidence"]
     fused_gap = fused["right_when_confident"] - fused["right_when_low_confidence"]
     assert learned_gap > fused_gap
+
+
+def test_the_committed_ranker_was_trained_on_the_blind_written_questions_as_they_are() -> None:
+    """Adding or changing a blind-written file without ``make train-ranker`` fails here."""
+    record = json.loads(RANKER_FILE.read_text(encoding="utf-8"))["record"]
+    assert record["writers"] == [p.stem for p in labelled_files()]
+    assert record["data_sha256"] == data_digest(), "the blind-written questions changed: run make train-ranker"
 
 
 def test_a_missing_ranker_file_means_no_ranker(tmp_path: Path) -> None:
