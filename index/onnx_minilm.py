@@ -244,10 +244,11 @@ def ensure_graph(
             if reason is not None:
                 if verify_source is not None:
                     verify_source()
+                purpose = "for screening (with its tuning)" if delta is not None else "for answering"
                 message = (
-                    "Making the ONNX models from the installed MiniLM weights (once; about 10-30 s)"
+                    f"Making the ONNX models {purpose} from the installed MiniLM weights (once; about 10-30 s)"
                     if reason == "no ONNX model yet"
-                    else f"Making the ONNX models again: {reason}"
+                    else f"Making the ONNX models {purpose} again: {reason}"
                 )
                 log.info(message)
                 if notify is not None:
