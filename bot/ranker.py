@@ -61,16 +61,12 @@ def candidate_features(ranking: Ranking, corpus: Corpus, audience: str) -> np.nd
     cands = ranking.candidates
     if not cands:
         return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
-
-    def top(values: Sequence[float]) -> float:
-        return max(values)
-
-    best_dense = top([c.dense for c in cands])
-    best_full = top([c.full for c in cands])
-    best_base = top([c.support for c in cands])
-    best_sentence = top([c.sentence for c in cands])
-    best_ask = top([c.ask for c in cands])
-    best_lexical = max(top([c.lexical for c in cands]), 1e-6)
+    best_dense = max(c.dense for c in cands)
+    best_full = max(c.full for c in cands)
+    best_base = max(c.support for c in cands)
+    best_sentence = max(c.sentence for c in cands)
+    best_ask = max(c.ask for c in cands)
+    best_lexical = max(max(c.lexical for c in cands), 1e-6)
     rows = []
     for i, c in enumerate(cands):
         doc = corpus.documents[c.paragraph.doc_id]

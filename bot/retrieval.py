@@ -44,11 +44,9 @@ class Method(StrEnum):
 RRF_K = 10
 # How many nearest asks, and nearest out-of-scope questions, are averaged for declining.
 NEAREST = 3
-# How many nearest asks vote for their paragraphs (Candidate.ask_votes), and how many
-# nearest out-of-scope questions make Ranking.outside_wide.
+# How many nearest asks vote for their paragraphs (Candidate.ask_votes, near_ask_votes).
 VOTERS = 30
 NEAR_VOTERS = 5
-WIDE = 10
 # How many index rows to read per question when the index is approximate (HNSW).
 APPROX_ROWS = 400
 MIN_SENTENCE_CHARS = 16
@@ -114,10 +112,7 @@ class Ranking:
     asks (questions the corpus answers); ``outside``: the mean similarity of its nearest
     questions the corpus does not answer, and ``outside_topic`` the nearest one's topic.
     Answering compares them to decide whether to decline. ``voice``: the profession
-    whose guidance the question reads like (:mod:`bot.voice`), when confident. The
-    rest are what :mod:`bot.ranker` learns from: the nearest out-of-scope question's
-    similarity and the mean of the :data:`WIDE` nearest, and the best ask, dense and
-    BM25 scores of any paragraph."""
+    whose guidance the question reads like (:mod:`bot.voice`), when confident."""
 
     candidates: list[Candidate]
     confidence: float
@@ -125,11 +120,6 @@ class Ranking:
     outside: float = 0.0
     outside_topic: str = ""
     voice: str | None = None
-    nearest_outside: float = 0.0
-    outside_wide: float = 0.0
-    best_ask: float = 0.0
-    best_dense: float = 0.0
-    best_lexical: float = 0.0
 
 
 class _Tokenizer:
@@ -247,7 +237,7 @@ class Retriever:
             vector = self.embed([question])[0]
         views = self._views(vector)
         dense, support = views.dense, views.base
-        outside, topic, nearest_outside, outside_wide = self._outside(vector)
+        outside, topic = self._outside(vector)
         lexical = self._lexical(question)
         if method is Method.DENSE:
             fused = dense
@@ -272,33 +262,16 @@ class Retriever:
             for i in order
         ]
         voice = self.voice.guess(vector) if self.voice is not None else None
-        return Ranking(
-            candidates,
-            float(support.max()) if len(support) else -1.0,
-            views.inside,
-            outside,
-            topic,
-            voice,
-            nearest_outside,
-            outside_wide,
-            float(views.ask.max()) if len(dense) else 0.0,
-            float(dense.max()) if len(dense) else 0.0,
-            float(lexical.max()) if len(lexical) else 0.0,
-        )
+        return Ranking(candidates, float(support.max()) if len(support) else -1.0, views.inside, outside, topic, voice)
 
-    def _outside(self, vector: np.ndarray) -> tuple[float, str, float, float]:
-        """Mean similarity of the :data:`NEAREST` nearest out-of-scope questions, the
-        nearest one's topic, its similarity, and the mean of the :data:`WIDE` nearest."""
+    def _outside(self, vector: np.ndarray) -> tuple[float, str]:
+        """Mean similarity of the :data:`NEAREST` nearest out-of-scope questions, and the
+        nearest one's topic."""
         if not len(self._scope.questions):
-            return 0.0, "", 0.0, 0.0
+            return 0.0, ""
         sims = self._scope_vectors @ vector.astype(np.float32)
-        top = np.argsort(-sims, kind="stable")[:WIDE]
-        return (
-            float(sims[top[:NEAREST]].mean()),
-            self._scope.topics[int(top[0])],
-            float(sims[top[0]]),
-            float(sims[top].mean()),
-        )
+        top = np.argsort(-sims, kind="stable")[:NEAREST]
+        return float(sims[top].mean()), self._scope.topics[int(top[0])]
 
 
 @dataclass(frozen=True)

@@ -225,27 +225,26 @@ class GuidanceBot:
     def _answer_all(self, questions: Sequence[str], top: int, method: Method, known: Sequence[Known]) -> list[Answer]:
         ranker = self.ranker if method is Method.HYBRID else None
         depth = max(DEPTH if ranker is not None else FIXED_DEPTH, top)
-        answers: list[Answer] = []
-        for (question, cut), ranking in zip(*self.rankings(questions, depth, method), strict=True):
-            if ranking is None:
-                answers.append(Answer(question, AnswerStatus.NO_MATCH, (), cut))
-                continue
-            answers.append(
-                make_answer(
-                    question,
-                    self.corpus,
-                    ranking,
-                    top=top,
-                    thresholds=thresholds_for(self.embedder.embedder_id),
-                    truncated=cut,
-                    default_audience=self.settings.audience,
-                    prefer_docs=self.local_docs,
-                    routes=self.settings.routes,
-                    known=known[len(answers)],
-                    ranker=ranker,
-                )
+        thresholds = thresholds_for(self.embedder.embedder_id)
+        prepared, rankings = self.rankings(questions, depth, method)
+        return [
+            Answer(question, AnswerStatus.NO_MATCH, (), cut)
+            if ranking is None
+            else make_answer(
+                question,
+                self.corpus,
+                ranking,
+                top=top,
+                thresholds=thresholds,
+                truncated=cut,
+                default_audience=self.settings.audience,
+                prefer_docs=self.local_docs,
+                routes=self.settings.routes,
+                known=asker,
+                ranker=ranker,
             )
-        return answers
+            for (question, cut), ranking, asker in zip(prepared, rankings, known, strict=True)
+        ]
 
     def rankings(
         self, questions: Sequence[str], k: int = FIXED_DEPTH, method: Method = Method.HYBRID
