@@ -29,6 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import GmcbotError
+from bot.screening.data import Policy
+from bot.screening.evidence import Evidence
+from bot.screening.exemplars import ExemplarIndex
 from bot.types import Category
 from index.checked_files import read_checked
 
@@ -115,6 +118,29 @@ class ConductClassifier:
             if weight > flag_level - 1.0:
                 out[Category(name)] = weight
         return out
+
+
+def classifier_evidence(
+    classifier: ConductClassifier,
+    probs: np.ndarray,
+    row: np.ndarray,
+    exemplars: ExemplarIndex,
+    linked: bool,
+    policy: Policy,
+) -> list[Evidence]:
+    """One piece of evidence per category the classifier finds likely (``probs``); its
+    reason and citations come from the category's exemplar set nearest to the message
+    (``row`` of similarities). ``patient-identifiable`` counts only when the message is about
+    a patient (``linked``: ``patient_link`` words): staff are named all day, and names alone
+    are the detectors' job."""
+    out: list[Evidence] = []
+    for category, weight in classifier.strengths(probs, policy.flag_threshold, policy.high_threshold).items():
+        if category is Category.PATIENT_IDENTIFIABLE and not linked:
+            continue
+        best = exemplars.nearest_set(row, category)
+        if best is not None:
+            out.append(Evidence(category, weight, best.cites, best.reason, f"classifier:{best.id}"))
+    return out
 
 
 def load_classifier(folder: Path) -> ConductClassifier | None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.screening.data import ExemplarSet, Policy
 from bot.screening.evidence import Evidence
+from bot.types import Category
 from index.cache import embed_examples
 from index.embedders import Embedder
 
@@ -26,12 +27,25 @@ log = logging.getLogger(__name__)
 
 class ExemplarIndex:
     def __init__(
-        self, sets: Sequence[ExemplarSet], embedder: Embedder, policy: Policy, cache_dir: Path | None = None
+        self,
+        sets: Sequence[ExemplarSet],
+        embedder: Embedder | None,
+        policy: Policy,
+        cache_dir: Path | None = None,
+        matrix: np.ndarray | None = None,
     ) -> None:
+        """The examples are embedded with ``embedder``, or given as ``matrix`` (one unit
+        row per example, sets in order: training passes vectors from its own encoders)."""
         self.sets = tuple(sets)
         self.policy = policy
         texts = [e for s in self.sets for e in s.examples]
-        self.matrix = embed_examples(embedder, texts, cache_dir)
+        if matrix is None:
+            if embedder is None:
+                raise ValueError("ExemplarIndex needs an embedder or a matrix")
+            matrix = embed_examples(embedder, texts, cache_dir)
+        if len(matrix) != len(texts):
+            raise ValueError(f"{len(matrix)} vectors for {len(texts)} examples")
+        self.matrix = matrix
         bounds: list[tuple[int, int]] = []
         start = 0
         for s in self.sets:
@@ -79,6 +93,19 @@ class ExemplarIndex:
             if s.category == category and (best is None or float(row[j]) > best[0]):
                 best = (float(row[j]), s)
         return best[1] if best else None
+
+    def category_margins(self, row: np.ndarray) -> dict[Category, float]:
+        """Per category: its nearest set's similarity minus the nearest ordinary set's
+        (0 for a message with no text)."""
+        if not row.any():
+            return {}
+        ordinary = float(row[self.ordinary].max())
+        out: dict[Category, float] = {}
+        for j, s in enumerate(self.sets):
+            if s.category is not None:
+                margin = float(row[j]) - ordinary
+                out[s.category] = max(out.get(s.category, margin), margin)
+        return out
 
     def margins(self, row: np.ndarray) -> dict[str, float]:
         """Each risky set's margin over the ordinary sets (for calibration reports)."""

@@ -5,7 +5,11 @@ Each category's score is its strongest piece of evidence plus a share
 the flag threshold; the primary category is the highest-scoring one (ties broken by the
 precedence in ``policy.toml``), the severity follows the score, the reasons are the fixed
 wordings of the evidence (each said once: :func:`distinct_reasons`), and the citations are
-the paragraphs the strongest evidence rests on, taken from the corpus."""
+the paragraphs the strongest evidence rests on, taken from the corpus.
+
+When the learned combiner is in use (:mod:`.combiner`), its verdict decides instead of the
+best score, and names the primary category; strong evidence (identifiers, strong rules)
+still flags on its own score. Severity, reasons and citations are worked out as above."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.corpus import Corpus
+from bot.screening.combiner import LearnedRisk
 from bot.screening.data import Policy
 from bot.screening.evidence import Evidence
 from bot.types import Category, Citation, Finding, Flag, Severity
@@ -98,14 +103,33 @@ class FlagPolicy:
         return tuple(out)
 
     def decide(
-        self, evidence: Sequence[Evidence], redacted: str, findings: Sequence[Finding], sensitivity: str = "normal"
+        self,
+        evidence: Sequence[Evidence],
+        redacted: str,
+        findings: Sequence[Finding],
+        sensitivity: str = "normal",
+        learned: LearnedRisk | None = None,
     ) -> Flag | None:
+        """The flag for a message's (mitigated) evidence, or None. Without ``learned`` the
+        best category's score decides. With the combiner's verdict, that verdict decides
+        and names the category, and strong evidence (identifiers, strong rules) still
+        flags on its own score, so a direct identifier is never let through."""
         threshold = self.policy.flag_threshold + SENSITIVITY_OFFSETS.get(sensitivity, 0.0)
         verdict = weigh(evidence, self.policy)
-        if not verdict.scores or verdict.scores[0][1] < threshold:
-            return None
-        primary, score = verdict.scores[0]
-        flagged = [c for c, s in verdict.scores if s >= threshold]
+        scores = dict(verdict.scores)
+        if learned is None:
+            if not verdict.scores or verdict.scores[0][1] < threshold:
+                return None
+            primary = verdict.scores[0][0]
+        elif learned.flagged and learned.category in verdict.evidence:
+            primary = learned.category
+        else:
+            strong = weigh([e for e in evidence if e.strong and not e.source.startswith("combiner:")], self.policy)
+            if not strong.scores or strong.scores[0][1] < threshold:
+                return None
+            primary = strong.scores[0][0]
+        score = scores[primary]
+        flagged = [primary] + [c for c, s in verdict.scores if s >= threshold and c is not primary]
         # Primary evidence first (strongest first), then the strongest of each other category.
         ordered = list(verdict.evidence[primary])
         for cat in flagged[1:]:

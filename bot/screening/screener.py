@@ -4,7 +4,9 @@ For each message: prepare the text (:mod:`.text`), find identifiers (:mod:`.iden
 collect evidence from the identifiers, the lexical rules, the jigsaw score, the exemplar
 sets and the learned classifier (:mod:`.classifier`, when its embedder is in use; its
 reason and citation come from the category's nearest exemplar set), lower the non-strong evidence when the wording is a reminder, a question or a task
-done properly, and let the policy decide. The model sees at most
+done properly, and let the policy decide: with the classifier in use, the learned
+combiner (:mod:`.combiner`) weighs all of that evidence into one risk, and the policy
+follows it (direct identifiers still always flag). The model sees at most
 :data:`~bot.screening.text.MODEL_CHARS` characters of a message, and
 :meth:`Screener.screen_many` embeds a whole batch in one call, in a thread of its own while
 this one does the work that does not need the model (detectors, rules, mitigators,
@@ -28,22 +30,22 @@ import numpy as np
 
 from bot.config import Settings
 from bot.corpus import Corpus
-from bot.screening.classifier import ConductClassifier, load_classifier
+from bot.screening.classifier import ConductClassifier, classifier_evidence, load_classifier
+from bot.screening.combiner import EvidenceCombiner, LearnedRisk, combiner_features, load_combiner
 from bot.screening.data import ScreeningData, check_citations, load_screening_data
 from bot.screening.evidence import Evidence
 from bot.screening.exemplars import ExemplarIndex
-from bot.screening.identifiers import DIRECT, QUASI, REDACTED, SELF_EVIDENT, IdentifierDetector
-from bot.screening.jigsaw import jigsaw_evidence
+from bot.screening.identifiers import QUASI, REDACTED, IdentifierDetector
+from bot.screening.lexical import LexicalAnalyser, LexicalResult
 from bot.screening.policy import FlagPolicy
 from bot.screening.safe_excerpt import safe_excerpt
 from bot.screening.text import Prepared, prepare
-from bot.types import Category, Finding, Message, Screening
+from bot.types import Finding, Message, Screening
 from guidance_corpus import SCREENING_DIR
 from index.embedders import Embedder
 
 log = logging.getLogger(__name__)
 
-IMAGE_MARKER = " [image attached]"
 T = TypeVar("T")
 
 
@@ -95,6 +97,7 @@ class Screener:
         self.detector = IdentifierDetector.build(
             self.data.identifiers, settings.staff_email_domains, settings.mrn_pattern
         )
+        self.lexical = LexicalAnalyser(self.data, self.detector)
         self.exemplars = ExemplarIndex(
             self.data.exemplars, embedder, self.data.policy, cache_dir=settings.data_dir / "screening"
         )
@@ -102,6 +105,10 @@ class Screener:
         classifier = load_classifier(data_dir / "classifier")
         self.classifier: ConductClassifier | None = (
             classifier if classifier is not None and classifier.applies_to(embedder.embedder_id) else None
+        )
+        # The combiner weighs the classifier's output, so it is used only where that is.
+        self.combiner: EvidenceCombiner | None = (
+            load_combiner(data_dir / "classifier") if self.classifier is not None else None
         )
 
     # -- public API ------------------------------------------------------------------------
@@ -140,54 +147,6 @@ class Screener:
                     probs[i] = ptable[row_of[t]]
         return sims, probs
 
-    def _classifier_evidence(self, probs: np.ndarray, row: np.ndarray, folded: str) -> list[Evidence]:
-        """One piece of evidence per category the classifier finds likely; its reason and
-        citations come from the category's exemplar set nearest to the message. For
-        ``patient-identifiable`` the message must be about a patient (``patient_link``
-        words): staff are named all day, and names alone are the detectors' job."""
-        assert self.classifier is not None
-        p = self.data.policy
-        linked = self.data.identifiers.search("patient_link", folded)
-        out: list[Evidence] = []
-        for category, weight in self.classifier.strengths(probs, p.flag_threshold, p.high_threshold).items():
-            if category is Category.PATIENT_IDENTIFIABLE and not linked:
-                continue
-            best = self.exemplars.nearest_set(row, category)
-            if best is None:
-                continue
-            out.append(Evidence(category, weight, best.cites, best.reason, f"classifier:{best.id}"))
-        return out
-
-    def _identifier_evidence(self, findings: Sequence[Finding], folded: str) -> list[Evidence]:
-        p = self.data.policy
-        kinds = {f.kind for f in findings if f.kind in DIRECT}
-        if not kinds:
-            return []
-        linked = bool(kinds & SELF_EVIDENT) or self.data.identifiers.search("patient_link", folded)
-        out: list[Evidence] = []
-        for kind in sorted(kinds):
-            if kind in SELF_EVIDENT:
-                weight = p.identifier_weights.get(kind, p.linked_weight)
-            elif linked:
-                weight = min(p.identifier_weights.get(kind, p.linked_weight), p.linked_weight)
-            else:
-                continue
-            out.append(
-                Evidence(
-                    Category.PATIENT_IDENTIFIABLE,
-                    weight,
-                    p.identifier_cites,
-                    p.identifier_reasons.get(kind, "It contains a patient identifier."),
-                    f"identifier:{kind}",
-                    strong=True,
-                )
-            )
-        return out
-
-    def _mitigation(self, folded: str) -> float:
-        fired = [m.weight for m in self.data.mitigators if m.matches(folded)]
-        return min(max(fired, default=0.0), self.data.policy.mitigation_cap)
-
     def analyse_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Analysis]:
         prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
         for prep in prepared:  # worked out here, before the model's thread reads them
@@ -195,45 +154,62 @@ class Screener:
         # The model runs in a thread (ONNX Runtime and the tokenizer release the GIL) while
         # this one does the lexical work, which does not depend on it.
         embedding = Background(self._embed, prepared)
-        lexical = [self._lexical(message, prep) for message, prep in zip(messages, prepared, strict=True)]
+        lexical = [self.lexical.analyse(prep, m.has_image) for m, prep in zip(messages, prepared, strict=True)]
         sims, probs = embedding.result()
         out: list[Analysis] = []
-        for i, (prep, row, (folded, findings, mitigation, evidence, jigsaw, redacted_text)) in enumerate(
-            zip(prepared, sims, lexical, strict=True)
-        ):
-            evidence = evidence + self.exemplars.evidence(row)
+        for i, (prep, row, lex) in enumerate(zip(prepared, sims, lexical, strict=True)):
+            evidence = list(lex.evidence) + self.exemplars.evidence(row)
+            learned = None
             if probs is not None:
-                evidence += self._classifier_evidence(probs[i], row, folded)
-            lowered = [e.lowered(mitigation) for e in evidence]
-            if jigsaw is not None:
-                lowered.append(jigsaw)
+                assert self.classifier is not None
+                evidence += classifier_evidence(
+                    self.classifier, probs[i], row, self.exemplars, lex.linked, self.data.policy
+                )
+                if self.combiner is not None:
+                    learned, extra = self._learned(lex, row, probs[i], sensitivity)
+                    evidence += extra
+            lowered = [e.lowered(lex.mitigation) for e in evidence]
+            if lex.jigsaw is not None:
+                lowered.append(lex.jigsaw)
+            findings = list(lex.findings)
+            redacted_text = lex.redacted
             direct = [f for f in findings if f.kind in REDACTED]  # identifiers and credentials
-            flag = self.policy.decide(lowered, redacted_text, direct, sensitivity)
+            flag = self.policy.decide(lowered, redacted_text, direct, sensitivity, learned)
             shown = direct
-            if flag is not None and jigsaw is not None and jigsaw.source in flag.rule_ids:
+            if flag is not None and lex.jigsaw is not None and lex.jigsaw.source in flag.rule_ids:
                 # The details that made up the jigsaw are hidden too.
                 shown = sorted(direct + [f for f in findings if f.kind in QUASI], key=lambda f: f.start)
                 redacted_text = safe_excerpt(prep, shown)
-                flag = self.policy.decide(lowered, redacted_text, shown, sensitivity)
+                flag = self.policy.decide(lowered, redacted_text, shown, sensitivity, learned)
             screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
-            out.append(Analysis(prep, tuple(findings), tuple(lowered), mitigation, screening))
+            out.append(Analysis(prep, tuple(findings), tuple(lowered), lex.mitigation, screening))
         return out
 
-    def _lexical(
-        self, message: Message, prep: Prepared
-    ) -> tuple[str, list[Finding], float, list[Evidence], Evidence | None, str]:
-        """The part of one message's analysis the model plays no part in: the folded text
-        (with the image marker), the findings, the mitigation, the identifier and rule
-        evidence, the jigsaw evidence and the safe excerpt hiding the direct identifiers."""
-        folded = prep.folded + (IMAGE_MARKER if message.has_image else "")
-        findings = list(self.detector.detect(prep))
-        mitigation = self._mitigation(folded)
-        evidence: list[Evidence] = self._identifier_evidence(findings, folded)
-        evidence += [
-            Evidence(r.category, r.weight, r.cites, r.reason, r.id, r.strong)
-            for r in self.data.rules
-            if r.matches(folded)
+    def _learned(
+        self, lex: LexicalResult, row: np.ndarray, probs: np.ndarray, sensitivity: str
+    ) -> tuple[LearnedRisk, list[Evidence]]:
+        """The combiner's verdict, and when it flags, evidence naming its category (reason
+        and citations of the category's nearest exemplar set, strong, so a mitigator that
+        the combiner already weighed does not lower it again) for the policy to show."""
+        assert self.combiner is not None and self.classifier is not None
+        features = combiner_features(
+            lex.evidence,
+            lex.jigsaw,
+            self.exemplars.category_margins(row),
+            dict(zip(self.classifier.classes, (float(p) for p in probs), strict=True)),
+            lex.mitigation,
+            lex.linked,
+        )
+        learned = self.combiner.judge(features, sensitivity)
+        if not learned.flagged:
+            return learned, []
+        nearest = self.exemplars.nearest_set(row, learned.category)
+        if nearest is None:
+            return learned, []
+        p = self.data.policy
+        weight = p.flag_threshold + (p.high_threshold - p.flag_threshold) * (learned.risk - learned.threshold) / max(
+            1.0 - learned.threshold, 1e-6
+        )
+        return learned, [
+            Evidence(learned.category, weight, nearest.cites, nearest.reason, f"combiner:{nearest.id}", True)
         ]
-        jigsaw = jigsaw_evidence(self.data.jigsaw, folded, findings, mitigation)
-        redacted_text = safe_excerpt(prep, findings)  # privacy hook: only known-safe words leave
-        return folded, findings, mitigation, evidence, jigsaw, redacted_text

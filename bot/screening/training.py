@@ -37,6 +37,7 @@ from bot.screening.classifier import (
     ConductClassifier,
     word_features,
 )
+from bot.screening.combiner import COMBINER_FILE
 from bot.screening.data import load_screening_data
 from bot.screening.text import prepare
 from bot.types import Category
@@ -188,30 +189,91 @@ def writer_folds(examples: Sequence[Example], folds: int = ENCODER_FOLDS) -> np.
     return np.array([fold_of_group[e.group] for e in examples])
 
 
+@dataclass(frozen=True)
+class CrossFitted:
+    """For every example, from the fold of writers that excludes its own: ``probs``, the
+    classifier's probabilities, and ``vectors``, the tuned encoder's; ``exemplar_vectors[f]``
+    are the exemplar sets' examples (in set order) under fold ``f``'s encoder."""
+
+    probs: np.ndarray
+    vectors: np.ndarray
+    fold_of: np.ndarray
+    exemplar_vectors: tuple[np.ndarray, ...]
+
+
 def cross_fitted(
-    examples: Sequence[Example], y: np.ndarray, l2: float, seed: int, progress: Callable[[str], None]
-) -> np.ndarray:
+    examples: Sequence[Example],
+    y: np.ndarray,
+    l2: float,
+    seed: int,
+    progress: Callable[[str], None],
+    exemplar_texts: Sequence[str] = (),
+) -> CrossFitted:
     """Probabilities for every example from an encoder and a classifier that saw none of
     its writer's messages: the encoder is tuned, and the classifier fitted, on the other
     folds' writers. Thresholds calibrated on these hold for a new writer, where
-    probabilities from the encoder that was tuned on the message itself would not."""
+    probabilities from the encoder that was tuned on the message itself would not; the
+    learned combiner is fitted on them for the same reason."""
     from bot.screening.encoder_training import encode, tune
 
     texts = [prepare(e.text).model for e in examples]
     folded = [prepare(e.text).folded for e in examples]
     fold_of = writer_folds(examples)
     probs = np.zeros((len(y), len(CLASSES)), dtype=np.float64)
+    vectors = np.zeros((len(y), 384), dtype=np.float32)
+    exemplar_vectors: list[np.ndarray] = []
     for f in sorted(set(fold_of.tolist())):
         train_rows, test_rows = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
         progress(f"cross-fitting: tuning on {len(train_rows)} messages, scoring {len(test_rows)} from other writers")
         model, _, _ = tune([texts[i] for i in train_rows], y[train_rows], len(CLASSES), seed, progress=progress)
-        vectors = encode(model, texts)
+        fold_vectors = encode(model, texts)
+        exemplar_vectors.append(encode(model, [prepare(t).model for t in exemplar_texts]))
         vocabulary = vocabulary_of([folded[i] for i in train_rows])
         probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), {}, "", vocabulary)
-        x = probe.features(vectors, folded)
+        x = probe.features(fold_vectors, folded)
         w, b = _fit(x[train_rows], y[train_rows], len(CLASSES), l2)
         probs[test_rows] = _softmax(x[test_rows] @ w + b)
-    return probs
+        vectors[test_rows] = fold_vectors[test_rows]
+    return CrossFitted(probs, vectors, fold_of, tuple(exemplar_vectors))
+
+
+def fit_combiner(
+    examples: Sequence[Example],
+    y: np.ndarray,
+    crossed: CrossFitted,
+    thresholds: dict[str, float],
+    out_dir: Path,
+    progress: Callable[[str], None],
+) -> dict[str, object]:
+    """Fit the learned combiner (:mod:`.combiner_training`) on the writers' messages (not
+    the exemplars, which would find themselves) and write ``combiner.json``."""
+    from bot.config import Settings
+    from bot.screening.combiner_training import evidence_digest, fit_combiner_file
+    from bot.screening.identifiers import IdentifierDetector
+    from bot.screening.lexical import LexicalAnalyser
+
+    data = load_screening_data(SCREENING_DIR)
+    settings = Settings()
+    lexical = LexicalAnalyser(
+        data, IdentifierDetector.build(data.identifiers, settings.staff_email_domains, settings.mrn_pattern)
+    )
+    rows = np.array([i for i, e in enumerate(examples) if e.group != "exemplars"])
+    probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), thresholds, "")
+    return fit_combiner_file(
+        [examples[i].text for i in rows],
+        y[rows],
+        [examples[i].group for i in rows],
+        probe,
+        crossed.probs[rows],
+        crossed.vectors[rows],
+        data,
+        lexical,
+        crossed.exemplar_vectors,
+        crossed.fold_of[rows],
+        out_dir,
+        {"data_sha256": data_digest(examples), "evidence_sha256": evidence_digest(SCREENING_DIR)},
+        progress,
+    )
 
 
 def tune_encoder(
@@ -235,6 +297,24 @@ def tune_encoder(
     return save_delta(encoder_dir, "screen", layers, scale, MINILM_WEIGHTS_SHA256, made)
 
 
+def exemplar_texts(screening_dir: Path = SCREENING_DIR) -> list[str]:
+    """The exemplar sets' examples, sets in order (as :class:`.exemplars.ExemplarIndex` holds them)."""
+    return [t for s in load_screening_data(screening_dir).exemplars for t in s.examples]
+
+
+def refit_combiner(
+    out_dir: Path = CLASSIFIER_DIR, training_dir: Path = TRAINING_DIR, progress: Callable[[str], None] | None = None
+) -> dict[str, object]:
+    """Refit only the combiner (after a change to the rules or exemplars), keeping the
+    committed encoder and classifier and its thresholds; the cross-fitting is repeated."""
+    report = progress if progress is not None else _stderr
+    examples = read_training(training_dir)
+    y = np.array([CLASSES.index(e.label) for e in examples])
+    manifest = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    crossed = cross_fitted(examples, y, float(manifest["l2"]), int(manifest["seed"]), report, exemplar_texts())
+    return fit_combiner(examples, y, crossed, dict(manifest["thresholds"]), out_dir, report)
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -256,13 +336,17 @@ def train(
     y = np.array([CLASSES.index(e.label) for e in examples])
     encoder: dict[str, object] | None = None
     if encoder_dir is not None:
-        probs = cross_fitted(examples, y, l2, seed, progress)
+        crossed = cross_fitted(examples, y, l2, seed, progress, exemplar_texts())
+        probs = crossed.probs
+        thresholds = calibrate(probs, y, target_fpr)
+        fit_combiner(examples, y, crossed, thresholds, out_dir, progress)
         encoder = tune_encoder(examples, y, seed, encoder_dir, progress)
         x, embedder_id, vocabulary = features(examples)
     else:
+        (out_dir / COMBINER_FILE).unlink(missing_ok=True)  # it is fitted beside the tuned encoder only
         x, embedder_id, vocabulary = features(examples)
         probs = out_of_fold(x, y, l2, FOLDS, seed)
-    thresholds = calibrate(probs, y, target_fpr)
+        thresholds = calibrate(probs, y, target_fpr)
     weights, bias = _fit(x, y, len(CLASSES), l2)
     risky = y != 0
     reached = np.zeros(len(y), dtype=bool)
@@ -311,8 +395,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=TARGET_FPR,
         help="share of ordinary training messages allowed to reach a category (default %(default)s)",
     )
+    parser.add_argument(
+        "--combiner-only",
+        action="store_true",
+        help="refit only the learned combiner (combiner.json), keeping the committed encoder and "
+        "classifier: after editing the rules, terms, identifiers, jigsaw, exemplars or policy",
+    )
     args = parser.parse_args(argv)
     try:
+        if args.combiner_only:
+            combined = refit_combiner(args.out)
+            print(json.dumps(combined["left_out_by_writer"], indent=2))
+            return 0
         if args.no_encoder:
             for name in ("delta.npz", "delta.json"):
                 (ENCODER_DIR / name).unlink(missing_ok=True)
