@@ -13,6 +13,7 @@ come from an encoder and a classifier that never saw the message's writer:
   nearest ordinary set;
 - ``classifier_log_odds``: the classifier's log probability of the category minus that of
   ordinary;
+- ``character_log_odds``: the same from the character n-gram classifier (:mod:`.chars`);
 - ``mitigation``: the largest mitigator that fired (a reminder, a question, a task done
   properly);
 - ``patient_link``: the message is about a patient (``patient-identifiable`` only).
@@ -22,7 +23,7 @@ logit 0, so ``risk = 1 - P(ordinary)``. A message is flagged when its risk reach
 threshold for the channel's sensitivity (each calibrated on writers the model never saw;
 ``combiner.json`` holds them and the figures). The weights are plain numbers in
 ``guidance_corpus/screening/classifier/combiner.json``; they are used only together with the
-classifier they were fitted beside.
+classifier and character model they were fitted beside.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ FEATURES = (
     "jigsaw",
     "exemplar_margin",
     "classifier_log_odds",
+    "character_log_odds",
     "mitigation",
     "patient_link",
 )
@@ -62,14 +64,17 @@ def combiner_features(
     jigsaw: Evidence | None,
     margins: Mapping[Category, float],
     probabilities: Mapping[str, float],
+    character_log_probabilities: Mapping[str, float],
     mitigation: float,
     linked: bool,
 ) -> np.ndarray:
     """``(len(CATEGORIES), len(FEATURES))`` for one message. ``evidence`` is the identifier
     and rule evidence at full weight; ``margins`` each category's exemplar margin;
-    ``probabilities`` the classifier's, by class name (``ordinary`` included)."""
+    ``probabilities`` the classifier's and ``character_log_probabilities`` the character
+    model's log probabilities, by class name (``ordinary`` included)."""
     out = np.zeros((len(CATEGORIES), len(FEATURES)), dtype=np.float64)
     ordinary = max(float(probabilities.get("ordinary", 1.0)), _TINY)
+    char_ordinary = float(character_log_probabilities.get("ordinary", 0.0))
     for i, category in enumerate(CATEGORIES):
         mine = [e for e in evidence if e.category is category]
         identifiable = category is Category.PATIENT_IDENTIFIABLE
@@ -79,6 +84,7 @@ def combiner_features(
             jigsaw.weight if identifiable and jigsaw is not None else 0.0,
             margins.get(category, 0.0),
             np.log(max(float(probabilities.get(category.value, 0.0)), _TINY)) - np.log(ordinary),
+            float(character_log_probabilities.get(category.value, char_ordinary)) - char_ordinary,
             mitigation,
             float(linked) if identifiable else 0.0,
         )

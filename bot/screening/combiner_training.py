@@ -62,6 +62,7 @@ def feature_rows(
     texts: Sequence[str],
     classifier: ConductClassifier,
     probs: np.ndarray,
+    char_log_probs: np.ndarray,
     sims: np.ndarray,
     lexical: LexicalAnalyser,
     exemplars: ExemplarIndex,
@@ -75,8 +76,9 @@ def feature_rows(
     for i, text in enumerate(texts):
         lex = lexical.analyse(prepare(text))
         p = dict(zip(classifier.classes, (float(v) for v in probs[i]), strict=True))
+        c = dict(zip(classifier.classes, (float(v) for v in char_log_probs[i]), strict=True))
         rows[i] = combiner_features(
-            lex.evidence, lex.jigsaw, exemplars.category_margins(sims[i]), p, lex.mitigation, lex.linked
+            lex.evidence, lex.jigsaw, exemplars.category_margins(sims[i]), p, c, lex.mitigation, lex.linked
         )
         evidence = [
             *lex.evidence,
@@ -145,6 +147,7 @@ def fit_combiner_file(
     groups: Sequence[str],
     classifier: ConductClassifier,
     probs: np.ndarray,
+    char_log_probs: np.ndarray,
     vectors: np.ndarray,
     data: ScreeningData,
     lexical: LexicalAnalyser,
@@ -155,8 +158,9 @@ def fit_combiner_file(
     progress: Callable[[str], None],
 ) -> dict[str, object]:
     """Fit on cross-fitted ``probs`` and ``vectors`` (``vectors[i]`` compared with the
-    exemplars' ``exemplar_matrices[fold_of[i]]``, from the same encoder), calibrate, write
-    ``combiner.json``; returns it."""
+    exemplars' ``exemplar_matrices[fold_of[i]]``, from the same encoder) and the character
+    model's ``char_log_probs`` (each from a model fitted without the writer), calibrate,
+    write ``combiner.json``; returns it."""
     x = np.zeros((len(texts), len(CATEGORIES), len(FEATURES)))
     hand_flags = np.zeros(len(texts), dtype=bool)
     for fold, matrix in enumerate(exemplar_matrices):
@@ -164,7 +168,7 @@ def fit_combiner_file(
         exemplars = ExemplarIndex(data.exemplars, None, data.policy, matrix=matrix)
         sims = exemplars.similarities(vectors[rows])
         x[rows], hand_flags[rows] = feature_rows(
-            [texts[int(i)] for i in rows], classifier, probs[rows], sims, lexical, exemplars
+            [texts[int(i)] for i in rows], classifier, probs[rows], char_log_probs[rows], sims, lexical, exemplars
         )
     progress(f"combiner: leaving each of {len(set(groups))} writers out in turn")
     risk = left_out_risk(x, y, groups)

@@ -30,6 +30,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.corpus import Corpus
+from bot.screening.chars import CharModel, load_char_model
 from bot.screening.classifier import ConductClassifier, classifier_evidence, load_classifier
 from bot.screening.combiner import EvidenceCombiner, LearnedRisk, combiner_features, load_combiner
 from bot.screening.data import ScreeningData, check_citations, load_screening_data
@@ -45,6 +46,7 @@ from guidance_corpus import SCREENING_DIR
 from index.embedders import Embedder
 
 log = logging.getLogger(__name__)
+_NO_CHARS = CharModel(("ordinary",), (), np.zeros(0), np.zeros((0, 1)), np.zeros(1))
 
 T = TypeVar("T")
 
@@ -106,10 +108,12 @@ class Screener:
         self.classifier: ConductClassifier | None = (
             classifier if classifier is not None and classifier.applies_to(embedder.embedder_id) else None
         )
-        # The combiner weighs the classifier's output, so it is used only where that is.
-        self.combiner: EvidenceCombiner | None = (
-            load_combiner(data_dir / "classifier") if self.classifier is not None else None
-        )
+        # The combiner weighs the classifier's and the character model's outputs, so it is
+        # used only where both are.
+        chars = load_char_model(data_dir / "classifier")
+        combiner = load_combiner(data_dir / "classifier") if self.classifier is not None else None
+        self.combiner: EvidenceCombiner | None = combiner if chars is not None else None
+        self.chars: CharModel = chars if chars is not None else _NO_CHARS
 
     # -- public API ------------------------------------------------------------------------
     def screen(self, message: Message, sensitivity: str = "normal") -> Screening:
@@ -155,6 +159,9 @@ class Screener:
         # this one does the lexical work, which does not depend on it.
         embedding = Background(self._embed, prepared)
         lexical = [self.lexical.analyse(prep, m.has_image) for m, prep in zip(messages, prepared, strict=True)]
+        char_log_probs = (
+            self.chars.log_probabilities([p.folded for p in prepared]) if self.combiner is not None else None
+        )
         sims, probs = embedding.result()
         out: list[Analysis] = []
         for i, (prep, row, lex) in enumerate(zip(prepared, sims, lexical, strict=True)):
@@ -165,8 +172,8 @@ class Screener:
                 evidence += classifier_evidence(
                     self.classifier, probs[i], row, self.exemplars, lex.linked, self.data.policy
                 )
-                if self.combiner is not None:
-                    learned, extra = self._learned(lex, row, probs[i], sensitivity)
+                if self.combiner is not None and char_log_probs is not None:
+                    learned, extra = self._learned(lex, row, probs[i], char_log_probs[i], sensitivity)
                     evidence += extra
             lowered = [e.lowered(lex.mitigation) for e in evidence]
             if lex.jigsaw is not None:
@@ -186,7 +193,7 @@ class Screener:
         return out
 
     def _learned(
-        self, lex: LexicalResult, row: np.ndarray, probs: np.ndarray, sensitivity: str
+        self, lex: LexicalResult, row: np.ndarray, probs: np.ndarray, char_log_probs: np.ndarray, sensitivity: str
     ) -> tuple[LearnedRisk, list[Evidence]]:
         """The combiner's verdict, and when it flags, evidence naming its category (reason
         and citations of the category's nearest exemplar set, strong, so a mitigator that
@@ -197,6 +204,7 @@ class Screener:
             lex.jigsaw,
             self.exemplars.category_margins(row),
             dict(zip(self.classifier.classes, (float(p) for p in probs), strict=True)),
+            dict(zip(self.chars.classes, (float(p) for p in char_log_probs), strict=True)),
             lex.mitigation,
             lex.linked,
         )

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.screening.chars import CHARS_FILE, CHARS_MANIFEST
 from bot.screening.classifier import (
     MANIFEST_FILE,
     MODEL_FILE,
@@ -245,9 +246,11 @@ def fit_combiner(
     out_dir: Path,
     progress: Callable[[str], None],
 ) -> dict[str, object]:
-    """Fit the learned combiner (:mod:`.combiner_training`) on the writers' messages (not
-    the exemplars, which would find themselves) and write ``combiner.json``."""
+    """Fit the character model (:mod:`.char_training`) on every example and write it, then
+    the learned combiner (:mod:`.combiner_training`) on the writers' messages (not the
+    exemplars, which would find themselves), and write ``combiner.json``."""
     from bot.config import Settings
+    from bot.screening.char_training import fit_char_model, left_out_log_probabilities, write_char_model
     from bot.screening.combiner_training import evidence_digest, fit_combiner_file
     from bot.screening.identifiers import IdentifierDetector
     from bot.screening.lexical import LexicalAnalyser
@@ -257,6 +260,10 @@ def fit_combiner(
     lexical = LexicalAnalyser(
         data, IdentifierDetector.build(data.identifiers, settings.staff_email_domains, settings.mrn_pattern)
     )
+    folded = [prepare(e.text).folded for e in examples]
+    progress("character model: fitting it with each writer left out in turn, then on everyone")
+    char_log_probs = left_out_log_probabilities(folded, y, [e.group for e in examples], CLASSES)
+    write_char_model(fit_char_model(folded, y, CLASSES), out_dir, data_digest(examples))
     rows = np.array([i for i, e in enumerate(examples) if e.group != "exemplars"])
     probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), thresholds, "")
     return fit_combiner_file(
@@ -265,6 +272,7 @@ def fit_combiner(
         [examples[i].group for i in rows],
         probe,
         crossed.probs[rows],
+        char_log_probs[rows],
         crossed.vectors[rows],
         data,
         lexical,
@@ -343,7 +351,8 @@ def train(
         encoder = tune_encoder(examples, y, seed, encoder_dir, progress)
         x, embedder_id, vocabulary = features(examples)
     else:
-        (out_dir / COMBINER_FILE).unlink(missing_ok=True)  # it is fitted beside the tuned encoder only
+        for name in (COMBINER_FILE, CHARS_FILE, CHARS_MANIFEST):  # fitted beside the tuned encoder only
+            (out_dir / name).unlink(missing_ok=True)
         x, embedder_id, vocabulary = features(examples)
         probs = out_of_fold(x, y, l2, FOLDS, seed)
         thresholds = calibrate(probs, y, target_fpr)
@@ -398,8 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--combiner-only",
         action="store_true",
-        help="refit only the learned combiner (combiner.json), keeping the committed encoder and "
-        "classifier: after editing the rules, terms, identifiers, jigsaw, exemplars or policy",
+        help="refit only the character model and the learned combiner (chars.npz, combiner.json), "
+        "keeping the committed encoder and classifier: after editing the rules, terms, identifiers, "
+        "jigsaw, exemplars or policy",
     )
     args = parser.parse_args(argv)
     try:

@@ -41,13 +41,16 @@ def _evidence(category: Category, weight: float, strong: bool = False, source: s
 def test_features_take_each_kind_of_evidence_in_its_own_column() -> None:
     evidence = [_evidence(COI, 1.5), _evidence(COI, 2.5), _evidence(IDENT, 4.0, strong=True)]
     probs = {"ordinary": 0.5, COI.value: 0.25}
-    x = combiner_features(evidence, None, {COI: 0.07}, probs, 0.8, linked=True)
+    char_log_probs = {"ordinary": -2.0, COI.value: -0.5}
+    x = combiner_features(evidence, None, {COI: 0.07}, probs, char_log_probs, 0.8, linked=True)
     assert x.shape == (len(CATEGORIES), len(FEATURES))
     coi, ident = x[CATEGORIES.index(COI)], x[CATEGORIES.index(IDENT)]
     assert coi[COLUMN["rule"]] == 2.5 and coi[COLUMN["strong"]] == 0.0
     assert ident[COLUMN["strong"]] == 4.0 and ident[COLUMN["rule"]] == 0.0
     assert coi[COLUMN["exemplar_margin"]] == pytest.approx(0.07)
     assert coi[COLUMN["classifier_log_odds"]] == pytest.approx(np.log(0.5))
+    assert coi[COLUMN["character_log_odds"]] == pytest.approx(1.5)
+    assert ident[COLUMN["character_log_odds"]] == 0.0  # a class the character model does not give: even odds
     assert np.all(x[:, COLUMN["mitigation"]] == 0.8)
     # The patient link and the jigsaw belong to patient-identifiable only.
     assert ident[COLUMN["patient_link"]] == 1.0 and coi[COLUMN["patient_link"]] == 0.0
@@ -122,3 +125,5 @@ def test_the_shipped_combiner_was_fitted_on_the_data_and_rules_in_the_repository
     assert record["evidence_sha256"] == evidence_digest(SCREENING_DIR), f"the screening rules or data changed: {hint}"
     left_out = record["left_out_by_writer"]
     assert left_out["normal"]["recall"] > left_out["hand_set_policy"]["recall"]
+    chars = json.loads((CLASSIFIER_DIR / "chars.json").read_text(encoding="utf-8"))
+    assert chars["data_sha256"] == record["data_sha256"], f"the character model is stale: {hint}"
