@@ -72,6 +72,12 @@ BARS = {
     # QR, first touch: 06c696c 0.706 / 0.824 / 0.562 / 0.000; with the learned reranker
     # (shipped) 0.765 / 0.824 / 0.562 / 0.000 (eval/blind/set_qr/README.md).
     BQ / "set_qr" / "questions_qr.jsonl": Bar(0.72, 0.77, 0.46, 0.05),
+    # QS (dental, pharmacy, optometry and hearing staff, Teams), first touch with the shipped
+    # answering (9bd1f97): 0.686 / 0.886 / 0.733 / 0.086 (eval/blind/set_qs/README.md).
+    BQ / "set_qs" / "questions_qs.jsonl": Bar(0.64, 0.84, 0.63, 0.13),
+    # QT (an acute trust's clinical and support staff, Slack slash command), first touch with
+    # the shipped answering (9bd1f97): 0.688 / 0.844 / 0.778 / 0.031 (eval/blind/set_qt/README.md).
+    BQ / "set_qt" / "questions_qt.jsonl": Bar(0.64, 0.79, 0.69, 0.08),
 }
 
 
