@@ -130,9 +130,11 @@ def test_sign_in_decide_and_see_it_in_the_queue_and_the_chart(browser: Any, live
     assert record is not None and record.status.value == "confirmed" and record.decided
 
     page.get_by_label("Outcome").select_option("confirmed")  # htmx filter
-    page.wait_for_function(
-        f"document.querySelector('#flag-{fid}') && document.querySelectorAll('#queue tbody tr').length === 1"
-    )
+    # Locator waits run in Playwright's own script world; a string predicate would be eval'd
+    # in the page's, which the console's Content-Security-Policy refuses once it has to poll.
+    page.locator("#queue tbody tr").nth(1).wait_for(state="detached", timeout=10_000)
+    page.locator(f"#flag-{fid}").wait_for(timeout=10_000)
+    assert page.locator("#queue tbody tr").count() == 1
     assert "Confirmed" in page.locator(f"#flag-{fid}").inner_text()
 
     page.get_by_role("link", name="Trends").click()
