@@ -19,6 +19,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_json_object(path: Path, error: type[Exception], remedy: str) -> dict[str, Any]:
+    """The JSON object in ``path``; a file that cannot be read or holds something else
+    raises ``error`` naming it, ending in ``remedy``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: cannot be read ({exc}); {remedy}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: not a JSON object; {remedy}")
+    return data
+
+
 def read_checked(
     manifest_path: Path, data_path: Path, error: type[Exception], remedy: str
 ) -> tuple[dict[str, Any], str] | None:
@@ -28,12 +40,7 @@ def read_checked(
     (for example "run `make train` to rebuild it")."""
     if not manifest_path.is_file() and not data_path.is_file():
         return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise error(f"{manifest_path}: cannot be read ({exc}); {remedy}") from None
-    if not isinstance(manifest, dict):
-        raise error(f"{manifest_path}: not a JSON object; {remedy}")
+    manifest = read_json_object(manifest_path, error, remedy)
     if not data_path.is_file():
         raise error(f"{data_path}: missing; {remedy}")
     digest = sha256_of(data_path)

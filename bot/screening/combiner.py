@@ -28,7 +28,6 @@ classifier and character model they were fitted beside.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 from bot.errors import GmcbotError
 from bot.screening.evidence import Evidence
 from bot.types import Category
+from index.checked_files import read_json_object
 
 COMBINER_FILE = "combiner.json"
 FEATURES = (
@@ -52,6 +52,7 @@ FEATURES = (
 )
 CATEGORIES: tuple[Category, ...] = tuple(Category)
 SENSITIVITIES = ("low", "normal", "high")
+REMEDY = "run `make train` to rebuild it"
 _TINY = 1e-6
 
 
@@ -154,13 +155,13 @@ def combiner_from_json(data: Mapping[str, object], where: str = COMBINER_FILE) -
         arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights", "bias")}
         thresholds = {str(k): float(v) for k, v in dict(data["thresholds"]).items()}  # type: ignore[call-overload]
     except (KeyError, TypeError, ValueError) as exc:
-        raise CombinerFileError(f"{where}: {exc}; run `make train` to rebuild it") from None
+        raise CombinerFileError(f"{where}: {exc}; {REMEDY}") from None
     sizes = {"mean": len(FEATURES), "scale": len(FEATURES), "weights": len(FEATURES), "bias": len(CATEGORIES)}
     for key, size in sizes.items():
         if arrays[key].shape != (size,) or not np.all(np.isfinite(arrays[key])):
-            raise CombinerFileError(f"{where}: {key!r} must be {size} finite numbers; run `make train` to rebuild it")
+            raise CombinerFileError(f"{where}: {key!r} must be {size} finite numbers; {REMEDY}")
     if np.any(arrays["scale"] <= 0) or "normal" not in thresholds:
-        raise CombinerFileError(f"{where}: scales must be positive and a 'normal' threshold given")
+        raise CombinerFileError(f"{where}: scales must be positive and a 'normal' threshold given; {REMEDY}")
     return EvidenceCombiner(arrays["mean"], arrays["scale"], arrays["weights"], arrays["bias"], thresholds)
 
 
@@ -170,10 +171,4 @@ def load_combiner(folder: Path) -> EvidenceCombiner | None:
     path = folder / COMBINER_FILE
     if not path.exists():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CombinerFileError(f"{path}: cannot be read ({exc}); run `make train` to rebuild it") from None
-    if not isinstance(data, dict):
-        raise CombinerFileError(f"{path}: not a JSON object; run `make train` to rebuild it")
-    return combiner_from_json(data, str(path))
+    return combiner_from_json(read_json_object(path, CombinerFileError, REMEDY), str(path))
