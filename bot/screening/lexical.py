@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.config import Settings
 from bot.screening.data import ScreeningData
 from bot.screening.evidence import Evidence
 from bot.screening.identifiers import DIRECT, SELF_EVIDENT, IdentifierDetector
@@ -43,6 +44,12 @@ class LexicalAnalyser:
     def __init__(self, data: ScreeningData, detector: IdentifierDetector) -> None:
         self.data = data
         self.detector = detector
+
+    @classmethod
+    def build(cls, data: ScreeningData, settings: Settings) -> LexicalAnalyser:
+        """With the identifier detectors ``settings`` configure (staff email domains, the
+        hospital-number pattern)."""
+        return cls(data, IdentifierDetector.build(data.identifiers, settings.staff_email_domains, settings.mrn_pattern))
 
     def analyse(self, prep: Prepared, has_image: bool = False) -> LexicalResult:
         folded = prep.folded + (IMAGE_MARKER if has_image else "")

@@ -124,7 +124,7 @@ class FlagPolicy:
         elif learned.flagged and learned.category in verdict.evidence:
             primary = learned.category
         else:
-            strong = weigh([e for e in evidence if e.strong and not e.source.startswith("combiner:")], self.policy)
+            strong = weigh([e for e in evidence if e.strong], self.policy)
             if not strong.scores or strong.scores[0][1] < threshold:
                 return None
             primary = strong.scores[0][0]

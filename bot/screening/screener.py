@@ -36,7 +36,7 @@ from bot.screening.combiner import EvidenceCombiner, LearnedRisk, combiner_featu
 from bot.screening.data import ScreeningData, check_citations, load_screening_data
 from bot.screening.evidence import Evidence
 from bot.screening.exemplars import ExemplarIndex
-from bot.screening.identifiers import QUASI, REDACTED, IdentifierDetector
+from bot.screening.identifiers import QUASI, REDACTED
 from bot.screening.lexical import LexicalAnalyser, LexicalResult
 from bot.screening.policy import FlagPolicy
 from bot.screening.safe_excerpt import safe_excerpt
@@ -46,7 +46,6 @@ from guidance_corpus import SCREENING_DIR
 from index.embedders import Embedder
 
 log = logging.getLogger(__name__)
-_NO_CHARS = CharModel(("ordinary",), (), np.zeros(0), np.zeros((0, 1)), np.zeros(1))
 
 T = TypeVar("T")
 
@@ -96,10 +95,8 @@ class Screener:
             # next paragraph the evidence names, or the category default.
             log.warning("screening data cites %d paragraph(s) the corpus lacks: %s", len(missing), ", ".join(missing))
         self.embedder = embedder
-        self.detector = IdentifierDetector.build(
-            self.data.identifiers, settings.staff_email_domains, settings.mrn_pattern
-        )
-        self.lexical = LexicalAnalyser(self.data, self.detector)
+        self.lexical = LexicalAnalyser.build(self.data, settings)
+        self.detector = self.lexical.detector
         self.exemplars = ExemplarIndex(
             self.data.exemplars, embedder, self.data.policy, cache_dir=settings.data_dir / "screening"
         )
@@ -110,10 +107,9 @@ class Screener:
         )
         # The combiner weighs the classifier's and the character model's outputs, so it is
         # used only where both are.
-        chars = load_char_model(data_dir / "classifier")
+        self.chars: CharModel | None = load_char_model(data_dir / "classifier")
         combiner = load_combiner(data_dir / "classifier") if self.classifier is not None else None
-        self.combiner: EvidenceCombiner | None = combiner if chars is not None else None
-        self.chars: CharModel = chars if chars is not None else _NO_CHARS
+        self.combiner: EvidenceCombiner | None = combiner if self.chars is not None else None
 
     # -- public API ------------------------------------------------------------------------
     def screen(self, message: Message, sensitivity: str = "normal") -> Screening:
@@ -160,22 +156,25 @@ class Screener:
         embedding = Background(self._embed, prepared)
         lexical = [self.lexical.analyse(prep, m.has_image) for m, prep in zip(messages, prepared, strict=True)]
         char_log_probs = (
-            self.chars.log_probabilities([p.folded for p in prepared]) if self.combiner is not None else None
+            self.chars.log_probabilities([p.folded for p in prepared])
+            if self.combiner is not None and self.chars is not None
+            else None
         )
         sims, probs = embedding.result()
         out: list[Analysis] = []
         for i, (prep, row, lex) in enumerate(zip(prepared, sims, lexical, strict=True)):
             evidence = list(lex.evidence) + self.exemplars.evidence(row)
-            learned = None
+            learned: LearnedRisk | None = None
+            extra: list[Evidence] = []
             if probs is not None:
                 assert self.classifier is not None
                 evidence += classifier_evidence(
                     self.classifier, probs[i], row, self.exemplars, lex.linked, self.data.policy
                 )
-                if self.combiner is not None and char_log_probs is not None:
+                if char_log_probs is not None:
                     learned, extra = self._learned(lex, row, probs[i], char_log_probs[i], sensitivity)
-                    evidence += extra
-            lowered = [e.lowered(lex.mitigation) for e in evidence]
+            # The jigsaw and the combiner have weighed the mitigation already.
+            lowered = [e.lowered(lex.mitigation) for e in evidence] + extra
             if lex.jigsaw is not None:
                 lowered.append(lex.jigsaw)
             findings = list(lex.findings)
@@ -196,9 +195,9 @@ class Screener:
         self, lex: LexicalResult, row: np.ndarray, probs: np.ndarray, char_log_probs: np.ndarray, sensitivity: str
     ) -> tuple[LearnedRisk, list[Evidence]]:
         """The combiner's verdict, and when it flags, evidence naming its category (reason
-        and citations of the category's nearest exemplar set, strong, so a mitigator that
-        the combiner already weighed does not lower it again) for the policy to show."""
-        assert self.combiner is not None and self.classifier is not None
+        and citations of the category's nearest exemplar set) for the policy to show; the
+        combiner has weighed the mitigation, so the caller does not lower it again."""
+        assert self.combiner is not None and self.classifier is not None and self.chars is not None
         features = combiner_features(
             lex.evidence,
             lex.jigsaw,
@@ -218,6 +217,4 @@ class Screener:
         weight = p.flag_threshold + (p.high_threshold - p.flag_threshold) * (learned.risk - learned.threshold) / max(
             1.0 - learned.threshold, 1e-6
         )
-        return learned, [
-            Evidence(learned.category, weight, nearest.cites, nearest.reason, f"combiner:{nearest.id}", True)
-        ]
+        return learned, [Evidence(learned.category, weight, nearest.cites, nearest.reason, f"combiner:{nearest.id}")]

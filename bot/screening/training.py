@@ -43,7 +43,7 @@ from bot.screening.data import load_screening_data
 from bot.screening.text import prepare
 from bot.types import Category
 from guidance_corpus import SCREENING_DIR
-from index.checked_files import sha256_of
+from index.checked_files import read_json_object, sha256_of
 
 TRAINING_DIR = SCREENING_DIR / "training"
 CLASSIFIER_DIR = SCREENING_DIR / "classifier"
@@ -252,14 +252,10 @@ def fit_combiner(
     from bot.config import Settings
     from bot.screening.char_training import fit_char_model, left_out_log_probabilities, write_char_model
     from bot.screening.combiner_training import evidence_digest, fit_combiner_file
-    from bot.screening.identifiers import IdentifierDetector
     from bot.screening.lexical import LexicalAnalyser
 
     data = load_screening_data(SCREENING_DIR)
-    settings = Settings()
-    lexical = LexicalAnalyser(
-        data, IdentifierDetector.build(data.identifiers, settings.staff_email_domains, settings.mrn_pattern)
-    )
+    lexical = LexicalAnalyser.build(data, Settings())
     folded = [prepare(e.text).folded for e in examples]
     progress("character model: fitting it with each writer left out in turn, then on everyone")
     char_log_probs = left_out_log_probabilities(folded, y, [e.group for e in examples], CLASSES)
@@ -318,7 +314,7 @@ def refit_combiner(
     report = progress if progress is not None else _stderr
     examples = read_training(training_dir)
     y = np.array([CLASSES.index(e.label) for e in examples])
-    manifest = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest = read_json_object(out_dir / MANIFEST_FILE, ValueError, "run `make train` first")
     crossed = cross_fitted(examples, y, float(manifest["l2"]), int(manifest["seed"]), report, exemplar_texts())
     return fit_combiner(examples, y, crossed, dict(manifest["thresholds"]), out_dir, report)
 
