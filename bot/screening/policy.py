@@ -5,7 +5,9 @@ Each category's score is its strongest piece of evidence plus a share
 the flag threshold; the primary category is the highest-scoring one (ties broken by the
 precedence in ``policy.toml``), the severity follows the score, the reasons are the fixed
 wordings of the evidence (each said once: :func:`distinct_reasons`), and the citations are
-the paragraphs the strongest evidence rests on, taken from the corpus.
+the paragraphs the strongest evidence rests on, taken from the corpus, led (when a citation
+vote is given, :mod:`.citer`) by the paragraph that labelled messages like it were judged
+to go against.
 
 When the learned combiner is in use (:mod:`.combiner`), its verdict decides instead of the
 best score, and names the primary category; strong evidence (identifiers, strong rules)
@@ -14,7 +16,7 @@ still flags on its own score. Severity, reasons and citations are worked out as 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.corpus import Corpus
@@ -52,6 +54,8 @@ def distinct_reasons(reasons: Sequence[str]) -> list[str]:
 
 
 MAX_CITATIONS = 3
+# How many of the citation vote's paragraphs lead the evidence's own.
+VOTED_CITATIONS = 1
 # A channel's sensitivity moves the flag threshold: "low" flags only clear cases (a
 # direct identifier or a strong rule still flags), "high" also flags weaker evidence.
 SENSITIVITY_OFFSETS = {"low": 1.0, "normal": 0.0, "high": -0.4}
@@ -84,10 +88,14 @@ class FlagPolicy:
         self.policy = policy
         self.corpus = corpus
 
-    def _citations(self, ordered: Sequence[Evidence], primary: Category) -> tuple[Citation, ...]:
+    def _citations(
+        self, ordered: Sequence[Evidence], primary: Category, voted: Sequence[str] = ()
+    ) -> tuple[Citation, ...]:
         out: list[Citation] = []
         seen: set[str] = set()
-        candidates = [(pid, e.weight) for e in ordered for pid in e.cites]
+        lead = ordered[0].weight if ordered else 0.0
+        candidates = [(pid, lead) for pid in voted[:VOTED_CITATIONS]]
+        candidates += [(pid, e.weight) for e in ordered for pid in e.cites]
         candidates += [(pid, 0.0) for pid in self.policy.default_cites.get(primary, ())]
         for pid, weight in candidates:
             if pid in seen:
@@ -109,11 +117,13 @@ class FlagPolicy:
         findings: Sequence[Finding],
         sensitivity: str = "normal",
         learned: LearnedRisk | None = None,
+        vote: Callable[[Category], Sequence[str]] | None = None,
     ) -> Flag | None:
         """The flag for a message's (mitigated) evidence, or None. Without ``learned`` the
         best category's score decides. With the combiner's verdict, that verdict decides
         and names the category, and strong evidence (identifiers, strong rules) still
-        flags on its own score, so a direct identifier is never let through."""
+        flags on its own score, so a direct identifier is never let through. ``vote``
+        (paragraph ids for the primary category, best first) leads the citations."""
         threshold = self.policy.flag_threshold + SENSITIVITY_OFFSETS.get(sensitivity, 0.0)
         verdict = weigh(evidence, self.policy)
         scores = dict(verdict.scores)
@@ -147,7 +157,7 @@ class FlagPolicy:
             category=primary,
             severity=severity,
             reasons=tuple(reasons[:MAX_REASONS]),
-            citations=self._citations(ordered, primary),
+            citations=self._citations(ordered, primary, vote(primary) if vote is not None else ()),
             redacted=redacted,
             categories=tuple(flagged),
             findings=tuple(findings),

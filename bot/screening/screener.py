@@ -6,7 +6,9 @@ sets and the learned classifier (:mod:`.classifier`, when its embedder is in use
 reason and citation come from the category's nearest exemplar set), lower the non-strong evidence when the wording is a reminder, a question or a task
 done properly, and let the policy decide: with the classifier in use, the learned
 combiner (:mod:`.combiner`) weighs all of that evidence into one risk, and the policy
-follows it (direct identifiers still always flag). The model sees at most
+follows it (direct identifiers still always flag). A flag's first citation is the
+paragraph its nearest labelled example messages were judged to go against
+(:mod:`.citer`). The model sees at most
 :data:`~bot.screening.text.MODEL_CHARS` characters of a message, and
 :meth:`Screener.screen_many` embeds a whole batch in one call, in a thread of its own while
 this one does the work that does not need the model (detectors, rules, mitigators,
@@ -23,6 +25,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar, cast
 
@@ -31,6 +34,7 @@ import numpy as np
 from bot.config import Settings
 from bot.corpus import Corpus
 from bot.screening.chars import CharModel, load_char_model
+from bot.screening.citer import CitationVote, read_cited_examples
 from bot.screening.classifier import ConductClassifier, classifier_evidence, load_classifier
 from bot.screening.combiner import EvidenceCombiner, LearnedRisk, combiner_features, load_combiner
 from bot.screening.data import ScreeningData, check_citations, load_screening_data
@@ -101,6 +105,12 @@ class Screener:
             self.data.exemplars, embedder, self.data.policy, cache_dir=settings.data_dir / "screening"
         )
         self.policy = FlagPolicy(self.data.policy, corpus)
+        self.citer = CitationVote(
+            read_cited_examples(data_dir / "citations"),
+            embedder,
+            cache_dir=settings.data_dir / "screening",
+            known=(p.id for p in corpus.paragraphs),
+        )
         classifier = load_classifier(data_dir / "classifier")
         self.classifier: ConductClassifier | None = (
             classifier if classifier is not None and classifier.applies_to(embedder.embedder_id) else None
@@ -121,18 +131,20 @@ class Screener:
         return [a.screening for a in self.analyse_many(messages, sensitivity)]
 
     # -- internals -----------------------------------------------------------------------
-    def _embed(self, prepared: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Per message: similarities to the exemplar sets, and the classifier's
-        probabilities (None without a classifier); each distinct text is embedded once."""
+    def _embed(self, prepared: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Per message: similarities to the exemplar sets, the classifier's probabilities
+        (None without a classifier) and the message's vector (zeros for no text); each
+        distinct text is embedded once."""
         texts = [p.model for p in prepared]
         unique = sorted({t for t in texts if t})
         sims = np.zeros((len(texts), len(self.exemplars.sets)), dtype=np.float32)
+        own = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
         probs = None
         if self.classifier is not None:
             probs = np.zeros((len(texts), len(self.classifier.classes)), dtype=np.float32)
             probs[:, 0] = 1.0  # no text: ordinary
         if not unique:
-            return sims, probs
+            return sims, probs, own
         vectors = np.asarray(self.embedder.encode(unique), dtype=np.float32)
         table = self.exemplars.similarities(vectors)
         row_of = {t: i for i, t in enumerate(unique)}
@@ -143,9 +155,10 @@ class Screener:
         for i, t in enumerate(texts):
             if t:
                 sims[i] = table[row_of[t]]
+                own[i] = vectors[row_of[t]]
                 if probs is not None and ptable is not None:
                     probs[i] = ptable[row_of[t]]
-        return sims, probs
+        return sims, probs, own
 
     def analyse_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Analysis]:
         prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
@@ -160,7 +173,7 @@ class Screener:
             if self.combiner is not None and self.chars is not None
             else None
         )
-        sims, probs = embedding.result()
+        sims, probs, vectors = embedding.result()
         out: list[Analysis] = []
         for i, (prep, row, lex) in enumerate(zip(prepared, sims, lexical, strict=True)):
             evidence = list(lex.evidence) + self.exemplars.evidence(row)
@@ -180,13 +193,14 @@ class Screener:
             findings = list(lex.findings)
             redacted_text = lex.redacted
             direct = [f for f in findings if f.kind in REDACTED]  # identifiers and credentials
-            flag = self.policy.decide(lowered, redacted_text, direct, sensitivity, learned)
+            vote = partial(self.citer.ranked, vectors[i])
+            flag = self.policy.decide(lowered, redacted_text, direct, sensitivity, learned, vote)
             shown = direct
             if flag is not None and lex.jigsaw is not None and lex.jigsaw.source in flag.rule_ids:
                 # The details that made up the jigsaw are hidden too.
                 shown = sorted(direct + [f for f in findings if f.kind in QUASI], key=lambda f: f.start)
                 redacted_text = safe_excerpt(prep, shown)
-                flag = self.policy.decide(lowered, redacted_text, shown, sensitivity, learned)
+                flag = self.policy.decide(lowered, redacted_text, shown, sensitivity, learned, vote)
             screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
             out.append(Analysis(prep, tuple(findings), tuple(lowered), lex.mitigation, screening))
         return out

@@ -122,7 +122,11 @@ def test_message_sets_meet_their_quality_bar(screening_bot, path: Path) -> None:
 def test_issue_example_with_the_real_model(screening_bot) -> None:
     result = screening_bot.screen("Patient in resus is John Carter, NHS no 943 476 5919")
     assert result.flag is not None and result.flag.category.value == "patient-identifiable"
-    assert result.flag.citations[0].paragraph.doc_id == "gmc-conf-2017"
+    # The citation vote leads with what readers of the guidance judged messages like it to go
+    # against (in a staff chat: NHS England's messaging tips or GMC confidentiality); the
+    # identifier evidence's own paragraph, GMC confidentiality, is cited too.
+    cited = [c.paragraph.doc_id for c in result.flag.citations]
+    assert cited[0] in {"gmc-conf-2017", "nhse-messaging"} and "gmc-conf-2017" in cited
     assert "John Carter" not in result.redacted and "943 476 5919" not in result.redacted
 
 

@@ -152,18 +152,18 @@ def test_exemplar_vectors_are_cached_on_disk(corpus: Corpus, tmp_path: Path) -> 
     embedder = CountingEmbedder()
     embedder.embedder_id += "-disk"  # a key no other test has cached in memory
     Screener(Settings(data_dir=tmp_path, embedder="hashing"), corpus, embedder)
-    assert len(embedder.calls) == 1
-    files = list((tmp_path / "screening").glob("exemplars-*.npy"))
-    assert len(files) == 1
+    assert len(embedder.calls) == 2  # the exemplars and the cited examples, one batch each
+    files = sorted((tmp_path / "screening").glob("exemplars-*.npy"))
+    assert len(files) == 2
     from index import cache
 
     cache._CACHE.clear()
     Screener(Settings(data_dir=tmp_path, embedder="hashing"), corpus, embedder)
-    assert len(embedder.calls) == 1  # read back from disk, not embedded again
+    assert len(embedder.calls) == 2  # read back from disk, not embedded again
     files[0].write_bytes(b"not a numpy file")
     cache._CACHE.clear()
     Screener(Settings(data_dir=tmp_path, embedder="hashing"), corpus, embedder)
-    assert len(embedder.calls) == 2  # a damaged cache is ignored and rebuilt
+    assert len(embedder.calls) == 3  # a damaged cache is ignored and rebuilt
 
 
 @pytest.mark.parametrize(
