@@ -7,10 +7,10 @@ leaves them out of a document's voice."""
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from bot.json_lines import json_objects
 from guidance_corpus import CORPUS_ROOT
 
 BLIND_WRITTEN_DIR = CORPUS_ROOT / "questions" / "blind_written"
@@ -26,18 +26,14 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
     """The lines of one labelled file (``{"id", "question", "role", "relevant", "topic"}``);
     a bad line raises ``ValueError`` naming the file and line."""
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            question, relevant = row["question"], row["relevant"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: not a labelled question line ({exc})") from None
+    for where, row in json_objects(path):
+        if row is None or "question" not in row or "relevant" not in row:
+            raise ValueError(f"{where}: not a labelled question line (JSON with 'question' and 'relevant')")
+        question, relevant = row["question"], row["relevant"]
         if not isinstance(question, str) or not isinstance(relevant, list):
-            raise ValueError(f"{path}:{n}: 'question' must be text and 'relevant' a list")
+            raise ValueError(f"{where}: 'question' must be text and 'relevant' a list")
         if not relevant and not row.get("topic"):
-            raise ValueError(f"{path}:{n}: a question nothing answers needs a 'topic'")
+            raise ValueError(f"{where}: a question nothing answers needs a 'topic'")
         rows.append(row)
     return rows
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import CorpusError
+from bot.json_lines import json_objects
 from bot.types import DocStatus, Document, Numbering, Paragraph
 from guidance_corpus import DOCUMENTS_DIR
 
@@ -236,21 +236,17 @@ def read_more_asks(path: Path, problems: list[str]) -> dict[str, tuple[str, ...]
     out: dict[str, tuple[str, ...]] = {}
     if not path.is_file():
         return out
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    for where, row in json_objects(path):
+        if row is None or "id" not in row or "asks" not in row:
+            problems.append(f"{where}: not an asks line (JSON with 'id' and a list 'asks')")
             continue
-        try:
-            row = json.loads(line)
-            pid, asks = row["id"], row["asks"]
-        except (ValueError, KeyError, TypeError):
-            problems.append(f"{path}:{n}: not an asks line (JSON with 'id' and a list 'asks')")
-            continue
+        pid, asks = row["id"], row["asks"]
         if not isinstance(pid, str) or not isinstance(asks, list) or not all(isinstance(a, str) for a in asks):
-            problems.append(f"{path}:{n}: 'id' must be text and 'asks' a list of texts")
+            problems.append(f"{where}: 'id' must be text and 'asks' a list of texts")
             continue
         clean = tuple(a.strip() for a in asks if a.strip())
         if any(ASK_SEPARATOR.strip() in a for a in clean):
-            problems.append(f"{path}:{n}: an ask contains '{ASK_SEPARATOR.strip()}'")
+            problems.append(f"{where}: an ask contains '{ASK_SEPARATOR.strip()}'")
             continue
         out[pid] = out.get(pid, ()) + clean
     return out

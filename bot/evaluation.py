@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.errors import GmcbotError
+from bot.json_lines import json_objects
 from bot.types import Answer, AnswerStatus, Screening
 
 
@@ -21,16 +21,12 @@ def read_jsonl(path: Path, required: Sequence[str]) -> list[dict[str, Any]]:
     if not path.is_file():
         raise EvalFileError(f"{path}: no such file")
     rows: list[dict[str, Any]] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    for where, row in json_objects(path):
+        if row is None:
+            raise EvalFileError(f"{where}: not a JSON object")
         missing = [k for k in required if k not in row]
-        if not isinstance(row, dict) or missing:
-            raise EvalFileError(f"{path}:{n}: missing key(s) {', '.join(missing) or 'object'}")
+        if missing:
+            raise EvalFileError(f"{where}: missing key(s) {', '.join(missing)}")
         rows.append(row)
     if not rows:
         raise EvalFileError(f"{path}: no evaluation lines")

@@ -10,12 +10,12 @@ from :data:`DEFAULT_ROUTES` or a trust's own ``decline_routes`` setting.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import CorpusError
+from bot.json_lines import json_objects
 from guidance_corpus import CORPUS_ROOT
 
 OUT_OF_SCOPE_FILE = CORPUS_ROOT / "questions" / "out_of_scope.jsonl"
@@ -90,17 +90,13 @@ def load_out_of_scope(path: Path = OUT_OF_SCOPE_FILE) -> OutOfScope:
     questions: list[str] = []
     topics: list[str] = []
     problems: list[str] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    for where, row in json_objects(path):
+        if row is None or "question" not in row:
+            problems.append(f"{where}: not an out-of-scope line (JSON with 'question' and 'topic')")
             continue
-        try:
-            row = json.loads(line)
-            question, topic = row["question"], row.get("topic", "")
-        except (ValueError, KeyError, TypeError):
-            problems.append(f"{path}:{n}: not an out-of-scope line (JSON with 'question' and 'topic')")
-            continue
+        question, topic = row["question"], row.get("topic", "")
         if not isinstance(question, str) or not question.strip() or not isinstance(topic, str):
-            problems.append(f"{path}:{n}: 'question' must be non-empty text and 'topic' text")
+            problems.append(f"{where}: 'question' must be non-empty text and 'topic' text")
             continue
         questions.append(question.strip())
         topics.append(topic.strip())

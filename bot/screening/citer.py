@@ -12,7 +12,6 @@ The examples are embedded once, cached per embedder like the exemplars (:func:`i
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.json_lines import json_objects
 from bot.screening.data import ScreeningDataError
 from bot.types import Category
 from guidance_corpus import SCREENING_DIR
@@ -43,26 +43,27 @@ class CitedExample:
 
 
 def read_cited_examples(folder: Path = CITATIONS_DIR) -> list[CitedExample]:
-    """Every ``*.jsonl`` line in ``folder`` (``{"text", "category", "relevant"}``); a bad
-    line raises :class:`ScreeningDataError` naming its file and line. No folder: no examples."""
+    """Every ``*.jsonl`` line in ``folder`` (``{"text", "category", "relevant"}``); bad lines
+    raise :class:`ScreeningDataError` naming each file and line. No folder: no examples."""
     out: list[CitedExample] = []
     problems: list[str] = []
+    categories = {c.value: c for c in Category}
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                text, relevant = row["text"], row["relevant"]
-                category = Category(row["category"])
-            except (ValueError, KeyError, TypeError):
-                problems.append(f"{path}:{n}: not a cited example (JSON with 'text', 'category', 'relevant')")
-                continue
-            ok = isinstance(text, str) and text.strip() and isinstance(relevant, list)
-            if not ok or not 1 <= len(relevant) <= MAX_RELEVANT or not all(isinstance(p, str) for p in relevant):
-                problems.append(f"{path}:{n}: needs a text and 1 to {MAX_RELEVANT} paragraph ids")
-                continue
-            out.append(CitedExample(text, category, tuple(relevant)))
+        for where, row in json_objects(path):
+            row = row or {}
+            text, category, relevant = row.get("text"), categories.get(str(row.get("category"))), row.get("relevant")
+            if (
+                not isinstance(text, str)
+                or not text.strip()
+                or category is None
+                or not isinstance(relevant, list)
+                or not all(isinstance(p, str) for p in relevant)
+            ):
+                problems.append(f"{where}: not a cited example (JSON with 'text', 'category' and a list 'relevant')")
+            elif not 1 <= len(relevant) <= MAX_RELEVANT:
+                problems.append(f"{where}: needs 1 to {MAX_RELEVANT} paragraph ids")
+            else:
+                out.append(CitedExample(text, category, tuple(relevant)))
     if problems:
         raise ScreeningDataError(problems)
     return out

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.json_lines import json_objects
 from bot.screening.chars import CHARS_FILE, CHARS_MANIFEST
 from bot.screening.classifier import (
     MANIFEST_FILE,
@@ -68,17 +69,13 @@ def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_D
     """The training messages and the exemplar examples; a bad line raises naming its file and line."""
     out: list[Example] = []
     for path in sorted(folder.glob("*.jsonl")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                label = row.get("category") or ORDINARY
-                text = row["text"]
-            except (ValueError, KeyError, AttributeError):
-                raise ValueError(f"{path}:{n}: not a training line (JSON with 'text' and 'category')") from None
+        for where, row in json_objects(path):
+            if row is None or "text" not in row:
+                raise ValueError(f"{where}: not a training line (JSON with 'text' and 'category')")
+            label = row.get("category") or ORDINARY
+            text = row["text"]
             if label not in CLASSES or not isinstance(text, str) or not text.strip():
-                raise ValueError(f"{path}:{n}: unknown category {label!r} or empty text")
+                raise ValueError(f"{where}: unknown category {label!r} or empty text")
             out.append(Example(text, label, path.stem))
     for s in load_screening_data(screening_dir).exemplars:
         label = s.category.value if s.category is not None else ORDINARY
