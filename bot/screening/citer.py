@@ -85,24 +85,21 @@ class CitationVote:
         """``matrix`` (one unit row per example) or ``embedder`` gives the examples' vectors.
         Paragraph ids outside ``known`` (when given: the corpus's ids) are never voted for."""
         allowed = set(known) if known is not None else None
-        self.examples = tuple(examples)
+        examples = tuple(examples)
         if matrix is None:
             if embedder is None:
                 raise ValueError("CitationVote needs an embedder or a matrix")
-            matrix = embed_examples(embedder, [e.text for e in self.examples], cache_dir) if self.examples else None
-        if matrix is not None and len(matrix) != len(self.examples):
-            raise ValueError(f"{len(matrix)} vectors for {len(self.examples)} cited examples")
+            matrix = embed_examples(embedder, [e.text for e in examples], cache_dir) if examples else None
+        if matrix is not None and len(matrix) != len(examples):
+            raise ValueError(f"{len(matrix)} vectors for {len(examples)} cited examples")
         self.k = k
         self.decay = decay
         rows: dict[Category, list[int]] = defaultdict(list)
-        for i, e in enumerate(self.examples):
+        for i, e in enumerate(examples):
             rows[e.category].append(i)
         self._rows = {c: np.array(r) for c, r in rows.items()}
         self._matrix = matrix
-        self._relevant = [tuple(p for p in e.relevant if allowed is None or p in allowed) for e in self.examples]
-
-    def __len__(self) -> int:
-        return len(self.examples)
+        self._relevant = [tuple(p for p in e.relevant if allowed is None or p in allowed) for e in examples]
 
     def ranked(self, vector: np.ndarray, category: Category) -> list[str]:
         """Paragraph ids by vote for a message (``vector``: its unit vector) flagged in

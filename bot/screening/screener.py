@@ -25,7 +25,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Generic, TypeVar, cast
 
@@ -193,7 +193,7 @@ class Screener:
             findings = list(lex.findings)
             redacted_text = lex.redacted
             direct = [f for f in findings if f.kind in REDACTED]  # identifiers and credentials
-            vote = partial(self.citer.ranked, vectors[i])
+            vote = cache(partial(self.citer.ranked, vectors[i]))  # the jigsaw's second decision reuses it
             flag = self.policy.decide(lowered, redacted_text, direct, sensitivity, learned, vote)
             shown = direct
             if flag is not None and lex.jigsaw is not None and lex.jigsaw.source in flag.rule_ids:
