@@ -4,7 +4,9 @@ Policy (docs/retrieval.md): guidance in force leads; superseded guidance never l
 question about current practice while any paragraph in force is among the candidates,
 and leads only questions about versions or history; a regulator's standard comes before
 advisory guidance; guidance for the asker's profession before another profession's; a
-trust's own policy first when configured. The bot declines (``no_match``) rather than
+trust's own policy first when configured. When something says who is asking (the question,
+a saved profession, the channel, the voice model), guidance for their profession leads
+wherever it covers the point. The bot declines (``no_match``) rather than
 cite something loosely related when the question is nearer to questions the corpus does
 not answer than to those it does (``outside`` against ``inside``), or when no paragraph
 is close at all; a decline names whom to ask, by the nearest out-of-scope topic.
@@ -14,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.audience import NOTHING_KNOWN, Known, choose_audience
+from bot.audience import NOTHING_KNOWN, Known, choose_audience, named_audience
 from bot.corpus import Corpus
 from bot.ranker import LearnedRanker
 from bot.retrieval import Candidate, Ranking
@@ -76,11 +78,14 @@ def order_candidates(
     audience: str = "doctors",
     prefer_docs: frozenset[str] = frozenset(),
     history: bool = False,
+    own_audience_first: bool = False,
 ) -> list[Candidate]:
     """Re-rank by the policy factors above; stable for equal weights. Unless the
     question is about ``history``, a paragraph in force leads whenever one is nearly as
     similar to the question (:data:`LEAD_RATIO`) as the superseded or advisory paragraphs
-    among the candidates; the others follow in rank order."""
+    among the candidates; with ``own_audience_first`` (something says who is asking), a
+    paragraph in force written for ``audience`` (or for everyone) leads on the same terms
+    against the paragraphs for other professions. The others follow in rank order."""
 
     def weight(c: Candidate) -> float:
         doc = corpus.documents[c.paragraph.doc_id]
@@ -98,13 +103,31 @@ def order_candidates(
     ranked = sorted(candidates, key=weight, reverse=True)
     if history or not ranked:
         return ranked
-    in_force = [c for c in ranked if corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT]
-    others = [c for c in ranked if c not in in_force]
-    if not in_force or not others or ranked[0] in in_force:
+
+    def in_force(c: Candidate) -> bool:
+        return corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT
+
+    if own_audience_first:
+        promoted = _lead_if_close(
+            ranked, lambda c: in_force(c) and corpus.documents[c.paragraph.doc_id].applies_to(audience)
+        )
+        if promoted is not ranked:
+            return promoted
+    return _lead_if_close(ranked, in_force)
+
+
+def _lead_if_close(ranked: list[Candidate], preferred: Callable[[Candidate], bool]) -> list[Candidate]:
+    """``ranked`` with its best ``preferred`` candidate moved first, unless the first
+    already is one, none is, or its dense similarity is below :data:`LEAD_RATIO` of the
+    best other candidate's (then nothing preferred covers the point). Returns ``ranked``
+    itself when nothing moves."""
+    if not ranked or preferred(ranked[0]):
         return ranked
-    lead = in_force[0]
-    if lead.dense < LEAD_RATIO * max(c.dense for c in others):
-        return ranked  # nothing in force covers the point: the closest text leads, marked
+    lead = next((c for c in ranked if preferred(c)), None)
+    if lead is None:
+        return ranked
+    if lead.dense < LEAD_RATIO * max(c.dense for c in ranked if not preferred(c)):
+        return ranked
     return [lead] + [c for c in ranked if c is not lead]
 
 
@@ -129,7 +152,10 @@ def make_answer(
     """Decide the status and keep the ``top`` citations, best first. Guidance for the
     asker's audience comes first (:func:`bot.audience.choose_audience`: a profession the
     question names, else ``known`` (their saved profession, the channel's audience), else
-    the voice model's guess, else ``default_audience``). With a ``ranker``
+    the voice model's guess, else ``default_audience``); when one of the first four
+    chose it, guidance for that audience leads wherever it covers the point
+    (:func:`order_candidates`), while the configured default only weighs the ranking
+    (:data:`OTHER_AUDIENCE_FACTOR`). With a ``ranker``
     (:mod:`bot.ranker`), its relevance replaces the fused score before the policy orders
     the candidates, and the best candidate's relevance, not the passage similarity,
     decides whether the answer is marked low confidence."""
@@ -155,7 +181,11 @@ def make_answer(
         confident = len(relevance) > 0 and float(relevance.max()) >= ranker.confident_from
         status = AnswerStatus.ANSWERED if confident else AnswerStatus.LOW_CONFIDENCE
     history = is_history_question(question)
-    ordered = order_candidates(corpus, ranking.candidates, audience, prefer_docs, history=history)
+    # Only a sign of who is asking puts their guidance first; the configured default only weighs.
+    signalled = bool(named_audience(question) or known.profession or known.channel or ranking.voice)
+    ordered = order_candidates(
+        corpus, ranking.candidates, audience, prefer_docs, history=history, own_audience_first=signalled
+    )
     ranked = ordered[:top]
     if (
         not history

@@ -69,6 +69,24 @@ def test_guidance_for_the_askers_profession_comes_first() -> None:
     assert order_candidates(corpus, cands, "nurses")[0].paragraph.doc_id == "nmc-sm"
 
 
+def test_a_known_askers_own_guidance_leads_wherever_it_covers_the_point() -> None:
+    corpus = load_corpus()
+    nmc, gmc = corpus.paragraph("nmc-sm:no-relationships-with-patients"), corpus.paragraph("gmc-sm-2024:5")
+    old = corpus.paragraph("gmc-sm-2013:17")
+    assert nmc and gmc and old
+    # The nurses' paragraph ranks far better: the configured default only weighs it down...
+    cands = [Candidate(nmc, 0.6, 0.5, 1.0, 0.200), Candidate(gmc, 0.5, 0.5, 1.0, 0.100)]
+    assert order_candidates(corpus, cands, "doctors")[0].paragraph.doc_id == "nmc-sm"
+    # ...but when something says a doctor is asking, the doctors' paragraph covering the point leads,
+    assert order_candidates(corpus, cands, "doctors", own_audience_first=True)[0].paragraph.id == "gmc-sm-2024:5"
+    # not when it is much further from the question than the other profession's (it does not cover it),
+    far = [Candidate(nmc, 0.8, 0.5, 1.0, 0.200), Candidate(gmc, 0.5, 0.5, 1.0, 0.100)]
+    assert order_candidates(corpus, far, "doctors", own_audience_first=True)[0].paragraph.doc_id == "nmc-sm"
+    # and never by putting superseded guidance first.
+    superseded = [Candidate(nmc, 0.6, 0.5, 1.0, 0.200), Candidate(old, 0.6, 0.5, 1.0, 0.100)]
+    assert order_candidates(corpus, superseded, "doctors", own_audience_first=True)[0].paragraph.doc_id == "nmc-sm"
+
+
 def test_detect_audience() -> None:
     assert detect_audience("I'm a nurse on nights") == "nurses"
     assert detect_audience("As a paramedic can I post this?") == "ahp"
