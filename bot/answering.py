@@ -7,9 +7,11 @@ advisory guidance; guidance for the asker's profession before another profession
 trust's own policy first when configured. When something says who is asking (the question,
 a saved profession, the channel, the voice model), guidance for their profession leads
 wherever it covers the point. The bot declines (``no_match``) rather than
-cite something loosely related when the question is nearer to questions the corpus does
-not answer than to those it does (``outside`` against ``inside``), or when no paragraph
-is close at all; a decline names whom to ask, by the nearest out-of-scope topic.
+cite something loosely related when the corpus probably does not answer the question:
+with a learned ranker, when its answerability model (:meth:`LearnedRanker.answerable`)
+gives below even odds; without one, when the question is nearer to questions the corpus
+does not answer than to those it does (``outside`` against ``inside``), or when no
+paragraph is close at all. A decline names whom to ask, by the nearest out-of-scope topic.
 """
 
 from __future__ import annotations
@@ -157,8 +159,9 @@ def make_answer(
     (:func:`order_candidates`), while the configured default only weighs the ranking
     (:data:`OTHER_AUDIENCE_FACTOR`). With a ``ranker``
     (:mod:`bot.ranker`), its relevance replaces the fused score before the policy orders
-    the candidates, and the best candidate's relevance, not the passage similarity,
-    decides whether the answer is marked low confidence."""
+    the candidates, the best candidate's relevance, not the passage similarity, decides
+    whether the answer is marked low confidence, and its answerability model (when it has
+    one) decides whether to decline instead of ``thresholds``."""
     if not question.strip() or not ranking.candidates:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     if is_status_question(question):
@@ -166,14 +169,19 @@ def make_answer(
         standing = status_answer(question, corpus, ranked_docs, truncated)
         if standing is not None:
             return standing
-    if ranking.outside - ranking.inside > thresholds.outside_margin:
+    audience = choose_audience(question, default_audience, ranking.voice, known)
+    relevance = ranker.relevance(ranking, corpus, audience) if ranker is not None else None
+    answerable = ranker.answerable(ranking, relevance) if ranker is not None and relevance is not None else None
+    if answerable is not None and ranker is not None:
+        if answerable < ranker.answerable_from:
+            route = route_for(ranking.outside_topic, routes) if ranking.outside_topic else ""
+            return Answer(question, AnswerStatus.NO_MATCH, (), truncated, route)
+    elif ranking.outside - ranking.inside > thresholds.outside_margin:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated, route_for(ranking.outside_topic, routes))
-    if ranking.confidence < thresholds.decline_below:
+    elif ranking.confidence < thresholds.decline_below:
         return Answer(question, AnswerStatus.NO_MATCH, (), truncated)
     status = AnswerStatus.ANSWERED if ranking.confidence >= thresholds.confident_from else AnswerStatus.LOW_CONFIDENCE
-    audience = choose_audience(question, default_audience, ranking.voice, known)
-    if ranker is not None:
-        relevance = ranker.relevance(ranking, corpus, audience)
+    if ranker is not None and relevance is not None:
         candidates = [
             dataclasses.replace(c, fused=float(p)) for c, p in zip(ranking.candidates, relevance, strict=True)
         ]

@@ -9,10 +9,16 @@ of answering the question, from how similar each kind of view is to the question
 how far behind the best candidate), BM25, its rank, how many of the nearest asks are its
 own, and whether its document is superseded, advisory or for another audience.
 Answering orders candidates by it; the policy of :mod:`bot.answering` (guidance in force
-first, the asker's profession) still applies on top, and declining stays with answering's
-fixed rules (a learned answerability model was tried and not kept: docs/retrieval.md). An
-answer whose best candidate's probability is below :attr:`LearnedRanker.confident_from` is
-marked low confidence ("it may not answer your question exactly").
+first, the asker's profession) still applies on top. An answer whose best candidate's
+probability is below :attr:`LearnedRanker.confident_from` is marked low confidence ("it
+may not answer your question exactly").
+
+A second, smaller logistic model, learned from the same questions (each writer's features
+taken with that writer hidden, the reranker's best probability from a reranker fitted
+without that writer), says whether the corpus answers the question at all, from four
+numbers (:data:`QUESTION_FEATURES`): how near its nearest asks are, how near its nearest
+out-of-scope questions are, the best paragraph's similarity and the reranker's best
+probability. Answering declines below :attr:`LearnedRanker.answerable_from` (0.5).
 
 The weights live in ``guidance_corpus/questions/ranker.json`` with the model family they
 were learned with; another model gets no ranker (answering then orders by fused rank).
@@ -91,6 +97,16 @@ def candidate_features(ranking: Ranking, corpus: Corpus, audience: str) -> np.nd
     return np.asarray(rows, dtype=np.float32)
 
 
+QUESTION_FEATURES = ("inside", "outside", "confidence", "best_relevance")
+
+
+def question_features(ranking: Ranking, relevance: np.ndarray) -> np.ndarray:
+    """The row of :data:`QUESTION_FEATURES` for a question: ``relevance`` is the
+    reranker's probability for each of its candidates."""
+    best = float(relevance.max()) if len(relevance) else 0.0
+    return np.array([ranking.inside, ranking.outside, ranking.confidence, best], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class LinearModel:
     """Logistic weights over named features."""
@@ -112,6 +128,15 @@ class LearnedRanker:
     embedder_id: str
     relevance_model: LinearModel
     confident_from: float = 0.5
+    answerable_model: LinearModel | None = None
+    answerable_from: float = 0.5
+
+    def answerable(self, ranking: Ranking, relevance: np.ndarray) -> float | None:
+        """The probability that the corpus answers the question at all (None without an
+        answerability model); ``relevance`` is :meth:`relevance` for ``ranking``."""
+        if self.answerable_model is None:
+            return None
+        return float(self.answerable_model.probability(question_features(ranking, relevance)))
 
     def relevance(self, ranking: Ranking, corpus: Corpus, audience: str) -> np.ndarray:
         """Each candidate's probability of answering the question, in ranking order."""
@@ -119,13 +144,17 @@ class LearnedRanker:
         return self.relevance_model.probability(features) if len(features) else np.zeros(0)
 
     def to_json(self, record: dict[str, object] | None = None) -> str:
-        data = {
+        data: dict[str, object] = {
             "embedder": self.embedder_id,
             "confident_from": self.confident_from,
             "relevance": dict(zip(CANDIDATE_FEATURES, self.relevance_model.weights, strict=True)),
             "relevance_bias": self.relevance_model.bias,
             "record": record or {},
         }
+        if self.answerable_model is not None:
+            data["answerable_from"] = self.answerable_from
+            data["answerable"] = dict(zip(QUESTION_FEATURES, self.answerable_model.weights, strict=True))
+            data["answerable_bias"] = self.answerable_model.bias
         return json.dumps(data, indent=1) + "\n"
 
 
@@ -147,6 +176,8 @@ def load_ranker(path: Path = RANKER_FILE) -> LearnedRanker | None:
             str(data["embedder"]),
             _model(data, "relevance", CANDIDATE_FEATURES, path),
             float(data["confident_from"]),
+            _model(data, "answerable", QUESTION_FEATURES, path) if "answerable" in data else None,
+            float(data.get("answerable_from", 0.5)),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise CorpusError([f"{path}: not a ranker file ({exc}); run make train-ranker"]) from None

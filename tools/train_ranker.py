@@ -15,6 +15,13 @@ confident as the fixed rule marks (how often those are right is recorded for bot
 model fitted on every writer, that threshold and those figures are written to
 ``guidance_corpus/questions/ranker.json``.
 
+With it goes the answerability model (``bot.ranker.QUESTION_FEATURES``): a logistic
+model on four standardised numbers per question (nearest asks, nearest out-of-scope
+questions, best paragraph, and the best probability of a reranker fitted without the
+question's writer), labelled by whether the writer found a paragraph that answers it.
+Its leave-one-writer-out figures (reranker and answerability fitted on the other
+writers) are recorded as ``learned_and_answerable``.
+
     HF_HUB_OFFLINE=1 python tools/train_ranker.py          # or: make train-ranker
     python tools/train_ranker.py --check                    # figures only, nothing written
 """
@@ -44,6 +51,7 @@ from bot.ranker import (
     LearnedRanker,
     LinearModel,
     candidate_features,
+    question_features,
 )
 from bot.retrieval import Ranking, Retriever, base_text, passage_views
 from bot.service import FIXED_DEPTH, GuidanceBot
@@ -137,6 +145,17 @@ def _fit(x: np.ndarray, y: np.ndarray) -> LinearModel:
     return LinearModel(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]))
 
 
+def fit_answerable(x: np.ndarray, y: np.ndarray) -> LinearModel:
+    """The answerability model: a logistic model on standardised :data:`QUESTION_FEATURES`
+    (so one ``C`` suits features of different spread), folded back into weights on the
+    raw features."""
+    mean, spread = x.mean(axis=0), x.std(axis=0)
+    spread[spread == 0] = 1.0
+    scaled = _fit((x - mean) / spread, y)
+    weights = np.asarray(scaled.weights) / spread
+    return LinearModel(tuple(float(w) for w in weights), float(scaled.bias - float(weights @ mean)))
+
+
 def fit(asked: Sequence[Asked], family: str) -> LearnedRanker:
     """The relevance model fitted on ``asked``'s answerable questions."""
     answerable = [a for a in asked if a.relevant]
@@ -221,6 +240,38 @@ def leave_one_writer_out(bot: GuidanceBot, asked: list[Asked], family: str) -> t
     return threshold, {"fused_rank": figures(order, fixed), "learned": figures(order, learned)}
 
 
+def answerable_rows(bot: GuidanceBot, asked: list[Asked], family: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each question's :data:`QUESTION_FEATURES`, the reranker's best probability from a
+    reranker fitted without its writer (as a question nobody trained on would have it),
+    and whether the corpus answers it."""
+    rows = np.zeros((len(asked), 4))
+    for w in sorted({a.writer for a in asked}):
+        ranker = fit([a for a in asked if a.writer != w], family)
+        for i, a in enumerate(asked):
+            if a.writer == w:
+                rows[i] = question_features(a.ranking, ranker.relevance(a.ranking, bot.corpus, a.audience))
+    return rows, np.array([bool(a.relevant) for a in asked])
+
+
+def answerable_out_of_writer(
+    bot: GuidanceBot, asked: list[Asked], family: str, rows: np.ndarray, labels: np.ndarray
+) -> dict[str, Any]:
+    """Leave one writer out: the reranker and the answerability model fitted on the other
+    writers, every left-out question answered as the bot would."""
+    order: list[Asked] = []
+    results: list[Outcome] = []
+    writers = np.array([a.writer for a in asked])
+    for w in sorted(set(writers)):
+        held = [a for a in asked if a.writer == w]
+        ranker = dataclasses.replace(
+            fit([a for a in asked if a.writer != w], family),
+            answerable_model=fit_answerable(rows[writers != w], labels[writers != w]),
+        )
+        order += held
+        results += outcomes(bot, held, ranker)
+    return figures(order, results)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="print the figures, write nothing")
@@ -234,11 +285,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Ranking {len(files)} writers' questions, each with its own asks hidden...", file=sys.stderr)
     asked = ask_blind(bot, files)
     threshold, record = leave_one_writer_out(bot, asked, family)
+    rows, labels = answerable_rows(bot, asked, family)
+    record["learned_and_answerable"] = answerable_out_of_writer(bot, asked, family, rows, labels)
     print(f"leave one writer out: fused rank {record['fused_rank']}")
     print(f"leave one writer out: learned    {record['learned']} (confident from {threshold})")
+    print(f"leave one writer out: learned, declining by the answerability model {record['learned_and_answerable']}")
     if args.check:
         return 0
-    ranker = dataclasses.replace(fit(asked, family), confident_from=threshold)
+    ranker = dataclasses.replace(
+        fit(asked, family), confident_from=threshold, answerable_model=fit_answerable(rows, labels)
+    )
     args.out.write_text(
         ranker.to_json(
             {"writers": [p.stem for p in files], "data_sha256": data_digest(files), "leave_one_writer_out": record}

@@ -26,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.errors import StoreUnavailable
 from bot.jobs import Job
+from bot.store.group_commit import GroupCommit
 from bot.store.jobs_models import EventJobRow
 from bot.store.models import ProcessedEvent
 
@@ -53,8 +54,11 @@ class SqlJobs:
         self._where = where
         # SQLite has one writer at a time and its busy handler backs off in sleeps of up
         # to 100 ms; writers of this process queue on ``lock`` instead (the audit
-        # store's), which keeps each job write to about a millisecond under a burst.
-        self._lock = lock if lock is not None else contextlib.nullcontext()
+        # store's), and the job writes waiting at once share one transaction
+        # (bot/store/group_commit.py). On PostgreSQL (no ``lock``) each write is its own
+        # transaction from the pool: workers write in parallel, and a step's write skips
+        # the wait for the WAL flush that an accepted job's must not skip.
+        self._group = GroupCommit(engine, lock) if lock is not None else None
 
     def accept(self, job: Job, owner: str, lease_until: float) -> bool:
         from datetime import UTC, datetime
@@ -164,7 +168,9 @@ class SqlJobs:
 
     def _run(self, fn: Callable[[Connection], T]) -> T:
         try:
-            with self._lock, self.engine.begin() as conn:
+            if self._group is not None:
+                return self._group.run(fn)
+            with self.engine.begin() as conn:
                 return fn(conn)
         except (DBAPIError, PoolTimeout) as exc:
             if isinstance(exc, DBAPIError) and not _connection_error(exc):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.corpus import load_corpus
 from bot.errors import CorpusError
 from bot.ranker import (
     CANDIDATE_FEATURES,
+    QUESTION_FEATURES,
     RANKER_FILE,
     LearnedRanker,
     LinearModel,
@@ -158,3 +160,46 @@ def test_a_ranker_survives_its_json_round_trip(tmp_path: Path) -> None:
     probabilities = ranker.relevance(_ranking(), load_corpus(), "doctors")
     assert probabilities.shape == (2,) and np.all((probabilities > 0) & (probabilities < 1))
     assert probabilities[1] > probabilities[0]
+
+
+def _answerable(bias: float) -> LearnedRanker:
+    """A ranker whose answerability model reads only nearness to the asks against
+    nearness to the out-of-scope questions (weights +20 and -20), shifted by ``bias``."""
+    weights = tuple({"inside": 20.0, "outside": -20.0}.get(name, 0.0) for name in QUESTION_FEATURES)
+    return dataclasses.replace(_only("ask", 10.0), answerable_model=LinearModel(weights, bias))
+
+
+def test_the_answerability_model_decides_whether_to_decline_instead_of_the_fixed_rules() -> None:
+    corpus = load_corpus()
+    # Nearer the out-of-scope questions (0.52) than the asks (0.50): the fixed rule declines.
+    near_outside = dataclasses.replace(_ranking(), inside=0.50, outside=0.52, outside_topic="rota and leave")
+    assert make_answer("can I swap a shift?", corpus, near_outside).status is AnswerStatus.NO_MATCH
+    # The learned model weighs the same two numbers its own way: 20 * (0.50 - 0.52) + 1 > 0.
+    lenient = make_answer("can I swap a shift?", corpus, near_outside, ranker=_answerable(1.0))
+    assert lenient.status is not AnswerStatus.NO_MATCH and lenient.citations
+    # And declines what the fixed rule answers (asks nearer), naming whom to ask by the topic.
+    near_inside = dataclasses.replace(near_outside, inside=0.55)
+    assert make_answer("can I swap a shift?", corpus, near_inside).status is not AnswerStatus.NO_MATCH
+    strict = make_answer("can I swap a shift?", corpus, near_inside, ranker=_answerable(-2.0))
+    assert strict.status is AnswerStatus.NO_MATCH and not strict.citations
+    assert strict.route == "your rota coordinator or line manager"
+
+
+def test_a_ranker_with_an_answerability_model_survives_its_json_round_trip(tmp_path: Path) -> None:
+    ranker = _answerable(0.25)
+    path = tmp_path / "ranker.json"
+    path.write_text(ranker.to_json(), encoding="utf-8")
+    assert load_ranker(path) == ranker
+    probability = ranker.answerable(_ranking(), ranker.relevance(_ranking(), load_corpus(), "doctors"))
+    assert probability is not None and 0 < probability < 1
+
+
+def test_the_committed_answerability_model_beat_the_fixed_rules_leaving_each_writer_out() -> None:
+    record = json.loads(RANKER_FILE.read_text(encoding="utf-8"))["record"]["leave_one_writer_out"]
+    fixed, learned = record["learned"], record["learned_and_answerable"]
+    assert learned["questions"] == fixed["questions"]
+    assert learned["first_action_right"] > fixed["first_action_right"]
+    assert learned["decline_accuracy"] > fixed["decline_accuracy"]
+    assert learned["false_declines"] <= fixed["false_declines"]
+    committed = load_ranker(RANKER_FILE)
+    assert committed is not None and committed.answerable_model is not None
