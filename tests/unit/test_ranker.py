@@ -119,7 +119,8 @@ def test_the_committed_ranker_beat_fused_rank_leaving_each_writer_out() -> None:
     assert learned["hit@1"] > fused["hit@1"]
     assert learned["false_declines"] == fused["false_declines"]
     # The same share of answers is marked confident, and the mark separates better.
-    assert learned["answers_marked_confident"] == fused["answers_marked_confident"]
+    # (to one answer in about 1,300: the threshold is a quantile of the answers' probabilities)
+    assert abs(learned["answers_marked_confident"] - fused["answers_marked_confident"]) <= 0.001
     learned_gap = learned["right_when_confident"] - learned["right_when_low_confidence"]
     fused_gap = fused["right_when_confident"] - fused["right_when_low_confidence"]
     assert learned_gap > fused_gap
