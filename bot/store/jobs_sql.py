@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -35,6 +35,15 @@ log = logging.getLogger("bot.store")
 T = TypeVar("T")
 JOBS: Table = EventJobRow.__table__  # type: ignore[assignment]  # SQLAlchemy types __table__ as FromClause
 EVENTS: Table = ProcessedEvent.__table__  # type: ignore[assignment]  # as above
+
+# The writes every event makes, built once (a reused statement keeps its compiled form).
+_CLAIM = {
+    "sqlite": sqlite.insert(EVENTS).on_conflict_do_nothing().returning(EVENTS.c.event_id),
+    "postgresql": postgresql.insert(EVENTS).on_conflict_do_nothing().returning(EVENTS.c.event_id),
+}
+_STORE = JOBS.insert()
+_SET_STEPS = update(JOBS).where(JOBS.c.id == bindparam("b_id")).values(steps=bindparam("b_steps"))
+_DELETE = delete(JOBS).where(JOBS.c.id == bindparam("b_id"))
 
 
 class SqlJobs:
@@ -65,28 +74,25 @@ class SqlJobs:
 
         payload = self._fernet.encrypt(json.dumps(job.payload, separators=(",", ":")).encode("utf-8"))
 
+        seen = datetime.fromtimestamp(job.created, UTC)
+
         def run(conn: Connection) -> bool:
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            claim = (
-                insert(EVENTS)
-                .values(platform=job.platform, event_id=job.key, seen=datetime.fromtimestamp(job.created, UTC))
-                .on_conflict_do_nothing()
-                .returning(EVENTS.c.event_id)
-            )
-            if conn.execute(claim).first() is None:
+            claim = _CLAIM["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+            if conn.execute(claim, {"platform": job.platform, "event_id": job.key, "seen": seen}).first() is None:
                 return False
             conn.execute(
-                JOBS.insert().values(
-                    id=job.id,
-                    platform=job.platform,
-                    event_key=job.key,
-                    created=job.created,
-                    lease_owner=owner,
-                    lease_until=lease_until,
-                    attempts=1,
-                    steps="{}",
-                    payload=payload,
-                )
+                _STORE,
+                {
+                    "id": job.id,
+                    "platform": job.platform,
+                    "event_key": job.key,
+                    "created": job.created,
+                    "lease_owner": owner,
+                    "lease_until": lease_until,
+                    "attempts": 1,
+                    "steps": "{}",
+                    "payload": payload,
+                },
             )
             return True
 
@@ -105,12 +111,12 @@ class SqlJobs:
         def run(conn: Connection) -> None:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            conn.execute(update(JOBS).where(JOBS.c.id == job_id).values(steps=text_))
+            conn.execute(_SET_STEPS, {"b_id": job_id, "b_steps": text_})
 
         self._run(run)
 
     def finish(self, job_id: str) -> None:
-        self._run(lambda conn: conn.execute(delete(JOBS).where(JOBS.c.id == job_id)))
+        self._run(lambda conn: conn.execute(_DELETE, {"b_id": job_id}))
 
     def renew(self, owner: str, ids: Iterable[str], lease_until: float) -> None:
         wanted = list(ids)

@@ -5,6 +5,7 @@ profession saved while the database is away written when it returns."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -102,3 +103,28 @@ def test_a_profession_saved_during_an_outage_is_written_when_the_database_return
     fresh = open_store(outage.settings)
     assert fresh.profession(Platform.SLACK, "T1", NURSE) == "nurses"
     assert fresh.profession(Platform.SLACK, "T1", Actor("U-GONE")) is None
+
+
+def test_reading_a_profession_does_not_queue_behind_the_writers(store: SqlRecords) -> None:
+    """Every question reads its asker's profession; with nothing waiting to be written the
+    read runs beside the writers instead of waiting for the process's writer lock (under a
+    burst, answers queued behind every event's job writes)."""
+    store.set_profession(Platform.SLACK, "T1", NURSE, "nurses")
+    held, release, found = threading.Event(), threading.Event(), []
+
+    def writer_busy() -> None:
+        with store._lock:  # a writer holding the lock, as a burst's job writes do
+            held.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=writer_busy)
+    writer.start()
+    assert held.wait(5)
+    reader = threading.Thread(target=lambda: found.append(store.profession(Platform.SLACK, "T1", NURSE)))
+    reader.start()
+    reader.join(5)
+    done_while_held = not reader.is_alive()
+    release.set()
+    writer.join(5)
+    reader.join(5)
+    assert done_while_held and found == ["nurses"]
