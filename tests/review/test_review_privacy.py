@@ -72,9 +72,17 @@ def test_no_identifier_appears_on_any_console_page(tmp_path: Path) -> None:
         everything = "\n".join(pages)
         assert "[NHS NUMBER]" in everything or "[NAME]" in everything  # the search looks at real pages
         assert leaks(needles, "\n".join(texts))  # control: the needles do match the raw messages
-        problems = [f"{n.kind}: {n.text!r}" for n in leaks(needles, everything)]
+        # Each leak with the 30 characters around its first place, so a failure says which page
+        # text held it (a digits-only spelling can also match inside an unrelated long number).
+        problems = [f"{n.kind}: {n.text!r} in {_around(everything, n.text)!r}" for n in leaks(needles, everything)]
         assert problems == []
         for i in range(len(texts)):
             assert f"U{i:05d}" not in everything  # no raw user id either
     finally:
         close()
+
+
+def _around(text: str, needle: str) -> str:
+    """The 30 characters either side of ``needle``'s first place in ``text`` (case folded)."""
+    at = text.casefold().find(needle.casefold())
+    return text[max(0, at - 30) : at + len(needle) + 30] if at >= 0 else ""
