@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.audience import NOTHING_KNOWN, Known, choose_audience, named_audience
@@ -87,7 +87,9 @@ def order_candidates(
     similar to the question (:data:`LEAD_RATIO`) as the superseded or advisory paragraphs
     among the candidates; with ``own_audience_first`` (something says who is asking), a
     paragraph in force written for ``audience`` (or for everyone) leads on the same terms
-    against the paragraphs for other professions. The others follow in rank order."""
+    against the paragraphs for other professions; before either, a paragraph of
+    ``prefer_docs`` (the trust's own documents, with ``prefer_local``) leads on the same
+    terms against every other. The others follow in rank order."""
 
     def weight(c: Candidate) -> float:
         doc = corpus.documents[c.paragraph.doc_id]
@@ -109,6 +111,10 @@ def order_candidates(
     def in_force(c: Candidate) -> bool:
         return corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT
 
+    if prefer_docs:
+        promoted = _lead_if_close(ranked, lambda c: in_force(c) and c.paragraph.doc_id in prefer_docs, by_dense=True)
+        if promoted is not ranked:
+            return promoted
     if own_audience_first:
         promoted = _lead_if_close(
             ranked, lambda c: in_force(c) and corpus.documents[c.paragraph.doc_id].applies_to(audience)
@@ -118,19 +124,50 @@ def order_candidates(
     return _lead_if_close(ranked, in_force)
 
 
-def _lead_if_close(ranked: list[Candidate], preferred: Callable[[Candidate], bool]) -> list[Candidate]:
-    """``ranked`` with its best ``preferred`` candidate moved first, unless the first
-    already is one, none is, or its dense similarity is below :data:`LEAD_RATIO` of the
-    best other candidate's (then nothing preferred covers the point). Returns ``ranked``
-    itself when nothing moves."""
+def _close_preferred(
+    ranked: Sequence[Candidate], preferred: Callable[[Candidate], bool], by_dense: bool = False
+) -> Candidate | None:
+    """The first ``preferred`` candidate in ``ranked`` (with ``by_dense``, the most similar
+    one: for paragraphs the reranker cannot score, such as a trust's own, which have no
+    asks) when its dense similarity reaches :data:`LEAD_RATIO` of the best other
+    candidate's (it covers the point), else None."""
+    mine = [c for c in ranked if preferred(c)]
+    if not mine:
+        return None
+    lead = max(mine, key=lambda c: c.dense) if by_dense else mine[0]
+    others = [c.dense for c in ranked if not preferred(c)]
+    return lead if not others or lead.dense >= LEAD_RATIO * max(others) else None
+
+
+def _lead_if_close(
+    ranked: list[Candidate], preferred: Callable[[Candidate], bool], by_dense: bool = False
+) -> list[Candidate]:
+    """``ranked`` with its best ``preferred`` candidate (:func:`_close_preferred`) moved
+    first, unless the first already is one, none is, or its dense similarity is below
+    :data:`LEAD_RATIO` of the best other candidate's (then nothing preferred covers the
+    point). Returns ``ranked`` itself when nothing moves."""
     if not ranked or preferred(ranked[0]):
         return ranked
-    lead = next((c for c in ranked if preferred(c)), None)
+    lead = _close_preferred(ranked, preferred, by_dense)
     if lead is None:
         return ranked
-    if lead.dense < LEAD_RATIO * max(c.dense for c in ranked if not preferred(c)):
-        return ranked
     return [lead] + [c for c in ranked if c is not lead]
+
+
+def _with_local_cited(
+    ordered: Sequence[Candidate], ranked: list[Candidate], local_docs: frozenset[str]
+) -> list[Candidate]:
+    """``ranked`` (the citations, best first) with the best paragraph of the trust's own
+    documents (``local_docs``) that covers the point (:func:`_close_preferred`) in its
+    last place, when none of them is cited already and there are at least two places."""
+
+    def local(c: Candidate) -> bool:
+        return c.paragraph.doc_id in local_docs
+
+    if not local_docs or len(ranked) < 2 or any(local(c) for c in ranked):
+        return ranked
+    extra = _close_preferred(ordered, local, by_dense=True)
+    return ranked if extra is None else [*ranked[:-1], extra]
 
 
 def is_history_question(question: str) -> bool:
@@ -148,6 +185,7 @@ def make_answer(
     default_audience: str = "doctors",
     prefer_docs: frozenset[str] = frozenset(),
     routes: Mapping[str, str] | None = None,
+    local_docs: frozenset[str] = frozenset(),
     known: Known = NOTHING_KNOWN,
     ranker: LearnedRanker | None = None,
 ) -> Answer:
@@ -205,5 +243,7 @@ def make_answer(
         in_force = [c for c in ordered if corpus.documents[c.paragraph.doc_id].status is DocStatus.CURRENT]
         if in_force:
             ranked = [ranked[0], in_force[0], *ranked[1 : top - 1]]
+    if not history:
+        ranked = _with_local_cited(ordered, ranked, local_docs)
     citations = tuple(Citation(c.paragraph, corpus.documents[c.paragraph.doc_id], c.dense) for c in ranked)
     return Answer(question, status, citations, truncated)

@@ -184,10 +184,9 @@ class GuidanceBot:
 
     @functools.cached_property
     def local_docs(self) -> frozenset[str]:
-        """Doc ids from the trust's own folders, ranked first when ``prefer_local``
-        (worked out once: the corpus does not change during the bot's life)."""
-        if not self.settings.prefer_local:
-            return frozenset()
+        """Doc ids from the trust's own folders (``corpus_dirs``): they lead an answer they
+        cover when ``prefer_local`` is on, and are cited beside it when it is off (worked
+        out once: the corpus does not change during the bot's life)."""
         dirs = [d.resolve() for d in self.settings.corpus_dirs]
         return frozenset(
             d.doc_id for d in self.corpus.documents.values() if any(Path(d.path).resolve().parent == x for x in dirs)
@@ -238,7 +237,8 @@ class GuidanceBot:
                 thresholds=thresholds,
                 truncated=cut,
                 default_audience=self.settings.audience,
-                prefer_docs=self.local_docs,
+                prefer_docs=self.local_docs if self.settings.prefer_local else frozenset(),
+                local_docs=self.local_docs,
                 routes=self.settings.routes,
                 known=asker,
                 ranker=ranker,

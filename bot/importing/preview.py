@@ -44,7 +44,9 @@ def _destination(prepared: PreparedImport) -> list[str]:
                 "with the same number"
             )
     elif target.kind is Kind.LOCAL:
-        lines.append("  kind:       the trust's own policy (local folder; ranked first when prefer_local is on)")
+        lines.append(
+            "  kind:       the trust's own policy (local folder; leads answers it covers when prefer_local is on, cited after the national guidance when off)"
+        )
     else:
         lines.append("  kind:       a new official document (import folder)")
     return lines

@@ -87,6 +87,19 @@ def test_a_known_askers_own_guidance_leads_wherever_it_covers_the_point() -> Non
     assert order_candidates(corpus, superseded, "doctors", own_audience_first=True)[0].paragraph.doc_id == "nmc-sm"
 
 
+def test_a_preferred_trust_paragraph_leads_by_similarity_not_by_its_score() -> None:
+    # A trust's own paragraph has no asks, so the reranker gives it almost nothing; with
+    # prefer_local it still leads when it is nearly as close to the question as the best.
+    corpus = load_corpus()
+    trust, national = corpus.paragraph("nhse-messaging:off-the-shelf-apps"), corpus.paragraph("gmc-sm-2024:8")
+    assert trust and national
+    close = [Candidate(national, 0.62, 0.5, 1.0, 0.600), Candidate(trust, 0.58, 0.5, 1.0, 0.001)]
+    assert order_candidates(corpus, close)[0].paragraph.id == "gmc-sm-2024:8"
+    assert order_candidates(corpus, close, prefer_docs=frozenset({"nhse-messaging"}))[0].paragraph.id == trust.id
+    far = [Candidate(national, 0.62, 0.5, 1.0, 0.600), Candidate(trust, 0.30, 0.5, 1.0, 0.001)]
+    assert order_candidates(corpus, far, prefer_docs=frozenset({"nhse-messaging"}))[0].paragraph.id == national.id
+
+
 def test_detect_audience() -> None:
     assert detect_audience("I'm a nurse on nights") == "nurses"
     assert detect_audience("As a paramedic can I post this?") == "ahp"
