@@ -159,8 +159,9 @@ class GuidanceBot:
 
     def prepare(self, force: bool = False) -> None:
         """Make everything a later process reuses from the data folder: the search index
-        (rebuilt with ``force``), the ONNX model screening runs on and the exemplar
-        vectors (``gmcbot index build``, which ``make install`` runs)."""
+        (rebuilt with ``force``), the ONNX model screening runs on, and the vectors of the
+        exemplars and of the training messages screening compares messages with
+        (``gmcbot index build``, which ``make install`` runs)."""
         for embedder in (self.embedder, self.screen_embedder):
             make = getattr(embedder, "prepare", None)
             if callable(make):

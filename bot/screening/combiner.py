@@ -2,7 +2,7 @@
 
 Identifiers, rules, the jigsaw score, the exemplar sets and the classifier each give
 evidence; the hand-set policy (:mod:`.policy`) took the strongest piece per category. The
-combiner instead weighs seven numbers per category with weights learned from the training
+combiner instead weighs nine numbers per category with weights learned from the training
 messages (:mod:`.combiner_training`), where the classifier's and the exemplar sets' numbers
 come from an encoder and a classifier that never saw the message's writer:
 
@@ -16,7 +16,9 @@ come from an encoder and a classifier that never saw the message's writer:
 - ``character_log_odds``: the same from the character n-gram classifier (:mod:`.chars`);
 - ``mitigation``: the largest mitigator that fired (a reminder, a question, a task done
   properly);
-- ``patient_link``: the message is about a patient (``patient-identifiable`` only).
+- ``patient_link``: the message is about a patient (``patient-identifiable`` only);
+- ``neighbour_share``: the share of the nearest training messages labelled with the
+  category (:mod:`.neighbours`; in training, from writers of the other fold).
 
 The weights are shared by the categories, each category has its own bias, and ordinary has
 logit 0, so ``risk = 1 - P(ordinary)``. A message is flagged when its risk reaches the
@@ -49,6 +51,7 @@ FEATURES = (
     "character_log_odds",
     "mitigation",
     "patient_link",
+    "neighbour_share",
 )
 CATEGORIES: tuple[Category, ...] = tuple(Category)
 SENSITIVITIES = ("low", "normal", "high")
@@ -68,11 +71,13 @@ def combiner_features(
     character_log_probabilities: Mapping[str, float],
     mitigation: float,
     linked: bool,
+    neighbour_shares: Mapping[str, float],
 ) -> np.ndarray:
     """``(len(CATEGORIES), len(FEATURES))`` for one message. ``evidence`` is the identifier
     and rule evidence at full weight; ``margins`` each category's exemplar margin;
     ``probabilities`` the classifier's and ``character_log_probabilities`` the character
-    model's log probabilities, by class name (``ordinary`` included)."""
+    model's log probabilities, by class name (``ordinary`` included); ``neighbour_shares``
+    each class's share of the nearest training messages, by class name."""
     out = np.zeros((len(CATEGORIES), len(FEATURES)), dtype=np.float64)
     ordinary = max(float(probabilities.get("ordinary", 1.0)), _TINY)
     char_ordinary = float(character_log_probabilities.get("ordinary", 0.0))
@@ -88,6 +93,7 @@ def combiner_features(
             float(character_log_probabilities.get(category.value, char_ordinary)) - char_ordinary,
             mitigation,
             float(linked) if identifiable else 0.0,
+            float(neighbour_shares.get(category.value, 0.0)),
         )
     return out
 

@@ -6,8 +6,8 @@ fitted, without the message's writer), so the combiner learns how far each kind 
 evidence can be trusted on a writer the models never saw. The exemplar examples
 themselves are left out (their nearest example is themselves).
 
-- The weights: multinomial logistic regression (ordinary's logit fixed at 0, seven
-  weights shared by the categories, one bias per category), balanced class weights, L2
+- The weights: multinomial logistic regression (ordinary's logit fixed at 0, one
+  weight per feature shared by the categories, one bias per category), balanced class weights, L2
   penalty, L-BFGS from zeros: deterministic.
 - The thresholds: each writer is left out in turn and scored by a combiner fitted on the
   others; the threshold for a sensitivity is the risk that :data:`TARGET_FPR` of the
@@ -66,10 +66,11 @@ def feature_rows(
     sims: np.ndarray,
     lexical: LexicalAnalyser,
     exemplars: ExemplarIndex,
+    shares: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Combiner features per text ``(n, categories, features)`` and whether the hand-set
-    policy flags it, from given classifier probabilities and exemplar similarities (the
-    classifier gives only its class names and thresholds here)."""
+    policy flags it, from given classifier probabilities, exemplar similarities and
+    nearest-message shares (the classifier gives only its class names and thresholds here)."""
     rows = np.zeros((len(texts), len(CATEGORIES), len(FEATURES)))
     hand = np.zeros(len(texts), dtype=bool)
     policy = exemplars.policy
@@ -77,8 +78,9 @@ def feature_rows(
         lex = lexical.analyse(prepare(text))
         p = dict(zip(classifier.classes, (float(v) for v in probs[i]), strict=True))
         c = dict(zip(classifier.classes, (float(v) for v in char_log_probs[i]), strict=True))
+        near = dict(zip(classifier.classes, (float(v) for v in shares[i]), strict=True))
         rows[i] = combiner_features(
-            lex.evidence, lex.jigsaw, exemplars.category_margins(sims[i]), p, c, lex.mitigation, lex.linked
+            lex.evidence, lex.jigsaw, exemplars.category_margins(sims[i]), p, c, lex.mitigation, lex.linked, near
         )
         evidence = [
             *lex.evidence,
@@ -149,6 +151,7 @@ def fit_combiner_file(
     probs: np.ndarray,
     char_log_probs: np.ndarray,
     vectors: np.ndarray,
+    shares: np.ndarray,
     data: ScreeningData,
     lexical: LexicalAnalyser,
     exemplar_matrices: Sequence[np.ndarray],
@@ -158,9 +161,10 @@ def fit_combiner_file(
     progress: Callable[[str], None],
 ) -> dict[str, object]:
     """Fit on cross-fitted ``probs`` and ``vectors`` (``vectors[i]`` compared with the
-    exemplars' ``exemplar_matrices[fold_of[i]]``, from the same encoder) and the character
-    model's ``char_log_probs`` (each from a model fitted without the writer), calibrate,
-    write ``combiner.json``; returns it."""
+    exemplars' ``exemplar_matrices[fold_of[i]]``, from the same encoder), the character
+    model's ``char_log_probs`` (each from a model fitted without the writer) and the
+    nearest-message ``shares`` (from the other fold's writers), calibrate, write
+    ``combiner.json``; returns it."""
     x = np.zeros((len(texts), len(CATEGORIES), len(FEATURES)))
     hand_flags = np.zeros(len(texts), dtype=bool)
     for fold, matrix in enumerate(exemplar_matrices):
@@ -168,7 +172,14 @@ def fit_combiner_file(
         exemplars = ExemplarIndex(data.exemplars, None, data.policy, matrix=matrix)
         sims = exemplars.similarities(vectors[rows])
         x[rows], hand_flags[rows] = feature_rows(
-            [texts[int(i)] for i in rows], classifier, probs[rows], char_log_probs[rows], sims, lexical, exemplars
+            [texts[int(i)] for i in rows],
+            classifier,
+            probs[rows],
+            char_log_probs[rows],
+            sims,
+            lexical,
+            exemplars,
+            shares[rows],
         )
     progress(f"combiner: leaving each of {len(set(groups))} writers out in turn")
     risk = left_out_risk(x, y, groups)

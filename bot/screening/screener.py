@@ -42,6 +42,7 @@ from bot.screening.evidence import Evidence
 from bot.screening.exemplars import ExemplarIndex
 from bot.screening.identifiers import QUASI, REDACTED
 from bot.screening.lexical import LexicalAnalyser, LexicalResult
+from bot.screening.neighbours import TrainingNeighbours
 from bot.screening.policy import FlagPolicy
 from bot.screening.safe_excerpt import safe_excerpt
 from bot.screening.text import Prepared, prepare
@@ -120,6 +121,14 @@ class Screener:
         self.chars: CharModel | None = load_char_model(data_dir / "classifier")
         combiner = load_combiner(data_dir / "classifier") if self.classifier is not None else None
         self.combiner: EvidenceCombiner | None = combiner if self.chars is not None else None
+        self.neighbours: TrainingNeighbours | None = None
+        if self.combiner is not None and self.classifier is not None:
+            from bot.screening.training import writers_messages
+
+            texts, labels = writers_messages(data_dir / "training", self.classifier.classes, data_dir)
+            self.neighbours = TrainingNeighbours(
+                texts, labels, len(self.classifier.classes), embedder, settings.data_dir / "screening"
+            )
 
     # -- public API ------------------------------------------------------------------------
     def screen(self, message: Message, sensitivity: str = "normal") -> Screening:
@@ -160,20 +169,29 @@ class Screener:
                     probs[i] = ptable[row_of[t]]
         return sims, probs, own
 
+    def _embed_and_compare(
+        self, prepared: Sequence[Prepared]
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+        """:meth:`_embed`, and each message's shares of the nearest training messages (None
+        without them): in the model's thread, as the comparison releases the GIL too."""
+        sims, probs, vectors = self._embed(prepared)
+        shares = self.neighbours.shares(vectors) if self.neighbours is not None else None
+        return sims, probs, vectors, shares
+
     def analyse_many(self, messages: Sequence[Message], sensitivity: str = "normal") -> list[Analysis]:
         prepared = [prepare(m.text if isinstance(m.text, str) else str(m.text)) for m in messages]
         for prep in prepared:  # worked out here, before the model's thread reads them
             _ = prep.folded, prep.model
         # The model runs in a thread (ONNX Runtime and the tokenizer release the GIL) while
         # this one does the lexical work, which does not depend on it.
-        embedding = Background(self._embed, prepared)
+        embedding = Background(self._embed_and_compare, prepared)
         lexical = [self.lexical.analyse(prep, m.has_image) for m, prep in zip(messages, prepared, strict=True)]
         char_log_probs = (
             self.chars.log_probabilities([p.folded for p in prepared])
             if self.combiner is not None and self.chars is not None
             else None
         )
-        sims, probs, vectors = embedding.result()
+        sims, probs, vectors, shares = embedding.result()
         out: list[Analysis] = []
         for i, (prep, row, lex) in enumerate(zip(prepared, sims, lexical, strict=True)):
             evidence = list(lex.evidence) + self.exemplars.evidence(row)
@@ -184,8 +202,8 @@ class Screener:
                 evidence += classifier_evidence(
                     self.classifier, probs[i], row, self.exemplars, lex.linked, self.data.policy
                 )
-                if char_log_probs is not None:
-                    learned, extra = self._learned(lex, row, probs[i], char_log_probs[i], sensitivity)
+                if char_log_probs is not None and shares is not None:
+                    learned, extra = self._learned(lex, row, probs[i], char_log_probs[i], shares[i], sensitivity)
             # The jigsaw and the combiner have weighed the mitigation already.
             lowered = [e.lowered(lex.mitigation) for e in evidence] + extra
             if lex.jigsaw is not None:
@@ -206,7 +224,13 @@ class Screener:
         return out
 
     def _learned(
-        self, lex: LexicalResult, row: np.ndarray, probs: np.ndarray, char_log_probs: np.ndarray, sensitivity: str
+        self,
+        lex: LexicalResult,
+        row: np.ndarray,
+        probs: np.ndarray,
+        char_log_probs: np.ndarray,
+        shares: np.ndarray,
+        sensitivity: str,
     ) -> tuple[LearnedRisk, list[Evidence]]:
         """The combiner's verdict, and when it flags, evidence naming its category (reason
         and citations of the category's nearest exemplar set) for the policy to show; the
@@ -220,6 +244,7 @@ class Screener:
             dict(zip(self.chars.classes, (float(p) for p in char_log_probs), strict=True)),
             lex.mitigation,
             lex.linked,
+            dict(zip(self.classifier.classes, (float(v) for v in shares), strict=True)),
         )
         learned = self.combiner.judge(features, sensitivity)
         if not learned.flagged:

@@ -83,6 +83,16 @@ def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_D
     return out
 
 
+def writers_messages(
+    folder: Path = TRAINING_DIR, classes: Sequence[str] = CLASSES, screening_dir: Path = SCREENING_DIR
+) -> tuple[list[str], list[int]]:
+    """The writers' training messages (not the exemplars) as the model reads them
+    (``prepare(text).model``), and each one's class number in ``classes``: what
+    :class:`.neighbours.TrainingNeighbours` compares a message with."""
+    chosen = [e for e in read_training(folder, screening_dir) if e.group != "exemplars"]
+    return [prepare(e.text).model for e in chosen], [list(classes).index(e.label) for e in chosen]
+
+
 def data_digest(examples: Sequence[Example]) -> str:
     h = hashlib.sha256()
     for e in examples:
@@ -191,12 +201,14 @@ def writer_folds(examples: Sequence[Example], folds: int = ENCODER_FOLDS) -> np.
 class CrossFitted:
     """For every example, from the fold of writers that excludes its own: ``probs``, the
     classifier's probabilities, and ``vectors``, the tuned encoder's; ``exemplar_vectors[f]``
-    are the exemplar sets' examples (in set order) under fold ``f``'s encoder."""
+    are the exemplar sets' examples (in set order) and ``fold_vectors[f]`` every example
+    under fold ``f``'s encoder."""
 
     probs: np.ndarray
     vectors: np.ndarray
     fold_of: np.ndarray
     exemplar_vectors: tuple[np.ndarray, ...]
+    fold_vectors: tuple[np.ndarray, ...]
 
 
 def cross_fitted(
@@ -220,11 +232,13 @@ def cross_fitted(
     probs = np.zeros((len(y), len(CLASSES)), dtype=np.float64)
     vectors = np.zeros((len(y), 384), dtype=np.float32)
     exemplar_vectors: list[np.ndarray] = []
+    every: list[np.ndarray] = []
     for f in sorted(set(fold_of.tolist())):
         train_rows, test_rows = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
         progress(f"cross-fitting: tuning on {len(train_rows)} messages, scoring {len(test_rows)} from other writers")
         model, _, _ = tune([texts[i] for i in train_rows], y[train_rows], len(CLASSES), seed, progress=progress)
         fold_vectors = encode(model, texts)
+        every.append(fold_vectors)
         exemplar_vectors.append(encode(model, [prepare(t).model for t in exemplar_texts]))
         vocabulary = vocabulary_of([folded[i] for i in train_rows])
         probe = ConductClassifier(CLASSES, np.zeros((1, 1), np.float32), np.zeros(1, np.float32), {}, "", vocabulary)
@@ -232,7 +246,21 @@ def cross_fitted(
         w, b = _fit(x[train_rows], y[train_rows], len(CLASSES), l2)
         probs[test_rows] = _softmax(x[test_rows] @ w + b)
         vectors[test_rows] = fold_vectors[test_rows]
-    return CrossFitted(probs, vectors, fold_of, tuple(exemplar_vectors))
+    return CrossFitted(probs, vectors, fold_of, tuple(exemplar_vectors), tuple(every))
+
+
+def crossed_neighbour_shares(crossed: CrossFitted, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows`` (writers' messages), :func:`.neighbours.neighbour_shares` among
+    the other fold's ``rows``, all under the encoder tuned on that other fold: as a new
+    message meets the messages the encoder was tuned on."""
+    from bot.screening.neighbours import neighbour_shares
+
+    shares = np.zeros((len(rows), len(CLASSES)))
+    fold = crossed.fold_of[rows]
+    for f, vectors in enumerate(crossed.fold_vectors):
+        mine, pool = rows[fold == f], rows[fold != f]
+        shares[fold == f] = neighbour_shares(vectors[mine], vectors[pool], y[pool], len(CLASSES))
+    return shares
 
 
 def fit_combiner(
@@ -267,6 +295,7 @@ def fit_combiner(
         crossed.probs[rows],
         char_log_probs[rows],
         crossed.vectors[rows],
+        crossed_neighbour_shares(crossed, y, rows),
         data,
         lexical,
         crossed.exemplar_vectors,

@@ -42,7 +42,8 @@ def test_features_take_each_kind_of_evidence_in_its_own_column() -> None:
     evidence = [_evidence(COI, 1.5), _evidence(COI, 2.5), _evidence(IDENT, 4.0, strong=True)]
     probs = {"ordinary": 0.5, COI.value: 0.25}
     char_log_probs = {"ordinary": -2.0, COI.value: -0.5}
-    x = combiner_features(evidence, None, {COI: 0.07}, probs, char_log_probs, 0.8, linked=True)
+    near = {"ordinary": 0.6, COI.value: 0.4}
+    x = combiner_features(evidence, None, {COI: 0.07}, probs, char_log_probs, 0.8, linked=True, neighbour_shares=near)
     assert x.shape == (len(CATEGORIES), len(FEATURES))
     coi, ident = x[CATEGORIES.index(COI)], x[CATEGORIES.index(IDENT)]
     assert coi[COLUMN["rule"]] == 2.5 and coi[COLUMN["strong"]] == 0.0
@@ -54,6 +55,7 @@ def test_features_take_each_kind_of_evidence_in_its_own_column() -> None:
     assert np.all(x[:, COLUMN["mitigation"]] == 0.8)
     # The patient link and the jigsaw belong to patient-identifiable only.
     assert ident[COLUMN["patient_link"]] == 1.0 and coi[COLUMN["patient_link"]] == 0.0
+    assert coi[COLUMN["neighbour_share"]] == pytest.approx(0.4) and ident[COLUMN["neighbour_share"]] == 0.0
 
 
 def _toy(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
