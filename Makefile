@@ -1,7 +1,7 @@
 # gmcbot: `make run` opens the console on the shipped corpus; `make test` runs every check CI runs.
 # Both create .venv and install torch==2.13.0 (this machine's CPU build) before everything else.
 # `make install` and `make run` also build the search index, the ONNX model screening runs on and
-# the exemplar vectors in the data folder (with a progress bar; reused by every later command).
+# the exemplar and training-message vectors in the data folder (with a progress bar; reused by every later command).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

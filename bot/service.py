@@ -315,7 +315,7 @@ class GuidanceBot:
                 if self._screener is None:
                     from bot.screening import Screener
 
-                    self._screener = Screener(self.settings, self.corpus, self.screen_embedder)
+                    self._screener = Screener(self.settings, self.corpus, self.screen_embedder, notify=self._notify)
         return self._screener
 
     def screen(self, message: Message | str, sensitivity: str = "normal") -> Screening:

@@ -43,15 +43,34 @@ def _save(path: Path, matrix: np.ndarray) -> None:
         log.warning("could not cache exemplar vectors in %s: %s", path.parent, exc.strerror)
 
 
+def _digest(embedder: Embedder, texts: list[str]) -> str:
+    return hashlib.sha256("\x1f".join([embedder.embedder_id, *texts]).encode("utf-8")).hexdigest()
+
+
+def _path(cache_dir: Path, digest: str) -> Path:
+    return cache_dir / f"exemplars-{digest[:24]}.npy"
+
+
+def is_cached(embedder: Embedder, texts: list[str], cache_dir: Path | None = None) -> bool:
+    """True when :func:`embed_examples` would find the vectors without the model: in
+    memory, or a file for them in ``cache_dir`` (not read here, so a damaged file still
+    counts)."""
+    digest = _digest(embedder, texts)
+    with _CACHE_LOCK:
+        if (embedder.embedder_id, digest) in _CACHE:
+            return True
+    return cache_dir is not None and _path(cache_dir, digest).is_file()
+
+
 def embed_examples(embedder: Embedder, texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
     """The examples' vectors, from the memory or disk cache when they match."""
-    digest = hashlib.sha256("\x1f".join([embedder.embedder_id, *texts]).encode("utf-8")).hexdigest()
+    digest = _digest(embedder, texts)
     key = (embedder.embedder_id, digest)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    path = cache_dir / f"exemplars-{digest[:24]}.npy" if cache_dir is not None else None
+    path = _path(cache_dir, digest) if cache_dir is not None else None
     matrix = _load(path, len(texts), embedder.dim) if path is not None and path.is_file() else None
     if matrix is None:
         matrix = np.asarray(embedder.encode(texts), dtype=np.float32)

@@ -18,12 +18,12 @@ messages once per embedder, cached on disk like the exemplars
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.cache import embed_examples
+from index.cache import embed_examples, is_cached
 from index.embedders import Embedder
 
 # How many nearest training messages vote: of 5, 10 and 20, the one whose combiner caught
@@ -60,13 +60,23 @@ class TrainingNeighbours:
     """The writers' training messages under one embedder, and their class numbers."""
 
     def __init__(
-        self, texts: Sequence[str], labels: Sequence[int], classes: int, embedder: Embedder, cache_dir: Path | None
+        self,
+        texts: Sequence[str],
+        labels: Sequence[int],
+        classes: int,
+        embedder: Embedder,
+        cache_dir: Path | None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
-        """``texts`` are the messages as the model reads them (``prepare(text).model``)."""
+        """``texts`` are the messages as the model reads them (``prepare(text).model``);
+        ``notify`` is told before they are embedded, which happens once per model and data
+        folder (tens of seconds for the shipped messages)."""
         if len(texts) != len(labels):
             raise ValueError(f"{len(texts)} training messages for {len(labels)} labels")
         self.classes = classes
         self.labels = np.asarray(labels, dtype=np.int64)
+        if notify is not None and len(texts) and not is_cached(embedder, list(texts), cache_dir):
+            notify(f"Embedding screening's {len(texts):,} training messages (once; about 30 s)")
         self.matrix = (
             embed_examples(embedder, list(texts), cache_dir)
             if len(texts)

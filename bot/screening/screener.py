@@ -92,7 +92,15 @@ class Analysis:
 class Screener:
     """Screens messages; build once and reuse (exemplars are embedded at construction)."""
 
-    def __init__(self, settings: Settings, corpus: Corpus, embedder: Embedder, data_dir: Path = SCREENING_DIR) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        corpus: Corpus,
+        embedder: Embedder,
+        data_dir: Path = SCREENING_DIR,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        """``notify`` is told of slow one-off work (embedding the training messages)."""
         self.data: ScreeningData = load_screening_data(data_dir)
         missing = check_citations(self.data, (p.id for p in corpus.paragraphs))
         if missing:
@@ -127,7 +135,7 @@ class Screener:
 
             texts, labels = writers_messages(data_dir / "training", self.classifier.classes, data_dir)
             self.neighbours = TrainingNeighbours(
-                texts, labels, len(self.classifier.classes), embedder, settings.data_dir / "screening"
+                texts, labels, len(self.classifier.classes), embedder, settings.data_dir / "screening", notify
             )
 
     # -- public API ------------------------------------------------------------------------

@@ -49,5 +49,11 @@ def test_training_neighbours_embed_once_and_find_the_same_message(tmp_path) -> N
     assert list(tmp_path.glob("exemplars-*.npy"))  # cached for the next start
     shares = near.shares(HashingEmbedder().encode(["send me your smartcard pin"]))
     assert shares[0].argmax() == 3
+    # Only the first construction in a data folder embeds them, and says so beforehand.
+    told: list[str] = []
+    fresh = tmp_path / "fresh"
+    TrainingNeighbours(texts[:2], [3, 0], classes=4, embedder=HashingEmbedder(), cache_dir=fresh, notify=told.append)
+    TrainingNeighbours(texts[:2], [3, 0], classes=4, embedder=HashingEmbedder(), cache_dir=fresh, notify=told.append)
+    assert told == ["Embedding screening's 2 training messages (once; about 30 s)"]
     with pytest.raises(ValueError):
         TrainingNeighbours(texts, [0], classes=4, embedder=HashingEmbedder(), cache_dir=None)
