@@ -540,6 +540,29 @@ def dump(result: dict[str, Any]) -> str:
 
 
 # -- one whole run ---------------------------------------------------------------------------------
+def _store_made_by(root: Path, data_dir: Path, embedder: str) -> None:
+    """Make the SQLite store in ``data_dir`` again with the source tree at ``root`` (an
+    older tree's migrations do not know this tree's newest revision), with the same
+    monitored channel: that tree's own ``prepare_world``, run in a child process."""
+    for leftover in data_dir.glob("gmcbot.sqlite3*"):
+        leftover.unlink()
+    code = (
+        "import sys; from pathlib import Path; from tests.load.world import prepare_world; "
+        "prepare_world(Path(sys.argv[1]), sys.argv[2])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir), embedder],
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"the tree at {root} could not make its store:\n{done.stderr[-3000:]}")
+
+
 def run_load(
     work_dir: Path,
     events: int,
@@ -562,6 +585,8 @@ def run_load(
     data_dir = work_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     bot = prepare_world(data_dir, embedder, database_url, embed_backend)
+    if root != ROOT and not database_url:
+        _store_made_by(root, data_dir, embedder)
     items = make_plan(events, bot)
     env = {"GMCBOT_DATABASE_URL": database_url} if database_url else {}
     if root == ROOT:
