@@ -133,7 +133,7 @@ class Screener:
         if self.combiner is not None and self.classifier is not None:
             from bot.screening.training import writers_messages
 
-            texts, labels = writers_messages(data_dir / "training", self.classifier.classes, data_dir)
+            texts, labels = writers_messages(data_dir / "training", self.classifier.classes)
             self.neighbours = TrainingNeighbours(
                 texts, labels, len(self.classifier.classes), embedder, settings.data_dir / "screening", notify
             )

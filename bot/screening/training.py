@@ -67,6 +67,16 @@ class Example:
 
 def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_DIR) -> list[Example]:
     """The training messages and the exemplar examples; a bad line raises naming its file and line."""
+    out = read_writers(folder)
+    for s in load_screening_data(screening_dir).exemplars:
+        label = s.category.value if s.category is not None else ORDINARY
+        out += [Example(t, label, "exemplars") for t in s.examples]
+    return out
+
+
+def read_writers(folder: Path = TRAINING_DIR) -> list[Example]:
+    """The writers' training messages alone (``*.jsonl`` in ``folder``); a bad line raises
+    naming its file and line."""
     out: list[Example] = []
     for path in sorted(folder.glob("*.jsonl")):
         for where, row in json_objects(path):
@@ -77,19 +87,14 @@ def read_training(folder: Path = TRAINING_DIR, screening_dir: Path = SCREENING_D
             if label not in CLASSES or not isinstance(text, str) or not text.strip():
                 raise ValueError(f"{where}: unknown category {label!r} or empty text")
             out.append(Example(text, label, path.stem))
-    for s in load_screening_data(screening_dir).exemplars:
-        label = s.category.value if s.category is not None else ORDINARY
-        out += [Example(t, label, "exemplars") for t in s.examples]
     return out
 
 
-def writers_messages(
-    folder: Path = TRAINING_DIR, classes: Sequence[str] = CLASSES, screening_dir: Path = SCREENING_DIR
-) -> tuple[list[str], list[int]]:
+def writers_messages(folder: Path = TRAINING_DIR, classes: Sequence[str] = CLASSES) -> tuple[list[str], list[int]]:
     """The writers' training messages (not the exemplars) as the model reads them
     (``prepare(text).model``), and each one's class number in ``classes``: what
     :class:`.neighbours.TrainingNeighbours` compares a message with."""
-    chosen = [e for e in read_training(folder, screening_dir) if e.group != "exemplars"]
+    chosen = read_writers(folder)
     return [prepare(e.text).model for e in chosen], [list(classes).index(e.label) for e in chosen]
 
 
@@ -205,10 +210,17 @@ class CrossFitted:
     under fold ``f``'s encoder."""
 
     probs: np.ndarray
-    vectors: np.ndarray
     fold_of: np.ndarray
     exemplar_vectors: tuple[np.ndarray, ...]
     fold_vectors: tuple[np.ndarray, ...]
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Each example's vector under the encoder of the fold that excludes its writer."""
+        out = np.zeros_like(self.fold_vectors[0])
+        for f, every in enumerate(self.fold_vectors):
+            out[self.fold_of == f] = every[self.fold_of == f]
+        return out
 
 
 def cross_fitted(
@@ -230,7 +242,6 @@ def cross_fitted(
     folded = [prepare(e.text).folded for e in examples]
     fold_of = writer_folds(examples)
     probs = np.zeros((len(y), len(CLASSES)), dtype=np.float64)
-    vectors = np.zeros((len(y), 384), dtype=np.float32)
     exemplar_vectors: list[np.ndarray] = []
     every: list[np.ndarray] = []
     for f in sorted(set(fold_of.tolist())):
@@ -245,8 +256,7 @@ def cross_fitted(
         x = probe.features(fold_vectors, folded)
         w, b = _fit(x[train_rows], y[train_rows], len(CLASSES), l2)
         probs[test_rows] = _softmax(x[test_rows] @ w + b)
-        vectors[test_rows] = fold_vectors[test_rows]
-    return CrossFitted(probs, vectors, fold_of, tuple(exemplar_vectors), tuple(every))
+    return CrossFitted(probs, fold_of, tuple(exemplar_vectors), tuple(every))
 
 
 def crossed_neighbour_shares(crossed: CrossFitted, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
