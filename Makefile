@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install fuzz train train-voice train-ranker lock
+.PHONY: run test lint bench install fuzz train calibrate train-voice train-ranker lock
 
 # Every dependency but torch comes from requirements.lock: exact versions, each file checked
 # against its SHA-256 (`make lock` regenerates it from pyproject.toml; torch and its CUDA-only
@@ -56,6 +56,14 @@ fuzz: $(BIN)/.installed
 
 train: $(BIN)/.installed
 	$(BIN)/python -m bot.screening.training
+	$(BIN)/python -m bot.screening.calibration
+
+# make calibrate: set screening's sensitivity thresholds (low, normal, high) from the combiner's
+# risk on the held-out message sets (eval/messages.jsonl, tests/data/messages_holdout*.jsonl,
+# eval/blind/set_*/messages_*.jsonl); writes them into guidance_corpus/screening/classifier/combiner.json
+# (about 30 s). make train runs it last.
+calibrate: $(BIN)/.installed
+	$(BIN)/python -m bot.screening.calibration
 
 # make train-voice: the model guessing whose guidance a question reads like (bot/voice.py),
 # from the corpus's asks; writes guidance_corpus/questions/voice.json (fixed seed, checksummed).

@@ -87,6 +87,7 @@ class Analysis:
     evidence: tuple[Evidence, ...]
     mitigation: float
     screening: Screening
+    learned: LearnedRisk | None = None  # the combiner's verdict, when it is in use
 
 
 class Screener:
@@ -228,7 +229,7 @@ class Screener:
                 redacted_text = safe_excerpt(prep, shown)
                 flag = self.policy.decide(lowered, redacted_text, shown, sensitivity, learned, vote)
             screening = Screening(redacted=redacted_text, findings=tuple(shown), flag=flag)
-            out.append(Analysis(prep, tuple(findings), tuple(lowered), lex.mitigation, screening))
+            out.append(Analysis(prep, tuple(findings), tuple(lowered), lex.mitigation, screening, learned))
         return out
 
     def _learned(

@@ -448,6 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.combiner_only:
             combined = refit_combiner(args.out)
             print(json.dumps(combined["left_out_by_writer"], indent=2))
+            print("now run `make calibrate` to set the sensitivity thresholds on the held-out sets", file=sys.stderr)
             return 0
         if args.no_encoder:
             for name in ("delta.npz", "delta.json"):

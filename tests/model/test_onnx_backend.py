@@ -91,3 +91,25 @@ def test_the_tuned_graph_is_kept_apart_and_rebuilt_for_another_delta(tmp_path: P
     manifest = onnx_minilm.read_manifest(graph.parent) or {}
     assert manifest["delta_sha256"] == delta.sha256 and sha == onnx_minilm._sha256(graph)
     assert onnx_minilm.check_graph(graph.parent, MINILM_WEIGHTS_SHA256, None) == "tuning delta changed"
+
+
+@pytest.mark.parametrize("variant", ["int8", "fp32"])
+def test_a_texts_vector_does_not_depend_on_what_else_is_embedded(minilm, variant: str) -> None:
+    # The int8 graph quantises a pass's activations with one scale for the whole pass, so a
+    # batched pass made a message's vector (and its screening verdict) depend on its
+    # neighbours; each text now runs in a pass of its own.
+    from index.embedders import make_embedder
+
+    embedder = make_embedder("minilm", backend=f"onnx-{variant}", cache_dir=minilm.cache_dir)
+    texts = [
+        "ok",
+        "Left the COW in bay B logged in under my account, carry on using it",
+        "thanks all 🙏 " * 40,  # long enough to be truncated
+        "Can someone look up NHS number 943 476 5919 for me",
+    ]
+    together = embedder.encode(texts)
+    shuffled = embedder.encode([*texts[::-1], "a different neighbour, much longer than the others " * 5])
+    for i, text in enumerate(texts):
+        alone = embedder.encode([text])[0]
+        assert np.array_equal(alone, together[i]), text
+        assert np.array_equal(alone, shuffled[len(texts) - 1 - i]), text
