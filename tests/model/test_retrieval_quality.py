@@ -98,6 +98,9 @@ BARS = {
     # 0.875 / 0.000; with four more blind training writers (shipped since) 0.706 / 0.912 / 0.875
     # / 0.029 (eval/blind/set_qx/README.md).
     BQ / "set_qx" / "questions_qx.jsonl": Bar(0.65, 0.85, 0.81, 0.06),
+    # QY (an acute trust and its community services, Slack DMs at night), first touch with the
+    # shipped answering (77326ec): 0.656 / 0.844 / 0.944 / 0.000 (eval/blind/set_qy/README.md).
+    BQ / "set_qy" / "questions_qy.jsonl": Bar(0.6, 0.79, 0.86, 0.05),
 }
 
 # With each blind line's role saved as the asker's profession (as `/gmc profession ROLE`
