@@ -137,6 +137,12 @@ BARS = {
     # AD (bank and agency staffing hub and hospital at night, Discord), first touch at 6cde84d 0.959 /
     # 0.224 / 0.98 / 0.68; with calibrated thresholds and one text per pass (shipped) 0.939 / 0.184 / 0.96 / 0.67.
     EVAL_DIR / "blind" / "set_ad" / "messages_ad.jsonl": Bar(0.89, 0.23, 0.91, 0.63),
+    # AE (an integrated sexual health service, Slack), first touch with the shipped screening
+    # (77326ec) 0.959 / 0.020 / 0.91 / 0.68.
+    EVAL_DIR / "blind" / "set_ae" / "messages_ae.jsonl": Bar(0.91, 0.07, 0.87, 0.63),
+    # AF (a student health centre and a football club's sports medicine team, Discord), first
+    # touch with the shipped screening (77326ec) 0.918 / 0.041 / 0.89 / 0.64.
+    EVAL_DIR / "blind" / "set_af" / "messages_af.jsonl": Bar(0.87, 0.09, 0.84, 0.6),
 }
 
 
