@@ -143,6 +143,12 @@ BARS = {
     # AF (a student health centre and a football club's sports medicine team, Discord), first
     # touch with the shipped screening (77326ec) 0.918 / 0.041 / 0.89 / 0.64.
     EVAL_DIR / "blind" / "set_af" / "messages_af.jsonl": Bar(0.87, 0.09, 0.84, 0.6),
+    # AG (a renal, dialysis and transplant service, Teams), first touch with the shipped
+    # screening (0080052) 0.939 / 0.000 / 0.98 / 0.76.
+    EVAL_DIR / "blind" / "set_ag" / "messages_ag.jsonl": Bar(0.89, 0.05, 0.93, 0.71),
+    # AH (a GP practice group and its care navigators, Slack), first touch with the shipped
+    # screening (0080052) 0.898 / 0.061 / 1.00 / 0.86.
+    EVAL_DIR / "blind" / "set_ah" / "messages_ah.jsonl": Bar(0.85, 0.11, 0.95, 0.81),
 }
 
 
