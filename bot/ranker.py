@@ -37,8 +37,8 @@ from bot.corpus import Corpus
 from bot.errors import CorpusError
 from bot.retrieval import NEAR_VOTERS, VOTERS, Ranking
 from bot.types import DocStatus
-from bot.voice import model_family
 from guidance_corpus import CORPUS_ROOT
+from index.embedders import model_family
 
 RANKER_FILE = CORPUS_ROOT / "questions" / "ranker.json"
 # How many candidates the reranker reads (answering asks retrieval for this many).
@@ -123,7 +123,7 @@ class LinearModel:
 @dataclass(frozen=True)
 class LearnedRanker:
     """The relevance model, the model family it was learned with
-    (``bot.voice.model_family``), and the probability from which an answer is confident."""
+    (``index.embedders.model_family``), and the probability from which an answer is confident."""
 
     embedder_id: str
     relevance_model: LinearModel

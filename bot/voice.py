@@ -29,18 +29,13 @@ import numpy as np
 
 from bot.errors import GmcbotError
 from guidance_corpus import CORPUS_ROOT
+from index.embedders import model_family
 
 VOICE_FILE = CORPUS_ROOT / "questions" / "voice.json"
 
 
 class VoiceFileError(GmcbotError):
     """The voice model's file is damaged or does not match its checksum."""
-
-
-def model_family(embedder_id: str) -> str:
-    """The model an embedder id names, whatever backend or precision runs it."""
-    name = embedder_id.split("/", 1)[-1]
-    return name.split("+", 1)[0].split("#", 1)[0]
 
 
 def digest(payload: dict[str, Any]) -> str:

@@ -25,7 +25,8 @@ import numpy as np
 from bot.blind_written import BLIND_WRITTEN_DIR, labelled_files, read_labelled, stored_text
 from bot.corpus import Corpus
 from bot.query import expand_for_search, normalise_question
-from bot.voice import VOICE_FILE, digest, model_family
+from bot.voice import VOICE_FILE, digest
+from index.embedders import model_family
 
 CLASSES = ("doctors", "nurses", "ahp")
 SEED = 20261207

@@ -41,6 +41,14 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def model_family(embedder_id: str) -> str:
+    """The model an embedder id names, whatever backend, precision or way of running it:
+    ``all-MiniLM-L6-v2@gt-0.1.0`` for PyTorch at either precision and for the ONNX graphs
+    made from the same weights (what a fitted model on its vectors can be used with)."""
+    name = embedder_id.split("/", 1)[-1]
+    return name.split("+", 1)[0].split("#", 1)[0]
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0

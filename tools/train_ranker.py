@@ -56,7 +56,7 @@ from bot.ranker import (
 from bot.retrieval import Ranking, Retriever, base_text, passage_views
 from bot.service import FIXED_DEPTH, GuidanceBot
 from bot.types import AnswerStatus
-from bot.voice import model_family
+from index.embedders import model_family
 
 C = 1.0  # inverse regularisation
 

@@ -34,6 +34,7 @@ from bot.screening.evidence import Evidence
 from bot.screening.exemplars import ExemplarIndex
 from bot.types import Category
 from index.checked_files import read_checked
+from index.embedders import model_family
 
 MODEL_FILE = "model.npz"
 MANIFEST_FILE = "model.json"
@@ -53,13 +54,6 @@ def word_features(folded: str) -> list[str]:
 
 class ClassifierFileError(GmcbotError):
     """The classifier's files are missing, damaged or do not match their manifest."""
-
-
-def model_family(embedder_id: str) -> str:
-    """The model an embedder id names, whatever runs it: ``all-MiniLM-L6-v2@gt-0.1.0``
-    for PyTorch at either precision and for the ONNX graphs made from the same weights."""
-    name = embedder_id.split("/", 1)[-1]
-    return name.split("+", 1)[0].split("#", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,9 @@ def test_the_default_configuration_answers_on_fp32_and_screens_on_int8(minilm_bo
 def test_screening_runs_on_the_tuned_encoder_and_answering_on_the_packaged_one(minilm_bot) -> None:
     """The committed delta is merged into screening's graph only; the classifier trained
     on that encoder is the one in use, and the two tasks' vectors differ."""
-    from bot.screening.classifier import model_family
     from guidance_corpus import SCREENING_DIR
     from index.delta import load_delta
+    from index.embedders import model_family
 
     delta = load_delta(SCREENING_DIR / "encoder", MINILM_WEIGHTS_SHA256)
     assert delta is not None

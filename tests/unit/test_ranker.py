@@ -25,7 +25,7 @@ from bot.ranker import (
 )
 from bot.retrieval import Candidate, Ranking
 from bot.types import AnswerStatus
-from bot.voice import model_family
+from index.embedders import model_family
 
 MINILM = "onnx-fp32/all-MiniLM-L6-v2@gt-0.1.0"
 
