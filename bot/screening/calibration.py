@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.json_lines import json_objects
 from bot.screening.combiner import COMBINER_FILE, SENSITIVITIES
 from guidance_corpus import SCREENING_DIR
 from index.checked_files import read_json_object
@@ -109,18 +110,13 @@ def read_set(path: Path) -> tuple[list[str], list[bool]]:
     texts: list[str] = []
     risky: list[bool] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read it ({exc.strerror})") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
+        for where, row in json_objects(path):
+            if row is None or "text" not in row or "risky" not in row:
+                raise CalibrationError(f"{where}: not a message line with text and risky")
             texts.append(str(row["text"]))
             risky.append(bool(row["risky"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CalibrationError(f"{path}:{number}: not a message line with text and risky ({exc})") from exc
+    except OSError as exc:
+        raise CalibrationError(f"{path}: cannot read it ({exc.strerror})") from exc
     if not texts:
         raise CalibrationError(f"{path}: holds no message")
     return texts, risky
