@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install fuzz train calibrate train-voice train-ranker lock
+.PHONY: run test lint bench install fuzz train calibrate train-answer-encoder train-voice train-ranker lock
 
 # Every dependency but torch comes from requirements.lock: exact versions, each file checked
 # against its SHA-256 (`make lock` regenerates it from pyproject.toml; torch and its CUDA-only
@@ -64,6 +64,15 @@ train: $(BIN)/.installed
 # (about 30 s). make train runs it last.
 calibrate: $(BIN)/.installed
 	$(BIN)/python -m bot.screening.calibration
+
+# make train-answer-encoder: tune answering's encoder on the corpus's asks (bot/answer_encoder_training.py,
+# fixed seed; writes guidance_corpus/questions/encoder/, about 8 minutes on 2 cores), rebuild the
+# index with it, then refit the reranker and the voice model, which are fitted on its vectors.
+train-answer-encoder: $(BIN)/.installed
+	$(BIN)/python -m bot.answer_encoder_training
+	$(BIN)/gmcbot index build
+	$(BIN)/python tools/train_ranker.py
+	$(BIN)/python -m bot.voice_training
 
 # make train-voice: the model guessing whose guidance a question reads like (bot/voice.py),
 # from the corpus's asks; writes guidance_corpus/questions/voice.json (fixed seed, checksummed).

@@ -5,3 +5,5 @@ from pathlib import Path
 CORPUS_ROOT = Path(__file__).resolve().parent
 DOCUMENTS_DIR = CORPUS_ROOT / "documents"
 SCREENING_DIR = CORPUS_ROOT / "screening"
+QUESTIONS_DIR = CORPUS_ROOT / "questions"
+ANSWER_ENCODER_DIR = QUESTIONS_DIR / "encoder"

@@ -56,12 +56,16 @@ def hashing_bot(settings):
 
 @pytest.fixture(scope="session")
 def minilm(tmp_path_factory):
-    """The real all-MiniLM-L6-v2 embedder answering runs on by default (one instance per
-    session; its ONNX graphs made once, in a session folder)."""
+    """The real all-MiniLM-L6-v2 embedder answering runs on by default, with answering's
+    tuning delta (one instance per session; its ONNX graphs made once, in a session folder)."""
+    from guidance_corpus import ANSWER_ENCODER_DIR
     from index.embedders import make_embedder, resolve_backend
 
     embedder = make_embedder(
-        "minilm", backend=resolve_backend("auto", "answer"), cache_dir=tmp_path_factory.mktemp("models")
+        "minilm",
+        backend=resolve_backend("auto", "answer"),
+        cache_dir=tmp_path_factory.mktemp("models"),
+        delta_dir=ANSWER_ENCODER_DIR,
     )
     embedder.encode(["warm up"])
     return embedder

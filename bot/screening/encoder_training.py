@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,6 +75,71 @@ def load_base() -> Any:
     return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
 
 
+def with_adapters(model: Any) -> dict[str, Any]:
+    """Freeze ``model`` (a sentence-transformers MiniLM) and wrap each :data:`TARGETS`
+    linear layer of its six blocks in a rank-:data:`RANK` adapter, in place; returns the
+    adapters by layer path. Their initial values are drawn from torch's generator, block by
+    block, so a fixed seed set before gives the same start."""
+    bert = model[0].auto_model
+    lora = _lora_class()
+    for p in bert.parameters():
+        p.requires_grad = False
+    adapters: dict[str, Any] = {}
+    for i, block in enumerate(bert.encoder.layer):
+        for path in TARGETS:
+            parent_path, _, leaf = path.rpartition(".")
+            parent = block.get_submodule(parent_path)
+            wrapped = lora(getattr(parent, leaf), RANK, ALPHA)
+            setattr(parent, leaf, wrapped)
+            adapters[f"encoder.layer.{i}.{path}"] = wrapped
+    return adapters
+
+
+def warm_then_linear(optimiser: Any, total: int) -> Any:
+    """The learning-rate schedule both tunings use: a linear warm-up over the first tenth
+    of ``total`` steps, then a linear fall to zero."""
+    import torch
+
+    warm = max(1, int(0.1 * total))
+    return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1.0 - s / total))
+
+
+def adapter_matrices(adapters: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The trained adapters as ``{layer path: (A, B)}``, ready for :func:`index.delta.save_delta`."""
+    return {path: (m.A.detach().numpy().copy(), m.B.detach().numpy().copy()) for path, m in sorted(adapters.items())}
+
+
+def train_epochs(
+    model: Any,
+    optimiser: Any,
+    schedule: Any,
+    epochs: int,
+    epoch_batches: Callable[[], Iterable[Any]],
+    batch_loss: Callable[[Any], Any],
+    name: str,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """The training loop both tunings share: for each epoch, ``epoch_batches()`` gives the
+    batches (drawn at the epoch's start), each batch's ``batch_loss`` is minimised one step
+    at a time, and ``progress`` hears the epoch's mean loss and time."""
+    for epoch in range(epochs):
+        model.train()
+        started, running, steps = time.monotonic(), 0.0, 0
+        for rows in epoch_batches():
+            loss = batch_loss(rows)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            optimiser.zero_grad()
+            running += float(loss.item())
+            steps += 1
+        if progress is not None:
+            progress(
+                f"{name} epoch {epoch + 1}/{epochs}: loss {running / max(steps, 1):.3f} "
+                f"({time.monotonic() - started:.0f} s)"
+            )
+
+
 def tune(
     texts: Sequence[str],
     labels: Sequence[int] | np.ndarray,
@@ -90,19 +155,8 @@ def tune(
 
     torch.manual_seed(seed)
     model = load_base()
-    bert = model[0].auto_model
-    lora = _lora_class()
-    for p in bert.parameters():
-        p.requires_grad = False
-    adapters: dict[str, Any] = {}
-    for i, block in enumerate(bert.encoder.layer):
-        for path in TARGETS:
-            parent_path, _, leaf = path.rpartition(".")
-            parent = block.get_submodule(parent_path)
-            wrapped = lora(getattr(parent, leaf), RANK, ALPHA)
-            setattr(parent, leaf, wrapped)
-            adapters[f"encoder.layer.{i}.{path}"] = wrapped
-    head = torch.nn.Parameter(torch.randn(n_classes, bert.config.hidden_size) * 0.01)
+    adapters = with_adapters(model)
+    head = torch.nn.Parameter(torch.randn(n_classes, model[0].auto_model.config.hidden_size) * 0.01)
     params = [p for m in adapters.values() for p in (m.A, m.B)] + [head]
     optimiser = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.01)
     y = np.asarray(labels)
@@ -110,35 +164,21 @@ def tune(
     weights = torch.tensor(len(y) / (n_classes * np.maximum(counts, 1)), dtype=torch.float32)
     loss_of = torch.nn.CrossEntropyLoss(weight=weights)
     per_epoch = math.ceil(len(texts) / BATCH)
-    total = epochs * per_epoch
-    warm = max(1, int(0.1 * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1.0 - s / total)
-    )
+    schedule = warm_then_linear(optimiser, epochs * per_epoch)
     rng = np.random.default_rng(seed)
-    for epoch in range(epochs):
-        model.train()
+
+    def epoch_batches() -> Iterator[np.ndarray]:
         order = rng.permutation(len(texts))
-        started, running = time.monotonic(), 0.0
-        for start in range(0, len(order), BATCH):
-            rows = order[start : start + BATCH]
-            features = model.preprocess([texts[j] for j in rows])
-            vectors = model(features)["sentence_embedding"]
-            logits = SCALE * vectors @ torch.nn.functional.normalize(head, dim=1).T
-            loss = loss_of(logits, torch.from_numpy(y[rows]).long())
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            optimiser.zero_grad()
-            running += float(loss.item())
-        if progress is not None:
-            progress(
-                f"encoder epoch {epoch + 1}/{epochs}: loss {running / per_epoch:.3f} "
-                f"({time.monotonic() - started:.0f} s)"
-            )
+        return (order[start : start + BATCH] for start in range(0, len(order), BATCH))
+
+    def batch_loss(rows: np.ndarray) -> Any:
+        vectors = model(model.preprocess([texts[j] for j in rows]))["sentence_embedding"]
+        logits = SCALE * vectors @ torch.nn.functional.normalize(head, dim=1).T
+        return loss_of(logits, torch.from_numpy(y[rows]).long())
+
+    train_epochs(model, optimiser, schedule, epochs, epoch_batches, batch_loss, "encoder", progress)
     model.eval()
-    layers = {path: (m.A.detach().numpy().copy(), m.B.detach().numpy().copy()) for path, m in sorted(adapters.items())}
-    return model, layers, ALPHA / RANK
+    return model, adapter_matrices(adapters), ALPHA / RANK
 
 
 def encode(model: Any, texts: Sequence[str], batch: int = 64) -> np.ndarray:

@@ -60,23 +60,28 @@ def test_the_default_configuration_answers_on_fp32_and_screens_on_int8(minilm_bo
     assert "torch" not in sys.modules
 
 
-def test_screening_runs_on_the_tuned_encoder_and_answering_on_the_packaged_one(minilm_bot) -> None:
-    """The committed delta is merged into screening's graph only; the classifier trained
-    on that encoder is the one in use, and the two tasks' vectors differ."""
-    from guidance_corpus import SCREENING_DIR
+def test_each_task_runs_on_its_own_tuned_encoder(minilm_bot) -> None:
+    """Screening's committed delta is merged into its graph and answering's into its own;
+    the models fitted on each encoder (screening's classifier, answering's reranker and
+    voice model) are the ones in use, and the two tasks' vectors differ from each other."""
+    from guidance_corpus import ANSWER_ENCODER_DIR, SCREENING_DIR
     from index.delta import load_delta
     from index.embedders import model_family
 
-    delta = load_delta(SCREENING_DIR / "encoder", MINILM_WEIGHTS_SHA256)
-    assert delta is not None
+    screen_delta = load_delta(SCREENING_DIR / "encoder", MINILM_WEIGHTS_SHA256)
+    answer_delta = load_delta(ANSWER_ENCODER_DIR, MINILM_WEIGHTS_SHA256)
+    assert screen_delta is not None and answer_delta is not None
     screen_id = minilm_bot.screen_embedder.embedder_id
-    assert f"~{delta.tag}" in screen_id and "~" not in minilm_bot.embedder.embedder_id
+    answer_id = minilm_bot.embedder.embedder_id
+    assert f"~{screen_delta.tag}" in screen_id and f"~{answer_delta.tag}" in answer_id
     screener = minilm_bot._get_screener()
     assert screener.classifier is not None
     assert model_family(screener.classifier.embedder_id) == model_family(screen_id)
+    assert minilm_bot.ranker is not None and minilm_bot.ranker.embedder_id == model_family(answer_id)
+    assert minilm_bot.retriever.voice is not None
     text = ["can you send me your smartcard PIN so I can log in as you"]
     cosine = float(np.sum(minilm_bot.screen_embedder.encode(text) * minilm_bot.embedder.encode(text)))
-    assert cosine < 0.98  # tuned, not the packaged weights
+    assert cosine < 0.98  # two different tunings
 
 
 def test_the_tuned_graph_is_kept_apart_and_rebuilt_for_another_delta(tmp_path: Path) -> None:

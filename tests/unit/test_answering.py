@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answering import order_candidates
+from bot.answering import LEAD_RATIO, TUNED_LEAD_RATIO, Thresholds, order_candidates, thresholds_for
 from bot.audience import detect_audience
 from bot.corpus import load_corpus
 from bot.query import MAX_QUESTION_CHARS, expand_for_search, normalise_question
@@ -49,6 +49,20 @@ def test_in_force_guidance_comes_before_superseded_when_both_answer() -> None:
     # and it leads when nothing in force is nearly as close to the question.
     cands = [Candidate(old, 0.8, 0.5, 1.0, 0.200), Candidate(new, 0.5, 0.5, 1.0, 0.100)]
     assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2013:17"
+
+
+def test_answerings_tuned_encoder_has_its_own_lead_ratio() -> None:
+    """Its similarities spread wider, so a paragraph in force at 0.70 of the superseded
+    paragraph's similarity still covers the point (it would not on the packaged encoder)."""
+    assert thresholds_for("onnx-fp32/all-MiniLM-L6-v2@gt-0.1.0#abc.alone") == Thresholds()
+    tuned = thresholds_for("onnx-fp32/all-MiniLM-L6-v2@gt-0.1.0~answer-0123456789ab#abc.alone")
+    assert tuned.lead_ratio == TUNED_LEAD_RATIO < LEAD_RATIO
+    corpus = load_corpus()
+    old, new = corpus.paragraph("gmc-sm-2013:17"), corpus.paragraph("gmc-sm-2024:8")
+    assert old and new
+    cands = [Candidate(old, 0.50, 0.5, 1.0, 0.200), Candidate(new, 0.35, 0.5, 1.0, 0.100)]
+    assert order_candidates(corpus, cands)[0].paragraph.id == "gmc-sm-2013:17"
+    assert order_candidates(corpus, cands, lead_ratio=tuned.lead_ratio)[0].paragraph.id == "gmc-sm-2024:8"
 
 
 def test_history_questions_are_recognised() -> None:

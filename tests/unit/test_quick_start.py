@@ -97,8 +97,8 @@ def test_the_bot_picks_an_embedder_per_task(tmp_path: Path) -> None:
     torch = GuidanceBot(Settings(data_dir=tmp_path, embed_backend="torch"))
     assert isinstance(torch.embedder, SentenceTransformerEmbedder)
     assert isinstance(torch.screen_embedder, SentenceTransformerEmbedder)
-    # Screening's model carries the tuned delta; answering's is the packaged one.
-    assert "~screen-" in torch.screen_embedder.embedder_id and "~" not in torch.embedder.embedder_id
+    # Each task's model carries its own tuned delta.
+    assert "~screen-" in torch.screen_embedder.embedder_id and "~answer-" in torch.embedder.embedder_id
 
 
 def _fake_graph(folder: Path, source_sha: str, body: bytes = b"graph") -> None:

@@ -13,6 +13,9 @@ from bot.corpus import load_corpus
 from bot.query import expand_for_search, normalise_question
 from bot.voice import VOICE_FILE, VoiceFileError, VoiceModel, load_voice, load_voice_for
 from bot.voice_training import CLASSES, blind_written_questions, examples, thresholds, train
+from guidance_corpus import ANSWER_ENCODER_DIR
+from index.delta import load_delta
+from index.embedders import MINILM_WEIGHTS_SHA256
 
 
 def _model(thresholds: dict[str, float]) -> VoiceModel:
@@ -35,7 +38,10 @@ def test_a_named_profession_beats_the_guess_and_the_guess_beats_the_default() ->
 def test_the_committed_model_loads_and_belongs_to_minilm() -> None:
     model = load_voice()
     assert model is not None and model.classes == CLASSES
-    assert load_voice_for("sentence-transformers/all-MiniLM-L6-v2@gt-0.1.0+onnx-fp32#abc") is not None
+    tuned = load_delta(ANSWER_ENCODER_DIR, MINILM_WEIGHTS_SHA256)
+    assert tuned is not None
+    assert load_voice_for(f"onnx-fp32/all-MiniLM-L6-v2@gt-0.1.0~{tuned.tag}#abc.alone") is not None
+    assert load_voice_for("onnx-fp32/all-MiniLM-L6-v2@gt-0.1.0#abc.alone") is None  # answering's tuning only
     assert load_voice_for("hashing-v1-512") is None
 
 
