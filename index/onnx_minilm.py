@@ -44,6 +44,8 @@ import numpy as np
 from index.delta import Delta, load_delta
 from index.errors import ModelUnavailable
 
+# How set-up names the task a tuning delta is for (``Delta.name``).
+TASKS = {"screen": "screening", "answer": "answering"}
 log = logging.getLogger(__name__)
 
 FOLDER = "minilm-onnx"
@@ -249,7 +251,9 @@ def ensure_graph(
             if reason is not None:
                 if verify_source is not None:
                     verify_source()
-                purpose = "for screening (with its tuning)" if delta is not None else "for answering"
+                purpose = (
+                    f"for {TASKS.get(delta.name, delta.name)} (with its tuning)" if delta is not None else "(untuned)"
+                )
                 message = (
                     f"Making the ONNX models {purpose} from the installed MiniLM weights (once; about 10-30 s)"
                     if reason == "no ONNX model yet"

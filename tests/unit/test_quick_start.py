@@ -201,3 +201,21 @@ def test_screening_waits_for_questions_being_embedded(tmp_path: Path) -> None:
         order.append("asked")
     waiter.join(5)
     assert order == ["asked", "screened"]
+
+
+def test_set_up_names_the_task_each_tuned_graph_is_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.delta import Delta
+
+    def fake_make(folder: Path, source: Path, source_sha256: str, delta: object = None) -> dict[str, object]:
+        _fake_graph(folder, source_sha256, b"fresh")
+        return {}
+
+    monkeypatch.setattr(onnx_minilm, "make_graph", fake_make)
+    monkeypatch.setattr(onnx_minilm, "check_graph", lambda folder, sha, delta=None: "no ONNX model yet")
+    told: list[str] = []
+    for name in ("screen", "answer"):
+        onnx_minilm.ensure_graph(tmp_path, tmp_path, "abc", told.append, delta=Delta(name, "0" * 64, "abc", 2.0, {}))
+    onnx_minilm.ensure_graph(tmp_path, tmp_path, "abc", told.append)
+    assert "for screening (with its tuning)" in told[0]
+    assert "for answering (with its tuning)" in told[1]
+    assert "(untuned)" in told[2]
