@@ -37,10 +37,9 @@ from bot.corpus import Corpus, load_corpus
 from bot.json_lines import json_objects
 from bot.retrieval import base_text
 from bot.voice_training import blind_written_questions
-from guidance_corpus import ANSWER_ENCODER_DIR, CORPUS_ROOT
+from guidance_corpus import ANSWER_ENCODER_DIR, QUESTIONS_DIR
 
-ENCODER_DIR = ANSWER_ENCODER_DIR
-ASKS_FILE = CORPUS_ROOT / "questions" / "asks.jsonl"
+ASKS_FILE = QUESTIONS_DIR / "asks.jsonl"
 SEED = 20261208
 EPOCHS = 2
 LEARNING_RATE = 2e-4
@@ -123,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Tune MiniLM's adapters for answering on the corpus's reading writers' asks "
         "and write the delta into guidance_corpus/questions/encoder/ (fixed seed; minutes on 2 cores).",
     )
-    parser.add_argument("--out", type=Path, default=ENCODER_DIR, help="folder for delta.npz and delta.json")
+    parser.add_argument("--out", type=Path, default=ANSWER_ENCODER_DIR, help="folder for delta.npz and delta.json")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args(argv)
     from bot.screening.encoder_training import TARGETS

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.json_lines import json_objects
-from guidance_corpus import CORPUS_ROOT
+from guidance_corpus import QUESTIONS_DIR
 
-BLIND_WRITTEN_DIR = CORPUS_ROOT / "questions" / "blind_written"
+BLIND_WRITTEN_DIR = QUESTIONS_DIR / "blind_written"
 
 
 def stored_text(question: str) -> str:

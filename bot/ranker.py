@@ -37,10 +37,10 @@ from bot.corpus import Corpus
 from bot.errors import CorpusError
 from bot.retrieval import NEAR_VOTERS, VOTERS, Ranking
 from bot.types import DocStatus
-from guidance_corpus import CORPUS_ROOT
+from guidance_corpus import QUESTIONS_DIR
 from index.embedders import model_family
 
-RANKER_FILE = CORPUS_ROOT / "questions" / "ranker.json"
+RANKER_FILE = QUESTIONS_DIR / "ranker.json"
 # How many candidates the reranker reads (answering asks retrieval for this many).
 DEPTH = 20
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from bot.errors import CorpusError
 from bot.json_lines import json_objects
-from guidance_corpus import CORPUS_ROOT
+from guidance_corpus import QUESTIONS_DIR
 
-OUT_OF_SCOPE_FILE = CORPUS_ROOT / "questions" / "out_of_scope.jsonl"
+OUT_OF_SCOPE_FILE = QUESTIONS_DIR / "out_of_scope.jsonl"
 
 # Topic words (matched inside the nearest out-of-scope question's topic) -> route key.
 _TOPIC_ROUTES = (

@@ -42,7 +42,7 @@ from bot.types import (
     Platform,
     Screening,
 )
-from guidance_corpus import ANSWER_ENCODER_DIR, SCREENING_DIR
+from guidance_corpus import ANSWER_ENCODER_DIR, SCREENING_ENCODER_DIR
 from index.embedders import Embedder, make_embedder, resolve_backend
 
 if TYPE_CHECKING:  # loaded on first use: a process that only answers never imports screening
@@ -76,7 +76,7 @@ def embedder_for(settings: Settings, task: str = "answer", notify: Callable[[str
     model carries the tuning delta ``make train`` made for it
     (``guidance_corpus/screening/encoder/``, :mod:`index.delta`), answering's the one
     ``make train-answer-encoder`` made (``guidance_corpus/questions/encoder/``)."""
-    tuned = SCREENING_DIR / "encoder" if task == "screen" else ANSWER_ENCODER_DIR
+    tuned = SCREENING_ENCODER_DIR if task == "screen" else ANSWER_ENCODER_DIR
     return make_embedder(
         settings.embedder,
         settings.embed_precision,

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from bot.errors import GmcbotError
-from guidance_corpus import CORPUS_ROOT
+from guidance_corpus import QUESTIONS_DIR
 from index.embedders import model_family
 
-VOICE_FILE = CORPUS_ROOT / "questions" / "voice.json"
+VOICE_FILE = QUESTIONS_DIR / "voice.json"
 
 
 class VoiceFileError(GmcbotError):

@@ -43,12 +43,12 @@ from bot.screening.combiner import COMBINER_FILE
 from bot.screening.data import load_screening_data
 from bot.screening.text import prepare
 from bot.types import Category
-from guidance_corpus import SCREENING_DIR
+from guidance_corpus import SCREENING_DIR, SCREENING_ENCODER_DIR
 from index.checked_files import read_json_object, sha256_of
 
 TRAINING_DIR = SCREENING_DIR / "training"
 CLASSIFIER_DIR = SCREENING_DIR / "classifier"
-ENCODER_DIR = SCREENING_DIR / "encoder"
+ENCODER_DIR = SCREENING_ENCODER_DIR
 ENCODER_FOLDS = 2  # writer groups for cross-fitting the tuned encoder
 CLASSES: tuple[str, ...] = (ORDINARY, *(c.value for c in Category))
 SEED = 20261206

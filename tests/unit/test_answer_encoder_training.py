@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from bot.answer_encoder_training import ENCODER_DIR, batches, data_digest, training_pairs
+from bot.answer_encoder_training import batches, data_digest, training_pairs
 from bot.corpus import load_corpus
 from bot.retrieval import base_text
 from bot.voice_training import blind_written_questions
+from guidance_corpus import ANSWER_ENCODER_DIR
 from index.delta import load_delta
 from index.embedders import MINILM_WEIGHTS_SHA256
 
@@ -32,10 +33,10 @@ def test_pairs_cover_every_paragraph_and_leave_out_the_blind_written_questions(c
 
 def test_the_committed_delta_was_made_from_todays_pairs(corpus) -> None:
     """Change the asks or the documents and this fails: run `make train-answer-encoder`."""
-    manifest = json.loads((ENCODER_DIR / "delta.json").read_text(encoding="utf-8"))
+    manifest = json.loads((ANSWER_ENCODER_DIR / "delta.json").read_text(encoding="utf-8"))
     passages = {p.id: base_text(p) for p in corpus.paragraphs}
     assert manifest["data_sha256"] == data_digest(training_pairs(corpus), passages)
-    delta = load_delta(ENCODER_DIR, MINILM_WEIGHTS_SHA256)
+    delta = load_delta(ANSWER_ENCODER_DIR, MINILM_WEIGHTS_SHA256)
     assert delta is not None and delta.tag.startswith("answer-")
 
 
