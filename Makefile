@@ -67,17 +67,20 @@ calibrate: $(BIN)/.installed
 
 # make train-answer-encoder: tune answering's encoder on the corpus's asks (bot/answer_encoder_training.py,
 # fixed seed; writes guidance_corpus/questions/encoder/, about 8 minutes on 2 cores), rebuild the
-# index with it, then refit the reranker and the voice model, which are fitted on its vectors.
+# index with it, then refit the voice model and the reranker, which are fitted on its vectors (the
+# voice model first: the reranker's fit sees its guesses).
 train-answer-encoder: $(BIN)/.installed
 	$(BIN)/python -m bot.answer_encoder_training
 	$(BIN)/gmcbot index build
-	$(BIN)/python tools/train_ranker.py
 	$(BIN)/python -m bot.voice_training
+	$(BIN)/python tools/train_ranker.py
 
 # make train-voice: the model guessing whose guidance a question reads like (bot/voice.py),
-# from the corpus's asks; writes guidance_corpus/questions/voice.json (fixed seed, checksummed).
+# from the corpus's asks; writes guidance_corpus/questions/voice.json (fixed seed, checksummed),
+# then refits the reranker, whose fit sees the voice model's guesses.
 train-voice: $(BIN)/.installed
 	$(BIN)/python -m bot.voice_training
+	$(BIN)/python tools/train_ranker.py
 
 # make train-ranker: the learned reranker (bot/ranker.py) from the blind-written questions,
 # each writer left out in turn for its figures; writes guidance_corpus/questions/ranker.json

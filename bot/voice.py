@@ -47,13 +47,15 @@ def digest(payload: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class VoiceModel:
     """``weights`` is ``(dim, len(classes))``; ``thresholds[c]`` the probability from
-    which class ``c`` is used."""
+    which class ``c`` is used; ``sha256`` the saved file's checksum ("" when not loaded
+    from one)."""
 
     embedder: str
     classes: tuple[str, ...]
     weights: np.ndarray
     bias: np.ndarray
     thresholds: dict[str, float]
+    sha256: str = ""
 
     def probabilities(self, vector: np.ndarray) -> np.ndarray:
         z = vector.astype(np.float64) @ self.weights + self.bias
@@ -84,6 +86,7 @@ def load_voice(path: Path = VOICE_FILE) -> VoiceModel | None:
             weights=np.asarray(payload["weights"], dtype=np.float64),
             bias=np.asarray(payload["bias"], dtype=np.float64),
             thresholds={str(k): float(v) for k, v in payload["thresholds"].items()},
+            sha256=str(payload["sha256"]),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise VoiceFileError(f"{path}: not a voice model file ({exc})") from None

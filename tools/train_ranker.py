@@ -297,7 +297,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args.out.write_text(
         ranker.to_json(
-            {"writers": [p.stem for p in files], "data_sha256": data_digest(files), "leave_one_writer_out": record}
+            {
+                "writers": [p.stem for p in files],
+                "data_sha256": data_digest(files),
+                # the voice model whose guesses the fit saw (it picks the audience a feature compares)
+                "voice_sha256": voice.sha256 if (voice := bot.retriever.voice) is not None else None,
+                "leave_one_writer_out": record,
+            }
         ),
         encoding="utf-8",
     )

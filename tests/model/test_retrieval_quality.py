@@ -120,6 +120,12 @@ BARS = {
     # 0.897 / 0.619 / 0.000); six of its 21 out-of-corpus lines are questions from staff without
     # a regulator that the writer judged nothing answers.
     BQ / "set_rc" / "questions_rc.jsonl": Bar(0.67, 0.84, 0.54, 0.05),
+    # RD (an adult and a children's hospice and a palliative care team, Slack DMs), first touch
+    # with main (c41bcfc) 0.788 / 0.939 / 0.941 / 0.000 (eval/blind/set_rd/README.md).
+    BQ / "set_rd" / "questions_rd.jsonl": Bar(0.74, 0.89, 0.88, 0.05),
+    # RE (an ambulance service and its air ambulance, Slack slash command from phones), first
+    # touch with main (c41bcfc) 0.621 / 0.793 / 0.809 / 0.000 (eval/blind/set_re/README.md).
+    BQ / "set_re" / "questions_re.jsonl": Bar(0.57, 0.74, 0.75, 0.05),
 }
 
 # With each blind line's role saved as the asker's profession (as `/gmc profession ROLE`

@@ -25,6 +25,7 @@ from bot.ranker import (
 )
 from bot.retrieval import Candidate, Ranking
 from bot.types import AnswerStatus
+from bot.voice import VOICE_FILE
 from guidance_corpus import ANSWER_ENCODER_DIR
 from index.delta import load_delta
 from index.embedders import MINILM_WEIGHTS_SHA256, model_family
@@ -137,6 +138,15 @@ def test_the_committed_ranker_was_trained_on_the_blind_written_questions_as_they
     record = json.loads(RANKER_FILE.read_text(encoding="utf-8"))["record"]
     assert record["writers"] == [p.stem for p in labelled_files()]
     assert record["data_sha256"] == data_digest(), "the blind-written questions changed: run make train-ranker"
+
+
+def test_the_committed_ranker_was_fitted_beside_the_committed_voice_model() -> None:
+    """The fit sees the voice model's guesses (they choose the audience a feature compares),
+    so refitting the voice model without ``make train-ranker`` after it fails here."""
+    ranker = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+    voice = json.loads(VOICE_FILE.read_text(encoding="utf-8"))
+    expected = voice["sha256"] if voice["embedder"] == ranker["embedder"] else None
+    assert ranker["record"]["voice_sha256"] == expected, "the voice model changed: run make train-ranker"
 
 
 def test_a_missing_ranker_file_means_no_ranker(tmp_path: Path) -> None:
