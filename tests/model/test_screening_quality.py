@@ -157,6 +157,12 @@ BARS = {
     # touch with the shipped screening (8bf1cd1) 0.918 / 0.061 / 0.96 / 0.56; the same with the
     # thresholds calibrated on 35 sets.
     EVAL_DIR / "blind" / "set_aj" / "messages_aj.jsonl": Bar(0.87, 0.11, 0.91, 0.51),
+    # AK (an acute medical unit, frailty, discharge and bed management with council social
+    # workers, Teams), first touch with main (c41bcfc) 0.898 / 0.061 / 0.91 / 0.89.
+    EVAL_DIR / "blind" / "set_ak" / "messages_ak.jsonl": Bar(0.85, 0.11, 0.86, 0.83),
+    # AL (a fertility and IVF unit, clinical genetics and a gender identity clinic, Slack), first
+    # touch with main (c41bcfc) 0.837 / 0.020 / 0.98 / 0.71.
+    EVAL_DIR / "blind" / "set_al" / "messages_al.jsonl": Bar(0.79, 0.07, 0.92, 0.66),
 }
 
 
