@@ -295,13 +295,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ranker = dataclasses.replace(
         fit(asked, family), confident_from=threshold, answerable_model=fit_answerable(rows, labels)
     )
+    voice = bot.retriever.voice  # its guesses pick the audience a feature compares, so the fit saw them
     args.out.write_text(
         ranker.to_json(
             {
                 "writers": [p.stem for p in files],
                 "data_sha256": data_digest(files),
-                # the voice model whose guesses the fit saw (it picks the audience a feature compares)
-                "voice_sha256": voice.sha256 if (voice := bot.retriever.voice) is not None else None,
+                "voice_sha256": voice.sha256 if voice is not None else None,
                 "leave_one_writer_out": record,
             }
         ),

@@ -48,7 +48,6 @@ from index.checked_files import read_json_object, sha256_of
 
 TRAINING_DIR = SCREENING_DIR / "training"
 CLASSIFIER_DIR = SCREENING_DIR / "classifier"
-ENCODER_DIR = SCREENING_ENCODER_DIR
 ENCODER_FOLDS = 2  # writer groups for cross-fitting the tuned encoder
 CLASSES: tuple[str, ...] = (ORDINARY, *(c.value for c in Category))
 SEED = 20261206
@@ -365,7 +364,7 @@ def train(
     l2: float = L2,
     target_fpr: float = TARGET_FPR,
     seed: int = SEED,
-    encoder_dir: Path | None = ENCODER_DIR,
+    encoder_dir: Path | None = SCREENING_ENCODER_DIR,
     progress: Callable[[str], None] = _stderr,
 ) -> dict[str, object]:
     """Fit, calibrate and write the classifier; returns the manifest. With an
@@ -452,8 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.no_encoder:
             for name in ("delta.npz", "delta.json"):
-                (ENCODER_DIR / name).unlink(missing_ok=True)
-        manifest = train(args.out, target_fpr=args.target_fpr, encoder_dir=None if args.no_encoder else ENCODER_DIR)
+                (SCREENING_ENCODER_DIR / name).unlink(missing_ok=True)
+        manifest = train(
+            args.out, target_fpr=args.target_fpr, encoder_dir=None if args.no_encoder else SCREENING_ENCODER_DIR
+        )
     except ValueError as exc:
         print(f"gmcbot: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from bot.ranker import (
 )
 from bot.retrieval import Candidate, Ranking
 from bot.types import AnswerStatus
-from bot.voice import VOICE_FILE
+from bot.voice import load_voice
 from guidance_corpus import ANSWER_ENCODER_DIR
 from index.delta import load_delta
 from index.embedders import MINILM_WEIGHTS_SHA256, model_family
@@ -144,8 +144,9 @@ def test_the_committed_ranker_was_fitted_beside_the_committed_voice_model() -> N
     """The fit sees the voice model's guesses (they choose the audience a feature compares),
     so refitting the voice model without ``make train-ranker`` after it fails here."""
     ranker = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
-    voice = json.loads(VOICE_FILE.read_text(encoding="utf-8"))
-    expected = voice["sha256"] if voice["embedder"] == ranker["embedder"] else None
+    voice = load_voice()
+    assert voice is not None
+    expected = voice.sha256 if voice.embedder == ranker["embedder"] else None
     assert ranker["record"]["voice_sha256"] == expected, "the voice model changed: run make train-ranker"
 
 
